@@ -1,0 +1,30 @@
+"""``hearth check-config FILE``: validate a home's config and say exactly what is wrong."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gateway.config import ConfigError, load_config
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check-config", help="Validate a home config file.",
+                       description="Validate a home config; errors name the file, line, field and what was expected.")
+    p.add_argument("file", help="The home's YAML config.")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.file)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    kinds: dict[str, int] = {}
+    for s in cfg.sensors:
+        kinds[s.kind] = kinds.get(s.kind, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no sensors"
+    print(f"{args.file}: OK: {len(cfg.people)} person(s), {len(cfg.sensors)} sensor(s) ({summary}), timezone {cfg.timezone}")
+    return 0

@@ -1,0 +1,284 @@
+"""The home's YAML config: strict pydantic models, errors that name the file, the line and the field.
+
+Every field has a description and a sensible default, so the minimal form in the README loads.
+Secrets (broker password, BTHome bind keys) come from a file or an environment variable, or
+inline as a last resort, and are held as ``SecretStr`` so they are never printed.
+
+>>> cfg = parse_config_text('''
+... timezone: Europe/London
+... people: [{id: p1, name: Resident}]
+... sensors: [{id: bed, kind: bed, room: bedroom, role: bed, person: p1}]
+... ''', "home.yaml")
+>>> cfg.sensors[0].zigbee.friendly_name
+'bed'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from routines.home import Home, Person, SensorInfo
+from routines.settings import RoutineSettings
+from sensors.events import SensorKind
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_MAC = r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"
+_IEEE = r"^0x[0-9a-fA-F]{16}$"
+
+
+class ConfigError(Exception):
+    """A config problem, worded for a technician: ``FILE:LINE: FIELD: what was expected``."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _read_secret(value: SecretStr | None, file: Path | None, env: str | None, what: str) -> str | None:
+    if file is not None:
+        try:
+            return file.read_text().strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read {what} file {file}: {exc.strerror}") from None
+    if env is not None:
+        if env not in os.environ:
+            raise ValueError(f"environment variable {env} for {what} is not set")
+        return os.environ[env]
+    return value.get_secret_value() if value is not None else None
+
+
+class PersonConfig(Strict):
+    id: str = Field(pattern=_ID, description="Short stable id used everywhere else in this file (e.g. p1).")
+    name: str = Field(min_length=1, description="What the team calls the person, used in explanations.")
+    pronoun: Literal["she", "he", "they"] = Field("they", description="Pronoun used in explanations.")
+
+
+class ZigbeeSource(Strict):
+    friendly_name: str | None = Field(None, description="zigbee2mqtt friendly name (may be renamed later).")
+    ieee_address: str | None = Field(None, pattern=_IEEE,
+                                     description="Device IEEE address, e.g. 0x00158d0001a2b3c4; preferred key.")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> ZigbeeSource:
+        if self.friendly_name is None and self.ieee_address is None:
+            raise ValueError("give friendly_name or ieee_address")
+        return self
+
+
+class BleSource(Strict):
+    mac: str = Field(pattern=_MAC, description="BLE MAC address, e.g. A4:C1:38:12:34:56.")
+    bindkey: SecretStr | None = Field(None, description="BTHome bind key (32 hex chars); prefer bindkey_file.")
+    bindkey_file: Path | None = Field(None, description="File holding the BTHome bind key.")
+    bindkey_env: str | None = Field(None, description="Environment variable holding the BTHome bind key.")
+
+    def key_bytes(self) -> bytes | None:
+        raw = _read_secret(self.bindkey, self.bindkey_file, self.bindkey_env, "bindkey")
+        if raw is None:
+            return None
+        if not re.fullmatch(r"[0-9A-Fa-f]{32}", raw):
+            raise ValueError("a BTHome bind key is 32 hexadecimal characters")
+        return bytes.fromhex(raw)
+
+    @model_validator(mode="after")
+    def _key_ok(self) -> BleSource:
+        self.key_bytes()
+        return self
+
+
+class PowerThresholds(Strict):
+    on_above_w: float = Field(10.0, ge=0, description="Plug counts as ON above this many watts.")
+    off_below_w: float = Field(5.0, ge=0, description="Plug counts as OFF again below this many watts.")
+
+    @model_validator(mode="after")
+    def _order(self) -> PowerThresholds:
+        if self.off_below_w > self.on_above_w:
+            raise ValueError("off_below_w must not exceed on_above_w (hysteresis)")
+        return self
+
+
+class SensorConfig(Strict):
+    id: str = Field(pattern=_ID, description="Stable sensor id used in events, replays and alerts.")
+    kind: SensorKind = Field(description="What it senses: contact, bed, chair, motion or plug.")
+    room: str = Field(min_length=1, description="Free text room name (a room named kitchen counts as kitchen).")
+    role: str = Field("activity", min_length=1,
+                      description="What it watches: front_door, bed, fridge, kettle, toilet_flush, ... or free text.")
+    person: str = Field(description="Id of the person (from people) whose routine this sensor tells about.")
+    zigbee: ZigbeeSource | None = Field(None, description="zigbee2mqtt source; defaults to friendly name = id.")
+    ble: BleSource | None = Field(None, description="BLE / BTHome source (MAC and optional bind key).")
+    power: PowerThresholds = Field(default_factory=PowerThresholds,
+                                   description="Plugs only: watts thresholds with hysteresis.")
+
+    @model_validator(mode="after")
+    def _default_source(self) -> SensorConfig:
+        if self.zigbee is None and self.ble is None:
+            object.__setattr__(self, "zigbee", ZigbeeSource(friendly_name=self.id))
+        return self
+
+
+class BrokerConfig(Strict):
+    host: str = Field("127.0.0.1", description="MQTT broker host (mosquitto on the Pi itself by default).")
+    port: int = Field(1883, ge=0, le=65535, description="MQTT broker port (0 = pick a free one, demo only).")
+    username: str | None = Field(None, description="MQTT user name, if the broker needs one.")
+    password: SecretStr | None = Field(None, description="MQTT password inline; prefer password_file.")
+    password_file: Path | None = Field(None, description="File holding the MQTT password.")
+    password_env: str | None = Field(None, description="Environment variable holding the MQTT password.")
+    client_id: str = Field("hearth-gateway", description="MQTT client id; fixed so the persistent session resumes.")
+    keepalive_s: int = Field(30, ge=5, le=600, description="MQTT keepalive in seconds.")
+
+    def password_value(self) -> str | None:
+        return _read_secret(self.password, self.password_file, self.password_env, "broker password")
+
+
+class Zigbee2MqttConfig(Strict):
+    base_topic: str = Field("zigbee2mqtt", min_length=1, description="zigbee2mqtt's base_topic.")
+
+
+class BleConfig(Strict):
+    enabled: bool = Field(True, description="Scan for BLE sensors when any sensor has a ble source.")
+    adapter: str | None = Field(None, description="Bluetooth adapter, e.g. hci0 (default: the system's).")
+    relay_topics: list[str] = Field(default_factory=list,
+                                    description="MQTT topics where an ESP32 proxy forwards BTHome adverts.")
+
+
+class StorageConfig(Strict):
+    path: Path | None = Field(None, description="SQLite file (default: the user data dir or /var/lib/hearth).")
+    retention_days: int = Field(90, ge=1, le=3650, description="Days of raw events kept before pruning.")
+
+
+class ConsoleConfig(Strict):
+    host: str = Field("127.0.0.1", description="Address the web console listens on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port of the web console (0 = any free port).")
+
+
+class HomeConfig(Strict):
+    name: str = Field("home", description="A name for this home, used in messages and topics.")
+    timezone: str = Field(description="IANA timezone of the home, e.g. Europe/London.")
+    people: list[PersonConfig] = Field(min_length=1, description="The person or people Hearth looks after.")
+    sensors: list[SensorConfig] = Field(default_factory=list, description="Every sensor in the home.")
+    broker: BrokerConfig = Field(default_factory=BrokerConfig, description="The local MQTT broker.")
+    zigbee2mqtt: Zigbee2MqttConfig = Field(default_factory=Zigbee2MqttConfig, description="zigbee2mqtt settings.")
+    ble: BleConfig = Field(default_factory=BleConfig, description="Bluetooth LE settings.")
+    storage: StorageConfig = Field(default_factory=StorageConfig, description="Where and how long data is kept.")
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="The technicians' web console.")
+    routines: RoutineSettings = Field(default_factory=RoutineSettings, description="Routine model tuning.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"an IANA timezone such as Europe/London, not {v!r}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> HomeConfig:
+        _unique([p.id for p in self.people], "people", "person id")
+        _unique([s.id for s in self.sensors], "sensors", "sensor id")
+        people = {p.id for p in self.people}
+        for s in self.sensors:
+            if s.person not in people:
+                raise ValueError(f"sensor {s.id!r}: person {s.person!r} is not one of people ({', '.join(sorted(people))})")
+        return self
+
+    def to_home(self) -> Home:
+        return Home(
+            timezone=self.timezone,
+            name=self.name,
+            people=tuple(Person(p.id, p.name, p.pronoun) for p in self.people),
+            sensors=tuple(SensorInfo(s.id, s.kind, s.room, s.role, s.person,
+                                     s.power.on_above_w, s.power.off_below_w) for s in self.sensors),
+        )
+
+
+def _unique(ids: list[str], where: str, what: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{where}: {what} {i!r} appears twice")
+        seen.add(i)
+
+
+# ---- YAML with line numbers ---------------------------------------------------------------------
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Walk a composed YAML node tree along a pydantic error location; return the 1-based line."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
+    """Parse and validate YAML text; raise :class:`ConfigError` naming file, line and field."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{filename}:{mark.line + 1}" if mark is not None else filename
+        raise ConfigError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{filename}:1: (top level): expected a mapping with timezone, people and sensors"])
+    try:
+        return HomeConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            line = _line_of(node, loc)
+            where = f"{filename}:{line}" if line else filename
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field (check the spelling; see `hearth check-config --help`)"
+            elif err["type"] == "missing":
+                msg = "required field is missing"
+            elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], dict):
+                msg = f"{msg}; got {err['input']!r}"
+            problems.append(f"{where}: {_field_name(loc)}: {msg}")
+        raise ConfigError(problems) from None
+
+
+def load_config(path: str | Path) -> HomeConfig:
+    """Load a home config file. Raises :class:`ConfigError` (also for an unreadable file)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{p}: cannot read config: {exc.strerror}"]) from None
+    return parse_config_text(text, str(p))

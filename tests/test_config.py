@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.config import ConfigError, load_config, parse_config_text
+
+MINIMAL = """\
+timezone: Europe/London
+people:
+  - id: p1
+    name: Resident
+sensors:
+  - id: bed
+    kind: bed
+    room: bedroom
+    role: bed
+    person: p1
+  - id: maindoor
+    kind: contact
+    room: entrance
+    role: front_door
+    person: p1
+"""
+
+
+def test_minimal_form_loads_with_defaults(tmp_path: Path) -> None:
+    f = tmp_path / "home.yaml"
+    f.write_text(MINIMAL)
+    cfg = load_config(f)
+    assert [s.id for s in cfg.sensors] == ["bed", "maindoor"]
+    assert cfg.sensors[1].zigbee.friendly_name == "maindoor"
+    assert cfg.broker.port == 1883 and cfg.zigbee2mqtt.base_topic == "zigbee2mqtt"
+    home = cfg.to_home()
+    assert home.sensor("maindoor").role == "front_door"
+    assert home.people[0].name == "Resident"
+
+
+def test_errors_name_file_line_field_and_expectation() -> None:
+    bad = MINIMAL.replace("kind: contact", "kind: door").replace("role: bed\n", "role: bed\n    colour: red\n", 1)
+    with pytest.raises(ConfigError) as exc:
+        parse_config_text(bad, "home.yaml")
+    problems = exc.value.problems
+    assert "home.yaml:13: sensors[1].kind: Input should be 'contact', 'bed', 'chair', 'motion' or 'plug'; got 'door'" in problems
+    assert any(p.startswith("home.yaml:10: sensors[0].colour: unknown field") for p in problems)
+
+
+def test_unknown_person_and_duplicate_ids_are_errors() -> None:
+    with pytest.raises(ConfigError, match=r"person 'p9' is not one of people"):
+        parse_config_text(MINIMAL.replace("person: p1\n  - id: maindoor", "person: p9\n  - id: maindoor"), "h.yaml")
+    with pytest.raises(ConfigError, match="sensor id 'bed' appears twice"):
+        parse_config_text(MINIMAL.replace("id: maindoor", "id: bed"), "h.yaml")
+
+
+def test_bad_yaml_and_missing_file() -> None:
+    with pytest.raises(ConfigError, match=r"^h.yaml:3: not valid YAML"):
+        parse_config_text("timezone: x\npeople: [\n", "h.yaml")
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config("/nonexistent/home.yaml")
+
+
+def test_secrets_from_file_are_not_printed(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("231d39c1d7cc1ab1aee224cd096db932\n")
+    cfg = parse_config_text(MINIMAL + f"""\
+  - id: door2
+    kind: contact
+    room: hall
+    person: p1
+    ble: {{mac: "A4:C1:38:00:00:01", bindkey_file: {key}}}
+broker: {{password: hunter2}}
+""", "h.yaml")
+    assert cfg.sensors[2].ble.key_bytes() == bytes.fromhex("231d39c1d7cc1ab1aee224cd096db932")
+    assert "hunter2" not in repr(cfg) and "hunter2" not in str(cfg.model_dump())
+    assert cfg.broker.password_value() == "hunter2"
+
+
+def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "home.yaml"
+    f.write_text(MINIMAL)
+    assert main(["check-config", str(f)]) == 0
+    assert "OK: 1 person(s), 2 sensor(s) (1 bed, 1 contact)" in capsys.readouterr().out
+    f.write_text(MINIMAL.replace("Europe/London", "Mars/Base"))
+    assert main(["check-config", str(f)]) == 1
+    assert f"{f}:1: timezone: an IANA timezone such as Europe/London, not 'Mars/Base'" in capsys.readouterr().err
