@@ -1,0 +1,112 @@
+"""What every notifier takes and returns: the contract between the outbox/delivery and the channels.
+
+A notifier's ``send`` never raises: every failure (unreachable server, HTTP 500, a slow server, a wrong
+password) comes back as a :class:`DeliveryResult` with ``ok=False``, ``retryable`` saying whether trying
+again later may help, and a ``detail`` a technician can read (never holding a secret).
+
+>>> msg = OutgoingMessage("m-1", "sam", "ntfy", "urgent", "Ann not up", "Usually up by 08:10.", "urgent",
+...                       alert_key="p1:not_up:2026-01-05")
+>>> msg.is_update
+False
+>>> DeliveryResult.failed("HTTP 500", retryable=True).ok
+False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+CHANNELS = ("ntfy", "email", "webhook", "mqtt")
+CATEGORIES = ("urgent", "concern", "digest", "trends", "technical")
+PRIORITIES = ("urgent", "high", "default", "low")
+Priority = Literal["urgent", "high", "default", "low"]
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to one recipient on one channel.
+
+    ``message_id`` is the idempotency key: stable across retries and restarts, so a retry after a crash
+    replaces rather than repeats. ``attachments`` are ``(filename, bytes, mime_type)``; an ``image/png``
+    attachment is shown inline by email. ``replaces`` names the message_id this one updates
+    (e.g. "Handled by Sam 07:42" replacing the alert on every phone).
+    """
+
+    message_id: str
+    recipient: str
+    channel: str  # "ntfy" | "email" | "webhook" | "mqtt"
+    category: str  # urgent | concern | digest | trends | technical
+    title: str
+    body: str
+    priority: str  # "urgent" | "high" | "default" | "low"
+    alert_key: str | None = None
+    tags: tuple[str, ...] = ()
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
+    replaces: str | None = None
+
+    @property
+    def is_update(self) -> bool:
+        return self.replaces is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """The message as JSON (attachments by name and size only), e.g. for webhooks and MQTT."""
+        return {
+            "message_id": self.message_id,
+            "recipient": self.recipient,
+            "category": self.category,
+            "title": self.title,
+            "body": self.body,
+            "priority": self.priority,
+            "alert_key": self.alert_key,
+            "tags": list(self.tags),
+            "attachments": [{"filename": n, "mime_type": m, "size": len(b)} for n, b, m in self.attachments],
+            "replaces": self.replaces,
+        }
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The outcome of one send. ``remote_id`` is the server's id for the message when it gives one."""
+
+    ok: bool
+    retryable: bool
+    detail: str
+    remote_id: str | None = None
+
+    @classmethod
+    def delivered(cls, detail: str = "delivered", remote_id: str | None = None) -> DeliveryResult:
+        return cls(True, False, detail, remote_id)
+
+    @classmethod
+    def failed(cls, detail: str, *, retryable: bool) -> DeliveryResult:
+        return cls(False, retryable, detail[:300])
+
+
+class RecipientLike(Protocol):
+    """What a notifier needs of a recipient (``alerts.config.RecipientConfig`` has all of these)."""
+
+    id: str
+    name: str
+    ntfy: Any
+    email: Any
+    webhook: Any
+    mqtt: Any
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    channel: str
+
+    async def send(self, msg: OutgoingMessage, recipient: Any) -> DeliveryResult:
+        """Deliver ``msg`` to ``recipient``; never raises."""
+        ...
+
+
+def http_status_result(status: int, text: str, remote_id: str | None = None) -> DeliveryResult:
+    """Map an HTTP status to a result: 2xx delivered; 408/425/429/5xx retryable; other 4xx not."""
+    if 200 <= status < 300:
+        return DeliveryResult.delivered(f"HTTP {status}", remote_id)
+    retryable = status in (408, 425, 429) or status >= 500
+    snippet = " ".join(text.split())[:160]
+    return DeliveryResult.failed(f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}", retryable=retryable)
