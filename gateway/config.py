@@ -32,6 +32,8 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.channels import SmtpSettings
+from alerts.config import ConsentConfig, EscalationConfig, RecipientConfig, check_references
 from routines.home import Home, Person, SensorInfo
 from routines.settings import RoutineSettings
 from sensors.events import SensorKind
@@ -180,6 +182,13 @@ class HomeConfig(Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Where and how long data is kept.")
     console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="The technicians' web console.")
     routines: RoutineSettings = Field(default_factory=RoutineSettings, description="Routine model tuning.")
+    recipients: list[RecipientConfig] = Field(default_factory=list,
+                                              description="Who may be told things: team, circle, technicians.")
+    consent: list[ConsentConfig] = Field(default_factory=list,
+                                         description="What each person agreed each recipient may receive.")
+    escalation: EscalationConfig = Field(default_factory=EscalationConfig,
+                                         description="Who is told next when nobody acknowledges in time.")
+    smtp: SmtpSettings | None = Field(None, description="Outgoing email server, needed for email recipients.")
 
     @field_validator("timezone")
     @classmethod
@@ -198,6 +207,7 @@ class HomeConfig(Strict):
         for s in self.sensors:
             if s.person not in people:
                 raise ValueError(f"sensor {s.id!r}: person {s.person!r} is not one of people ({', '.join(sorted(people))})")
+        check_references(self)
         return self
 
     def to_home(self) -> Home:
