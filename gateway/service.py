@@ -1,0 +1,263 @@
+"""`hearth run`: the running gateway. The only place where adapters, storage, the routine core and
+alert delivery meet.
+
+One message's trip::
+
+    MQTT (paho thread) --bounded queue--> adapter.handle() -> SensorEvent / DeviceHealth / Rejection
+        -> Store (one DB thread; committed in batches, then the MQTT message is acked)
+        -> RoutineEngine.process() -> Alert -> Store + alerts log (+ delivery, when configured)
+    a ticker calls RoutineEngine.tick(now) every ``tick_s`` so silences are noticed without events.
+
+Bad input never stops it: every rejection is counted in the store and logged once per kind by the
+adapter. A full disk keeps events in memory (bounded) and leaves MQTT messages unacked, so the broker
+holds the rest until space is freed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gateway import systemd
+from gateway.config import HomeConfig
+from gateway.mqtt import MqttLink, MqttMessage
+from gateway.storage import Store
+from gateway.storage_errors import StorageError
+from gateway.timebase import Clock
+from routines.alert import Alert
+from routines.engine import RoutineEngine
+from sensors.zigbee2mqtt import Zigbee2MqttAdapter, ZigbeeBinding
+
+log = logging.getLogger("hearth.gateway")
+T = TypeVar("T")
+STATE_KEY = "routines"
+
+
+def zigbee_bindings(cfg: HomeConfig) -> list[ZigbeeBinding]:
+    return [ZigbeeBinding(s.id, s.kind, s.zigbee.friendly_name, s.zigbee.ieee_address,
+                          s.power.on_above_w, s.power.off_below_w)
+            for s in cfg.sensors if s.zigbee is not None]
+
+
+@dataclass
+class GatewayStats:
+    messages: int = 0
+    events: int = 0
+    health_updates: int = 0
+    rejections: int = 0
+    alerts: int = 0
+    storage_errors: int = 0
+    last_event: str = ""
+
+    def line(self) -> str:
+        return (f"{self.messages} messages, {self.events} events, {self.rejections} rejected, "
+                f"{self.alerts} alerts" + (f", last event {self.last_event}" if self.last_event else ""))
+
+
+@dataclass
+class Gateway:
+    cfg: HomeConfig
+    db_path: Path
+    clock: Clock = field(default_factory=Clock)
+    broker_host: str | None = None
+    broker_port: int | None = None
+    alerts_jsonl: Path | None = None
+    tick_s: float = 30.0
+    commit_s: float = 1.0
+    flush_at: int = 15  # below the broker's in-flight window (mosquitto's default is 20)
+    checkpoint_s: float = 600.0
+    extra_tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    on_alert: Callable[[Alert], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.stats = GatewayStats()
+        self.home = self.cfg.to_home()
+        self.adapter = Zigbee2MqttAdapter(zigbee_bindings(self.cfg), self.cfg.zigbee2mqtt.base_topic)
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-db")
+        self.store: Store | None = None
+        self.engine: RoutineEngine | None = None
+        self.link: MqttLink | None = None
+        self._unacked: list[MqttMessage] = []
+        self._unstored: list[Callable[[Store], None]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = asyncio.Event()
+        self._flush_soon = asyncio.Event()
+
+    async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    # --- start / stop ---------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = await self._in_db(Store, self.db_path, self.cfg.storage.retention_days)
+        self.engine = await self._in_db(self._load_engine)
+        broker = self.cfg.broker
+        self.link = MqttLink(self.broker_host or broker.host, self.broker_port or broker.port,
+                             self.adapter.subscriptions, client_id=broker.client_id,
+                             username=broker.username, password=broker.password_value(),
+                             keepalive_s=broker.keepalive_s)
+        await self.link.start()
+        coros = [self._consume(), self._ticker(), self._committer(), self._checkpointer(), self._pruner(),
+                 systemd.watchdog_pinger()] + [make() for make in self.extra_tasks]
+        self._tasks = [asyncio.create_task(c) for c in coros]
+        systemd.notify_ready(f"{len(self.cfg.sensors)} sensors; broker {self.link.host}:{self.link.port}")
+        log.info("gateway running", extra={"ctx": {"home": self.cfg.name, "sensors": len(self.cfg.sensors),
+                                                   "db": str(self.db_path)}})
+        self.ready.set()
+        try:
+            await stop.wait()
+        finally:
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        systemd.notify_stopping()
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+        if self.link is not None:
+            await self.link.stop()
+        if self.store is not None:
+            with contextlib.suppress(StorageError):
+                await self._flush()
+                await self._save_checkpoint()
+            await self._in_db(self.store.close)
+        self._db.shutdown(wait=True)
+        log.info("gateway stopped", extra={"ctx": {"summary": self.stats.line()}})
+
+    def _load_engine(self) -> RoutineEngine:
+        assert self.store is not None
+        blob = self.store.load_state(STATE_KEY)
+        if blob:
+            try:
+                engine = RoutineEngine.restore(self.home, blob, self.cfg.routines)
+                log.info("learned routines restored", extra={"ctx": {"bytes": len(blob)}})
+                return engine
+            except Exception as exc:  # noqa: BLE001 - an old/corrupt checkpoint must not stop the home
+                log.error("could not restore learned routines; starting fresh and keeping the old copy",
+                          extra={"ctx": {"error": repr(exc)}})
+                self.store.save_state(f"{STATE_KEY}.unreadable", blob)
+        return RoutineEngine(self.home, self.cfg.routines)
+
+    # --- the event path --------------------------------------------------------------------------
+    async def _consume(self) -> None:
+        assert self.link is not None and self.engine is not None
+        while True:
+            msg = await self.link.messages.get()
+            self.handle_message(msg)
+
+    def handle_message(self, msg: MqttMessage) -> None:
+        """Adapter -> store (queued) -> routine core -> alerts. Never raises on bad input."""
+        assert self.engine is not None
+        now = self.clock.now()
+        self.stats.messages += 1
+        out = self.adapter.handle(msg.topic, msg.payload, now)
+        for r in out.rejections:
+            self.stats.rejections += 1
+            self._unstored.append(lambda s, r=r: s.add_rejection(r))
+        for h in out.health:
+            self.stats.health_updates += 1
+            self._unstored.append(lambda s, h=h: (s.update_health(h), s.mark_seen(h.sensor_id, h.time)))
+            self._emit(self.engine.observe_health(h))
+        if out.events:
+            events = list(out.events)
+            self._unstored.append(lambda s, ev=events: (s.add_events(ev),
+                                                        [s.mark_seen(e.sensor_id, e.time) for e in ev]))
+            for e in events:
+                self.stats.events += 1
+                self.stats.last_event = f"{e.sensor_id}={e.value} at {e.time.astimezone(self.home.tz):%H:%M}"
+                log.info("event", extra={"ctx": {"sensor": e.sensor_id, "value": e.value,
+                                                 "time": e.time.astimezone(self.home.tz).isoformat(timespec="seconds")}})
+                self._emit(self.engine.process(e))
+        for note in out.notes:
+            log.info(note)
+        self._unacked.append(msg)
+        if len(self._unacked) >= self.flush_at:
+            self._flush_soon.set()
+
+    def _emit(self, alerts: list[Alert]) -> None:
+        for a in alerts:
+            self.stats.alerts += 1
+            log.warning("ALERT %s", a.message, extra={"ctx": {"person": a.person, "kind": a.kind,
+                                                             "severity": str(a.severity)}})
+            self._unstored.append(lambda s, a=a: s.add_alert(a))
+            if self.alerts_jsonl is not None:
+                with self.alerts_jsonl.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(a.to_json()) + "\n")
+            if self.on_alert is not None:
+                self.on_alert(a)
+
+    # --- periodic work ---------------------------------------------------------------------------
+    async def _ticker(self) -> None:
+        assert self.engine is not None
+        while True:
+            await asyncio.sleep(self.clock.sleep_s(self.tick_s))
+            self._emit(self.engine.tick(self.clock.now()))
+            systemd.notify_status(self.stats.line())
+
+    async def _flush(self) -> None:
+        """Store everything queued in one transaction, then ack the MQTT messages it came from."""
+        assert self.store is not None and self.link is not None
+        if not self._unstored and not self._unacked:
+            return
+        writes, acks = self._unstored, self._unacked
+        store = self.store
+
+        def write_all() -> None:
+            for w in writes:
+                w(store)
+            store.commit()
+
+        try:
+            await self._in_db(write_all)
+        except StorageError as exc:
+            self.stats.storage_errors += 1
+            if self.stats.storage_errors in (1, 10, 100) or self.stats.storage_errors % 1000 == 0:
+                log.error("cannot store; keeping data in memory and retrying", extra={"ctx": {"error": str(exc)}})
+            systemd.notify_status(f"STORAGE PROBLEM: {exc}")
+            return  # keep both lists; the next flush retries the same writes in a new transaction
+        self._unstored, self._unacked = [], []
+        for m in acks:
+            self.link.ack(m)
+
+    async def _committer(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_soon.wait(), self.commit_s)
+            self._flush_soon.clear()
+            await self._flush()
+
+    async def _save_checkpoint(self) -> None:
+        assert self.store is not None and self.engine is not None
+        blob = self.engine.checkpoint()
+        store = self.store
+        await self._in_db(lambda: (store.save_state(STATE_KEY, blob), store.commit()))
+
+    async def _checkpointer(self) -> None:
+        while True:
+            await asyncio.sleep(self.checkpoint_s)
+            try:
+                await self._save_checkpoint()
+            except StorageError as exc:
+                log.error("could not save learned routines", extra={"ctx": {"error": str(exc)}})
+
+    async def _pruner(self) -> None:
+        assert self.store is not None
+        store = self.store
+        while True:
+            try:
+                removed = await self._in_db(store.prune, self.clock.now())
+                if removed:
+                    log.info("pruned old raw events", extra={"ctx": {"removed": removed}})
+            except StorageError as exc:
+                log.error("could not prune old events", extra={"ctx": {"error": str(exc)}})
+            await asyncio.sleep(6 * 3600)
