@@ -1,0 +1,199 @@
+"""The running gateway end to end on a real mosquitto: payloads in, events stored, bad input counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from gateway.config import parse_config_text
+from gateway.service import Gateway
+from gateway.storage import Store
+
+HOME = """\
+timezone: Europe/London
+people: [{id: p1, name: Ann, pronoun: she}]
+sensors:
+  - {id: maindoor, kind: contact, room: entrance, role: front_door, person: p1,
+     zigbee: {ieee_address: "0x00158d0004a1b2c3"}}
+  - {id: bed, kind: bed, room: bedroom, role: bed, person: p1, zigbee: {friendly_name: bedroom/bed_strap}}
+  - {id: kettle, kind: plug, room: kitchen, role: kettle, person: p1,
+     zigbee: {friendly_name: kitchen/kettle}, power: {on_above_w: 500, off_below_w: 100}}
+broker: {host: 127.0.0.1, port: PORT, client_id: CLIENT}
+"""
+DEVICES = [
+    {"ieee_address": "0x00124b0024c1d2e3", "friendly_name": "Coordinator", "type": "Coordinator"},
+    {"ieee_address": "0x00158d0004a1b2c3", "friendly_name": "hall/front_door", "type": "EndDevice",
+     "supported": True, "definition": {"model": "MCCGQ11LM", "vendor": "Aqara", "description": "Door and window sensor"}},
+]
+
+
+def aqara(contact: bool) -> bytes:
+    return json.dumps({"battery": 91, "contact": contact, "device_temperature": 21, "linkquality": 120,
+                       "power_outage_count": 3, "voltage": 3005}).encode()
+
+
+def plug(watts: float) -> bytes:
+    return json.dumps({"current": 0.0, "energy": 1.2, "linkquality": 150, "power": watts, "state": "ON",
+                       "voltage": 240}).encode()
+
+
+def home_config(port: int, client_id: str) -> str:
+    return HOME.replace("PORT", str(port)).replace("CLIENT", client_id)
+
+
+class Publisher:
+    """Plays zigbee2mqtt: a separate paho client publishing QoS 1."""
+
+    def __init__(self, port: int, client_id: str = "test-z2m"):
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.c.reconnect_delay_set(0.1, 1)
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+
+    def pub(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        self.c.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+async def wait_for(pred, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def stored(db: Path) -> list[tuple[str, object]]:
+    s = Store(db)
+    try:
+        return [(e.sensor_id, e.value) for e in s.events()]
+    finally:
+        s.close()
+
+
+async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto, tmp_path: Path) -> None:
+    cfg = parse_config_text(home_config(mosquitto.port, "gw-e2e"), "home.yaml")
+    gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    await wait_for(lambda: gw.link.connected)
+    p = Publisher(mosquitto.port)
+    try:
+        p.pub("zigbee2mqtt/bridge/devices", json.dumps(DEVICES).encode(), retain=True)
+        p.pub("zigbee2mqtt/hall/front_door", aqara(True))  # closed
+        p.pub("zigbee2mqtt/hall/front_door", aqara(False))  # opened
+        p.pub("zigbee2mqtt/kitchen/kettle", plug(2100.0))
+        p.pub("zigbee2mqtt/kitchen/kettle", plug(0.4))
+        p.pub("zigbee2mqtt/hall/front_door", b"{not json")
+        p.pub("zigbee2mqtt/hall/front_door", b"x" * (1024 * 1024))
+        p.pub("zigbee2mqtt/garage/unknown_plug", plug(5.0))
+        p.pub("zigbee2mqtt/bedroom/bed_strap", json.dumps({"occupancy": "yes"}).encode())
+        p.pub("zigbee2mqtt/hall/front_door", aqara(True))  # still works after all that
+        await wait_for(lambda: gw.stats.messages >= 10 and not gw._unacked)
+        assert not task.done(), "bad input must not stop the gateway"
+    finally:
+        p.close()
+        stop.set()
+        await task
+    events = stored(tmp_path / "h.sqlite3")
+    assert events == [("maindoor", False), ("maindoor", True), ("kettle", True), ("kettle", False),
+                      ("maindoor", False)]
+    s = Store(tmp_path / "h.sqlite3")
+    reasons = {r.reason for r in s.rejections()}
+    health = {h.sensor_id: h for h in s.health()}
+    s.close()
+    assert len(reasons) >= 4, reasons  # non-JSON, too large, unknown device, wrong type: each counted
+    assert health["maindoor"].battery == 91
+
+
+async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    cfg = parse_config_text(home_config(free_port(), "gw-nobroker"), "home.yaml")
+    gw = Gateway(cfg, tmp_path / "h.sqlite3")
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.sleep(1.5)
+    assert not task.done() and not gw.link.connected
+    assert "connect" in gw.link.status
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+async def test_broker_restart_loses_no_qos1_message(own_mosquitto, tmp_path: Path) -> None:
+    cfg = parse_config_text(home_config(own_mosquitto.port, "gw-restart"), "home.yaml")
+    gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    await wait_for(lambda: gw.link.connected)
+    p = Publisher(own_mosquitto.port)
+    p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
+    await wait_for(lambda: gw.stats.events >= 1)
+    p.close()
+    await asyncio.to_thread(own_mosquitto.restart)
+    # Published right after the restart, possibly before the gateway has reconnected: the broker
+    # must hold them in the gateway's persistent session.
+    p = Publisher(own_mosquitto.port, "test-z2m-2")
+    watts = [0.0, 2000.0, 0.0, 2000.0, 0.0, 2000.0, 0.0]
+    for w in watts:
+        p.pub("zigbee2mqtt/kitchen/kettle", plug(w))
+    try:
+        await wait_for(lambda: gw.stats.events >= 1 + len(watts), within=20)
+    finally:
+        p.close()
+        stop.set()
+        await task
+    assert [v for _s, v in stored(tmp_path / "h.sqlite3")] == [True, False, True, False, True, False, True, False]
+
+
+def test_killed_gateway_loses_nothing_acked(mosquitto, tmp_path: Path) -> None:
+    """SIGKILL the real `hearth run` process; what was published meanwhile arrives after restart."""
+    cfg_file = tmp_path / "home.yaml"
+    cfg_file.write_text(home_config(mosquitto.port, "gw-kill"))
+    db = tmp_path / "h.sqlite3"
+    cmd = [sys.executable, "-m", "gateway.cli", "run", "--config", str(cfg_file), "--db", str(db)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        for line in iter(proc.stderr.readline, b""):
+            if b"connected to broker" in line or time.monotonic() > deadline:
+                break
+        return proc
+
+    proc = start()
+    p = Publisher(mosquitto.port, "test-z2m-kill")
+    try:
+        for i in range(6):
+            p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0 if i % 2 == 0 else 0.0))
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for i in range(6, 10):  # while the gateway is dead
+            p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0 if i % 2 == 0 else 0.0))
+        proc = start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(stored(db)) < 10:
+            time.sleep(0.2)
+    finally:
+        p.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    values = [v for _s, v in stored(db)]
+    assert values == [True, False] * 5
