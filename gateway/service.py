@@ -75,6 +75,7 @@ class Gateway:
     checkpoint_s: float = 600.0
     extra_tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     on_alert: Callable[[Alert], None] | None = None
+    console_port: int | None = None  # None: from the config; 0: any free port
 
     def __post_init__(self) -> None:
         self.stats = GatewayStats()
@@ -89,6 +90,8 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
         self._flush_soon = asyncio.Event()
+        self.console_url = ""
+        self._console: Any = None
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -107,6 +110,7 @@ class Gateway:
         coros = [self._consume(), self._ticker(), self._committer(), self._checkpointer(), self._pruner(),
                  systemd.watchdog_pinger()] + [make() for make in self.extra_tasks]
         self._tasks = [asyncio.create_task(c) for c in coros]
+        await self._start_console()
         systemd.notify_ready(f"{len(self.cfg.sensors)} sensors; broker {self.link.host}:{self.link.port}")
         log.info("gateway running", extra={"ctx": {"home": self.cfg.name, "sensors": len(self.cfg.sensors),
                                                    "db": str(self.db_path)}})
@@ -116,8 +120,20 @@ class Gateway:
         finally:
             await self.shutdown()
 
+    async def _start_console(self) -> None:
+        from gateway.console import start_console
+
+        port = self.cfg.console.port if self.console_port is None else self.console_port
+        try:
+            self._console = await start_console(self, self.cfg.console.host, port)
+        except OSError as exc:  # a port in use must not keep the home unwatched
+            log.error("web console could not start; the gateway runs without it",
+                      extra={"ctx": {"host": self.cfg.console.host, "port": port, "error": exc.strerror}})
+
     async def shutdown(self) -> None:
         systemd.notify_stopping()
+        if self._console is not None:
+            await self._console.cleanup()
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:

@@ -1,0 +1,81 @@
+"""The technicians' web console: what the gateway sees, what it rejected, what it is blind to.
+
+Served by aiohttp on the config's ``console.host:console.port`` (loopback by default: a technician
+reaches it over SSH port forwarding, the home opens no port). ``/`` is a small page that renders
+``/api/status`` and refreshes itself; ``/api/status`` is the same data as JSON for tools.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from gateway.service import Gateway
+
+log = logging.getLogger("hearth.console")
+GATEWAY_KEY: web.AppKey[Gateway] = web.AppKey("gateway")
+
+
+def _iso(t: Any) -> str | None:
+    return t.isoformat(timespec="seconds") if t is not None else None
+
+
+def status_snapshot(gw: Gateway) -> dict[str, Any]:
+    """Everything the console shows; runs on the DB thread (it reads the store)."""
+    store = gw.store
+    assert store is not None
+    health = [{"sensor": h.sensor_id, "source": h.source, "last_seen": _iso(h.last_seen),
+               "available": h.available, "battery": h.battery, "linkquality": h.linkquality,
+               "tamper": h.tamper} for h in store.health()]
+    rejections = [{"source": r.source, "reason": r.reason, "device": r.device, "count": r.count,
+                   "last": _iso(r.last), "detail": r.last_detail} for r in store.rejections()]
+    alerts = [a.to_json() for a in store.alerts()[-50:]][::-1]
+    return {"health": health, "rejections": rejections, "alerts": alerts}
+
+
+async def api_status(request: web.Request) -> web.Response:
+    gw = request.app[GATEWAY_KEY]
+    data = await gw._in_db(status_snapshot, gw)
+    sensors = {s.id: {"id": s.id, "kind": str(s.kind), "room": s.room, "role": s.role, "person": s.person}
+               for s in gw.cfg.sensors}
+    data.update({
+        "home": gw.cfg.name,
+        "now": _iso(gw.clock.now()),
+        "broker": {"connected": bool(gw.link and gw.link.connected), "status": gw.link.status if gw.link else ""},
+        "stats": vars(gw.stats),
+        "sensors": list(sensors.values()),
+        "unassigned_devices": [{"ieee_address": d.ieee_address, "friendly_name": d.friendly_name,
+                                "model": d.model} for d in gw.adapter.unassigned_devices()],
+        "routines": gw.engine.status() if gw.engine is not None else {},
+    })
+    return web.json_response(data, dumps=functools.partial(json.dumps, default=str))
+
+
+async def index(_request: web.Request) -> web.Response:
+    html = files("gateway").joinpath("web/console.html").read_text(encoding="utf-8")
+    return web.Response(text=html, content_type="text/html")
+
+
+def make_app(gw: Gateway) -> web.Application:
+    app = web.Application()
+    app[GATEWAY_KEY] = gw
+    app.router.add_get("/", index)
+    app.router.add_get("/api/status", api_status)
+    return app
+
+
+async def start_console(gw: Gateway, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(make_app(gw), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port
+    gw.console_url = f"http://{host}:{bound}/"
+    log.info("console listening", extra={"ctx": {"url": gw.console_url}})
+    return runner
