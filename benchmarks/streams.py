@@ -1,0 +1,331 @@
+"""Longer streams from a short recording, by reordering whole days, and anomalies with ground truth.
+
+A *day* runs from 04:00 to 04:00 (``DAY_START_S``), so a night's sleep onset and any night-time exit
+belong to the evening they started in. A stream is a learning period of clean days followed by test
+days; each target date gets a random recorded day of the same type (weekday or weekend), never the
+same recorded day twice in a row. Where two recorded days meet, sensors whose state differs are set
+with one event at the seam, so every stream is internally consistent (no sensor turns on twice).
+
+Two streams share one day sequence: the *clean* stream (false alarms are counted on its test days)
+and the *anomalous* stream, where every other test day is a copy with exactly one injected anomaly
+(the day after is a clean recovery day, not scored). Kinds and how each is made:
+
+============== ======================================================== =========================
+kind           injected into a copy of the day                          onset / deadline
+============== ======================================================== =========================
+collapse       silence from a random daytime moment a few minutes       onset + 60 min
+               after real activity (at home, up, not at the door)
+not_up         nothing after the night's sleep: no getting up           max(own wake, usual late
+                                                                         wake = P90) + 60 min
+night_bed_exit out of bed at night, one step on the night route         exit + 60 min
+               (e.g. toilet door), then nothing
+night_door_exit out of bed at night, front door opens, then nothing      door + 60 min
+no_kitchen     every kitchen sensor removed for the whole day           first usual kitchen use
+                                                                         of that day / day end
+============== ======================================================== =========================
+
+The night's sleep is the longest of: a gap of 3 h or more in *up activity* (any ``on`` from a sensor
+that is not a bed mat or bedroom motion), or a run of bed-mat events (pauses under 90 min) of 3 h or
+more (pressure mats here pulse on movement rather than hold "occupied"). Kinds a home cannot observe are skipped
+(no bed sensor: ``not_up``, ``night_bed_exit``; no working front door: ``night_door_exit``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import pairwise
+from statistics import median
+
+from benchmarks.homes import Event, RecordedHome, local_datetime
+from routines.home import KITCHEN_ROLES
+
+DAY = 86_400
+HOUR = 3_600
+DAY_START_S = 4 * HOUR  # a stream day starts at 04:00 local
+URGENT_DEADLINE_S = HOUR
+MIN_SLEEP_GAP_S = 3 * HOUR
+KINDS = ("collapse", "not_up", "night_bed_exit", "night_door_exit", "no_kitchen")
+URGENT_KINDS = frozenset({"collapse", "not_up", "night_bed_exit", "night_door_exit"})
+
+
+def day_of(t: int) -> int:
+    """Index of the 04:00-04:00 day holding local second ``t``."""
+    return (t - DAY_START_S) // DAY
+
+
+@dataclass(slots=True)
+class SourceDay:
+    index: int
+    start: int  # local seconds of this day's 04:00
+    events: list[Event]
+    start_state: dict[str, bool]
+    weekend: bool
+    wake: int | None = None  # end of the morning's sleep gap
+    bedtime: int | None = None  # start of the evening's sleep gap
+    first_kitchen: int | None = None
+    daytime_activity: list[int] = field(default_factory=list)  # candidate moments for a collapse
+
+
+@dataclass(slots=True)
+class Truth:
+    kind: str
+    onset: int  # local seconds
+    deadline: int
+    stream_day: int
+    source_day: int
+
+
+@dataclass(slots=True)
+class Stream:
+    events: list[Event]
+    start: int  # local seconds of day 0's 04:00
+    days: int
+    learning_days: int
+    truths: list[Truth] = field(default_factory=list)
+
+    @property
+    def test_start(self) -> int:
+        return self.start + self.learning_days * DAY
+
+    @property
+    def end(self) -> int:
+        return self.start + self.days * DAY
+
+
+@dataclass(slots=True)
+class HomeProfile:
+    """What the injectors need to know about a home, computed once from its recording."""
+
+    home: RecordedHome
+    days: list[SourceDay]
+    bed: list[str]
+    kitchen: set[str]
+    motion: set[str]
+    front_door: str | None
+    night_route: str | None
+    late_wake: dict[bool, int]  # weekend? -> seconds after midnight (P90 of own wake times)
+
+    def supports(self, kind: str) -> str | None:
+        """``None`` if the home can show ``kind``, else the reason it cannot."""
+        if kind in ("not_up", "night_bed_exit") and not self.bed:
+            return "no bed sensor"
+        if kind == "night_door_exit" and self.front_door is None:
+            return "no working front-door sensor"
+        if kind == "no_kitchen" and not self.kitchen:
+            return "no kitchen sensor"
+        return None
+
+
+def _is_kitchen(room: str, role: str) -> bool:
+    return "kitchen" in room.lower() or role in KITCHEN_ROLES
+
+
+def profile(home: RecordedHome) -> HomeProfile:
+    """Split the recording into days, find each day's markers and the home's sensor groups."""
+    specs = {s.id: s for s in home.sensors}
+    bed = [s.id for s in home.sensors if s.kind == "bed"]
+    kitchen = {s.id for s in home.sensors if _is_kitchen(s.room, s.role)}
+    motion = {s.id for s in home.sensors if s.kind == "motion"}
+    front = next((s.id for s in home.sensors if s.role == "front_door"), None)
+    not_up_activity = set(bed) | {s.id for s in home.sensors if s.kind == "motion" and "bed" in s.room}
+    up = [t for t, sid, on in home.events if on and sid not in not_up_activity]
+    sleeps = [(a, b) for a, b in pairwise(up) if b - a >= MIN_SLEEP_GAP_S]  # a long gap in up activity
+    if bed:  # or a run of bed-mat events (pauses under 90 min) lasting 3 h or more
+        in_bed = [t for t, sid, on in home.events if on and sid in bed]
+        runs, run_start = [], in_bed[0]
+        for a, b in pairwise([*in_bed, in_bed[-1] + DAY]):
+            if b - a > 90 * 60:
+                runs.append((run_start, a))
+                run_start = b
+        sleeps += [(a, b) for a, b in runs if b - a >= MIN_SLEEP_GAP_S]
+
+    first, last = day_of(home.events[0][0]), day_of(home.events[-1][0])
+    by_day: dict[int, list[Event]] = {}
+    for ev in home.events:
+        by_day.setdefault(day_of(ev[0]), []).append(ev)
+    counts = [len(by_day.get(d, [])) for d in range(first + 1, last)]
+    floor = 0.25 * median(counts) if counts else 0
+    state = {s.id: False for s in home.sensors}
+    days: list[SourceDay] = []
+    for d in range(first, last + 1):
+        evs = by_day.get(d, [])
+        start = d * DAY + DAY_START_S
+        if first < d < last and len(evs) >= floor:
+            sd = SourceDay(d, start, evs, dict(state), local_datetime(start).weekday() >= 5)
+            mornings = [(b - a, b) for a, b in sleeps if start <= b <= start + 10 * HOUR]
+            sd.wake = max(mornings)[1] if mornings else None
+            evenings = [(b - a, a) for a, b in sleeps if start + 15 * HOUR <= a <= start + DAY - HOUR]
+            sd.bedtime = max(evenings)[1] if evenings else None
+            sd.first_kitchen = next((t for t, sid, on in evs if on and sid in kitchen), None)
+            lo = (sd.wake or start + 5 * HOUR) + 30 * 60
+            hi = (sd.bedtime or start + 18 * HOUR) - 90 * 60
+            sd.daytime_activity = [t for t, sid, on in evs if on and lo <= t <= hi and sid not in not_up_activity
+                                   and specs[sid].role not in ("front_door", "keys")]
+            days.append(sd)
+        for _, sid, on in evs:
+            state[sid] = on
+
+    night = Counter(sid for t, sid, on in home.events
+                    if on and (t % DAY) < 5 * HOUR and "bed" not in specs[sid].room and sid not in kitchen
+                    and specs[sid].role not in ("front_door", "keys"))
+    late: dict[bool, int] = {}
+    for weekend in (False, True):
+        wakes = sorted((d.wake - d.start + DAY_START_S) for d in days if d.wake and d.weekend == weekend)
+        if len(wakes) < 5:
+            wakes = sorted((d.wake - d.start + DAY_START_S) for d in days if d.wake)
+        late[weekend] = wakes[min(len(wakes) - 1, int(0.9 * len(wakes)))] if wakes else 9 * HOUR
+    return HomeProfile(home, days, bed, kitchen, motion, front,
+                       night.most_common(1)[0][0] if night else None, late)
+
+
+# ---- injectors: (profile, day with events already moved to the target date, rng) -> (events, onset, deadline)
+
+def _silence_from(t: int, events: list[Event], motion: set[str]) -> list[Event]:
+    """Everything before ``t``; after it only motion sensors resetting (a PIR goes off by itself)."""
+    kept = [e for e in events if e[0] < t]
+    state: dict[str, bool] = {}
+    for _, sid, on in kept:
+        state[sid] = on
+    on_at_t = {sid for sid, on in state.items() if on and sid in motion}
+    resets: list[Event] = []
+    for e in events:
+        if e[0] >= t and not e[2] and e[1] in on_at_t:
+            resets.append(e)
+            on_at_t.discard(e[1])
+    return kept + resets
+
+
+def _night_window(p: HomeProfile, d: SourceDay) -> tuple[int, int] | None:
+    if d.bedtime is None:
+        return None
+    lo, hi = d.bedtime + HOUR, min(d.bedtime + 5 * HOUR, d.start + DAY - 75 * 60)
+    return (lo, hi) if lo < hi else None
+
+
+def _inject_collapse(p: HomeProfile, d: SourceDay, rng: random.Random):
+    if not d.daytime_activity:
+        return None
+    t = rng.choice(d.daytime_activity) + rng.randint(1, 300)
+    if t + URGENT_DEADLINE_S >= d.start + DAY:
+        return None
+    return _silence_from(t, d.events, p.motion), t, t + URGENT_DEADLINE_S
+
+
+def _inject_not_up(p: HomeProfile, d: SourceDay, rng: random.Random):
+    if d.wake is None or not p.bed:
+        return None
+    onset = max(d.wake, d.start - DAY_START_S + p.late_wake[d.weekend])
+    if onset + URGENT_DEADLINE_S >= d.start + DAY:
+        return None
+    return _silence_from(d.wake - 1, d.events, p.motion), onset, onset + URGENT_DEADLINE_S
+
+
+def _night_exit(p: HomeProfile, d: SourceDay, rng: random.Random, door: bool):
+    window = _night_window(p, d)
+    if window is None or (door and p.front_door is None) or (not door and not p.bed):
+        return None
+    t = rng.randint(*window)
+    evs = _silence_from(t, d.events, p.motion)
+    state: dict[str, bool] = dict(d.start_state)
+    for _, sid, on in evs:
+        state[sid] = on
+    evs += [(t, b, False) for b in p.bed if state.get(b)]
+    if door:
+        assert p.front_door is not None
+        onset = t + 60
+        if state.get(p.front_door):
+            evs.append((t + 30, p.front_door, False))
+        evs += [(onset, p.front_door, True), (onset + 20, p.front_door, False)]
+    else:
+        onset = t
+        if p.night_route and not state.get(p.night_route):
+            evs += [(t + 40, p.night_route, True), (t + 45, p.night_route, False)]
+    evs.sort(key=lambda e: (e[0], e[2]))
+    return evs, onset, onset + URGENT_DEADLINE_S
+
+
+def _inject_no_kitchen(p: HomeProfile, d: SourceDay, rng: random.Random):
+    if d.first_kitchen is None:
+        return None
+    return [e for e in d.events if e[1] not in p.kitchen], d.first_kitchen, d.start + DAY
+
+
+INJECTORS = {
+    "collapse": _inject_collapse,
+    "not_up": _inject_not_up,
+    "night_bed_exit": lambda p, d, rng: _night_exit(p, d, rng, door=False),
+    "night_door_exit": lambda p, d, rng: _night_exit(p, d, rng, door=True),
+    "no_kitchen": _inject_no_kitchen,
+}
+
+
+def _moved(d: SourceDay, target_start: int) -> SourceDay:
+    off = target_start - d.start
+
+    def sh(t: int | None) -> int | None:
+        return None if t is None else t + off
+
+    return SourceDay(d.index, target_start, [(t + off, s, v) for t, s, v in d.events], d.start_state, d.weekend,
+                     sh(d.wake), sh(d.bedtime), sh(d.first_kitchen), [t + off for t in d.daytime_activity])
+
+
+def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
+                  kinds: tuple[str, ...] = KINDS) -> tuple[Stream, Stream, dict[str, str]]:
+    """The clean and the anomalous stream of one home, plus the kinds skipped and why.
+
+    Deterministic for a given seed. Injection days are the even test days; the kinds cycle in a
+    seeded order, and a day that cannot carry its kind (say no sleep gap found) is left clean.
+    """
+    rng = random.Random(seed)
+    skipped = {k: r for k in kinds if (r := p.supports(k))}
+    usable = [k for k in kinds if k not in skipped]
+    by_type = {w: [d for d in p.days if d.weekend == w] or p.days for w in (False, True)}
+    start0 = p.days[0].start
+    clean_evs: list[Event] = []
+    anom_evs: list[Event] = []
+    truths: list[Truth] = []
+    clean_state = {s.id: False for s in p.home.sensors}
+    anom_state = dict(clean_state)
+    cycle: list[str] = []
+    prev = None
+    for k in range(learning_days + test_days):
+        target = start0 + k * DAY
+        pool = by_type[local_datetime(target).weekday() >= 5]
+        src = rng.choice([d for d in pool if d is not prev] or pool)
+        prev = src
+        day = _moved(src, target)
+        _append_day(clean_evs, clean_state, day.events, day.start_state, target, set())
+        injected = None
+        if k >= learning_days and (k - learning_days) % 2 == 0 and usable:
+            if not cycle:
+                cycle = rng.sample(usable, len(usable))
+            kind = cycle.pop()
+            injected = INJECTORS[kind](p, day, rng)
+            if injected is not None:
+                truths.append(Truth(kind, injected[1], injected[2], k, src.index))
+        if injected is None:
+            _append_day(anom_evs, anom_state, day.events, day.start_state, target, set())
+        else:
+            quiet = p.kitchen if truths[-1].kind == "no_kitchen" else set()
+            _append_day(anom_evs, anom_state, injected[0], day.start_state, target, quiet)
+    days = learning_days + test_days
+    clean_evs.sort(key=lambda e: e[0])
+    anom_evs.sort(key=lambda e: e[0])
+    return (Stream(clean_evs, start0, days, learning_days),
+            Stream(anom_evs, start0, days, learning_days, truths), skipped)
+
+
+def _append_day(out: list[Event], state: dict[str, bool], events: list[Event], start_state: dict[str, bool],
+                target: int, quiet: set[str]) -> None:
+    """Append a day, first setting at the seam any sensor whose state differs from the recorded day's."""
+    for sid, want in sorted(start_state.items()):
+        want = want and sid not in quiet
+        if state.get(sid, False) != want:
+            out.append((target - 1 if sid in quiet else target, sid, want))
+            state[sid] = want
+    for ev in events:
+        if state.get(ev[1], False) != ev[2]:
+            out.append(ev)
+            state[ev[1]] = ev[2]
