@@ -5,10 +5,10 @@ is no asyncio in here). Writes are batched: each write joins an open transaction
 ends it (the service commits every ~2 s), so the SD card sees one sync per batch, not one per event.
 
 Failure contract (full disk, read-only remount, lock timeout, ...): every ``sqlite3.Error`` is raised
-as a :class:`~gateway.storage_errors.StorageError` subclass naming the file and what to do. The call that
-raised stored nothing: keep its data and call again later. Earlier calls of the same batch are *not*
-lost: the store rolls the batch back, keeps those writes in memory and replays them before the next
-write or commit. Committed data is never touched by a failure.
+as a :class:`~gateway.storage_errors.StorageError` subclass naming the file and what to do, and the
+whole uncommitted batch is rolled back: the file holds exactly what was committed, never half a batch.
+The caller keeps everything it wrote since its last successful :meth:`Store.commit` and writes it again
+later (the service does: it acks MQTT messages only after their batch is committed).
 
 >>> import tempfile, pathlib
 >>> from datetime import datetime, timezone
@@ -77,7 +77,6 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # a CLI command reading the file while the service writes waits, not fails
 WAL_SIZE_LIMIT = 4 * 1024 * 1024  # after a checkpoint the -wal file is truncated to this (SD card space)
-MAX_BATCH_ROWS = 100_000  # a batch this big is committed on the spot, so a missed commit() cannot eat RAM
 DEVICES_PER_REASON = 100  # distinct devices counted per (source, reason); the rest share OTHER_DEVICES
 OTHER_DEVICES = "(other devices)"
 
@@ -90,7 +89,6 @@ _HEALTH_MERGE = ", ".join(
     for c in ("source", "available", "battery", "linkquality", "voltage", "tamper")
 )
 
-_Op = tuple[Callable[..., Any], tuple[Any, ...], int]  # a write: function, its prepared rows, row count
 
 
 class Store:
@@ -108,8 +106,6 @@ class Store:
         self.path = Path(path)
         self.retention_days = retention_days
         self._lock = threading.Lock()
-        self._batch: list[_Op] = []  # writes inside the open transaction
-        self._replay: list[_Op] = []  # writes of a rolled-back batch, applied again before the next write
         self._batch_rows = 0
         self._closed = False
         self._conn = self._open()
@@ -151,70 +147,46 @@ class Store:
     # ---- batching -------------------------------------------------------------------------------
 
     def _write(self, what: str, op: Callable[..., Any], *args: Any, rows: int = 1) -> Any:
-        """Run one write inside the open batch (replaying a failed batch first); lock held by caller."""
+        """Run one write inside the open batch; the caller holds the lock."""
         try:
-            self._begin_and_replay()
+            if not self._conn.in_transaction:
+                # IMMEDIATE takes the write lock now, so busy_timeout applies here and never mid-batch.
+                self._conn.execute("BEGIN IMMEDIATE")
             result = op(*args)
         except sqlite3.Error as exc:
-            self._rollback_keep()
-            raise storage_error(exc, self.path, what) from exc
-        self._batch.append((op, args, rows))
+            self._rollback()
+            raise storage_error(exc, self.path, f"{what} (the uncommitted batch was rolled back)") from exc
         self._batch_rows += rows
-        if self._batch_rows >= MAX_BATCH_ROWS:
-            self._commit_locked()
         return result
 
-    def _begin_and_replay(self) -> None:
-        if not self._conn.in_transaction:
-            # IMMEDIATE takes the write lock now, so busy_timeout applies here and never mid-batch.
-            self._conn.execute("BEGIN IMMEDIATE")
-        while self._replay:
-            op, args, rows = self._replay[0]
-            try:
-                op(*args)
-            except sqlite3.Error as exc:
-                if not storage_error(exc, self.path, "replay").retryable:
-                    # It worked once; if it now fails for good (the file was changed under us), drop it
-                    # rather than block every later write behind it.
-                    log.error("storage %s: dropping a write that can no longer be replayed: %s", self.path, exc)
-                    self._replay.pop(0)
-                raise
-            self._batch.append(self._replay.pop(0))
-            self._batch_rows += rows
-
-    def _rollback_keep(self) -> None:
-        """Undo the open transaction but keep its writes, in order, to replay later."""
+    def _rollback(self) -> None:
+        """Undo the whole open batch, so a failure leaves exactly the committed data (never half a batch)."""
         if self._conn.in_transaction:  # SQLite may already have rolled back (e.g. after SQLITE_FULL)
             try:
                 self._conn.execute("ROLLBACK")
             except sqlite3.Error:
                 log.exception("storage %s: rollback failed", self.path)
-        self._replay[:0] = self._batch
-        self._batch.clear()
         self._batch_rows = 0
 
     def _commit_locked(self) -> None:
         try:
-            if self._replay:
-                self._begin_and_replay()
             if self._conn.in_transaction:
                 self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._rollback_keep()
-            raise storage_error(exc, self.path, "commit") from exc
-        self._batch.clear()
+            self._rollback()
+            raise storage_error(exc, self.path, "commit (the batch was rolled back)") from exc
         self._batch_rows = 0
 
     def commit(self) -> None:
-        """Make every write since the last commit durable (one transaction; replays a failed batch)."""
+        """Make every write since the last commit durable, in one transaction."""
         with self._lock:
             self._commit_locked()
 
     @property
     def uncommitted(self) -> int:
-        """Rows written but not yet committed, including a failed batch awaiting replay."""
+        """Rows written since the last commit (events count one each)."""
         with self._lock:
-            return self._batch_rows + sum(rows for _, _, rows in self._replay)
+            return self._batch_rows
 
     def _read(self, what: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
