@@ -140,7 +140,7 @@ def check_references(cfg: Any) -> None:
     ``cfg`` is the home config (``people``, ``recipients``, ``consent``, ``escalation``).
     """
     people = [p.id for p in cfg.people]
-    recipients = [r.id for r in cfg.recipients]
+    recipients = list(dict.fromkeys(r.id for r in cfg.recipients))
     errors: list[InitErrorDetails] = []
     seen: set[str] = set()
     for i, r in enumerate(cfg.recipients):

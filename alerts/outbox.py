@@ -268,10 +268,24 @@ class Outbox:
     def all(self) -> list[OutboxRow]:
         return self._rows("ORDER BY created_at, message_id", ())
 
-    def withheld(self) -> list[dict]:
+    def withheld(self, *, person: str | None = None, reason: str | None = None, category: str | None = None,
+                 start: datetime | None = None, end: datetime | None = None) -> list[dict]:
+        """Withholdings, oldest first, optionally only those matching every given filter."""
+        conds, args = [], []
+        for col, val in (("person", person), ("reason", reason), ("category", category)):
+            if val is not None:
+                conds.append(f"{col}=?")
+                args.append(val)
+        if start is not None:
+            conds.append("at>=?")
+            args.append(_ts(start))
+        if end is not None:
+            conds.append("at<?")
+            args.append(_ts(end))
+        where = f"WHERE {' AND '.join(conds)}" if conds else ""
         with self._lock:
             cur = self._con.execute("SELECT at, person, recipient, category, alert_key, reason, message_id "
-                                    "FROM outbox_withheld ORDER BY id")
+                                    f"FROM outbox_withheld {where} ORDER BY id", args)
             names = [d[0] for d in cur.description]
             out = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         for r in out:

@@ -35,7 +35,8 @@ log = logging.getLogger("hearth.pause")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pause_periods (
     id INTEGER PRIMARY KEY, person TEXT NOT NULL, start REAL NOT NULL, end_at REAL NOT NULL,
-    ended_at REAL, by TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', ended_by TEXT
+    ended_at REAL, by TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', ended_by TEXT,
+    end_reported REAL  -- when the running gateway noticed the end and told the team what was held
 );
 CREATE INDEX IF NOT EXISTS pause_periods_person ON pause_periods (person, end_at);
 """
@@ -111,6 +112,19 @@ class PauseStore:
                 "SELECT id, person, start, end_at, by, reason, ended_at FROM pause_periods "
                 "WHERE start<=? AND end_at>? AND (ended_at IS NULL OR ended_at>?) ORDER BY id", (ts, ts, ts)).fetchall()
         return [_row(r) for r in rows]
+
+    def unreported_ends(self, now: datetime) -> list[PrivacyPause]:
+        """Pauses that are over (ran out or ended early) but whose end the gateway has not reported yet."""
+        ts = now.timestamp()
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT id, person, start, end_at, by, reason, ended_at FROM pause_periods "
+                "WHERE end_reported IS NULL AND (end_at<=? OR ended_at<=?) ORDER BY id", (ts, ts)).fetchall()
+        return [_row(r) for r in rows]
+
+    def mark_end_reported(self, pause_id: int, now: datetime) -> None:
+        with self._lock:
+            self._con.execute("UPDATE pause_periods SET end_reported=? WHERE id=?", (now.timestamp(), pause_id))
 
     def since(self, when: datetime) -> list[PrivacyPause]:
         """Pauses that were running at any time after ``when`` (for the console and the consent gate)."""

@@ -1,0 +1,311 @@
+"""The delivery service: alert policy -> consent gate -> outbox -> notifiers, as one asyncio service.
+
+An alert from the routine core is submitted (directly, or through the bounded queue with :meth:`put`);
+the policy says whom to address; the consent gate (:func:`alerts.consent.decide`) says whether and when
+for each recipient; allowed messages are written to the outbox (one per channel of the recipient) before
+anything is sent; the sender picks due rows, asks the gate again (a pause may have started), claims the
+row, calls the channel's notifier, and records the result. Every withholding is logged and kept.
+
+Message ids are derived from the alert key, the time of the alert that opened it, the escalation step,
+the recipient and the channel, so re-submitting the same alert after a restart queues nothing new.
+
+Wiring in the gateway::
+
+    delivery = AlertDelivery(cfg, db_path, {"ntfy": ntfy, "email": smtp}, clock,
+                             on_outcome=engine.record_outcome)
+    task = asyncio.create_task(delivery.run())
+    await delivery.put(alert)                       # from the detectors
+    delivery.acknowledge(key, by="sam", at=now)     # from a verified acknowledgement
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alerts.consent import Decision, category_of, decide, log_withheld
+from alerts.notifiers.base import DeliveryResult, Notifier, OutgoingMessage
+from alerts.outbox import Outbox, OutboxRow
+from alerts.pause import PauseStore
+from alerts.policy import AlertPolicy, AlertState, Notify, Submitted, alert_key
+from routines.alert import Alert, Audience, Severity
+
+log = logging.getLogger("hearth.delivery")
+
+PRIORITY = {"urgent": "urgent", "concern": "high", "technical": "default", "digest": "low", "trends": "low"}
+TAGS = {"urgent": ("rotating_light",), "concern": ("warning",), "technical": ("wrench",)}
+
+
+def message_id(*parts: object) -> str:
+    """A stable idempotency key from the parts that make a message what it is."""
+    return "hm-" + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+class AlertDelivery:
+    """Policy, consent and the outbox, tied together. ``clock`` has ``now()`` and ``monotonic()``."""
+
+    def __init__(self, config: Any, db_path: Path | str, notifiers: dict[str, Notifier], clock: Any,
+                 on_outcome: Callable[[str, str], None] | None = None, *, queue_size: int = 256,
+                 max_parallel_sends: int = 4, idle_s: float = 5.0):
+        self.config = config
+        self.tz = ZoneInfo(config.timezone)
+        self.recipients = {r.id: r for r in config.recipients}
+        self.people = {p.id: p.name for p in config.people}
+        self.notifiers = notifiers
+        self.clock = clock
+        self.outbox = Outbox(db_path)
+        self.pauses = PauseStore(db_path)
+        self.policy = AlertPolicy(config.escalation, list(self.recipients), clock, on_outcome)
+        self.queue: asyncio.Queue[Alert] = asyncio.Queue(queue_size)
+        self.idle_s = idle_s
+        self._send_slots = asyncio.Semaphore(max_parallel_sends)
+        self._sending: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wake = asyncio.Event()
+        self._reviews_flagged: set[str] = set()
+
+    # ---- intake ----------------------------------------------------------------------------------
+
+    async def put(self, alert: Alert) -> None:
+        """Queue an alert for the running service (waits when the bounded queue is full)."""
+        await self.queue.put(alert)
+
+    def submit(self, alert: Alert) -> Submitted:
+        """Run an alert through the policy and queue what the gate allows. Durable when it returns."""
+        result = self.policy.submit(alert)
+        if result.notify is not None:
+            self._address(result.notify, self.clock.now())
+        return result
+
+    def _address(self, notify: Notify, now: datetime) -> int:
+        pauses = self.pauses.active(now)
+        queued = 0
+        for rid in notify.targets:
+            recipient = self.recipients.get(rid)
+            if recipient is None:
+                continue
+            decision = decide(self.config, notify.alert.person, rid, notify.category, now, pauses)
+            if not decision.allow:
+                self._withhold(notify.alert.person, rid, notify.category, notify.key, decision, now)
+                continue
+            for channel in recipient.channels:
+                msg = OutgoingMessage(
+                    message_id(notify.key, notify.first_time.isoformat(), notify.category, notify.kind,
+                               notify.step, rid, channel),
+                    rid, channel, notify.category, self._title(notify), self._body(notify),
+                    PRIORITY[notify.category], alert_key=notify.key, tags=TAGS.get(notify.category, ()))
+                queued += self.outbox.enqueue(msg, person=notify.alert.person, now=now,
+                                              deliver_at=decision.deliver_at)
+        if not queued and notify.step == 0 and notify.kind != "escalate":
+            log.warning("nobody could be told about %s at step 0; escalating at once", notify.key)
+        if not queued:
+            self.policy.skip_wait(notify.key)
+        self._wake.set()
+        return queued
+
+    def _withhold(self, person: str | None, recipient: str, category: str, key: str | None,
+                  decision: Decision, now: datetime, msg_id: str | None = None) -> None:
+        log_withheld(person or "?", recipient, category, decision.reason, key)
+        self.outbox.record_withheld(person=person, recipient=recipient, category=category, alert_key=key,
+                                    reason=decision.reason, now=now, message_id=msg_id)
+
+    def _title(self, notify: Notify) -> str:
+        who = self.people.get(notify.alert.person, notify.alert.person)
+        what = notify.alert.kind.replace("_", " ")
+        return f"{who}: {what}" if notify.kind != "raise" else f"{who}: {what} (now {notify.category})"
+
+    def _body(self, notify: Notify) -> str:
+        if notify.kind == "escalate":
+            mins = self.config.escalation.after_minutes * notify.step
+            return f"{notify.alert.message}\nNobody has acknowledged this for {mins:.0f} minutes."
+        return notify.alert.message
+
+    # ---- people acting on an alert ---------------------------------------------------------------
+
+    def acknowledge(self, alert_key: str, by: str, at: datetime) -> AlertState | None:
+        """``by`` has it in hand: stop escalating and update every phone ("Handled by Sam 07:42")."""
+        before = self.policy.alerts.get(alert_key)
+        already = before is not None and before.acknowledged_at is not None
+        state = self.policy.acknowledge(alert_key, by, at)
+        if state is None or already:
+            return state
+        name = self.recipients[by].name if by in self.recipients else by
+        note = f"Handled by {name} {at.astimezone(self.tz):%H:%M}"
+        now = self.clock.now()
+        pauses = self.pauses.active(now)
+        for row in self.outbox.for_alert(alert_key):
+            msg = row.message
+            if msg.replaces is not None or row.state not in ("sent", "pending", "sending"):
+                continue
+            decision = decide(self.config, state.alert.person, msg.recipient, msg.category, now, pauses)
+            if not decision.allow:
+                self._withhold(state.alert.person, msg.recipient, msg.category, alert_key, decision, now)
+                continue
+            update = OutgoingMessage(message_id("ack", msg.message_id), msg.recipient, msg.channel, msg.category,
+                                     msg.title, f"{note}.\n{msg.body}", "default", alert_key=alert_key,
+                                     tags=("white_check_mark",), replaces=msg.message_id)
+            self.outbox.enqueue(update, person=state.alert.person, now=now, deliver_at=decision.deliver_at)
+        self._wake.set()
+        return state
+
+    def resolve(self, alert_key: str, by: str, at: datetime, outcome: str | None = None) -> AlertState | None:
+        """Close the alert (who, when, optionally real / false_alarm); held messages are cancelled."""
+        state = self.policy.resolve(alert_key, by, at, outcome)
+        if state is not None:
+            n = self.outbox.cancel_for_alert(alert_key, f"resolved by {by}")
+            if n:
+                log.info("cancelled %d held message(s) of resolved alert %s", n, alert_key)
+        return state
+
+    def record_outcome(self, alert_key: str, outcome: str) -> None:
+        self.policy.record_outcome(alert_key, outcome)
+
+    # ---- who would hear of it --------------------------------------------------------------------
+
+    def recipients_for(self, alert: Alert, now: datetime) -> list[str]:
+        """Everyone who would receive ``alert`` at ``now`` under consent and pauses, escalation included
+        (queued later because of quiet hours still counts)."""
+        category = category_of(alert)
+        if category is None:
+            return []
+        pauses = self.pauses.active(now)
+        out: list[str] = []
+        for targets in self.policy.chain_targets(category):
+            for rid in targets:
+                if rid not in out and decide(self.config, alert.person, rid, category, now, pauses).allow:
+                    out.append(rid)
+        return out
+
+    # ---- the service -----------------------------------------------------------------------------
+
+    async def tick(self, *, wait_sends: bool = True) -> None:
+        """One pass: due escalations, ended pauses, consent reviews, then due sends."""
+        now = self.clock.now()
+        for notify in self.policy.due():
+            self._address(notify, now)
+        self._report_pause_ends(now)
+        self._flag_reviews(now)
+        self.outbox.expire_due(now)
+        for row in self.outbox.due(now):
+            if row.message.message_id not in self._sending:
+                task = asyncio.create_task(self._send_one(row), name=f"send {row.message.message_id}")
+                self._sending[row.message.message_id] = task
+                task.add_done_callback(lambda t, mid=row.message.message_id: self._sending.pop(mid, None))
+        if wait_sends and self._sending:
+            await asyncio.gather(*list(self._sending.values()))
+
+    async def run(self) -> None:
+        """Run until cancelled: take queued alerts, escalate, send. Every task is cancelled on the way out."""
+        intake = asyncio.create_task(self._intake(), name="alert intake")
+        self._tasks.add(intake)
+        try:
+            while True:
+                await self.tick(wait_sends=False)
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._idle_for())
+        finally:
+            for task in [*self._tasks, *self._sending.values()]:
+                task.cancel()
+            await asyncio.gather(*self._tasks, *self._sending.values(), return_exceptions=True)
+            self._tasks.clear()
+
+    def _idle_for(self) -> float:
+        """Real seconds until something is due (never more than ``idle_s``, so pauses set from the CLI
+        and outbox rows written by others are seen promptly)."""
+        waits = [self.idle_s]
+        nxt = self.outbox.next_due_at()
+        if nxt is not None:
+            waits.append((nxt - self.clock.now()).total_seconds())
+        mono = self.policy.next_due_mono()
+        if mono is not None:
+            waits.append(mono - self.clock.monotonic())
+        speed = getattr(self.clock, "speed", 1.0) or 1.0
+        return max(0.01, min(waits) / speed)
+
+    async def _intake(self) -> None:
+        while True:
+            alert = await self.queue.get()
+            try:
+                self.submit(alert)
+            except Exception:
+                log.exception("could not handle alert %s", alert_key(alert))
+            finally:
+                self.queue.task_done()
+
+    async def _send_one(self, row: OutboxRow) -> None:
+        msg = row.message
+        async with self._send_slots:
+            now = self.clock.now()
+            recipient = self.recipients.get(msg.recipient)
+            if recipient is None or row.person is None:
+                reason = "unknown_recipient" if recipient is None else "no_person"
+                self._withhold(row.person, msg.recipient, msg.category, msg.alert_key,
+                               Decision(False, now, reason), now, msg.message_id)
+                return
+            decision = decide(self.config, row.person, msg.recipient, msg.category, now, self.pauses.active(now))
+            if not decision.allow:
+                self._withhold(row.person, msg.recipient, msg.category, msg.alert_key, decision, now, msg.message_id)
+                return
+            if decision.deliver_at > now:
+                self.outbox.reschedule(msg.message_id, decision.deliver_at)
+                return
+            notifier = self.notifiers.get(msg.channel)
+            if not self.outbox.mark_sending(msg.message_id, now):
+                return
+            if notifier is None:
+                result = DeliveryResult.failed(f"no {msg.channel} notifier is configured", retryable=False)
+            else:
+                try:
+                    result = await notifier.send(msg, recipient)
+                except Exception as exc:  # a notifier should never raise; if one does, retry later
+                    log.exception("%s notifier raised", msg.channel)
+                    result = DeliveryResult.failed(f"notifier raised {type(exc).__name__}", retryable=True)
+            state = self.outbox.mark_result(msg.message_id, result, self.clock.now())
+            if state != "pending":
+                self._wake.set()
+
+    # ---- notes to the team -----------------------------------------------------------------------
+
+    def _report_pause_ends(self, now: datetime) -> None:
+        for pause in self.pauses.unreported_ends(now):
+            end = pause.end if pause.ended_at is None else min(pause.end, pause.ended_at)
+            held = self.outbox.withheld(person=pause.person, reason="paused", category="urgent",
+                                        start=pause.start, end=end)
+            log.warning("privacy pause for %s is over (%s); %d urgent message(s) were held during it",
+                        pause.person, "ended early" if pause.ended_at else "ran out", len(held))
+            keys = list(dict.fromkeys(h["alert_key"] for h in held))
+            if keys:
+                local = f"{pause.start.astimezone(self.tz):%H:%M}-{end.astimezone(self.tz):%H:%M}"
+                name = self.people.get(pause.person, pause.person)
+                self.submit(Alert(now, pause.person, "held_during_pause", Severity.URGENT, Audience.CARE,
+                                  f"While {name} had paused sharing ({local}), {len(keys)} urgent alert(s) "
+                                  "were held. Please check in.", key=f"{pause.person}:held_during_pause:{pause.id}",
+                                  evidence={"held_alerts": keys, "pause_id": pause.id}))
+            self.pauses.mark_end_reported(pause.id, now)
+
+    def _flag_reviews(self, now: datetime) -> None:
+        today = now.astimezone(self.tz).date()
+        for c in self.config.consent:
+            key = f"{c.person}:consent_review:{c.recipient}:{c.review_on}"
+            if c.review_on is None or c.review_on >= today or key in self._reviews_flagged:
+                continue
+            self._reviews_flagged.add(key)
+            who = self.recipients[c.recipient].name if c.recipient in self.recipients else c.recipient
+            self.submit(Alert(now, c.person, "consent_review_due", Severity.WARNING, Audience.TECHNICAL,
+                              f"{self.people.get(c.person, c.person)}'s consent for {who} was due for review "
+                              f"on {c.review_on:%d %b %Y}. Please review it with them.", key=key))
+
+    def close(self) -> None:
+        self.outbox.close()
+        self.pauses.close()
+
+
+
