@@ -170,8 +170,8 @@ sensors:
 def test_full_queue_drops_and_counts() -> None:
     queue: asyncio.Queue[BleOutput] = asyncio.Queue(maxsize=1)
     scanner = BleScanner(make_adapter(), queue)
-    scanner._on_advert(*advert(DOOR_MAC, "40000101"))
-    scanner._on_advert(*advert(DOOR_MAC, "40000201"))
+    scanner._on_advert(*advert(DOOR_MAC, "4000010164"))
+    scanner._on_advert(*advert(DOOR_MAC, "4000020164"))
     scanner._on_advert(*advert("00:00:00:00:00:01", None))  # not BTHome: nothing queued
     assert queue.qsize() == 1 and scanner.dropped == 1 and scanner.heard == 3
     assert scanner.adapter.decoder.counts["queue_full"] == 1
