@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -45,7 +46,9 @@ class LocalBroker:
             self._dir = tempfile.TemporaryDirectory(prefix="hearth-broker-")
             conf = Path(self._dir.name) / "mosquitto.conf"
             conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                            f"persistence true\npersistence_location {self._dir.name}/\nlog_dest none\n")
+                            f"persistence true\npersistence_location {self._dir.name}/\nlog_dest none\n"
+                            # as root mosquitto would drop to a user that cannot write this temp dir
+                            + ("user root\n" if os.geteuid() == 0 else ""))
             self._proc = await asyncio.create_subprocess_exec(
                 binary, "-c", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
             self.kind = "mosquitto"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,9 @@ class Mosquitto:
             f"log_dest file {workdir}/mosquitto.log\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
             "max_queued_messages 10000\n"
+            # As root, mosquitto drops to the `mosquitto` user, which cannot write this temp dir:
+            # persistence (and so sessions across a restart) would silently not happen.
+            + ("user root\n" if os.geteuid() == 0 else "")
         )
 
     def start(self) -> None:

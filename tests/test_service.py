@@ -27,6 +27,7 @@ sensors:
   - {id: kettle, kind: plug, room: kitchen, role: kettle, person: p1,
      zigbee: {friendly_name: kitchen/kettle}, power: {on_above_w: 500, off_below_w: 100}}
 broker: {host: 127.0.0.1, port: PORT, client_id: CLIENT}
+console: {port: 0}
 """
 DEVICES = [
     {"ieee_address": "0x00124b0024c1d2e3", "friendly_name": "Coordinator", "type": "Coordinator"},

@@ -1,0 +1,73 @@
+"""The technicians' console rendered by a real headless Chromium against a running gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from gateway.config import parse_config_text
+from gateway.service import Gateway
+from tests.test_service import Publisher, aqara, home_config, wait_for
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is not installed: run `bash scripts/setup.sh --test` (it installs it with apt-get)")
+    return found
+
+
+def render(url: str, out_png: Path | None = None) -> str:
+    """The DOM after the page's scripts ran, as Chromium sees it."""
+    with tempfile.TemporaryDirectory() as profile:
+        args = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--window-size=1100,1400"]
+        if out_png is not None:
+            subprocess.run([*args, f"--screenshot={out_png}", url], check=True, capture_output=True, timeout=60)
+        return subprocess.run([*args, "--dump-dom", url], check=True, capture_output=True, timeout=60,
+                              text=True).stdout
+
+
+async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto, tmp_path: Path) -> None:
+    cfg = parse_config_text(home_config(mosquitto.port, "gw-console"), "home.yaml")
+    gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    await wait_for(lambda: gw.link.connected and gw.console_url)
+    p = Publisher(mosquitto.port, "z2m-console")
+    try:
+        p.pub("zigbee2mqtt/bridge/devices", json.dumps([
+            {"ieee_address": "0x00158d0004a1b2c3", "friendly_name": "hall/front_door", "type": "EndDevice",
+             "definition": {"model": "MCCGQ11LM", "vendor": "Aqara"}},
+            {"ieee_address": "0x00158d000aaaaaaa", "friendly_name": "spare_sensor", "type": "EndDevice",
+             "definition": {"model": "RTCGQ11LM", "vendor": "Aqara"}}]).encode())
+        p.pub("zigbee2mqtt/hall/front_door", aqara(False))
+        p.pub("zigbee2mqtt/hall/front_door", b"\xff\xfe garbage")
+        await wait_for(lambda: gw.stats.messages >= 3 and not gw._unacked)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(gw.console_url + "api/status") as resp:
+                status = await resp.json()
+        assert status["broker"]["connected"] is True
+        assert [d["ieee_address"] for d in status["unassigned_devices"]] == ["0x00158d000aaaaaaa"]
+        dom = await asyncio.to_thread(render, gw.console_url, tmp_path / "console.png")
+    finally:
+        p.close()
+        stop.set()
+        await task
+    assert "Broker connected" in dom
+    rejected = dom.split('id="rejections"')[1].split("</table>")[0]
+    reason = status["rejections"][0]["reason"]
+    assert reason in rejected and ">1<" in rejected  # counted once, shown to the technician
+    sensors = dom.split('id="sensors"')[1].split("</table>")[0]
+    assert "maindoor" in sensors and "91%" in sensors  # battery from the Aqara payload
+    assert "spare_sensor" in dom.split('id="unassigned"')[1]
+    assert (tmp_path / "console.png").stat().st_size > 10_000
