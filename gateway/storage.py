@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -406,6 +407,8 @@ class Store:
             self._closed = True
             try:
                 self._commit_locked()
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA optimize")  # SQLite's advice before closing: refresh stats
             finally:
                 self._conn.close()
 

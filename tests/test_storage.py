@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 import re
 import signal
@@ -15,6 +16,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import gateway.storage
+import gateway.storage_errors
+import gateway.storage_rows
+import gateway.storage_schema
 from gateway.storage import (
     DeviceHealthRow,
     RejectionRow,
@@ -490,3 +495,10 @@ def test_many_threads_share_one_store(store: Store) -> None:
     assert store.count_events() == 300
     assert {h.sensor_id: h.last_seen for h in store.health()} == {
         f"0x{k:016x}": T0 + timedelta(minutes=k * 1000 + 49) for k in range(6)}
+
+
+@pytest.mark.parametrize("module", [gateway.storage, gateway.storage_errors, gateway.storage_rows,
+                                    gateway.storage_schema])
+def test_docstring_examples(module) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
