@@ -1,0 +1,66 @@
+"""``hearth status``: what the gateway has stored about devices, rejected input and alerts.
+
+Reads the SQLite file (safe while the gateway runs: WAL lets readers in). For technicians on SSH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.config import ConfigError, load_config
+from gateway.paths import database_path
+from gateway.storage import Store
+from gateway.storage_errors import StorageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="Show device health, rejected input and recent alerts from the database.")
+    p.add_argument("--config", help="The home's YAML config (to find the database and list silent sensors).")
+    p.add_argument("--db", help="The SQLite file (default: from the config, or the data dir).")
+    p.add_argument("--alerts", type=int, default=10, help="How many recent alerts to show (default 10).")
+    p.set_defaults(func=run)
+
+
+def _t(t: object) -> str:
+    return t.strftime("%Y-%m-%d %H:%M") if t is not None else "never"  # type: ignore[attr-defined]
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config) if args.config else None
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    db = Path(args.db) if args.db else database_path(cfg.storage.path if cfg else None)
+    if not db.exists():
+        print(f"no database at {db}: has the gateway run yet? (hearth run --config FILE)", file=sys.stderr)
+        return 1
+    try:
+        store = Store(db)
+    except StorageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    try:
+        health = {h.sensor_id: h for h in store.health()}
+        ids = [s.id for s in cfg.sensors] if cfg else sorted(health)
+        print(f"Devices ({db}):")
+        print(f"  {'sensor':<16} {'last seen':<17} {'online':<8} {'battery':<8} link")
+        for sid in ids:
+            h = health.get(sid)
+            online = "?" if h is None or h.available is None else ("yes" if h.available else "OFFLINE")
+            battery = f"{h.battery:.0f}%" if h is not None and h.battery is not None else "-"
+            link = f"{h.linkquality:.0f}" if h is not None and h.linkquality is not None else "-"
+            print(f"  {sid:<16} {_t(h.last_seen if h else None):<17} {online:<8} {battery:<8} {link}")
+        rejections = store.rejections()
+        print(f"Rejected input ({sum(r.count for r in rejections)} in all):")
+        for r in sorted(rejections, key=lambda r: -r.count):
+            print(f"  {r.count:>7}  {r.source}/{r.reason}  {r.device or '-'}  last {_t(r.last)}: {r.last_detail[:80]}")
+        alerts = store.alerts()[-args.alerts:]
+        print(f"Recent alerts ({len(alerts)} shown):")
+        for a in alerts:
+            print(f"  {_t(a.time)}  {a.severity:<7} {a.kind:<16} {a.message}")
+    finally:
+        store.close()
+    return 0
