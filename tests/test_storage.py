@@ -403,16 +403,20 @@ def test_a_full_database_raises_storage_full_and_resumes_after_space_is_freed(db
     assert integrity(db) == "ok"
 
 
-def test_a_read_only_database_raises_storage_read_only_and_keeps_committed_data(store: Store) -> None:
+def test_a_read_only_database_rolls_back_the_whole_batch_and_keeps_committed_data(store: Store) -> None:
     store.add_events([ev(1)])
     store.commit()
+    store.add_events([ev(2)])  # part of the batch that will fail
     store._conn.execute("PRAGMA query_only = ON")  # SQLite's SQLITE_READONLY, as on a read-only remount
     with pytest.raises(StorageReadOnlyError, match="read-only"):
-        store.add_events([ev(2)])
+        store.add_events([ev(3)])
+    assert store.uncommitted == 0
+    assert store.events() == [ev(1)]  # exactly the committed data: no half batch left open
     store._conn.execute("PRAGMA query_only = OFF")
-    store.add_events([ev(2)])
+    store.add_events([ev(2)])  # the caller retries its whole batch
+    store.add_events([ev(3)])
     store.commit()
-    assert store.events() == [ev(1), ev(2)]
+    assert store.events() == [ev(1), ev(2), ev(3)]
 
 
 def test_a_second_writer_waits_then_gets_a_clear_busy_error(db: Path, store: Store) -> None:
