@@ -403,6 +403,17 @@ def test_a_full_database_raises_storage_full_and_resumes_after_space_is_freed(db
     assert integrity(db) == "ok"
 
 
+def test_max_bytes_caps_the_file_so_the_sd_card_keeps_room(db: Path) -> None:
+    with Store(db, max_bytes=256 * 1024) as s:
+        s.add_events(day_of_events(500))
+        s.commit()
+        with pytest.raises(StorageFullError, match="size limit"):
+            s.add_events(day_of_events(20_000, T0 + timedelta(days=1)))
+        assert s.count_events() == 500
+    assert db.stat().st_size <= 256 * 1024
+    assert integrity(db) == "ok"
+
+
 def test_a_read_only_database_rolls_back_the_whole_batch_and_keeps_committed_data(store: Store) -> None:
     store.add_events([ev(1)])
     store.commit()
