@@ -1,0 +1,237 @@
+"""The family's calm daily note, a small chart of the day against the usual day, and the team's weekly trends.
+
+Written from :class:`routines.summary.DaySummary` only (never from raw sensor data). The note says plainly
+what was seen; where sensors were offline it says what could not be seen, and it never says "all normal".
+
+>>> from datetime import date, datetime, time
+>>> s = DaySummary("p1", date(2026, 1, 5), time(7, 40), time(7, 35), time(22, 15), time(22, 30),
+...                {"kettle": 4}, 30, [(datetime(2026, 1, 5, 14, 10), datetime(2026, 1, 5, 15, 30))], 0,
+...                (0,) * 24, (0.0,) * 24, [], [])
+>>> print(digest_text(s, "Ann"))
+Up at 07:40 as usual. Kettle 4 times. Out 14:10-15:30. In bed by 22:15. A settled night.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime, time
+from functools import cache
+from pathlib import Path
+from statistics import mean
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageDraw, ImageFont
+
+from routines.summary import DaySummary
+
+USUAL_WITHIN_MIN = 30  # a wake or bed time within this of the usual one reads "as usual"
+
+# appliance roles as people say them
+ROLE_WORDS = {"kettle": "Kettle", "microwave": "Microwave", "toaster": "Toaster", "hob": "Hob", "stove": "Cooker",
+              "oven": "Oven", "tv": "TV", "washing_machine": "Washing machine", "dishwasher": "Dishwasher",
+              "iron": "Iron", "heater": "Heater"}
+# alert kinds as the team reads them in the weekly note
+ALERT_WORDS = {"not_up": "not up by the usual time", "night_wander": "up in the night for long",
+               "door_night": "front door open at night", "no_kitchen": "no kitchen activity",
+               "long_out": "out longer than usual", "long_quiet": "a long quiet spell",
+               "sensor_silent": "a sensor went silent", "battery_low": "a battery running low"}
+
+
+def _hhmm(t: time | datetime) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _local(d: datetime, tz: ZoneInfo | None) -> datetime:
+    return d.astimezone(tz) if tz is not None and d.tzinfo is not None else d
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _compare(seen: time, usual: time | None, what: str, late_word: str, early_word: str) -> str:
+    if usual is None:
+        return f"{what} {_hhmm(seen)}."
+    # wrap-around difference, so 23:50 vs 00:10 is 20 minutes, not 23 hours
+    diff = (_minutes(seen) - _minutes(usual) + 720) % 1440 - 720
+    if abs(diff) <= USUAL_WITHIN_MIN:
+        return f"{what} {_hhmm(seen)} as usual."
+    word = late_word if diff > 0 else early_word
+    return f"{what} {_hhmm(seen)}, {word} than usual (usually about {_hhmm(usual)})."
+
+
+def digest_sentences(s: DaySummary, name: str, tz: ZoneInfo | None = None) -> list[str]:
+    """The note as sentences, in the order of the day."""
+    out: list[str] = []
+    blind = " ".join(s.blind).lower()
+    if s.wake_time is not None:
+        out.append(_compare(s.wake_time, s.usual_wake_time, "Up at", "later", "earlier"))
+    else:
+        out.append(f"I could not tell when {name} got up.")
+    uses = sorted(((n, role) for role, n in s.appliance_uses.items() if n > 0), key=lambda x: (-x[0], x[1]))
+    if uses:
+        words = [f"{ROLE_WORDS.get(role, role.replace('_', ' ').capitalize())} {_times(n)}" for n, role in uses]
+        out.append(", ".join([words[0], *(w[0].lower() + w[1:] for w in words[1:])]) + ".")
+    elif s.kitchen_events > 0:
+        out.append(f"Busy in the kitchen ({s.kitchen_events} times).")
+    elif "kitchen" not in blind and not any(r in blind for r in ROLE_WORDS):
+        out.append("No kitchen activity seen.")
+    if s.outings:
+        spans = []
+        for start, end in s.outings:
+            a = _local(start, tz)
+            spans.append(f"{_hhmm(a)}-{_hhmm(_local(end, tz))}" if end is not None
+                         else f"from {_hhmm(a)} (not back by the end of the day)")
+        out.append("Out " + (", ".join(spans[:-1]) + " and " + spans[-1] if len(spans) > 1 else spans[0]) + ".")
+    if s.bed_time is not None:
+        bed = _compare(s.bed_time, s.usual_bed_time, "In bed by", "later", "earlier")
+        out.append(bed.replace(" as usual.", "."))
+    else:
+        out.append(f"I did not see {name} go to bed.")
+    # the person day runs to the next morning, so its night comes after bed time
+    if s.night_bed_exits == 0:
+        if "bed" not in blind:
+            out.append("A settled night.")
+    else:
+        out.append(f"Up {_times(s.night_bed_exits)} in the night.")
+    if s.blind:
+        out.append("Some sensors were offline, so this is not the whole picture. I could not see: "
+                   + "; ".join(s.blind) + ".")
+    return out
+
+
+def digest_text(s: DaySummary, name: str, tz: ZoneInfo | None = None) -> str:
+    """The calm daily note for the Community Circle, one paragraph."""
+    return " ".join(digest_sentences(s, name, tz))
+
+
+def digest_title(s: DaySummary, name: str) -> str:
+    return f"{name}'s day: {s.date.strftime('%A')} {s.date.day} {s.date.strftime('%B')}"
+
+
+# ---- chart ------------------------------------------------------------------------------------------
+
+WIDTH, HEIGHT = 720, 360
+TODAY = (46, 110, 180)
+USUAL = (230, 140, 40)
+INK = (40, 40, 40)
+GRID = (225, 225, 225)
+_FONT_FILES = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+               "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
+
+
+@cache
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for f in _FONT_FILES:
+        if f.startswith("/") and not Path(f).exists():
+            continue
+        try:
+            return ImageFont.truetype(f, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)  # Pillow's own scalable font
+
+
+def digest_chart(s: DaySummary, name: str) -> bytes:
+    """A 720x360 PNG: the day's activity per hour (bars) against the usual day (line), large labels."""
+    img = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    d = ImageDraw.Draw(img)
+    title, label, small = _font(26), _font(20), _font(18)
+    d.text((20, 12), digest_title(s, name), font=title, fill=INK)
+    left, right, top, bottom = 30, WIDTH - 20, 96, HEIGHT - 44
+    # legend
+    d.rectangle((24, 58, 44, 78), fill=TODAY)
+    d.text((52, 56), "Today", font=label, fill=INK)
+    d.line((150, 68, 186, 68), fill=USUAL, width=5)
+    d.text((194, 56), "A usual day", font=label, fill=INK)
+    today = list(s.hourly_activity[:24]) + [0] * (24 - len(s.hourly_activity[:24]))
+    usual = list(s.usual_hourly_activity[:24]) + [0.0] * (24 - len(s.usual_hourly_activity[:24]))
+    peak = max([*today, *usual, 1])
+    slot = (right - left) / 24
+
+    def y(v: float) -> float:
+        return bottom - (bottom - top) * v / peak
+
+    for frac in (0.5, 1.0):
+        d.line((left, y(peak * frac), right, y(peak * frac)), fill=GRID, width=1)
+    for h, v in enumerate(today):
+        if v > 0:
+            d.rectangle((left + h * slot + 3, y(v), left + (h + 1) * slot - 3, bottom), fill=TODAY)
+    if any(usual):
+        pts = [(left + (h + 0.5) * slot, y(v)) for h, v in enumerate(usual)]
+        d.line(pts, fill=USUAL, width=5, joint="curve")
+    d.line((left, bottom, right, bottom), fill=INK, width=2)
+    for h, text in ((0, "midnight"), (6, "6am"), (12, "noon"), (18, "6pm")):
+        x = left + h * slot
+        d.line((x, bottom, x, bottom + 6), fill=INK, width=2)
+        d.text((x, bottom + 8), text, font=small, fill=INK, anchor="ma" if h else "la")
+    if s.blind:
+        d.text((right, 60), "some sensors offline", font=small, fill=(170, 40, 40), anchor="ra")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+# ---- weekly trends for the team ---------------------------------------------------------------------
+
+def _mean_time(ts: list[time]) -> str | None:
+    if not ts:
+        return None
+    # average around the clock's noon-to-noon (bed times straddle midnight)
+    mins = [(_minutes(t) + 720) % 1440 - 720 if t.hour >= 12 else _minutes(t) for t in ts]
+    m = round(mean(mins)) % 1440
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def weekly_trends(days: Sequence[DaySummary], name: str) -> str:
+    """A short note for the wellbeing team from (up to) seven day summaries, oldest first."""
+    if not days:
+        return f"No days were summarised for {name} this week."
+    days = sorted(days, key=lambda s: s.date)
+    first, last = days[0].date, days[-1].date
+    lines = [f"{name}, {first.day} {first.strftime('%b')} to {last.day} {last.strftime('%b')} ({len(days)} days)."]
+    wakes = [s.wake_time for s in days if s.wake_time is not None]
+    beds = [s.bed_time for s in days if s.bed_time is not None]
+    if wakes:
+        late = sum(1 for s in days if s.wake_time and s.usual_wake_time and
+                   (_minutes(s.wake_time) - _minutes(s.usual_wake_time)) > USUAL_WITHIN_MIN)
+        lines.append(f"Up on average at {_mean_time(wakes)} (seen on {len(wakes)} of {len(days)} days"
+                     + (f"; later than usual on {late})." if late else ")."))
+    if beds:
+        lines.append(f"In bed on average by {_mean_time(beds)} (seen on {len(beds)} of {len(days)} days).")
+    exits = [s.night_bed_exits for s in days]
+    half = len(exits) // 2
+    trend = ""
+    if half and mean(exits[half:]) > mean(exits[:half]) + 0.9:
+        trend = ", more often later in the week"
+    lines.append(f"Up in the night {sum(exits)} times in all{trend}.")
+    totals: dict[str, int] = {}
+    for s in days:
+        for role, n in s.appliance_uses.items():
+            totals[role] = totals.get(role, 0) + n
+    if totals:
+        per_day = ", ".join(f"{ROLE_WORDS.get(r, r.replace('_', ' ')).lower()} {n / len(days):.1f}"
+                            for r, n in sorted(totals.items(), key=lambda x: -x[1]))
+        lines.append(f"Appliances per day: {per_day}.")
+    outs = sum(len(s.outings) for s in days)
+    lines.append(f"Went out {_times(outs) if outs else 'not at all'}" + (
+        f", on {sum(1 for s in days if s.outings)} days." if outs else "."))
+    kinds: dict[str, int] = {}
+    for s in days:
+        for k in s.alerts:
+            kinds[k] = kinds.get(k, 0) + 1
+    if kinds:
+        lines.append("Alerts: " + ", ".join(f"{ALERT_WORDS.get(k, k.replace('_', ' '))} ({n})"
+                                            for k, n in sorted(kinds.items(), key=lambda x: -x[1])) + ".")
+    else:
+        lines.append("No alerts.")
+    blind_days = [s for s in days if s.blind]
+    if blind_days:
+        lines.append(f"Partly blind on {len(blind_days)} day{'s' if len(blind_days) > 1 else ''}: "
+                     + "; ".join(f"{s.date.strftime('%a')}: {', '.join(s.blind)}" for s in blind_days) + ".")
+    return "\n".join(lines)
