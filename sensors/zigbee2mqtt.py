@@ -55,7 +55,7 @@ log = logging.getLogger("hearth.zigbee")
 _LOG_LEVEL = {"ignored_key": logging.DEBUG, "unknown_key": logging.INFO, "unassigned_device": logging.INFO}
 # Bridge topics that carry nothing for Hearth (bridge/state, info, logging, groups, responses...).
 _HANDLED_BRIDGE = ("devices", "event", "response/device/rename")
-_PENDING_MAX = 256  # topics held back until bridge/devices tells us which IEEE address they are
+_PENDING_MAX = 256  # messages held back until bridge/devices tells us which IEEE address they are
 _DETAIL_MAX = 200
 _MEMORY_MAX = 4096  # caps the once-only bookkeeping, so a flood of made-up names cannot grow it forever
 
@@ -154,7 +154,7 @@ class Zigbee2MqttAdapter:
         self._paired: dict[str, PairedDevice] = {}
         self._name_to_ieee: dict[str, str] = {}
         self._devices_seen = False
-        self._pending: dict[str, tuple[bytes, datetime]] = {}
+        self._pending: list[tuple[str, bytes, datetime]] = []
         self._logged: set[tuple[str, str | None]] = set()
         self._key_rejected: set[tuple[str, str]] = set()
         self.counts: Counter[str] = Counter()  # every refused input, by reason
@@ -245,9 +245,9 @@ class Zigbee2MqttAdapter:
             except _Bad as bad:
                 self._reject(out, now, bad.reason, bad.detail, sensor.id)
             return
-        if not self._devices_seen and (topic in self._pending or len(self._pending) < _PENDING_MAX):
+        if not self._devices_seen and len(self._pending) < _PENDING_MAX:
             # The retained bridge/devices may arrive after a device's retained topics: hold them.
-            self._pending[topic] = (payload, now)
+            self._pending.append((topic, payload, now))
             return
         ieee = self._name_to_ieee.get(name) or normalize_ieee(name)
         if ieee is not None and ieee in self._paired:
@@ -390,8 +390,8 @@ class Zigbee2MqttAdapter:
         if missing:
             out.notes.append("configured zigbee sensors not paired with zigbee2mqtt: " + ", ".join(missing))
         self._devices_seen = True
-        pending, self._pending = self._pending, {}
-        for topic, (payload, then) in pending.items():
+        pending, self._pending = self._pending, []
+        for topic, payload, then in pending:
             self._dispatch(topic, payload, then, out)
 
     def _remember(self, event: BridgeEvent) -> PairedDevice | None:
@@ -449,9 +449,10 @@ class Zigbee2MqttAdapter:
         if ieee is None:
             return
         self._name_to_ieee.pop(old, None)
-        self._name_to_ieee[new] = ieee
-        if ieee in self._paired:
+        if ieee in self._paired:  # `old` may be the IEEE address itself: drop the previous name too
+            self._name_to_ieee.pop(self._paired[ieee].friendly_name, None)
             self._paired[ieee] = replace(self._paired[ieee], friendly_name=new)
+        self._name_to_ieee[new] = ieee
         sensor = self._by_ieee.get(ieee)
         suffix = f" (sensor {sensor.id} follows it)" if sensor else ""
         out.notes.append(f"zigbee device {ieee} renamed {old!r} -> {new!r}{suffix}")

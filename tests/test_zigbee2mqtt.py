@@ -182,6 +182,16 @@ def test_ieee_binding_survives_rename(zb: Zigbee2MqttAdapter) -> None:
     assert zb.paired_devices()[0].friendly_name == "hall door"
 
 
+def test_rename_given_by_ieee_forgets_the_old_name(zb: Zigbee2MqttAdapter) -> None:
+    body = {"data": {"from": DOOR_IEEE, "to": "hall door", "homeassistant_rename": False}, "status": "ok"}
+    zb.handle("zigbee2mqtt/bridge/response/device/rename", json.dumps(body).encode(), t(1))
+    assert zb.handle("zigbee2mqtt/hall door", fx("aqara_MCCGQ11LM_open.json"), t(2)).events == [
+        SensorEvent(t(2), "front_door", SensorKind.CONTACT, True, SRC)]
+    # "front door" is no longer the door's name: whatever publishes there is not the door
+    stale = zb.handle("zigbee2mqtt/front door", fx("aqara_MCCGQ11LM_closed.json"), t(3))
+    assert stale.events == [] and reasons(stale) == ["unknown_device"]
+
+
 def test_name_binding_learns_ieee_and_follows_it_not_the_name(zb: Zigbee2MqttAdapter) -> None:
     devices = json.loads(fx("bridge_devices.json"))
     for d in devices:
@@ -309,6 +319,14 @@ def test_messages_before_bridge_devices_wait_for_it(z: Zigbee2MqttAdapter) -> No
     assert early == AdapterOutput()
     out = z.handle("zigbee2mqtt/bridge/devices", fx("bridge_devices.json"), t(2))
     assert out.health == [DeviceHealth(t(1), "front_door", SRC, available=True)]
+
+
+def test_every_held_message_is_replayed_in_order(z: Zigbee2MqttAdapter) -> None:
+    z.handle("zigbee2mqtt/front door", fx("aqara_MCCGQ11LM_open.json"), t(1))
+    z.handle("zigbee2mqtt/front door", fx("aqara_MCCGQ11LM_closed.json"), t(2))
+    out = z.handle("zigbee2mqtt/bridge/devices", fx("bridge_devices.json"), t(3))
+    assert out.events == [SensorEvent(t(1), "front_door", SensorKind.CONTACT, True, SRC),
+                          SensorEvent(t(2), "front_door", SensorKind.CONTACT, False, SRC)]
 
 
 def test_unknown_device_held_before_bridge_devices_is_refused_after(z: Zigbee2MqttAdapter) -> None:
