@@ -19,3 +19,62 @@ class RoutineSettings(BaseModel):
                                description="Days of the person's own data before learned routines replace defaults.")
     half_life_days: float = Field(30.0, gt=1, le=365,
                                   description="Forgetting: how many days until an old day counts half as much.")
+    day_start_hour: int = Field(4, ge=0, le=12,
+                                description="Local hour at which a 'person day' starts (the night before belongs "
+                                            "to the previous day).")
+    default_first_kitchen_time: str = Field("11:00", pattern=r"^\d{2}:\d{2}$",
+                                            description="Cold start: latest usual first kitchen use (HH:MM).")
+    default_night_exit_min: float = Field(45.0, ge=5, le=600,
+                                          description="Cold start: minutes out of bed at night before alerting.")
+    default_silence_min: float = Field(180.0, ge=15, le=1440,
+                                       description="Cold start: minutes of daytime stillness at home before alerting.")
+    default_appliance_on_min: float = Field(120.0, ge=5, le=1440,
+                                            description="Cold start: minutes an appliance may stay on before a warning.")
+    usual_quantile: float = Field(0.9, ge=0.5, le=0.99,
+                                  description="'Usual' means this share of the person's own days (0.9 = 9 days in 10).")
+    wake_margin_min: float = Field(45.0, ge=0, le=600,
+                                   description="Minutes after the usual latest wake time before 'not up' alerts.")
+    kitchen_margin_min: float = Field(90.0, ge=0, le=720,
+                                      description="Minutes after the usual first kitchen use before 'no meal' warns.")
+    silence_quantile: float = Field(0.98, ge=0.5, le=0.999,
+                                    description="Share of the person's own quiet spells (at that time of day) "
+                                                "that count as normal.")
+    silence_margin: float = Field(1.5, ge=1.0, le=5.0,
+                                  description="Multiplier on the learned longest-normal quiet spell before alerting.")
+    silence_floor_min: float = Field(45.0, ge=5, le=600,
+                                     description="Never alert on a daytime quiet spell shorter than this (minutes).")
+    silence_cap_min: float = Field(360.0, ge=30, le=1440,
+                                   description="Always alert on a daytime quiet spell longer than this (minutes).")
+    night_exit_margin: float = Field(2.0, ge=1.0, le=10.0,
+                                     description="Multiplier on the usual longest night-time bed exit before alerting.")
+    night_exit_floor_min: float = Field(20.0, ge=5, le=600,
+                                        description="Never alert on a night bed exit shorter than this (minutes).")
+    night_exit_quiet_min: float = Field(10.0, ge=0, le=120,
+                                        description="A long night exit alerts only after this many minutes without "
+                                                    "any movement (someone pottering about is fine).")
+    appliance_margin: float = Field(2.0, ge=1.0, le=20.0,
+                                    description="Multiplier on the usual longest on-time of an appliance.")
+    appliance_floor_min: float = Field(30.0, ge=1, le=1440,
+                                       description="Never warn about an appliance on for less than this (minutes).")
+    bed_exit_min_s: float = Field(90.0, ge=0, le=1800,
+                                  description="A bed vacancy shorter than this (seconds) is mat noise, not a bed exit.")
+    up_confirm_min: float = Field(30.0, ge=1, le=240,
+                                  description="Out of bed this long (minutes) in the morning means the person is up.")
+    settle_min: float = Field(20.0, ge=1, le=240,
+                              description="In bed this long (minutes) in the evening means the person went to bed.")
+    away_confirm_min: float = Field(10.0, ge=1, le=120,
+                                    description="Front door then no activity for this long (minutes) means out.")
+    night_door_wait_min: float = Field(15.0, ge=1, le=240,
+                                       description="Front door at night then no sign of the person for this long "
+                                                   "(minutes) alerts.")
+    battery_low_percent: float = Field(15.0, ge=1, le=60,
+                                       description="Battery at or below this percent (twice running) is reported.")
+    offline_grace_min: float = Field(15.0, ge=0, le=1440,
+                                     description="A device reported unavailable this long (minutes) is offline.")
+    silent_min_active_hours: int = Field(6, ge=1, le=240,
+                                         description="Never call a sensor silent before this many hours in which "
+                                                     "the person was active but the sensor said nothing.")
+    silent_margin: float = Field(2.0, ge=1.0, le=10.0,
+                                 description="Multiplier on a sensor's own longest usual quiet run (active hours).")
+    trend_ratio: float = Field(1.5, ge=1.1, le=5.0,
+                               description="Weekly report: a marker this many times its earlier level is a trend.")

@@ -1,0 +1,623 @@
+"""State changes, detectors, day rollover and learning for one person (called by :mod:`routines.engine`).
+
+Detectors compare the live situation with thresholds taken from the person's OWN learned days (a
+quantile plus a margin, with a floor and a minimum of evidence), or with technician defaults while still
+learning. Each alert says in plain words what is usual for this person and what is happening now.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import time as dtime
+from typing import TYPE_CHECKING, Any
+
+from routines.alert import Alert, Audience, Severity
+from routines.explain import Pronouns, duration, hhmm, share
+from routines.state import DAY, NIGHT, PersonState, SensorState
+from routines.summary import DaySummary
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from sensors.events import DeviceHealth
+
+URG, WARN, INFO = Severity.URGENT, Severity.WARNING, Severity.INFO
+CARE, TECH = Audience.CARE, Audience.TECHNICAL
+
+# kind -> (severity, audience)
+KINDS = {
+    "not_up": (URG, CARE), "night_bed_exit": (URG, CARE), "night_door": (URG, CARE), "silence": (URG, CARE),
+    "no_meal": (WARN, CARE), "appliance_on": (WARN, CARE),
+    "trend_night_visits": (INFO, CARE), "trend_activity": (INFO, CARE),
+    "sensor_offline": (WARN, TECH), "sensor_silent": (WARN, TECH), "battery_low": (INFO, TECH),
+    "blind_check": (WARN, TECH),
+}
+# context -> care alert kinds it pauses (learning pauses for any context day)
+CONTEXT_PAUSES = {
+    "carer_visit": {"not_up", "night_bed_exit", "night_door", "silence", "no_meal"},
+    "visitor": {"night_door", "silence", "night_bed_exit"},
+    "holiday": set(KINDS) - {"sensor_offline", "battery_low"},
+    "hospital": set(KINDS) - {"sensor_offline", "battery_low"},
+}
+# check -> (which sensors it needs, words for a technician)
+CHECKS = {
+    "not_up": ("bed", "cannot check getting up"),
+    "night_bed_exit": ("bed", "cannot check night-time bed exits"),
+    "night_door": ("door", "cannot check the front door at night"),
+    "no_meal": ("kitchen", "cannot check meals"),
+    "silence": ("any", "cannot fully check daytime stillness"),
+}
+
+
+def _hm(minutes: float | None, st_hour: int) -> str:
+    return hhmm((minutes or 0.0) + st_hour * 60)
+
+
+def _clock(eng: RoutineEngine, t: float) -> str:
+    d = eng.alert_time(t)
+    return f"{d.hour:02d}:{d.minute:02d}"
+
+
+def _parse_hhmm(s: str, st_hour: int) -> float:
+    h, m = s.split(":")
+    return (int(h) * 60 + int(m) - st_hour * 60) % 1440
+
+
+def _alert(eng: RoutineEngine, p: PersonState, t: float, kind: str, key: str, message: str,
+           evidence: dict[str, Any]) -> Alert | None:
+    """Build an alert once per situation key, unless a context pauses this kind."""
+    if key in p.fired:
+        return None
+    for ctx in eng.active_contexts(p.id, t):
+        if kind in CONTEXT_PAUSES[ctx]:
+            return None
+    sev, aud = KINDS[kind]
+    p.fired[key] = t
+    p.day_alerts.append(kind)
+    p.alert_days[key] = eng._day_date
+    return Alert(eng.alert_time(t), p.id, kind, sev, aud, message, key=key, evidence=evidence)
+
+
+# ---- thresholds ------------------------------------------------------------------------------------
+
+def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
+    st = eng.settings
+    h0 = st.day_start_hour
+    q = st.usual_quantile
+    thr: dict[str, Any] = {}
+    wake_ok = p.wake_model.ready
+    wake_q = p.wake_model.quantile(q) if wake_ok else _parse_hhmm(st.default_wake_time, h0)
+    wake_lo = p.wake_model.quantile(1 - q) if wake_ok else wake_q - 240
+    thr["wake_learned"], thr["wake_q"] = wake_ok, wake_q
+    thr["not_up_dsm"] = wake_q + st.wake_margin_min
+    thr["earliest_wake_dsm"] = max(0.0, wake_lo - 60)
+    bed_ok = p.bed_model.ready
+    bed_med = p.bed_model.quantile(0.5) if bed_ok else _parse_hhmm(st.default_bed_time, h0)
+    bed_lo = p.bed_model.quantile(1 - q) if bed_ok else bed_med - 60
+    thr["bed_learned"], thr["bed_med"] = bed_ok, bed_med
+    thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, bed_lo - 120)
+    thr["sleep"] = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
+    k_ok = p.kitchen_model.ready
+    thr["kitchen_learned"] = k_ok
+    thr["kitchen_q"] = p.kitchen_model.quantile(q) if k_ok else _parse_hhmm(st.default_first_kitchen_time, h0)
+    thr["no_meal_dsm"] = thr["kitchen_q"] + (st.kitchen_margin_min if k_ok else 0.0)
+    e_ok = p.exit_len.ready
+    exit_q = p.exit_len.quantile(q) if e_ok else None
+    thr["exit_learned"], thr["exit_q"] = e_ok, exit_q
+    thr["exit_thr_s"] = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
+                         else st.default_night_exit_min * 60)
+    sil, silq = [], []
+    for h in range(24):
+        qs = p.silence.quantile(h, st.silence_quantile)
+        silq.append(qs)
+        v = st.default_silence_min * 60 if qs is None else qs * st.silence_margin
+        sil.append(min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, v)))
+    thr["silence_thr"], thr["silence_q"] = sil, silq
+    p.thr = thr
+
+
+def _in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
+    start, end = p.thr["sleep"]
+    m = eng.dsm(t)
+    return m >= start or m < end if start > end else start <= m < end
+
+
+# ---- state changes (from the per-event path; rare) ---------------------------------------------------
+
+def bed_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> None:
+    if occupied:
+        p.bed_count += 1
+        if p.bed_count == 1:
+            out = p.out_since
+            if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
+                if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
+                    p.night_exits += 1
+                    p.exit_pending.append(t - out)
+                p.in_bed_since = t
+            p.out_since = None
+    else:
+        p.bed_count = max(0, p.bed_count - 1)
+        if p.bed_count == 0:
+            p.out_since = t
+
+
+def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> None:
+    if occupied:
+        p.chair_count += 1
+        if p.chair_count == 1:
+            p.chair_since = t
+    else:
+        p.chair_count = max(0, p.chair_count - 1)
+        if p.chair_count == 0 and p.chair_since is not None:
+            p.sitting_s += t - p.chair_since
+            p.chair_since = None
+
+
+def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
+    p.door_t = t
+    eng._due = min(eng._due, t + 60.0)
+    if p.phase == NIGHT or _in_sleep_hours(eng, p, t):
+        if p.door_night_t is None:
+            p.door_night_t = t
+
+
+def back_home(eng: RoutineEngine, p: PersonState, t: float) -> None:
+    """Non-door activity: the person is in (returned, or never left)."""
+    if p.away:
+        p.away = False
+        if p.outings and p.outings[-1][1] is None:
+            p.outings[-1][1] = t
+        eng._due = min(eng._due, t + 1.0)
+    p.door_t = None
+    p.door_night_t = None
+
+
+def hour_passed(eng: RoutineEngine, start: float, end: float) -> None:
+    """Learn each sensor's reporting cadence in 'active hours' (hours the person was active at home)."""
+    for pid, sensors in eng.person_sensors.items():
+        p = eng._persons[pid]
+        active = p.last_act >= start and not p.away
+        for s in sensors:
+            if s.last_seen >= start:
+                if active or s.run:
+                    s.cadence.learn_one(float(s.run))
+                s.run = 0
+            elif active:
+                s.run += 1
+                if s.silent_since is None and s.run >= _silent_limit(eng, s):
+                    s.silent_since = end
+                    eng._due = min(eng._due, end)
+
+
+def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
+    st = eng.settings
+    if s.cadence.ready:
+        return max(st.silent_min_active_hours, (s.cadence.quantile(0.95) or 0.0) * st.silent_margin + 1)
+    return max(st.silent_min_active_hours, 24)
+
+
+def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> list[Alert]:
+    st = eng.settings
+    p = s.p
+    out: list[Alert] = []
+    if h.available is False and s.offline_since is None:
+        s.offline_since = t
+        eng._due = min(eng._due, t + st.offline_grace_min * 60)
+    elif h.available is True and s.offline_since is not None:
+        s.offline_since = None
+        eng._due = min(eng._due, t)
+    if h.battery is not None:
+        s.battery = h.battery
+        s.battery_low_runs = s.battery_low_runs + 1 if h.battery <= st.battery_low_percent else 0
+        if s.battery_low_runs >= 2 or h.battery <= 5:  # sustained, or critically low
+            day = eng._day_date.isoformat() if eng._day_date else ""
+            a = _alert(eng, p, t, "battery_low", f"{p.id}:battery_low:{s.id}:{day}",
+                       f"The {s.label} battery is at {h.battery:.0f}%; please replace it soon.",
+                       {"sensor": s.id, "battery": h.battery})
+            if a:
+                out.append(a)
+    return out
+
+
+# ---- detectors (from tick) ------------------------------------------------------------------------
+
+def _unhealthy(eng: RoutineEngine, s: SensorState, t: float) -> bool:
+    if s.offline_since is not None and t - s.offline_since >= eng.settings.offline_grace_min * 60:
+        return True
+    return s.silent_since is not None
+
+
+def blind_checks(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, list[SensorState]]:
+    """Checks that cannot be trusted now, with the sensors that make them blind."""
+    sensors = eng.person_sensors[p.id]
+    bad = [s for s in sensors if _unhealthy(eng, s, t)]
+    if not bad:
+        return {}
+    out: dict[str, list[SensorState]] = {}
+    for check, (need, _) in CHECKS.items():
+        if need == "any":
+            # stillness can only be judged if no motion/seat sensor (where a person may be) is down
+            culprits = [s for s in bad if s.code in (1, 3) or s.kitchen]
+            if culprits:
+                out[check] = culprits
+            continue
+        group = [s for s in sensors if getattr(s, need)]
+        if group and all(s in bad for s in group):
+            out[check] = group
+    return out
+
+
+def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert], float]:
+    st = eng.settings
+    thr = p.thr
+    name = eng.names[p.id].name
+    pr = Pronouns(eng.names[p.id].pronoun)
+    h0 = st.day_start_hour
+    out: list[Alert] = []
+    due = [eng._day_end]
+
+    def add(a: Alert | None) -> None:
+        if a is not None:
+            out.append(a)
+
+    # technical first: they decide which checks are blind
+    for s in eng.person_sensors[p.id]:
+        if s.offline_since is not None:
+            since = s.offline_since + st.offline_grace_min * 60
+            if t >= since:
+                add(_alert(eng, p, t, "sensor_offline", f"{p.id}:sensor_offline:{s.id}:{s.offline_since:.0f}",
+                           f"The {s.label} has been offline since {_clock(eng, s.offline_since)}.",
+                           {"sensor": s.id, "since": eng.alert_time(s.offline_since).isoformat()}))
+            else:
+                due.append(since)
+        if s.silent_since is not None:
+            usual = s.cadence.quantile(0.95) if s.cadence.ready else None
+            words = (f"it usually reports at least every {max(1, math.ceil(usual or 0))} active hour(s)"
+                     if usual is not None else "it has not yet shown a usual rhythm")
+            add(_alert(eng, p, t, "sensor_silent", f"{p.id}:sensor_silent:{s.id}:{s.silent_since:.0f}",
+                       f"The {s.label} has said nothing for {s.run} hours in which {name} was active at home "
+                       f"(last heard {_clock(eng, s.last_seen) if s.last_seen else 'never'}); {words}.",
+                       {"sensor": s.id, "active_hours_silent": s.run, "usual_max_active_hours": usual}))
+    blind = blind_checks(eng, p, t)
+    for check, culprits in blind.items():
+        words = f"{CHECKS[check][1]} for {name}: " + ", ".join(
+            f"{s.label} {'offline' if s.offline_since is not None else 'silent'}" for s in culprits)
+        p.day_blind.add(words)
+        first = min((s.offline_since or s.silent_since or t) for s in culprits)
+        add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:{check}:{first:.0f}", words[0].upper() + words[1:] + ".",
+                   {"check": check, "sensors": [s.id for s in culprits]}))
+
+    has_bed = eng.has(p.id, "bed")
+    quiet = t - p.last_act
+
+    # phase changes: going to bed for the night, getting up for the day
+    if p.phase == DAY:
+        if has_bed and p.bed_count > 0 and p.in_bed_since is not None:
+            ready = max(p.in_bed_since + st.settle_min * 60, eng.at_dsm(thr["bed_window_dsm"]))
+            if t >= ready:
+                p.phase, p.bed_t = NIGHT, p.in_bed_since
+            else:
+                due.append(ready)
+        elif not has_bed and p.last_act > 0:
+            ready = max(p.last_act + 3 * st.settle_min * 60, eng.at_dsm(thr["bed_window_dsm"]))
+            if t >= ready:
+                p.phase, p.bed_t = NIGHT, p.last_act
+            else:
+                due.append(ready)
+    if p.phase == NIGHT:
+        earliest = eng.at_dsm(thr["earliest_wake_dsm"])
+        if has_bed:
+            if p.bed_count == 0 and p.out_since is not None:
+                up_at = max(p.out_since + st.up_confirm_min * 60, earliest)
+                moving = t - p.last_nonbed < st.up_confirm_min * 60
+                if t >= up_at and (moving or p.out_since >= earliest):
+                    _got_up(p, p.out_since)
+                elif t < up_at:
+                    due.append(up_at)
+        elif p.burst_n >= 3 and p.burst_start >= earliest:
+            _got_up(p, p.burst_start)
+        elif t < earliest:
+            due.append(earliest)
+
+    # not up by the usual time
+    if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
+        deadline = eng.at_dsm(thr["not_up_dsm"])
+        if t >= deadline and (p.bed_t is None or p.bed_t < deadline):
+            usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.usual_quantile)})"
+                     if thr["wake_learned"] else
+                     f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
+                     f"{_hm(thr['wake_q'], h0)} plus {st.wake_margin_min:.0f} min, until {pr.poss} own routine is learned)")
+            since = p.bed_t or p.in_bed_since or p.last_act
+            if has_bed and p.bed_count > 0:
+                last_up = (f"; last up at {_clock(eng, p.last_nonbed)}" if p.last_nonbed > since else "")
+                now_words = f"no movement since {pr.subj} went to bed at {_clock(eng, since)}{last_up}"
+            else:
+                now_words = f"no movement since {_clock(eng, p.last_act)}"
+            add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
+                       {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
+                        "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.bed_count > 0,
+                        "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
+        elif t < deadline:
+            due.append(deadline)
+
+    # out of bed at night far longer than usual, and still
+    if (p.phase == NIGHT and has_bed and p.bed_count == 0 and p.out_since is not None and not p.away
+            and p.chair_count == 0 and "night_bed_exit" not in blind):
+        out_for = t - p.out_since
+        last_move = max(p.last_nonbed, p.out_since)
+        fire_at = max(p.out_since + thr["exit_thr_s"], last_move + st.night_exit_quiet_min * 60)
+        if t >= fire_at:
+            usual = (f"{pr.poss.capitalize()} night-time trips usually end within "
+                     f"{duration(thr['exit_q'])} ({share(st.usual_quantile)})" if thr["exit_learned"] else
+                     f"the starting limit is {duration(thr['exit_thr_s'])} until {pr.poss} own nights are learned")
+            add(_alert(eng, p, t, "night_bed_exit", f"{p.id}:night_bed_exit:{p.out_since:.0f}",
+                       f"{name} got out of bed at {_clock(eng, p.out_since)} and has not returned "
+                       f"({duration(out_for)}); no movement since {_clock(eng, last_move)}. {usual}. Possible fall.",
+                       {"out_since": eng.alert_time(p.out_since).isoformat(), "out_min": round(out_for / 60, 1),
+                        "limit_min": round(thr["exit_thr_s"] / 60, 1), "learned": thr["exit_learned"]}))
+        else:
+            due.append(fire_at)
+
+    # away from home: front door then no other activity
+    if p.door_t is not None and not p.away:
+        confirm = p.door_t + st.away_confirm_min * 60
+        if t >= confirm and p.last_nondoor < p.door_t:
+            p.away, p.away_since = True, p.door_t
+            p.outings.append([p.door_t, None])
+        elif t < confirm:
+            due.append(confirm)
+
+    # front door during sleep hours and no sign of return
+    if p.door_night_t is not None and "night_door" not in blind:
+        fire_at = p.door_night_t + st.night_door_wait_min * 60
+        if t >= fire_at and p.last_nondoor < p.door_night_t:
+            bed_lo, wake_lo = thr["sleep"]
+            add(_alert(eng, p, t, "night_door", f"{p.id}:night_door:{p.door_night_t:.0f}",
+                       f"The front door opened at {_clock(eng, p.door_night_t)}, during {name}'s usual sleep hours "
+                       f"({_hm(bed_lo, h0)}–{_hm(wake_lo, h0)}), and there has been no sign of {pr.obj} since "
+                       f"({duration(t - p.door_night_t)}).",
+                       {"door_time": eng.alert_time(p.door_night_t).isoformat(),
+                        "waited_min": round((t - p.door_night_t) / 60, 1)}))
+        elif t < fire_at:
+            due.append(fire_at)
+
+    # daytime stillness at home, not in bed
+    if (p.phase == DAY and not p.away and p.bed_count == 0 and p.last_act > 0 and p.door_t is None
+            and "silence" not in blind):
+        limit = thr["silence_thr"][p.last_slot]
+        if quiet >= limit:
+            q = thr["silence_q"][p.last_slot]
+            usual = (f"At this time of day {pr.poss} quiet spells at home end within {duration(q)} "
+                     f"({round(st.silence_quantile * 100)} in 100)" if q is not None else
+                     f"The starting limit is {duration(limit)} until {pr.poss} own days are learned")
+            add(_alert(eng, p, t, "silence", f"{p.id}:silence:{p.last_act:.0f}",
+                       f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
+                       f"while at home and not in bed. {usual}.",
+                       {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
+                        "limit_min": round(limit / 60, 1), "learned": q is not None,
+                        "sitting": p.chair_count > 0}))
+        else:
+            due.append(p.last_act + limit)
+
+    # no kitchen activity by the usual time
+    if p.phase == DAY and p.first_kitchen is None and eng.has(p.id, "kitchen") and "no_meal" not in blind:
+        m = thr["no_meal_dsm"]
+        if p.wake_t is not None:
+            m = max(m, eng.dsm(p.wake_t) + 120)
+        deadline = eng.at_dsm(m) if m < 1440 else math.inf
+        if t >= deadline and not p.away:
+            usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.usual_quantile)})"
+                     if thr["kitchen_learned"] else
+                     f"No kitchen activity from {name} by {_hm(m, h0)} (the starting setting, "
+                     f"until {pr.poss} own routine is learned)")
+            woke = f" since {pr.subj} got up at {_clock(eng, p.wake_t)}" if p.wake_t is not None else ""
+            add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
+                       f"{usual}; no kitchen activity today{woke}.",
+                       {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"]}))
+        elif t < deadline:
+            due.append(deadline)
+
+    # appliance left on far longer than usual
+    for s in eng.person_sensors[p.id]:
+        if s.plug and s.on and s.on_since is not None:
+            q = s.on_model.quantile(st.usual_quantile) if s.on_model.ready else None
+            limit = (max(st.appliance_floor_min * 60, q * st.appliance_margin) if q is not None
+                     else st.default_appliance_on_min * 60)
+            if t >= s.on_since + limit:
+                usual = (f"it is usually off within {duration(q)} ({share(st.usual_quantile)})" if q is not None
+                         else f"the starting limit is {duration(limit)}")
+                what = s.role.replace("_", " ") if s.role != "activity" else f"appliance on the {s.label}"
+                add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
+                           f"{name}'s {what} has been on for {duration(t - s.on_since)}, since "
+                           f"{_clock(eng, s.on_since)}; {usual}.",
+                           {"sensor": s.id, "on_min": round((t - s.on_since) / 60, 1),
+                            "limit_min": round(limit / 60, 1)}))
+            else:
+                due.append(s.on_since + limit)
+    return out, min(due)
+
+
+def _got_up(p: PersonState, t: float) -> None:
+    p.phase = DAY
+    if p.wake_t is None:
+        p.wake_t = t
+    p.door_night_t = None
+
+
+# ---- person days ------------------------------------------------------------------------------------
+
+def day_payload(eng: RoutineEngine, p: PersonState) -> dict[str, Any]:
+    """Everything learnable about the person day so far."""
+    hourly = [0] * 24
+    rooms: dict[str, int] = {}
+    for s in eng.person_sensors[p.id]:
+        n = 0
+        for h, c in enumerate(s.hourly):
+            hourly[h] += c
+            n += c
+        if n:
+            rooms[s.room] = rooms.get(s.room, 0) + n
+    d = eng._day_date
+    minutes_out = 0.0
+    for a, b in p.outings:
+        minutes_out += ((b if b is not None else eng._day_end) - a) / 60
+    events = sum(hourly)
+    return {
+        "date": d, "weekend": d.weekday() >= 5 if d else False,
+        "wake": eng.dsm(p.wake_t) if p.wake_t else None,
+        "first_kitchen": eng.dsm(p.first_kitchen) if p.first_kitchen else None,
+        "bed": eng.dsm(p.bed_t) if p.bed_t else None,
+        "night_exits": p.night_exits, "exit_lengths": list(p.exit_pending), "gaps": list(p.gaps),
+        "minutes_out": minutes_out, "events": events, "hourly": hourly, "rooms": rooms,
+        "kitchen_events": p.kitchen_events,
+        "appliance_on": {s.id: list(s.on_pending) for s in eng.person_sensors[p.id] if s.on_pending},
+        "outings": [(a, b) for a, b in p.outings],
+    }
+
+
+def _features(pl: dict[str, Any]) -> dict[str, float | None]:
+    h = pl["hourly"]
+    return {"wake": pl["wake"], "first_kitchen": pl["first_kitchen"], "bed": pl["bed"],
+            "night_exits": pl["night_exits"], "minutes_out": pl["minutes_out"], "events": pl["events"],
+            "events_morning": sum(h[6:12]), "events_afternoon": sum(h[12:18]), "events_evening": sum(h[18:24]),
+            "kitchen_events": pl["kitchen_events"]}
+
+
+def learn_day(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> None:
+    p.wake_model.learn_one(pl["wake"])
+    p.kitchen_model.learn_one(pl["first_kitchen"])
+    p.bed_model.learn_one(pl["bed"])
+    p.night_exits_model.learn_one(float(pl["night_exits"]))
+    for x in pl["exit_lengths"]:
+        p.exit_len.learn_one(x)
+    for g in pl["gaps"]:
+        p.silence.learn_one(g)
+    p.minutes_out_model.learn_one(pl["minutes_out"])
+    p.activity_total.learn_one(float(pl["events"]))
+    p.profile.learn_one((pl["weekend"], pl["hourly"]))
+    p.daily.learn_one(_features(pl))
+    for sid, durations in pl["appliance_on"].items():
+        s = eng._sensors.get(sid)
+        if s is not None:
+            for x in durations:
+                s.on_model.learn_one(x)
+
+
+def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool = False) -> DaySummary:
+    h0 = eng.settings.day_start_hour
+    thr = p.thr
+
+    def clock(m: float | None) -> dtime | None:
+        if m is None:
+            return None
+        mm = round(m + h0 * 60) % 1440
+        return dtime(mm // 60, mm % 60)
+
+    exp = p.profile.expected(pl["weekend"]) if p.profile.ready else [0.0] * 24
+    return DaySummary(
+        person=p.id, date=pl["date"], wake_time=clock(pl["wake"]),
+        usual_wake_time=clock(p.wake_model.quantile(0.5)) if thr["wake_learned"] else None,
+        bed_time=clock(pl["bed"]), usual_bed_time=clock(thr["bed_med"]) if thr["bed_learned"] else None,
+        appliance_uses=dict(p.appliance_uses), kitchen_events=pl["kitchen_events"],
+        outings=[(eng.alert_time(a), eng.alert_time(b) if b is not None else None) for a, b in pl["outings"]],
+        night_bed_exits=pl["night_exits"], hourly_activity=tuple(pl["hourly"]),
+        usual_hourly_activity=tuple(round(float(x), 2) for x in exp),
+        blind=sorted(p.day_blind), alerts=list(dict.fromkeys(p.day_alerts)),
+        first_kitchen_time=clock(pl["first_kitchen"]), minutes_out=round(pl["minutes_out"], 1),
+        sitting_minutes=round(p.sitting_s / 60, 1), longest_quiet_min=round(p.longest_quiet / 60, 1),
+        room_activity=pl["rooms"], profile_score=round(p.daily.score_one(_features(pl)), 3),
+        contexts=sorted(p.day_contexts | eng.active_contexts(p.id, eng._day_start, eng._day_end)),
+    )
+
+
+def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
+    pl = day_payload(eng, p)
+    summary = summarise(eng, p, pl)
+    p.summaries.append(summary)
+    care_flagged = any(KINDS[k][1] == CARE and KINDS[k][0] != INFO for k in p.day_alerts)
+    for m in (p.wake_model, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
+              p.activity_total, p.silence, p.profile, p.daily):
+        m.decay()
+    for s in eng.person_sensors[p.id]:
+        s.on_model.decay()
+        s.cadence.decay()
+    if summary.contexts or pl["events"] == 0:
+        pass  # a known context or an empty day (away, hospital) teaches nothing about the usual day
+    elif care_flagged:
+        p.flagged[pl["date"]] = pl  # learned later only if the alert proves a false alarm
+        while len(p.flagged) > 14:
+            del p.flagged[next(iter(p.flagged))]
+    else:
+        learn_day(eng, p, pl)
+    refresh_thresholds(eng, p)
+    return _weekly_trends(eng, p)
+
+
+def start_day(eng: RoutineEngine, p: PersonState) -> None:
+    p.wake_t = p.bed_t = p.first_kitchen = None
+    p.kitchen_events = p.night_exits = 0
+    p.exit_pending, p.gaps, p.day_alerts = [], [], []
+    p.longest_quiet = p.sitting_s = 0.0
+    p.appliance_uses, p.day_blind, p.day_contexts = {}, set(), set()
+    p.outings = [[eng._day_start, None]] if p.away else []
+    for s in eng.person_sensors[p.id]:
+        s.hourly[:] = [0] * 24
+        s.on_pending = []
+    if p.phase == DAY and (p.bed_count > 0 or (not eng.has(p.id, "bed") and eng._day_start - p.last_act > 3600)):
+        p.phase = NIGHT  # asleep (or quiet) at the day boundary: the new day has not started for them yet
+    keep = eng._day_start - 2 * 86400
+    p.fired = {k: v for k, v in p.fired.items() if v >= keep}
+    p.alert_days = {k: v for k, v in p.alert_days.items() if k in p.fired}
+
+
+def _weekly_trends(eng: RoutineEngine, p: PersonState) -> list[Alert]:
+    days = list(p.summaries)
+    d = days[-1].date
+    if d.weekday() != 6 or len(days) < 28:
+        return []
+    st = eng.settings
+    name = eng.names[p.id].name
+    pr = Pronouns(eng.names[p.id].pronoun)
+    recent, before = days[-7:], days[-28:-7]
+    t = eng._day_end
+    out: list[Alert] = []
+    n_recent = sum(s.night_bed_exits for s in recent) / 7
+    n_before = sum(s.night_bed_exits for s in before) / len(before)
+    if n_recent >= max(n_before * st.trend_ratio, n_before + 1.0):
+        a = _alert(eng, p, t, "trend_night_visits", f"{p.id}:trend_night_visits:{d}",
+                   f"{name} got up at night {n_recent:.1f} times a night this week, against {n_before:.1f} in the "
+                   f"three weeks before. Worth a gentle check (sleep, bladder, infection).",
+                   {"this_week": round(n_recent, 2), "before": round(n_before, 2)})
+        if a:
+            out.append(a)
+    a_recent = sum(sum(s.hourly_activity) for s in recent) / 7
+    a_before = sum(sum(s.hourly_activity) for s in before) / len(before)
+    if a_before > 0 and a_recent * st.trend_ratio <= a_before:
+        a = _alert(eng, p, t, "trend_activity", f"{p.id}:trend_activity:{d}",
+                   f"{name} was less active at home this week: {a_recent:.0f} sensor events a day against "
+                   f"{a_before:.0f} in the three weeks before. Has {pr.subj} been unwell or out more?",
+                   {"this_week": round(a_recent, 1), "before": round(a_before, 1)})
+        if a:
+            out.append(a)
+    return out
+
+
+def person_status(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, Any]:
+    st = eng.settings
+    h0 = st.day_start_hour
+    days = p.wake_model.n if p.wake_model.n else p.activity_total.n
+    blind = blind_checks(eng, p, t)
+    return {
+        "name": eng.names[p.id].name,
+        "days_learned": days,
+        "confidence": round(min(1.0, days / st.learning_days), 2),
+        "learning": days < st.learning_days,
+        "phase": "night" if p.phase == NIGHT else "day",
+        "away": p.away,
+        "degraded": bool(blind) or any(_unhealthy(eng, s, t) for s in eng.person_sensors[p.id]),
+        "blind": [f"{CHECKS[c][1]}: " + ", ".join(s.label for s in ss) for c, ss in blind.items()],
+        "unhealthy_sensors": [s.id for s in eng.person_sensors[p.id] if _unhealthy(eng, s, t)],
+        "usual": {"wake_by": _hm(p.thr["wake_q"], h0), "bed": _hm(p.thr["bed_med"], h0),
+                  "first_kitchen_by": _hm(p.thr["kitchen_q"], h0),
+                  "night_exit_limit_min": round(p.thr["exit_thr_s"] / 60, 1)},
+        "contexts": sorted(eng.active_contexts(p.id, t)),
+    }

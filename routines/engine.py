@@ -1,0 +1,358 @@
+"""The routine engine: events in, learned routines and explained alerts out.
+
+Per event (``process``) the work is a dict lookup and a few attribute updates on epoch floats; learning
+happens once per person day at rollover, and detectors run from ``tick`` only when something can be due
+(a silence is the signal, so ticks fire alerts even when no event arrives).
+
+>>> from datetime import datetime, timedelta, timezone
+>>> from routines.home import Home, Person, SensorInfo
+>>> from sensors.events import SensorEvent, SensorKind
+>>> home = Home("UTC", (Person("p1", "Ann", "she"),),
+...             (SensorInfo("bed", SensorKind.BED, "bedroom", "bed", "p1"),))
+>>> eng = RoutineEngine(home)
+>>> t0 = datetime(2026, 1, 5, 22, 30, tzinfo=timezone.utc)
+>>> eng.process(SensorEvent(t0, "bed", SensorKind.BED, True, "demo"))
+[]
+>>> [a.kind for a in eng.tick(t0 + timedelta(hours=11))]
+['not_up']
+"""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from routines import detectors
+from routines.alert import Alert
+from routines.home import APPLIANCE_ROLES, Home
+from routines.settings import RoutineSettings
+from routines.state import DAY, NIGHT, PersonState, SensorState
+from routines.summary import DaySummary
+from sensors.events import DeviceHealth, SensorEvent, SensorKind
+from sensors.plug import PlugSwitch
+
+BED, CHAIR, CONTACT, MOTION, PLUG = range(5)
+KIND_CODE = {SensorKind.BED: BED, SensorKind.CHAIR: CHAIR, SensorKind.CONTACT: CONTACT,
+             SensorKind.MOTION: MOTION, SensorKind.PLUG: PLUG}
+TOILET_WORDS = ("toilet", "bathroom", "wc")
+EDGE_DELAY_S = 20.0  # re-run detectors this soon after a state change (bed, door, plug, return home)
+CONTEXT_KINDS = ("carer_visit", "visitor", "holiday", "hospital")
+_MAGIC = b"HEARTH-ROUTINES\x01"
+
+
+class RoutineEngine:
+    def __init__(self, home: Home, settings: RoutineSettings | None = None):
+        self.home = home
+        self.settings = settings or RoutineSettings()
+        self.tz = home.tz
+        st = self.settings
+        self.names = {p.id: p for p in home.people}
+        self._persons: dict[str, PersonState] = {
+            p.id: PersonState(p.id, st.half_life_days, st.learning_days) for p in home.people}
+        self._sensors: dict[str, SensorState] = {}
+        for info in home.sensors:
+            self._sensors[info.id] = SensorState(info.id, st.half_life_days)
+        self._link()
+        self._contexts: dict[str, list[tuple[str, float, float]]] = {p: [] for p in self._persons}
+        self._outcomes: dict[str, str] = {}
+        self.unknown_events = 0
+        self._started = False
+        self._day_date: date | None = None
+        self._day_start = self._day_end = 0.0
+        self._hour_start = 0.0
+        self._hour_end = float("-inf")  # forces clock set-up on the first event or tick
+        self._hour = 0
+        self._due = float("inf")
+        for p in self._persons.values():
+            detectors.refresh_thresholds(self, p)
+
+    # ---- configuration ----------------------------------------------------------------------------
+    def _link(self) -> None:
+        """(Re)derive per-sensor flags and per-person sensor lists from the Home (also after restore)."""
+        self.person_sensors: dict[str, list[SensorState]] = {p: [] for p in self._persons}
+        for info in self.home.sensors:
+            s = self._sensors[info.id]
+            s.p = self._persons.get(info.person)
+            s.person_id = info.person
+            s.code = KIND_CODE[info.kind]
+            s.room, s.role = info.room, info.role
+            s.label = f"{info.role.replace('_', ' ')} sensor ({info.room})" if info.role != "activity" \
+                else f"{info.kind} sensor ({info.room})"
+            s.kitchen = info.is_kitchen
+            s.door = info.role in ("front_door", "back_door")
+            s.bed = s.code == BED
+            s.chair = s.code == CHAIR
+            s.plug = s.code == PLUG
+            s.appliance = s.plug or info.role in APPLIANCE_ROLES
+            s.toilet = any(w in info.role.lower() or w in info.room.lower() for w in TOILET_WORDS)
+            if s.plug and s.switch is None:
+                s.switch = PlugSwitch(info.on_above_w, info.off_below_w)
+            if s.p is not None:
+                self.person_sensors[info.person].append(s)
+
+    def has(self, pid: str, flag: str) -> bool:
+        return any(getattr(s, flag) for s in self.person_sensors[pid])
+
+    # ---- clock --------------------------------------------------------------------------------------
+    def _local(self, t: float) -> datetime:
+        return datetime.fromtimestamp(t, self.tz)
+
+    def dsm(self, t: float) -> float:
+        """Minutes since the person-day start (local wall clock) of epoch ``t``."""
+        d = self._local(t)
+        return ((d.hour - self.settings.day_start_hour) * 60 + d.minute + d.second / 60.0) % 1440
+
+    def at_dsm(self, minutes: float) -> float:
+        """Epoch seconds of ``minutes`` after the current person-day start, by the wall clock (DST-safe)."""
+        assert self._day_date is not None
+        wall = datetime.combine(self._day_date, time(self.settings.day_start_hour)) + timedelta(minutes=minutes)
+        return wall.replace(tzinfo=self.tz).timestamp()
+
+    def _day_bounds(self, d: date) -> tuple[float, float]:
+        h = time(self.settings.day_start_hour)
+        start = datetime.combine(d, h).replace(tzinfo=self.tz).timestamp()
+        end = datetime.combine(d + timedelta(days=1), h).replace(tzinfo=self.tz).timestamp()
+        return start, end
+
+    def _advance(self, t: float) -> list[Alert]:
+        """Crossed an hour boundary: sensor cadence, day rollover, new hour cache."""
+        out: list[Alert] = []
+        if not self._started:
+            self._started = True
+            d = self._local(t)
+            day = d.date() if d.hour >= self.settings.day_start_hour else d.date() - timedelta(days=1)
+            self._day_date = day
+            self._day_start, self._day_end = self._day_bounds(day)
+            for p in self._persons.values():
+                detectors.refresh_thresholds(self, p)
+        else:
+            detectors.hour_passed(self, self._hour_start, min(self._hour_end, t))
+        while t >= self._day_end:
+            out += self._rollover()
+        d = self._local(t)
+        self._hour = d.hour
+        self._hour_start = t - (d.minute * 60 + d.second + d.microsecond / 1e6)
+        self._hour_end = self._hour_start + 3600.0
+        return out
+
+    @property
+    def next_due(self) -> float:
+        """Epoch seconds before which ``tick`` has nothing to do."""
+        return min(self._due, self._hour_end)
+
+    # ---- events -------------------------------------------------------------------------------------
+    def process(self, event: SensorEvent) -> list[Alert]:
+        """Learn from one event; return alerts that became due by its time."""
+        s = self._sensors.get(event.sensor_id)
+        if s is None or s.p is None:
+            self.unknown_events += 1
+            return []
+        return self.ingest(event.time.timestamp(), s, event.value)
+
+    def ingest(self, t: float, s: SensorState, value: bool | float) -> list[Alert]:
+        """The per-event path on an epoch float (``process`` and replay both land here)."""
+        out = self._advance(t) if t >= self._hour_end else None
+        s.last_seen = t
+        s.n += 1
+        p = s.p
+        code = s.code
+        if s.offline_since is not None or s.silent_since is not None:
+            s.offline_since = s.silent_since = None
+            self._due = t
+        if code == MOTION:
+            if not value:
+                s.on = False
+                return out or []
+            s.on = True
+        elif code == PLUG:
+            on = value if (value is True or value is False) else s.switch.update(float(value))
+            if on == s.on:
+                return out or []
+            s.on = on
+            self._due = min(self._due, t + EDGE_DELAY_S)
+            if not on:
+                if s.on_since is not None:
+                    s.on_pending.append(t - s.on_since)
+                s.on_since = None
+                return out or []  # an appliance switching itself off is not the person
+            s.on_since = t
+            p.appliance_uses[s.role] = p.appliance_uses.get(s.role, 0) + 1
+        else:
+            on = bool(value)
+            if code == CONTACT:
+                s.on = on
+                if s.appliance and on:
+                    p.appliance_uses[s.role] = p.appliance_uses.get(s.role, 0) + 1
+                if s.door:
+                    detectors.front_door(self, p, t)
+            elif on == s.on:
+                return out or []  # a pressure mat repeating its state is not a movement
+            else:
+                s.on = on
+                self._due = min(self._due, t + EDGE_DELAY_S)
+                if code == BED:
+                    detectors.bed_change(self, p, t, on)
+                else:
+                    detectors.chair_change(self, p, t, on)
+        # person activity
+        gap = t - p.last_act
+        if gap >= 300.0:
+            if p.phase == DAY and not p.away and p.bed_count == 0 and p.last_act > 0:
+                p.gaps.append((p.last_slot, gap))
+                if gap > p.longest_quiet:
+                    p.longest_quiet = gap
+            if gap >= 1800.0:
+                p.burst_start, p.burst_n = t, 0
+                if p.phase == NIGHT and not s.bed:
+                    p.night_exits += p.bed_count == 0 and not self.has(p.id, "bed")
+        p.burst_n += 1
+        if p.burst_n == 3 and p.phase == NIGHT:
+            self._due = min(self._due, t + EDGE_DELAY_S)
+        p.last_act = t
+        p.last_slot = self._hour
+        s.hourly[self._hour] += 1
+        if not s.bed:
+            p.last_nonbed = t
+        if not s.door:
+            p.last_nondoor = t
+            if p.away or p.door_t is not None or p.door_night_t is not None:
+                detectors.back_home(self, p, t)
+        if s.kitchen:
+            p.kitchen_events += 1
+            if p.first_kitchen is None and p.phase == DAY:
+                p.first_kitchen = t
+        if t >= self._due:
+            out = (out or []) + self._evaluate(t)
+        return out or []
+
+    def observe_health(self, h: DeviceHealth) -> list[Alert]:
+        """Availability and battery reports (zigbee2mqtt availability, BLE battery)."""
+        s = self._sensors.get(h.sensor_id)
+        if s is None or s.p is None:
+            self.unknown_events += 1
+            return []
+        return detectors.health(self, s, h.time.timestamp(), h)
+
+    # ---- time ---------------------------------------------------------------------------------------
+    def tick(self, now: datetime) -> list[Alert]:
+        """Run time-based detectors; call at least once a minute (or whenever ``next_due`` has passed)."""
+        return self.tick_ts(now.timestamp())
+
+    def tick_ts(self, t: float) -> list[Alert]:
+        out = self._advance(t) if t >= self._hour_end else []
+        if t >= self._due:
+            out += self._evaluate(t)
+        return out
+
+    def _evaluate(self, t: float) -> list[Alert]:
+        out: list[Alert] = []
+        due = float("inf")
+        for p in self._persons.values():
+            alerts, d = detectors.evaluate(self, p, t)
+            out += alerts
+            due = min(due, d)
+        self._due = due
+        return out
+
+    def _rollover(self) -> list[Alert]:
+        out: list[Alert] = []
+        for p in self._persons.values():
+            out += detectors.finish_day(self, p)
+        assert self._day_date is not None
+        self._day_date += timedelta(days=1)
+        self._day_start, self._day_end = self._day_bounds(self._day_date)
+        for p in self._persons.values():
+            detectors.start_day(self, p)
+        self._due = self._day_start
+        return out
+
+    def alert_time(self, t: float) -> datetime:
+        return self._local(t)
+
+    # ---- contexts and feedback -----------------------------------------------------------------------
+    def set_context(self, person: str, kind: str, start: datetime, end: datetime | None) -> None:
+        """A known context (carer_visit, visitor, holiday, hospital) that pauses or adjusts judgement and
+        learning for ``person`` from ``start`` to ``end`` (None: until further notice)."""
+        if person not in self._persons:
+            raise KeyError(f"unknown person {person!r}")
+        if kind not in CONTEXT_KINDS:
+            raise ValueError(f"context kind must be one of {', '.join(CONTEXT_KINDS)}, not {kind!r}")
+        e = end.timestamp() if end is not None else float("inf")
+        ctx = self._contexts[person]
+        ctx.append((kind, start.timestamp(), e))
+        if len(ctx) > 100:  # bounded: drop the oldest finished context
+            del ctx[0]
+        self._due = min(self._due, start.timestamp())
+
+    def active_contexts(self, person: str, t0: float, t1: float | None = None) -> set[str]:
+        t1 = t0 if t1 is None else t1
+        return {k for k, s, e in self._contexts[person] if s <= t1 and e > t0}
+
+    def record_outcome(self, alert_key: str, outcome: str) -> None:
+        """Feedback on an alert: ``real`` or ``false_alarm``. A false alarm's day is learned after all."""
+        if outcome not in ("real", "false_alarm"):
+            raise ValueError("outcome must be 'real' or 'false_alarm'")
+        self._outcomes[alert_key] = outcome
+        while len(self._outcomes) > 1000:
+            del self._outcomes[next(iter(self._outcomes))]
+        if outcome == "false_alarm":
+            for p in self._persons.values():
+                day = p.alert_days.get(alert_key)
+                if day is not None and day in p.flagged:
+                    detectors.learn_day(self, p, p.flagged.pop(day))
+                    detectors.refresh_thresholds(self, p)
+
+    # ---- reporting ----------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return {pid: detectors.person_status(self, p, self._hour_start) for pid, p in self._persons.items()}
+
+    def day_summary(self, person: str, day: date) -> DaySummary:
+        p = self._persons[person]
+        if day == self._day_date:
+            return detectors.summarise(self, p, detectors.day_payload(self, p), live=True)
+        for s in p.summaries:
+            if s.date == day:
+                return s
+        raise KeyError(f"no summary for {person!r} on {day.isoformat()} (kept: the last {p.summaries.maxlen} days)")
+
+    # ---- state --------------------------------------------------------------------------------------
+    def checkpoint(self) -> bytes:
+        state = {
+            "persons": self._persons, "sensors": self._sensors, "contexts": self._contexts,
+            "outcomes": self._outcomes, "unknown": self.unknown_events, "started": self._started,
+            "day_date": self._day_date, "day": (self._day_start, self._day_end),
+            "hour": (self._hour, self._hour_start, self._hour_end), "due": self._due,
+        }
+        return _MAGIC + zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)
+
+    @classmethod
+    def restore(cls, home: Home, blob: bytes, settings: RoutineSettings | None = None) -> RoutineEngine:
+        """Rebuild an engine from :meth:`checkpoint` bytes, following ``home`` (sensors or people added or
+        removed since keep working; only state of ids still configured is carried over).
+
+        Only restore checkpoints this gateway wrote itself: the blob is a pickle.
+        """
+        if not blob.startswith(_MAGIC):
+            raise ValueError("not a Hearth routine checkpoint (or from an incompatible version)")
+        state = pickle.loads(zlib.decompress(blob[len(_MAGIC):]))
+        eng = cls(home, settings)
+        for pid, ps in state["persons"].items():
+            if pid in eng._persons:
+                eng._persons[pid] = ps
+                eng._contexts[pid] = state["contexts"].get(pid, [])
+        for sid, ss in state["sensors"].items():
+            if sid in eng._sensors and eng._sensors[sid].code == ss.code:
+                eng._sensors[sid] = ss
+        eng._link()
+        eng._outcomes = state["outcomes"]
+        eng.unknown_events = state["unknown"]
+        eng._started = state["started"]
+        eng._day_date = state["day_date"]
+        eng._day_start, eng._day_end = state["day"]
+        eng._hour, eng._hour_start, eng._hour_end = state["hour"]
+        eng._due = state["due"]
+        for p in eng._persons.values():
+            detectors.refresh_thresholds(eng, p)
+        return eng

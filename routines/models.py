@@ -1,0 +1,297 @@
+"""Streaming models of one person's normal, with a river-like contract and forgetting.
+
+Every model has ``learn_one(x) -> bool`` (False when it refused), ``score_one(x) -> float`` (0 = usual,
+1 = as unusual as it can say), ``ready`` (warm-up done), ``decay()`` (one day of forgetting, called at day
+rollover) and ``missing`` handling: ``None`` (a feature whose sensor is missing) is ignored when learning
+and scores 0, because a blind model must never claim something is wrong.
+
+Per-slot z-scores and HalfSpaceTrees were too noisy on real homes, so these are robust, quantile-based
+summaries of the person's own days: a weighted empirical distribution per daily marker, a log-binned
+survival table of quiet spells per hour of day, an hourly activity profile and a median/MAD daily profile.
+A model never learns from what it flags: ``learn_one`` refuses a value it would score at or above
+``flag_above`` once warmed up.
+
+>>> m = MarkerModel(warmup=3)
+>>> [m.learn_one(v) for v in (480.0, 490.0, 500.0, 470.0)]
+[True, True, True, True]
+>>> round(m.quantile(0.5))
+480
+>>> m.score_one(2000.0)
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def decay_factor(half_life_days: float) -> float:
+    """Per-day weight multiplier so a day ``half_life_days`` old counts half."""
+    return 0.5 ** (1.0 / half_life_days)
+
+
+class MarkerModel:
+    """Weighted distribution of one daily marker (wake minute, first kitchen use, exits, minutes out, ...).
+
+    Bounded: keeps at most ``capacity`` values in a ring; old ones also fade by ``decay()``.
+    """
+
+    def __init__(self, half_life_days: float = 30.0, capacity: int = 120, warmup: int = 7,
+                 flag_above: float = 1.0) -> None:
+        self.factor = decay_factor(half_life_days)
+        self.capacity = capacity
+        self.warmup = warmup
+        self.flag_above = flag_above  # 1.0: refuse only values beyond everything seen (set lower to be stricter)
+        self.values = np.zeros(capacity)
+        self.weights = np.zeros(capacity)
+        self.count = 0  # values ever learned (capped reads use min(count, capacity))
+        self._pos = 0
+
+    @property
+    def n(self) -> int:
+        return min(self.count, self.capacity)
+
+    @property
+    def ready(self) -> bool:
+        return self.n >= self.warmup
+
+    def decay(self) -> None:
+        self.weights *= self.factor
+
+    def learn_one(self, x: float | None) -> bool:
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return False
+        if self.ready and self.flag_above < 1.0 and self.score_one(x) >= self.flag_above:
+            return False
+        self.values[self._pos] = x
+        self.weights[self._pos] = 1.0
+        self._pos = (self._pos + 1) % self.capacity
+        self.count += 1
+        return True
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.n
+        v, w = self.values[:n], self.weights[:n]
+        order = np.argsort(v, kind="stable")
+        return v[order], w[order]
+
+    def quantile(self, q: float) -> float | None:
+        """Weighted quantile (None before any value): the value below which a share ``q`` of the weight lies."""
+        if self.n == 0:
+            return None
+        v, w = self._sorted()
+        cum = np.cumsum(w)
+        i = int(np.searchsorted(cum, q * cum[-1], side="left"))
+        return float(v[min(i, len(v) - 1)])
+
+    def share_at_most(self, x: float) -> float:
+        """Weighted share of learned values <= x."""
+        n = self.n
+        if n == 0:
+            return 0.0
+        w = self.weights[:n]
+        total = float(w.sum())
+        return float(w[self.values[:n] <= x].sum()) / total if total > 0 else 0.0
+
+    def score_one(self, x: float | None) -> float:
+        """Upper-tail unusualness: the share of the person's days with a smaller value (0 before warm-up)."""
+        if x is None or not self.ready:
+            return 0.0
+        n = self.n
+        w = self.weights[:n]
+        total = float(w.sum())
+        return float(w[self.values[:n] < x].sum()) / total if total > 0 else 0.0
+
+    def effective_days(self) -> float:
+        return float(self.weights[: self.n].sum())
+
+
+# Quiet-spell lengths are binned on a log scale from 5 minutes to 2 days.
+GAP_MIN_S = 300.0
+_GAP_BINS = 48
+_GAP_EDGES = np.geomspace(GAP_MIN_S, 2 * 86400.0, _GAP_BINS + 1)
+
+
+class SilenceModel:
+    """Survival table of quiet spells at home, by the hour of day the spell started.
+
+    ``learn_one((hour, seconds))`` adds one finished spell (only spells of 5+ minutes matter);
+    ``score_one((hour, seconds))`` is the share of the person's spells started around that hour that
+    ended sooner: how unusual it is that this silence is still going on.
+    """
+
+    def __init__(self, half_life_days: float = 30.0, warmup: int = 8, flag_above: float = 1.0) -> None:
+        self.factor = decay_factor(half_life_days)
+        self.warmup = warmup  # spells in the pooled 3-hour window before the slot is trusted
+        self.flag_above = flag_above
+        self.hist = np.zeros((24, _GAP_BINS))
+        self.count = np.zeros(24, dtype=np.int64)
+
+    def decay(self) -> None:
+        self.hist *= self.factor
+
+    @staticmethod
+    def _bin(seconds: float) -> int:
+        i = int(np.searchsorted(_GAP_EDGES, seconds, side="right")) - 1
+        return min(max(i, 0), _GAP_BINS - 1)
+
+    def _pooled(self, hour: int) -> tuple[np.ndarray, int]:
+        idx = [(hour - 1) % 24, hour, (hour + 1) % 24]
+        return self.hist[idx].sum(axis=0), int(self.count[idx].sum())
+
+    def ready_at(self, hour: int) -> bool:
+        return self._pooled(hour)[1] >= self.warmup
+
+    @property
+    def ready(self) -> bool:
+        return int(self.count.sum()) >= self.warmup
+
+    def learn_one(self, x: tuple[int, float] | None) -> bool:
+        if x is None or x[1] < GAP_MIN_S:
+            return False
+        if self.flag_above < 1.0 and self.ready_at(x[0]) and self.score_one(x) >= self.flag_above:
+            return False
+        self.hist[x[0], self._bin(x[1])] += 1.0
+        self.count[x[0]] += 1
+        return True
+
+    def score_one(self, x: tuple[int, float] | None) -> float:
+        if x is None or not self.ready_at(x[0]):
+            return 0.0
+        h, _ = self._pooled(x[0])
+        total = float(h.sum())
+        return float(h[: self._bin(x[1])].sum()) / total if total > 0 else 0.0
+
+    def quantile(self, hour: int, q: float) -> float | None:
+        """Spell length (seconds, upper bin edge) below which a share ``q`` of spells near ``hour`` ended."""
+        h, n = self._pooled(hour)
+        if n < self.warmup or h.sum() <= 0:
+            return None
+        cum = np.cumsum(h)
+        i = int(np.searchsorted(cum, q * cum[-1], side="left"))
+        return float(_GAP_EDGES[min(i, _GAP_BINS - 1) + 1])
+
+
+class ActivityProfile:
+    """Expected sensor activity per hour of day, separately for weekdays and weekends, with forgetting."""
+
+    def __init__(self, half_life_days: float = 30.0, warmup: int = 3) -> None:
+        self.factor = decay_factor(half_life_days)
+        self.warmup = warmup
+        self.sums = np.zeros((2, 24))
+        self.weights = np.zeros(2)
+        self.days = np.zeros(2, dtype=np.int64)
+
+    @property
+    def ready(self) -> bool:
+        return int(self.days.sum()) >= self.warmup
+
+    def decay(self) -> None:
+        self.sums *= self.factor
+        self.weights *= self.factor
+
+    def expected(self, weekend: bool) -> np.ndarray:
+        k = int(weekend)
+        if self.days[k] == 0:  # no weekend learned yet: the other kind of day is the best guess
+            k = 1 - k
+        return self.sums[k] / self.weights[k] if self.weights[k] > 0 else np.zeros(24)
+
+    def learn_one(self, x: tuple[bool, list[int] | np.ndarray] | None) -> bool:
+        if x is None:
+            return False
+        k = int(x[0])
+        self.sums[k] += np.asarray(x[1], dtype=float)
+        self.weights[k] += 1.0
+        self.days[k] += 1
+        return True
+
+    def score_one(self, x: tuple[bool, list[int] | np.ndarray] | None) -> float:
+        """Share of the usual day's activity missing from this day (0 = as busy as usual, 1 = nothing)."""
+        if x is None or not self.ready:
+            return 0.0
+        exp = self.expected(x[0])
+        total = float(exp.sum())
+        if total <= 0:
+            return 0.0
+        got = np.asarray(x[1], dtype=float)
+        return float(np.clip(exp - got, 0, None).sum()) / total
+
+
+class DailyProfileModel:
+    """Multivariate daily-profile anomaly score: robust distance of a day's features from the person's days.
+
+    Each feature is compared with the weighted median and MAD of the person's recent days; a day's score
+    is the mean, over present features, of the capped robust distance, mapped to 0..1. Missing
+    features (``None`` or NaN) are skipped, so a dead sensor cannot make a day look odd.
+    """
+
+    def __init__(self, features: tuple[str, ...], half_life_days: float = 30.0, capacity: int = 90,
+                 warmup: int = 7, flag_above: float = 0.9) -> None:
+        self.features = features
+        self.factor = decay_factor(half_life_days)
+        self.warmup = warmup
+        self.flag_above = flag_above
+        self.capacity = capacity
+        self.rows = np.full((capacity, len(features)), np.nan)
+        self.weights = np.zeros(capacity)
+        self.count = 0
+        self._pos = 0
+        self._median = np.zeros(len(features))
+        self._scale = np.ones(len(features))
+
+    @property
+    def ready(self) -> bool:
+        return min(self.count, self.capacity) >= self.warmup
+
+    def decay(self) -> None:
+        self.weights *= self.factor
+
+    def _vector(self, x: dict[str, float | None]) -> np.ndarray:
+        return np.array([np.nan if x.get(f) is None else float(x[f]) for f in self.features])
+
+    def _refit(self) -> None:
+        n = min(self.count, self.capacity)
+        rows, w = self.rows[:n], self.weights[:n]
+        for j in range(len(self.features)):
+            col = rows[:, j]
+            ok = ~np.isnan(col)
+            if not ok.any():
+                self._median[j], self._scale[j] = 0.0, 1.0
+                continue
+            med = _wmedian(col[ok], w[ok])
+            mad = _wmedian(np.abs(col[ok] - med), w[ok])
+            self._median[j] = med
+            self._scale[j] = max(1.4826 * mad, 0.1 * abs(med), 1.0)
+
+    def learn_one(self, x: dict[str, float | None] | None) -> bool:
+        if x is None:
+            return False
+        if self.ready and self.score_one(x) >= self.flag_above:
+            return False
+        self.rows[self._pos] = self._vector(x)
+        self.weights[self._pos] = 1.0
+        self._pos = (self._pos + 1) % self.capacity
+        self.count += 1
+        self._refit()
+        return True
+
+    def score_one(self, x: dict[str, float | None] | None) -> float:
+        if x is None or not self.ready:
+            return 0.0
+        v = self._vector(x)
+        ok = ~np.isnan(v)
+        if not ok.any():
+            return 0.0
+        z = np.minimum(np.abs(v[ok] - self._median[ok]) / self._scale[ok], 6.0)
+        return float(np.mean(z) / 6.0)
+
+
+def _wmedian(v: np.ndarray, w: np.ndarray) -> float:
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cum = np.cumsum(w)
+    if cum[-1] <= 0:
+        return float(np.median(v))
+    return float(v[min(int(np.searchsorted(cum, 0.5 * cum[-1])), len(v) - 1)])

@@ -1,0 +1,152 @@
+"""Mutable per-person and per-sensor state of the routine engine (everything a checkpoint must keep).
+
+Plain ``__slots__`` classes: small, fast attribute access on the per-event path, and they pickle.
+Configuration-derived facts (role flags, which person) are set by the engine from the Home, so a restored
+checkpoint follows the current config.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from routines.models import ActivityProfile, DailyProfileModel, MarkerModel, SilenceModel
+from sensors.plug import PlugSwitch
+
+DAY, NIGHT = 0, 1
+
+PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out", "events",
+                    "events_morning", "events_afternoon", "events_evening", "kitchen_events")
+
+
+class SensorState:
+    __slots__ = ("appliance", "battery", "battery_low_runs", "bed", "cadence", "chair", "code", "door",
+                 "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
+                 "on_pending", "on_since", "p", "person_id", "plug", "role", "room", "run", "silent_since",
+                 "switch", "toilet")
+
+    def __init__(self, sid: str, half_life_days: float) -> None:
+        self.id = sid
+        self.on: bool | None = None  # last on/off state (None: never heard)
+        self.on_since: float | None = None
+        self.last_seen = 0.0  # epoch seconds of the last event of any kind
+        self.n = 0
+        self.hourly = [0] * 24  # person-activity events this day, by local hour
+        self.switch: PlugSwitch | None = None
+        self.on_pending: list[float] = []  # plug on-durations (s) finished this day, learned at rollover
+        self.on_model = MarkerModel(half_life_days, capacity=200, warmup=5)
+        self.cadence = MarkerModel(half_life_days, capacity=120, warmup=10)  # active hours between reports
+        self.run = 0  # active hours (person active at home) since this sensor last reported
+        self.silent_since: float | None = None
+        self.offline_since: float | None = None
+        self.battery: float | None = None
+        self.battery_low_runs = 0
+        # config-derived, set by the engine
+        self.p: PersonState | None = None
+        self.person_id = ""
+        self.code = 0
+        self.room = ""
+        self.role = ""
+        self.label = sid
+        self.kitchen = self.door = self.bed = self.chair = self.plug = self.appliance = self.toilet = False
+
+
+class PersonState:
+    __slots__ = (
+        "activity_total",
+        "alert_days",
+        "appliance_uses",
+        "away",
+        "away_since",
+        "bed_count",
+        "bed_model",
+        "bed_t",
+        "burst_n",
+        "burst_start",
+        "chair_count",
+        "chair_since",
+        "daily",
+        "day_alerts",
+        "day_blind",
+        "day_contexts",
+        "door_night_t",
+        "door_t",
+        "exit_len",
+        "exit_pending",
+        "fired",
+        "first_kitchen",
+        "flagged",
+        "gaps",
+        "id",
+        "in_bed_since",
+        "kitchen_events",
+        "kitchen_model",
+        "last_act",
+        "last_nonbed",
+        "last_nondoor",
+        "last_slot",
+        "longest_quiet",
+        "minutes_out_model",
+        "night_exits",
+        "night_exits_model",
+        "out_since",
+        "outings",
+        "phase",
+        "profile",
+        "silence",
+        "sitting_s",
+        "summaries",
+        "thr",
+        "wake_model",
+        "wake_t",
+    )
+
+    def __init__(self, pid: str, half_life_days: float, learning_days: int) -> None:
+        hl, warm = half_life_days, learning_days
+        self.id = pid
+        self.phase = DAY
+        self.last_act = 0.0  # last person activity (any sensor), epoch s
+        self.last_slot = 0  # local hour of last_act
+        self.last_nonbed = 0.0
+        self.last_nondoor = 0.0
+        self.bed_count = 0  # bed sensors now occupied
+        self.in_bed_since: float | None = None
+        self.out_since: float | None = None
+        self.chair_count = 0
+        self.chair_since: float | None = None
+        self.away = False
+        self.away_since: float | None = None
+        self.door_t: float | None = None  # last front-door event not yet followed by other activity
+        self.door_night_t: float | None = None  # front door during sleep hours, not yet explained
+        self.burst_start = 0.0
+        self.burst_n = 0
+        # this person day
+        self.wake_t: float | None = None
+        self.bed_t: float | None = None
+        self.first_kitchen: float | None = None
+        self.kitchen_events = 0
+        self.night_exits = 0
+        self.exit_pending: list[float] = []
+        self.gaps: list[tuple[int, float]] = []  # quiet spells (start hour, seconds) at home, up, not in bed
+        self.longest_quiet = 0.0
+        self.outings: list[list[float | None]] = []
+        self.appliance_uses: dict[str, int] = {}
+        self.sitting_s = 0.0
+        self.day_alerts: list[str] = []
+        self.day_blind: set[str] = set()
+        self.day_contexts: set[str] = set()
+        self.fired: dict[str, float] = {}  # alert key -> time: one situation, one alert
+        self.alert_days: dict[str, object] = {}  # alert key -> person-day date it flagged
+        self.flagged: dict[object, dict] = {}  # date -> learnable payload of a flagged day (kept 14 days)
+        # models of the person's normal (minutes since the person-day start for times)
+        self.wake_model = MarkerModel(hl, warmup=warm)
+        self.kitchen_model = MarkerModel(hl, warmup=warm)
+        self.bed_model = MarkerModel(hl, warmup=warm)
+        self.night_exits_model = MarkerModel(hl, warmup=warm)
+        self.exit_len = MarkerModel(hl, capacity=400, warmup=max(5, warm))
+        self.minutes_out_model = MarkerModel(hl, warmup=warm)
+        self.activity_total = MarkerModel(hl, warmup=warm)
+        self.silence = SilenceModel(hl, warmup=8)
+        self.profile = ActivityProfile(hl, warmup=warm)
+        self.daily = DailyProfileModel(PROFILE_FEATURES, hl, warmup=warm)
+        self.summaries: deque = deque(maxlen=62)
+        self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover

@@ -1,0 +1,44 @@
+"""One person's day in numbers, for the family digest and the weekly report.
+
+>>> from datetime import date, time
+>>> s = DaySummary("p1", date(2026, 1, 5), time(7, 40), time(8, 0), None, time(22, 30), {"kettle": 3}, 12,
+...                [], 1, (0,) * 24, (0.0,) * 24, [], [])
+>>> s.appliance_uses["kettle"]
+3
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """A person day (it starts at ``RoutineSettings.day_start_hour``, not at midnight).
+
+    ``usual_*`` are the person's learned typical values (None while still learning); ``blind`` lists,
+    in plain English, what could not be seen that day; ``alerts`` the kinds raised that day.
+    """
+
+    person: str
+    date: date
+    wake_time: time | None
+    usual_wake_time: time | None
+    bed_time: time | None
+    usual_bed_time: time | None
+    appliance_uses: dict[str, int]
+    kitchen_events: int
+    outings: list[tuple[datetime, datetime | None]]
+    night_bed_exits: int
+    hourly_activity: tuple[int, ...]
+    usual_hourly_activity: tuple[float, ...]
+    blind: list[str]
+    alerts: list[str]
+    first_kitchen_time: time | None = None
+    minutes_out: float = 0.0
+    sitting_minutes: float = 0.0
+    longest_quiet_min: float = 0.0
+    room_activity: dict[str, int] = field(default_factory=dict)
+    profile_score: float = 0.0
+    contexts: list[str] = field(default_factory=list)
