@@ -57,6 +57,10 @@ _LOG_LEVEL = {"ignored_key": logging.DEBUG, "unknown_key": logging.INFO, "unassi
 _HANDLED_BRIDGE = ("devices", "event", "response/device/rename")
 _PENDING_MAX = 256  # messages held back until bridge/devices tells us which IEEE address they are
 _DETAIL_MAX = 200
+# bridge/devices carries every device's full definition (exposes, options): several kB per device,
+# so a home's list can pass the per-message limit; it gets this many times the limit instead.
+_DEVICE_LIST_FACTOR = 32
+_PENDING_BYTES = 1_000_000  # and at most this many bytes of them
 _MEMORY_MAX = 4096  # caps the once-only bookkeeping, so a flood of made-up names cannot grow it forever
 
 
@@ -155,6 +159,7 @@ class Zigbee2MqttAdapter:
         self._name_to_ieee: dict[str, str] = {}
         self._devices_seen = False
         self._pending: list[tuple[str, bytes, datetime]] = []
+        self._pending_bytes = 0
         self._logged: set[tuple[str, str | None]] = set()
         self._key_rejected: set[tuple[str, str]] = set()
         self.counts: Counter[str] = Counter()  # every refused input, by reason
@@ -221,9 +226,9 @@ class Zigbee2MqttAdapter:
             return
         rest = topic[len(self._prefix):]
         parts = rest.split("/")
-        if len(payload) > self.max_payload_bytes:
-            self._reject(out, now, "too_large",
-                         f"{len(payload)} bytes > {self.max_payload_bytes} on {topic[:100]}", rest[:100])
+        limit = self.max_payload_bytes * (_DEVICE_LIST_FACTOR if rest == "bridge/devices" else 1)
+        if len(payload) > limit:
+            self._reject(out, now, "too_large", f"{len(payload)} bytes > {limit} on {topic[:100]}", rest[:100])
             return
         if not payload:
             return  # an empty retained message only clears the topic on the broker
@@ -245,9 +250,11 @@ class Zigbee2MqttAdapter:
             except _Bad as bad:
                 self._reject(out, now, bad.reason, bad.detail, sensor.id)
             return
-        if not self._devices_seen and len(self._pending) < _PENDING_MAX:
+        if (not self._devices_seen and len(self._pending) < _PENDING_MAX
+                and self._pending_bytes + len(payload) <= _PENDING_BYTES):
             # The retained bridge/devices may arrive after a device's retained topics: hold them.
             self._pending.append((topic, payload, now))
+            self._pending_bytes += len(payload)
             return
         ieee = self._name_to_ieee.get(name) or normalize_ieee(name)
         if ieee is not None and ieee in self._paired:
@@ -390,7 +397,7 @@ class Zigbee2MqttAdapter:
         if missing:
             out.notes.append("configured zigbee sensors not paired with zigbee2mqtt: " + ", ".join(missing))
         self._devices_seen = True
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
         for topic, payload, then in pending:
             self._dispatch(topic, payload, then, out)
 

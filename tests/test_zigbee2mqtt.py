@@ -343,6 +343,20 @@ def test_payload_limit_is_inclusive() -> None:
     assert reasons(z.handle(f"zigbee2mqtt/{DOOR_IEEE}", ok + b" ", T0)) == ["too_large"]
 
 
+def test_a_big_homes_device_list_is_not_too_large(z: Zigbee2MqttAdapter) -> None:
+    # Real bridge/devices entries carry the full exposes/options lists: kB per device.
+    devices = json.loads(fx("bridge_devices.json"))
+    for d in devices[1:]:
+        d["definition"]["exposes"] = [{"type": "numeric", "name": f"x{i}", "property": f"x{i}",
+                                       "access": 1, "description": "padding " * 20} for i in range(80)]
+    payload = json.dumps(devices).encode()
+    assert len(payload) > 65536
+    out = z.handle("zigbee2mqtt/bridge/devices", payload, T0)
+    assert out.rejections == [] and len(z.paired_devices()) == 4
+    huge = b"[" + b" " * 3_000_000 + b"]"
+    assert reasons(z.handle("zigbee2mqtt/bridge/devices", huge, T0)) == ["too_large"]
+
+
 def test_bindings_are_checked() -> None:
     with pytest.raises(ValueError, match="give friendly_name or ieee_address"):
         ZigbeeBinding("x", SensorKind.CONTACT, None, None)
