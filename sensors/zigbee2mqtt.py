@@ -13,6 +13,25 @@ calls :meth:`Zigbee2MqttAdapter.handle` with every message. The adapter
 * never raises on bad input: it returns a :class:`Rejection` with a stable reason and logs it once
   per (reason, device) on logger ``hearth.zigbee``.
 
+Rejection reasons (``Rejection.reason``), for technicians:
+
+=================== ================================================================================
+``too_large``       payload over ``max_payload_bytes`` (32x that for bridge/devices), refused unread
+``not_json``        not UTF-8 JSON;  ``not_object``: JSON but not an object
+``wrong_type``      a known key with a value of the wrong type or range (``"contact": "yes"``)
+``unknown_device``  a name with no binding that zigbee2mqtt has not listed
+``unassigned_device`` a paired device no sensor is configured for
+``unknown_key``     a key Hearth does not know (once per device and key)
+``ignored_key``     a key zigbee2mqtt commonly sends that Hearth does not use (once, logged at debug)
+``key_not_for_kind`` e.g. ``occupancy`` from a sensor configured as a contact: check its kind
+``bad_availability`` availability that is neither online nor offline
+``bad_device_entry`` an unusable element of bridge/devices
+``foreign_topic``   a topic outside the base topic;  ``internal_error``: a bug, logged with its trace
+=================== ================================================================================
+
+Until the retained ``bridge/devices`` has arrived, messages from names that cannot be resolved
+yet are held (bounded) and replayed, with their own times, once it does.
+
 >>> from datetime import datetime, timezone
 >>> now = datetime(2026, 1, 5, 7, 40, tzinfo=timezone.utc)
 >>> z = Zigbee2MqttAdapter([ZigbeeBinding("front_door", SensorKind.CONTACT, "front door", None)])
