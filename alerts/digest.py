@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
+from alerts.notifiers.base import OutgoingMessage
 from routines.summary import DaySummary
 
 USUAL_WITHIN_MIN = 30  # a wake or bed time within this of the usual one reads "as usual"
@@ -235,3 +236,25 @@ def weekly_trends(days: Sequence[DaySummary], name: str) -> str:
         lines.append(f"Partly blind on {len(blind_days)} day{'s' if len(blind_days) > 1 else ''}: "
                      + "; ".join(f"{s.date.strftime('%a')}: {', '.join(s.blind)}" for s in blind_days) + ".")
     return "\n".join(lines)
+
+
+# ---- as a message, and as files --------------------------------------------------------------------
+
+def digest_message(s: DaySummary, name: str, recipient: str, channel: str,
+                   tz: ZoneInfo | None = None) -> OutgoingMessage:
+    """The daily digest for one recipient on one channel, chart attached; the id is stable per day."""
+    return OutgoingMessage(
+        message_id=f"digest/{s.person}/{s.date.isoformat()}/{recipient}/{channel}", recipient=recipient,
+        channel=channel, category="digest", title=digest_title(s, name), body=digest_text(s, name, tz),
+        priority="low", tags=("house",),
+        attachments=((f"{s.person}-{s.date.isoformat()}.png", digest_chart(s, name), "image/png"),))
+
+
+def write_digest_files(s: DaySummary, name: str, out_dir: Path, tz: ZoneInfo | None = None) -> tuple[Path, Path]:
+    """Write ``PERSON-YYYY-MM-DD.txt`` and ``.png`` into ``out_dir`` (used by ``hearth replay``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"{s.person}-{s.date.isoformat()}"
+    txt, png = stem.with_suffix(".txt"), stem.with_suffix(".png")
+    txt.write_text(f"{digest_title(s, name)}\n\n{digest_text(s, name, tz)}\n", encoding="utf-8")
+    png.write_bytes(digest_chart(s, name))
+    return txt, png

@@ -119,3 +119,17 @@ def test_weekly_trends_for_the_team() -> None:
         "Partly blind on 1 day: Wed: the bed sensor.",
     ]
     assert weekly_trends([], "Ann") == "No days were summarised for Ann this week."
+
+
+def test_digest_message_and_files(tmp_path) -> None:
+    from alerts.digest import digest_message, write_digest_files
+
+    msg = digest_message(day(), "Ann", "jo", "email")
+    assert (msg.message_id, msg.category, msg.priority, msg.title) == (
+        "digest/p1/2026-01-05/jo/email", "digest", "low", "Ann's day: Monday 5 January")
+    assert msg.body == digest_text(day(), "Ann")
+    [(fname, data, mime)] = msg.attachments
+    assert (fname, mime, data) == ("p1-2026-01-05.png", "image/png", digest_chart(day(), "Ann"))
+    txt, png = write_digest_files(day(), "Ann", tmp_path / "digests")
+    assert txt.name == "p1-2026-01-05.txt" and png.read_bytes() == data
+    assert txt.read_text().splitlines() == ["Ann's day: Monday 5 January", "", digest_text(day(), "Ann")]
