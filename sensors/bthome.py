@@ -20,6 +20,7 @@ Reading(object_id=45, name='window', value=True, unit='')
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -332,12 +333,17 @@ def parse_objects(body: bytes) -> tuple[tuple[Reading, ...], int | None]:
     return tuple(out), None
 
 
+@functools.cache
+def _digits(factor: float) -> int:
+    """Decimal places a factor carries (0.01 -> 2), so 2506 * 0.01 prints as 25.06, not 25.060000000000002."""
+    return len(f"{factor:.6f}".rstrip("0").split(".")[1])
+
+
 def _value(spec: ObjectSpec, raw: bytes) -> float | bool | int | str | datetime | None:
     form = spec.form
     if form is Form.NUMBER:
         n = int.from_bytes(raw, "little", signed=spec.signed)
-        digits = max(0, len(f"{spec.factor:.6f}".rstrip("0").split(".")[1]))
-        return round(n * spec.factor, digits)
+        return round(n * spec.factor, _digits(spec.factor))
     if form is Form.BINARY:
         return raw[0] != 0
     if form is Form.PACKET_ID:
