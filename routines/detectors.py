@@ -128,6 +128,9 @@ def bed_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> 
         p.bed_count += 1
         if p.bed_count == 1:
             out = p.out_since
+            if (p.phase == DAY and p.wake_t is not None and out is not None and out <= p.wake_t
+                    and t - p.wake_t < eng.settings.up_confirm_min * 60):
+                p.phase, p.wake_t = NIGHT, None  # that was a trip to the bathroom, not getting up
             if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
                 if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
                     p.night_exits += 1
@@ -192,7 +195,7 @@ def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
     st = eng.settings
     if s.cadence.ready:
         return max(st.silent_min_active_hours, (s.cadence.quantile(0.95) or 0.0) * st.silent_margin + 1)
-    return max(st.silent_min_active_hours, 24)
+    return max(st.silent_min_active_hours, 72)  # a rarely used sensor (front door) needs time to show its rhythm
 
 
 def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> list[Alert]:
@@ -303,16 +306,18 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                 p.phase, p.bed_t = NIGHT, p.last_act
             else:
                 due.append(ready)
-    if p.phase == NIGHT:
+    if p.phase == NIGHT and p.bed_t is None:  # a night begun this evening ends only after the day boundary
         earliest = eng.at_dsm(thr["earliest_wake_dsm"])
         if has_bed:
             if p.bed_count == 0 and p.out_since is not None:
-                up_at = max(p.out_since + st.up_confirm_min * 60, earliest)
-                moving = t - p.last_nonbed < st.up_confirm_min * 60
-                if t >= up_at and (moving or p.out_since >= earliest):
-                    _got_up(p, p.out_since)
-                elif t < up_at:
-                    due.append(up_at)
+                if p.out_since >= earliest:
+                    _got_up(p, p.out_since)  # provisional: back to bed soon after undoes it (bed_change)
+                else:  # up in the small hours: only 'up' once clearly up and about
+                    up_at = max(p.out_since + st.up_confirm_min * 60, earliest)
+                    if t >= up_at and t - p.last_nonbed < st.up_confirm_min * 60:
+                        _got_up(p, p.out_since)
+                    elif t < up_at:
+                        due.append(up_at)
         elif p.burst_n >= 3 and p.burst_start >= earliest:
             _got_up(p, p.burst_start)
         elif t < earliest:
@@ -321,7 +326,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     # not up by the usual time
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
         deadline = eng.at_dsm(thr["not_up_dsm"])
-        if t >= deadline and (p.bed_t is None or p.bed_t < deadline):
+        if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
             usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.usual_quantile)})"
                      if thr["wake_learned"] else
                      f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
@@ -399,10 +404,9 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
             due.append(p.last_act + limit)
 
     # no kitchen activity by the usual time
-    if p.phase == DAY and p.first_kitchen is None and eng.has(p.id, "kitchen") and "no_meal" not in blind:
-        m = thr["no_meal_dsm"]
-        if p.wake_t is not None:
-            m = max(m, eng.dsm(p.wake_t) + 120)
+    if (p.phase == DAY and p.first_kitchen is None and p.wake_t is not None and eng.has(p.id, "kitchen")
+            and "no_meal" not in blind):
+        m = max(thr["no_meal_dsm"], eng.dsm(p.wake_t) + 120)
         deadline = eng.at_dsm(m) if m < 1440 else math.inf
         if t >= deadline and not p.away:
             usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.usual_quantile)})"
@@ -440,6 +444,8 @@ def _got_up(p: PersonState, t: float) -> None:
     p.phase = DAY
     if p.wake_t is None:
         p.wake_t = t
+    if p.first_kitchen is not None and p.first_kitchen < t:
+        p.first_kitchen = None  # a night-time drink is not breakfast
     p.door_night_t = None
 
 

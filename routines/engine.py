@@ -59,6 +59,7 @@ class RoutineEngine:
         self._outcomes: dict[str, str] = {}
         self.unknown_events = 0
         self._started = False
+        self.first_t = 0.0
         self._day_date: date | None = None
         self._day_start = self._day_end = 0.0
         self._hour_start = 0.0
@@ -121,6 +122,7 @@ class RoutineEngine:
         out: list[Alert] = []
         if not self._started:
             self._started = True
+            self.first_t = t
             d = self._local(t)
             day = d.date() if d.hour >= self.settings.day_start_hour else d.date() - timedelta(days=1)
             self._day_date = day
@@ -157,6 +159,7 @@ class RoutineEngine:
         s.last_seen = t
         s.n += 1
         p = s.p
+        free = p.bed_count == 0  # before this event changes it: a spell ending in bed still counts
         code = s.code
         if s.offline_since is not None or s.silent_since is not None:
             s.offline_since = s.silent_since = None
@@ -199,7 +202,7 @@ class RoutineEngine:
         # person activity
         gap = t - p.last_act
         if gap >= 300.0:
-            if p.phase == DAY and not p.away and p.bed_count == 0 and p.last_act > 0:
+            if free and p.phase == DAY and not p.away and p.last_act > 0:
                 p.gaps.append((p.last_slot, gap))
                 if gap > p.longest_quiet:
                     p.longest_quiet = gap
@@ -221,8 +224,8 @@ class RoutineEngine:
                 detectors.back_home(self, p, t)
         if s.kitchen:
             p.kitchen_events += 1
-            if p.first_kitchen is None and p.phase == DAY:
-                p.first_kitchen = t
+            if p.first_kitchen is None:
+                p.first_kitchen = t  # kept only if it is not before getting up (see detectors._got_up)
         if t >= self._due:
             out = (out or []) + self._evaluate(t)
         return out or []
@@ -322,6 +325,7 @@ class RoutineEngine:
         state = {
             "persons": self._persons, "sensors": self._sensors, "contexts": self._contexts,
             "outcomes": self._outcomes, "unknown": self.unknown_events, "started": self._started,
+            "first_t": self.first_t,
             "day_date": self._day_date, "day": (self._day_start, self._day_end),
             "hour": (self._hour, self._hour_start, self._hour_end), "due": self._due,
         }
@@ -349,6 +353,7 @@ class RoutineEngine:
         eng._outcomes = state["outcomes"]
         eng.unknown_events = state["unknown"]
         eng._started = state["started"]
+        eng.first_t = state["first_t"]
         eng._day_date = state["day_date"]
         eng._day_start, eng._day_end = state["day"]
         eng._hour, eng._hour_start, eng._hour_end = state["hour"]
