@@ -1,0 +1,176 @@
+"""hearth doctor against a real mosquitto, a closed port, real SQLite files and device folders."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.commands.doctor import Context, Places, check_sensors, run_checks
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(tmp_path: Path, port: int, extra: str = "", sensors: str = "[]") -> Path:
+    conf = tmp_path / "home.yaml"
+    conf.write_text(
+        "timezone: Europe/London\n"
+        "people: [{id: p1, name: Resident}]\n"
+        f"sensors: {sensors}\n"
+        f"broker: {{host: 127.0.0.1, port: {port}{extra}}}\n"
+        f"storage: {{path: {tmp_path / 'hearth.sqlite3'}}}\n"
+    )
+    return conf
+
+
+def places(tmp_path: Path, bluetooth: bool = False, stick: bool = False, synced: bool = False) -> Places:
+    bt, serial = tmp_path / "sys-bluetooth", tmp_path / "by-id"
+    bt.mkdir(exist_ok=True)
+    serial.mkdir(exist_ok=True)
+    if bluetooth:
+        (bt / "hci0").mkdir(exist_ok=True)
+    if stick:
+        (serial / "usb-ITead_Sonoff_Zigbee_3.0_USB_Dongle_Plus-if00-port0").symlink_to("/dev/null")
+    flag = tmp_path / "synchronized"
+    if synced:
+        flag.touch()
+    return Places(bluetooth=bt, serial_by_id=serial, timesync_flag=flag)
+
+
+def findings(ctx: Context) -> dict[str, tuple[str, str, str]]:
+    return {name: (f.status, f.detail, f.fix) for name, f in run_checks(ctx)}
+
+
+def test_cli_ok_against_the_real_broker(mosquitto, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conf = write_config(tmp_path, mosquitto.port)
+    code = main(["doctor", "--config", str(conf)])
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in out] == ["config", "broker", "bluetooth", "zigbee", "clock", "disk",
+                                                 "database", "sensors"]
+    assert out[0].startswith("OK   config")
+    assert out[1] == f"OK   broker     MQTT 127.0.0.1:{mosquitto.port} connected"
+    assert all(line.split()[0] in ("OK", "WARN") for line in out), out
+    assert code == 0
+
+
+def test_cli_fails_on_a_closed_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()  # nothing listens here
+    conf = write_config(tmp_path, port)
+    assert main(["doctor", "--config", str(conf)]) == 1
+    broker = next(line for line in capsys.readouterr().out.splitlines() if " broker " in line)
+    assert broker.startswith(f"FAIL broker     cannot connect to 127.0.0.1:{port} (Connection refused)")
+    assert "-> sudo systemctl status mosquitto" in broker
+
+
+def test_broken_config_fails_and_names_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conf = tmp_path / "home.yaml"
+    conf.write_text("timezone: Mars/Olympus\npeople: [{id: p1, name: R}]\n")
+    assert main(["doctor", "--config", str(conf)]) == 1
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith(f"FAIL config     {conf}:1: timezone: an IANA timezone")
+    assert line.endswith(f"-> hearth check-config {conf}")
+
+
+@pytest.fixture
+def password_broker(tmp_path: Path):
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    pw = tmp_path / "passwd"
+    pw.touch(mode=0o600)
+    subprocess.run(["mosquitto_passwd", "-b", str(pw), "hearth", "right-password"], check=True)
+    port = free_port()
+    conf = tmp_path / "m.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {pw}\nuser root\n")
+    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(5)
+
+
+@pytest.mark.parametrize(("password", "status"), [("right-password", "OK"), ("wrong", "FAIL")])
+def test_broker_login_with_the_configured_password(password_broker: int, tmp_path: Path, password: str,
+                                                   status: str) -> None:
+    secret = tmp_path / "mqtt_password"
+    secret.write_text(password + "\n")
+    conf = write_config(tmp_path, password_broker, f", username: hearth, password_file: {secret}")
+    got = findings(Context(conf, places(tmp_path)))["broker"]
+    assert got[0] == status
+    if status == "FAIL":
+        assert "refused the MQTT login" in got[1] and "hearth.passwd" in got[2]
+    else:
+        assert got[1] == f"MQTT 127.0.0.1:{password_broker} connected as hearth"
+
+
+BLE_SENSOR = "[{id: bed, kind: bed, room: bedroom, role: bed, person: p1, ble: {mac: 'A4:C1:38:12:34:56'}}]"
+ZIGBEE_SENSOR = "[{id: door, kind: contact, room: hall, role: front_door, person: p1}]"
+
+
+def test_adapters_present(tmp_path: Path) -> None:
+    conf = write_config(tmp_path, free_port(), sensors=BLE_SENSOR)
+    got = findings(Context(conf, places(tmp_path, bluetooth=True, stick=True, synced=True)))
+    assert got["bluetooth"][:2] == ("OK", "adapter hci0")
+    assert got["zigbee"][:2] == ("OK", "coordinator usb-ITead_Sonoff_Zigbee_3.0_USB_Dongle_Plus-if00-port0")
+    assert got["clock"][:2] == ("OK", "synchronised (systemd-timesyncd)")
+
+
+def test_adapters_missing_for_configured_sensors_fail(tmp_path: Path) -> None:
+    ble = findings(Context(write_config(tmp_path, free_port(), sensors=BLE_SENSOR), places(tmp_path)))
+    assert ble["bluetooth"][0] == "FAIL"
+    zig = findings(Context(write_config(tmp_path, free_port(), sensors=ZIGBEE_SENSOR), places(tmp_path)))
+    assert zig["zigbee"][0] == "FAIL" and "plug the Zigbee USB coordinator in" in zig["zigbee"][2]
+    assert zig["bluetooth"][0] == "WARN"  # no BLE sensors: only a warning
+
+
+def test_database_checks(tmp_path: Path) -> None:
+    conf = write_config(tmp_path, free_port())
+    assert findings(Context(conf, places(tmp_path)))["database"][0] == "WARN"  # not created yet
+    db = tmp_path / "hearth.sqlite3"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE events (t TEXT)")
+    con.commit()
+    con.close()
+    assert findings(Context(conf, places(tmp_path)))["database"][:2] == ("OK", f"{db}: readable, 1 table(s)")
+    db.write_bytes(b"this is not a database" * 100)
+    assert findings(Context(conf, places(tmp_path)))["database"][0] == "FAIL"
+
+
+def test_sensors_last_seen_from_the_health_table(tmp_path: Path) -> None:
+    sensors = ("[{id: door, kind: contact, room: hall, person: p1}, {id: bed, kind: bed, room: bedroom, person: p1},"
+               " {id: kettle, kind: plug, room: kitchen, person: p1}]")
+    conf = write_config(tmp_path, free_port(), sensors=sensors)
+    db = tmp_path / "hearth.sqlite3"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE device_health (time TEXT, sensor_id TEXT, battery REAL)")
+    con.executemany("INSERT INTO device_health VALUES (?, ?, ?)", [
+        ("2026-03-10T07:00:00+00:00", "door", 90), ("2026-03-10T08:55:00+00:00", "door", 90),
+        ("2026-03-09T20:00:00+00:00", "bed", 80),
+    ])
+    con.commit()
+    con.close()
+    ctx = Context(conf, places(tmp_path))
+    run_checks(ctx)
+    now = 1773133200.0  # 2026-03-10T09:00:00Z
+    got = check_sensors(ctx, now=now)
+    assert got.status == "WARN"
+    assert got.detail == "never heard: kettle; silent: bed (13 h)"
+    con = sqlite3.connect(db)
+    con.executemany("INSERT INTO device_health VALUES (?, ?, ?)",
+                    [("2026-03-10T08:30:00Z", "bed", 80), ("2026-03-10T08:40:00", "kettle", None)])
+    con.commit()
+    con.close()
+    assert check_sensors(ctx, now=now).status == "OK"
