@@ -25,6 +25,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from typing import Any
 
 import aiohttp
@@ -166,7 +167,9 @@ class NtfyServer:
         raw = await request.read()
 
         def header(name: str) -> str | None:
-            return next((request.headers[h] for h in _HEADER_ALIASES[name] if h in request.headers), None)
+            value = next((request.headers[h] for h in _HEADER_ALIASES[name] if h in request.headers), None)
+            # ntfy decodes RFC 2047 encoded words, so non-ASCII text and line breaks fit in a header
+            return str(make_header(decode_header(value))) if value and "=?" in value else value
 
         attachment = None
         if header("filename"):  # a file upload: the body is the attachment, the message is in a header

@@ -179,14 +179,16 @@ async def test_unreachable_server_is_retryable(caplog) -> None:
 
 async def test_digest_png_is_uploaded_as_an_attachment(server: NtfyServer) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
-    msg = alert_msg(category="digest", priority="low", title="Ann's day", body="Up at 07:40 as usual.",
+    msg = alert_msg(category="digest", priority="low", title="Ann’s day — Monday",
+                    body="Up at 07:40 as usual.\nCafé at 11:00.",
                     alert_key=None, attachments=(("ann-2026-01-05.png", png, "image/png"),))
     notifier = NtfyNotifier(signer=AckSigner(SECRET))
     result = await notifier.send(msg, recipient(server))
     await notifier.close()
     [shown] = server.displayed("hearth-sam-4f9c")
     assert result.ok and server.attachments["ann-2026-01-05.png"] == png
-    assert (shown["message"], shown["title"], shown["priority"]) == ("Up at 07:40 as usual.", "Ann's day", 2)
+    assert (shown["message"], shown["title"], shown["priority"]) == (
+        "Up at 07:40 as usual.\nCafé at 11:00.", "Ann’s day — Monday", 2)
     assert "actions" not in shown  # a digest is not acknowledged
 
 

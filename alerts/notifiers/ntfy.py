@@ -17,6 +17,7 @@ and the person pressing needs no sign-in.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import logging
@@ -116,8 +117,10 @@ class NtfyNotifier:
 
 
 def _header_text(text: str) -> str:
-    # HTTP headers are one line of latin-1; ntfy reads "\n" in X-Message as a line break.
-    return text.replace("\r", "").replace("\n", "\\n").encode("latin-1", "replace").decode("latin-1")
+    """HTTP headers are one line of ASCII; ntfy decodes RFC 2047 encoded words (UTF-8, line breaks)."""
+    if text.isascii() and "\n" not in text and "\r" not in text:
+        return text
+    return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
 
 
 async def _result(resp: aiohttp.ClientResponse, ch: NtfyChannel) -> DeliveryResult:
