@@ -54,6 +54,8 @@ class MqttLink:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self.subscribed = False
         self._keepalive = keepalive_s
 
     async def start(self) -> None:
@@ -93,6 +95,15 @@ class MqttLink:
             client.subscribe(topic, qos=1)
         log.info("connected to broker", extra={"ctx": {"host": self.host, "port": self.port,
                                                        "connects": self.connects}})
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: object, _mid: int, reasons: list, _props: object = None) -> None:
+        failed = [str(r) for r in reasons if getattr(r, "is_failure", False)]
+        if failed:
+            log.error("broker refused a subscription", extra={"ctx": {"reasons": ",".join(failed)}})
+            return
+        if not self.subscribed:
+            self.subscribed = True
+            log.info("subscribed", extra={"ctx": {"topics": ",".join(self.subscriptions)}})
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object,
                        _props: object = None) -> None:

@@ -42,7 +42,7 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
     await asyncio.wait_for(gw.ready.wait(), 10)
-    await wait_for(lambda: gw.link.connected and gw.console_url)
+    await wait_for(lambda: gw.link.subscribed and gw.console_url)
     p = Publisher(mosquitto.port, "z2m-console")
     try:
         p.pub("zigbee2mqtt/bridge/devices", json.dumps([

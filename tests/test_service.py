@@ -90,7 +90,7 @@ async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto,
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
     await asyncio.wait_for(gw.ready.wait(), 10)
-    await wait_for(lambda: gw.link.connected)
+    await wait_for(lambda: gw.link.subscribed)
     p = Publisher(mosquitto.port)
     try:
         p.pub("zigbee2mqtt/bridge/devices", json.dumps(DEVICES).encode(), retain=True)
@@ -141,7 +141,7 @@ async def test_broker_restart_loses_no_qos1_message(own_mosquitto, tmp_path: Pat
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
     await asyncio.wait_for(gw.ready.wait(), 10)
-    await wait_for(lambda: gw.link.connected)
+    await wait_for(lambda: gw.link.subscribed)
     p = Publisher(own_mosquitto.port)
     p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
     await wait_for(lambda: gw.stats.events >= 1)
@@ -174,7 +174,7 @@ def test_killed_gateway_loses_nothing_acked(mosquitto, tmp_path: Path) -> None:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
         for line in iter(proc.stderr.readline, b""):
-            if b"connected to broker" in line or time.monotonic() > deadline:
+            if b"subscribed" in line or time.monotonic() > deadline:
                 break
         return proc
 
