@@ -98,7 +98,7 @@ def run_hst(rows: list[tuple[int, dict[str, float]]], test_start: int, seed: int
     """river HalfSpaceTrees: learn on the learning slots, then score each slot and learn if not flagged."""
     from river.anomaly import HalfSpaceTrees
 
-    model = HalfSpaceTrees(n_trees=25, height=12, window_size=250, seed=seed)
+    model = HalfSpaceTrees(seed=seed)  # river defaults: 10 trees, height 8, window 250
     learn = [x for t, x in rows if t <= test_start]
     scores = []
     for x in learn:
