@@ -53,6 +53,9 @@ async def api_status(request: web.Request) -> web.Response:
         "unassigned_devices": [{"ieee_address": d.ieee_address, "friendly_name": d.friendly_name,
                                 "model": d.model} for d in gw.adapter.unassigned_devices()],
         "routines": gw.engine.status() if gw.engine is not None else {},
+        "ble": {"sensors": len(gw.ble_decoder.bindings),
+                "radio": gw.ble_scanner.status if gw.ble_scanner else "not scanning (no BLE sensor, or disabled)",
+                "relay_topics": gw.ble_relay.topics, "counts": dict(gw.ble_decoder.counts)},
     })
     return web.json_response(data, dumps=functools.partial(json.dumps, default=str))
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
+
 from gateway import systemd
 from gateway.config import HomeConfig
 from gateway.mqtt import MqttLink, MqttMessage
@@ -33,11 +35,14 @@ from gateway.storage_errors import StorageError
 from gateway.timebase import Clock
 from routines.alert import Alert
 from routines.engine import RoutineEngine
-from sensors.zigbee2mqtt import Zigbee2MqttAdapter, ZigbeeBinding
+from sensors.ble import BleAdapter, BleDecoder, BleOutput, BleScanner, bindings_from_config
+from sensors.ble_relay import BleRelay
+from sensors.zigbee2mqtt import AdapterOutput, Zigbee2MqttAdapter, ZigbeeBinding
 
 log = logging.getLogger("hearth.gateway")
 T = TypeVar("T")
 STATE_KEY = "routines"
+BLE_COUNTERS_KEY = "ble_counters"
 
 
 def zigbee_bindings(cfg: HomeConfig) -> list[ZigbeeBinding]:
@@ -81,6 +86,9 @@ class Gateway:
         self.stats = GatewayStats()
         self.home = self.cfg.to_home()
         self.adapter = Zigbee2MqttAdapter(zigbee_bindings(self.cfg), self.cfg.zigbee2mqtt.base_topic)
+        self.ble_decoder = BleDecoder(bindings_from_config(self.cfg.sensors))
+        self.ble_relay = BleRelay(self.ble_decoder, self.cfg.ble.relay_topics)
+        self.ble_scanner: BleScanner | None = None
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-db")
         self.store: Store | None = None
         self.engine: RoutineEngine | None = None
@@ -101,14 +109,19 @@ class Gateway:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.store = await self._in_db(Store, self.db_path, self.cfg.storage.retention_days)
         self.engine = await self._in_db(self._load_engine)
+        counters = await self._in_db(self.store.load_state, BLE_COUNTERS_KEY)
+        if counters:
+            self.ble_decoder.restore_counters(json.loads(counters))
         broker = self.cfg.broker
         self.link = MqttLink(self.broker_host or broker.host, self.broker_port or broker.port,
-                             self.adapter.subscriptions, client_id=broker.client_id,
+                             self.adapter.subscriptions + self.ble_relay.topics, client_id=broker.client_id,
                              username=broker.username, password=broker.password_value(),
                              keepalive_s=broker.keepalive_s)
         await self.link.start()
         coros = [self._consume(), self._ticker(), self._committer(), self._checkpointer(), self._pruner(),
                  systemd.watchdog_pinger()] + [make() for make in self.extra_tasks]
+        if self.ble_decoder.bindings and self.cfg.ble.enabled:
+            coros.append(self._ble())
         self._tasks = [asyncio.create_task(c) for c in coros]
         await self._start_console()
         systemd.notify_ready(f"{len(self.cfg.sensors)} sensors; broker {self.link.host}:{self.link.port}")
@@ -173,10 +186,31 @@ class Gateway:
 
     def handle_message(self, msg: MqttMessage) -> None:
         """Adapter -> store (queued) -> routine core -> alerts. Never raises on bad input."""
-        assert self.engine is not None
         now = self.clock.now()
         self.stats.messages += 1
-        out = self.adapter.handle(msg.topic, msg.payload, now)
+        if any(mqtt_topic_matches(sub, msg.topic) for sub in self.ble_relay.topics):
+            self._ingest(self.ble_relay.handle(msg.topic, msg.payload, now, self.clock.monotonic()))
+        else:
+            self._ingest(self.adapter.handle(msg.topic, msg.payload, now))
+        self._unacked.append(msg)
+        if len(self._unacked) >= self.flush_at:
+            self._flush_soon.set()
+
+    async def _ble(self) -> None:
+        """The Pi's own radio: bleak scanning (with backoff when BlueZ is absent) into the same path."""
+        queue: asyncio.Queue[BleOutput] = asyncio.Queue(maxsize=1000)
+        self.ble_scanner = BleScanner(BleAdapter(self.ble_decoder), queue, hci=self.cfg.ble.adapter)
+        scan = asyncio.create_task(self.ble_scanner.run())
+        try:
+            while True:
+                self._ingest(await queue.get())
+        finally:
+            scan.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scan
+
+    def _ingest(self, out: AdapterOutput | BleOutput) -> None:
+        assert self.engine is not None
         for r in out.rejections:
             self.stats.rejections += 1
             self._unstored.append(lambda s, r=r: s.add_rejection(r))
@@ -194,11 +228,8 @@ class Gateway:
                 log.info("event", extra={"ctx": {"sensor": e.sensor_id, "value": e.value,
                                                  "time": e.time.astimezone(self.home.tz).isoformat(timespec="seconds")}})
                 self._emit(self.engine.process(e))
-        for note in out.notes:
+        for note in getattr(out, "notes", ()):
             log.info(note)
-        self._unacked.append(msg)
-        if len(self._unacked) >= self.flush_at:
-            self._flush_soon.set()
 
     def _emit(self, alerts: list[Alert]) -> None:
         for a in alerts:
@@ -255,8 +286,10 @@ class Gateway:
     async def _save_checkpoint(self) -> None:
         assert self.store is not None and self.engine is not None
         blob = self.engine.checkpoint()
+        counters = json.dumps(self.ble_decoder.counters()).encode()
         store = self.store
-        await self._in_db(lambda: (store.save_state(STATE_KEY, blob), store.commit()))
+        await self._in_db(lambda: (store.save_state(STATE_KEY, blob), store.save_state(BLE_COUNTERS_KEY, counters),
+                                   store.commit()))
 
     async def _checkpointer(self) -> None:
         while True:

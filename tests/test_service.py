@@ -198,3 +198,31 @@ def test_killed_gateway_loses_nothing_acked(mosquitto, tmp_path: Path) -> None:
         proc.wait(20)
     values = [v for _s, v in stored(db)]
     assert values == [True, False] * 5
+
+
+async def test_ble_adverts_relayed_over_mqtt_reach_the_store(mosquitto, tmp_path: Path) -> None:
+    """An ESP32 proxy (OpenMQTTGateway format) forwards a BTHome window-open advert."""
+    window = "  - {id: window, kind: contact, room: bedroom, person: p1, ble: {mac: 'A4:C1:38:8D:18:B2'}}\n"
+    text = home_config(mosquitto.port, "gw-ble").replace("sensors:\n", "sensors:\n" + window)
+    cfg = parse_config_text(text + 'ble: {enabled: false, relay_topics: ["home/+/BTtoMQTT/#"]}\n', "home.yaml")
+    gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    await wait_for(lambda: gw.link.subscribed)
+    p = Publisher(mosquitto.port, "omg-kitchen")
+    try:
+        advert = {"id": "A4:C1:38:8D:18:B2", "rssi": -71, "servicedata": "402d01", "servicedatauuid": "0xfcd2"}
+        p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", json.dumps(advert).encode())
+        p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", b"not json")
+        await wait_for(lambda: gw.stats.messages >= 2 and not gw._unacked)
+    finally:
+        p.close()
+        stop.set()
+        await task
+    s = Store(tmp_path / "h.sqlite3")
+    events = [(e.sensor_id, e.value, e.source) for e in s.events()]
+    reasons = {(r.source, r.reason) for r in s.rejections()}
+    s.close()
+    assert events == [("window", True, "ble-mqtt")]
+    assert any(src == "ble-mqtt" for src, _ in reasons)
