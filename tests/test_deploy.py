@@ -259,7 +259,7 @@ def test_no_network_says_what_to_do(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no network: cannot reach hearth-no-such-host.invalid" in result.stderr
     assert "What to do: connect the Pi to the internet" in result.stderr
-    assert not (root / "opt/hearth/installed").exists()
+    assert not (root / "opt/hearth/venv").exists()  # stopped before building the venv
 
 
 def test_missing_coordinator_warns_with_the_step(installed: tuple[Path, subprocess.CompletedProcess[str]]) -> None:

@@ -282,7 +282,12 @@ source_stamp() {
 }
 
 step_venv() {
-    local venv=/opt/hearth/venv
+    local venv=/opt/hearth/venv stamp
+    stamp=$(source_stamp)
+    # ask for the network before spending time on the venv, if pip will have to download
+    if ((PIP)) && [[ -z "$WHEELS" ]] && [[ "$(cat "$R/opt/hearth/installed" 2>/dev/null)" != "$stamp" ]]; then
+        check_network "download Hearth's Python packages with pip"
+    fi
     if [[ ! -x "$R$venv/bin/python" ]]; then
         if ((DRY_RUN)); then say "would create venv $venv"; else
             local without_pip=()
@@ -292,11 +297,9 @@ step_venv() {
         fi
     fi
     if ((!PIP)); then say "skip: pip install of Hearth into $venv (--skip-pip)"; return; fi
-    local stamp
-    stamp=$(source_stamp)
     if [[ -f "$R/opt/hearth/installed" ]] && [[ "$(cat "$R/opt/hearth/installed")" == "$stamp" ]]; then return; fi
     local pip_args=()
-    if [[ -n "$WHEELS" ]]; then pip_args=(--no-index --find-links "$WHEELS"); else check_network "download Hearth's Python packages with pip"; fi
+    [[ -n "$WHEELS" ]] && pip_args=(--no-index --find-links "$WHEELS")
     if ((DRY_RUN)); then say "would pip install $SOURCE_DIR into $venv"; return; fi
     "$R$venv/bin/python" -m pip install -q --disable-pip-version-check "${pip_args[@]}" "$SOURCE_DIR" ||
         die "pip could not install Hearth (see above)" "check the network and free space, then run this again"
