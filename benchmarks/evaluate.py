@@ -45,7 +45,7 @@ def run_hearth(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
     events = (SensorEvent(aware(t, tz), sid, kinds[sid], on, "replay") for t, sid, on in stream.events)
     return [Detection(local_seconds(a.time.astimezone(tz).replace(tzinfo=None)), a.kind, str(a.severity),
                       str(a.audience), a.key)
-            for a in replay(home, events, settings=cfg.routines, tick_every_s=60)]
+            for a in replay(home, events, settings=cfg.routines, tick_every_s=60, until=aware(stream.end, tz))]
 
 
 def run_telecare(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
