@@ -174,3 +174,22 @@ def test_sensors_last_seen_from_the_health_table(tmp_path: Path) -> None:
     con.commit()
     con.close()
     assert check_sensors(ctx, now=now).status == "OK"
+
+
+def test_sensors_last_seen_from_the_storage_schema(tmp_path: Path) -> None:
+    """The shape gateway/storage.py uses: one row per sensor, last_seen_us in microseconds."""
+    conf = write_config(tmp_path, free_port(), sensors=ZIGBEE_SENSOR.replace("]", ", {id: bed, kind: bed, room: b, person: p1}]"))
+    con = sqlite3.connect(tmp_path / "hearth.sqlite3")
+    con.execute("CREATE TABLE device_health (sensor_id TEXT PRIMARY KEY, source TEXT, last_seen_us INTEGER,"
+                " available INTEGER, battery REAL, linkquality REAL, updated_us INTEGER)")
+    now = 1773133200.0
+    con.execute("INSERT INTO device_health VALUES ('door', 'zigbee2mqtt', ?, 1, 90, 120, ?)",
+                (int((now - 600) * 1e6), int(now * 1e6)))
+    con.execute("INSERT INTO device_health VALUES ('bed', 'zigbee2mqtt', ?, 1, 90, 120, ?)",
+                (int((now - 8 * 3600) * 1e6), int(now * 1e6)))
+    con.commit()
+    con.close()
+    ctx = Context(conf, places(tmp_path))
+    run_checks(ctx)
+    got = check_sensors(ctx, now=now)
+    assert (got.status, got.detail) == ("WARN", "silent: bed (8 h)")

@@ -184,12 +184,13 @@ def check_database(ctx: Context) -> Finding:
 
 
 _ID_COLUMNS = ("sensor_id", "sensor", "device")
-_TIME_COLUMNS = ("last_seen", "time", "ts", "seen_at", "at")
+# (column, seconds per unit for numbers): gateway/storage.py keeps device_health.last_seen_us
+_TIME_COLUMNS = (("last_seen_us", 1e-6), ("last_seen", 1.0), ("time_us", 1e-6), ("time", 1.0), ("ts", 1.0))
 
 
-def _as_epoch(value: object) -> float | None:
+def _as_epoch(value: object, scale: float = 1.0) -> float | None:
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) * scale
     if isinstance(value, str):
         try:
             t = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -208,11 +209,11 @@ def last_seen(db: Path) -> dict[str, float] | None:
         for table in names:
             cols = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
             id_col = next((c for c in _ID_COLUMNS if c in cols), None)
-            t_col = next((c for c in _TIME_COLUMNS if c in cols), None)
+            t_col, scale = next(((c, k) for c, k in _TIME_COLUMNS if c in cols), (None, 1.0))
             if id_col and t_col:
                 seen: dict[str, float] = {}
                 for sensor, raw in con.execute(f'SELECT "{id_col}", "{t_col}" FROM "{table}"'):
-                    t = _as_epoch(raw)
+                    t = _as_epoch(raw, scale)
                     if t is not None and t > seen.get(str(sensor), float("-inf")):
                         seen[str(sensor)] = t
                 return seen
