@@ -212,7 +212,8 @@ class Gateway:
     def _ingest(self, out: AdapterOutput | BleOutput) -> None:
         assert self.engine is not None
         for r in out.rejections:
-            self.stats.rejections += 1
+            # keys zigbee2mqtt always sends that Hearth does not use are recorded, but are not a fault
+            self.stats.rejections += r.reason != "ignored_key"
             self._unstored.append(lambda s, r=r: s.add_rejection(r))
         for h in out.health:
             self.stats.health_updates += 1

@@ -70,6 +70,7 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"Hearth demo: a simulated home ({', '.join(s.id for s in cfg.sensors)}) on a local "
               f"{'broker'} at {broker.host}:{broker.port}, {args.speed:g}x real time.\n"
               f"  database: {db}\n  alerts:   {gw.alerts_jsonl}\n"
+              f"  console:  http://{cfg.console.host}:{cfg.console.port}/\n"
               "  Ctrl-C to stop. Events appear below within seconds; day 4 brings a 'not up' alert.",
               file=sys.stderr, flush=True)
     if args.for_seconds:
