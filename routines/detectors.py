@@ -105,14 +105,24 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr["exit_learned"], thr["exit_q"] = e_ok, exit_q
     thr["exit_thr_s"] = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
                          else st.default_night_exit_min * 60)
-    sil, silq = [], []
-    for h in range(24):
-        qs = p.silence.quantile(h, st.silence_quantile)
-        silq.append(qs)
+    sil, silq = [], p.silence.quantiles(st.silence_quantile)
+    for qs in silq:
         v = st.default_silence_min * 60 if qs is None else qs * st.silence_margin
         sil.append(min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, v)))
     thr["silence_thr"], thr["silence_q"] = sil, silq
     p.thr = thr
+
+
+def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
+    """Today's deadlines as epoch seconds (wall-clock, DST-safe), cached per person day."""
+    thr = p.thr
+    ep = thr.get("_epochs")
+    if ep is None or ep["day"] != eng._day_start:
+        ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]),
+              "earliest": eng.at_dsm(thr["earliest_wake_dsm"]), "bed_window": eng.at_dsm(thr["bed_window_dsm"]),
+              "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf}
+        thr["_epochs"] = ep
+    return ep
 
 
 def _in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
@@ -186,7 +196,7 @@ def hour_passed(eng: RoutineEngine, start: float, end: float) -> None:
                 s.run = 0
             elif active:
                 s.run += 1
-                if s.silent_since is None and s.run >= _silent_limit(eng, s):
+                if s.silent_since is None and s.run >= s.silent_limit:
                     s.silent_since = end
                     eng._due = min(eng._due, end)
 
@@ -194,7 +204,7 @@ def hour_passed(eng: RoutineEngine, start: float, end: float) -> None:
 def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
     st = eng.settings
     if s.cadence.ready:
-        return max(st.silent_min_active_hours, (s.cadence.quantile(0.95) or 0.0) * st.silent_margin + 1)
+        return max(st.silent_min_active_hours, (s.cadence.quantile(0.99) or 0.0) * st.silent_margin + 1)
     return max(st.silent_min_active_hours, 72)  # a rarely used sensor (front door) needs time to show its rhythm
 
 
@@ -273,7 +283,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
             else:
                 due.append(since)
         if s.silent_since is not None:
-            usual = s.cadence.quantile(0.95) if s.cadence.ready else None
+            usual = s.cadence.quantile(0.99) if s.cadence.ready else None
             words = (f"it usually reports at least every {max(1, math.ceil(usual or 0))} active hour(s)"
                      if usual is not None else "it has not yet shown a usual rhythm")
             add(_alert(eng, p, t, "sensor_silent", f"{p.id}:sensor_silent:{s.id}:{s.silent_since:.0f}",
@@ -290,24 +300,25 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                    {"check": check, "sensors": [s.id for s in culprits]}))
 
     has_bed = eng.has(p.id, "bed")
+    ep = _epochs(eng, p)
     quiet = t - p.last_act
 
     # phase changes: going to bed for the night, getting up for the day
     if p.phase == DAY:
         if has_bed and p.bed_count > 0 and p.in_bed_since is not None:
-            ready = max(p.in_bed_since + st.settle_min * 60, eng.at_dsm(thr["bed_window_dsm"]))
+            ready = max(p.in_bed_since + st.settle_min * 60, ep["bed_window"])
             if t >= ready:
                 p.phase, p.bed_t = NIGHT, p.in_bed_since
             else:
                 due.append(ready)
         elif not has_bed and p.last_act > 0:
-            ready = max(p.last_act + 3 * st.settle_min * 60, eng.at_dsm(thr["bed_window_dsm"]))
+            ready = max(p.last_act + 3 * st.settle_min * 60, ep["bed_window"])
             if t >= ready:
                 p.phase, p.bed_t = NIGHT, p.last_act
             else:
                 due.append(ready)
     if p.phase == NIGHT and p.bed_t is None:  # a night begun this evening ends only after the day boundary
-        earliest = eng.at_dsm(thr["earliest_wake_dsm"])
+        earliest = ep["earliest"]
         if has_bed:
             if p.bed_count == 0 and p.out_since is not None:
                 if p.out_since >= earliest:
@@ -325,7 +336,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
 
     # not up by the usual time
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
-        deadline = eng.at_dsm(thr["not_up_dsm"])
+        deadline = ep["not_up"]
         if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
             usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.usual_quantile)})"
                      if thr["wake_learned"] else
@@ -406,12 +417,11 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     # no kitchen activity by the usual time
     if (p.phase == DAY and p.first_kitchen is None and p.wake_t is not None and eng.has(p.id, "kitchen")
             and "no_meal" not in blind):
-        m = max(thr["no_meal_dsm"], eng.dsm(p.wake_t) + 120)
-        deadline = eng.at_dsm(m) if m < 1440 else math.inf
+        deadline = max(ep["no_meal"], p.wake_t + 7200.0)
         if t >= deadline and not p.away:
             usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.usual_quantile)})"
                      if thr["kitchen_learned"] else
-                     f"No kitchen activity from {name} by {_hm(m, h0)} (the starting setting, "
+                     f"No kitchen activity from {name} by {_clock(eng, deadline)} (the starting setting, "
                      f"until {pr.poss} own routine is learned)")
             woke = f" since {pr.subj} got up at {_clock(eng, p.wake_t)}" if p.wake_t is not None else ""
             add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
@@ -546,6 +556,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     for s in eng.person_sensors[p.id]:
         s.on_model.decay()
         s.cadence.decay()
+        s.silent_limit = _silent_limit(eng, s)
     if summary.contexts or pl["events"] == 0:
         pass  # a known context or an empty day (away, hospital) teaches nothing about the usual day
     elif care_flagged:

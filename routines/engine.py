@@ -92,9 +92,12 @@ class RoutineEngine:
                 s.switch = PlugSwitch(info.on_above_w, info.off_below_w)
             if s.p is not None:
                 self.person_sensors[info.person].append(s)
+        self._flags = {pid: {f: any(getattr(s, f) for s in ss) for f in ("bed", "kitchen", "door", "plug")}
+                       for pid, ss in self.person_sensors.items()}
 
     def has(self, pid: str, flag: str) -> bool:
-        return any(getattr(s, flag) for s in self.person_sensors[pid])
+        """Does this person have any sensor with this flag (bed, kitchen, door, plug)?"""
+        return self._flags[pid][flag]
 
     # ---- clock --------------------------------------------------------------------------------------
     def _local(self, t: float) -> datetime:
@@ -174,13 +177,13 @@ class RoutineEngine:
             if on == s.on:
                 return out or []
             s.on = on
-            self._due = min(self._due, t + EDGE_DELAY_S)
             if not on:
                 if s.on_since is not None:
                     s.on_pending.append(t - s.on_since)
                 s.on_since = None
                 return out or []  # an appliance switching itself off is not the person
             s.on_since = t
+            self._due = min(self._due, t + EDGE_DELAY_S)
             p.appliance_uses[s.role] = p.appliance_uses.get(s.role, 0) + 1
         else:
             on = bool(value)
@@ -194,10 +197,10 @@ class RoutineEngine:
                 return out or []  # a pressure mat repeating its state is not a movement
             else:
                 s.on = on
-                self._due = min(self._due, t + EDGE_DELAY_S)
                 if code == BED:
+                    self._due = min(self._due, t + EDGE_DELAY_S)
                     detectors.bed_change(self, p, t, on)
-                else:
+                else:  # sitting down or standing up changes no deadline
                     detectors.chair_change(self, p, t, on)
         # person activity
         gap = t - p.last_act

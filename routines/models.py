@@ -164,6 +164,20 @@ class SilenceModel:
         total = float(h.sum())
         return float(h[: self._bin(x[1])].sum()) / total if total > 0 else 0.0
 
+    def quantiles(self, q: float) -> list[float | None]:
+        """:meth:`quantile` for all 24 hours at once (what the engine refreshes daily)."""
+        pooled = self.hist + np.roll(self.hist, 1, axis=0) + np.roll(self.hist, -1, axis=0)
+        counts = self.count + np.roll(self.count, 1) + np.roll(self.count, -1)
+        cum = np.cumsum(pooled, axis=1)
+        out: list[float | None] = []
+        for h in range(24):
+            if counts[h] < self.warmup or cum[h, -1] <= 0:
+                out.append(None)
+                continue
+            i = int(np.searchsorted(cum[h], q * cum[h, -1], side="left"))
+            out.append(float(_GAP_EDGES[min(i, _GAP_BINS - 1) + 1]))
+        return out
+
     def quantile(self, hour: int, q: float) -> float | None:
         """Spell length (seconds, upper bin edge) below which a share ``q`` of spells near ``hour`` ended."""
         h, n = self._pooled(hour)

@@ -21,7 +21,7 @@ PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out"
 class SensorState:
     __slots__ = ("appliance", "battery", "battery_low_runs", "bed", "cadence", "chair", "code", "door",
                  "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
-                 "on_pending", "on_since", "p", "person_id", "plug", "role", "room", "run", "silent_since",
+                 "on_pending", "on_since", "p", "person_id", "plug", "role", "room", "run", "silent_limit", "silent_since",
                  "switch", "toilet")
 
     def __init__(self, sid: str, half_life_days: float) -> None:
@@ -37,6 +37,7 @@ class SensorState:
         self.cadence = MarkerModel(half_life_days, capacity=120, warmup=10)  # active hours between reports
         self.run = 0  # active hours (person active at home) since this sensor last reported
         self.silent_since: float | None = None
+        self.silent_limit = 72.0  # active hours; refreshed daily from the learned cadence
         self.offline_since: float | None = None
         self.battery: float | None = None
         self.battery_low_runs = 0
