@@ -86,7 +86,7 @@ class AlertDelivery:
 
     def _address(self, notify: Notify, now: datetime) -> int:
         pauses = self.pauses.active(now)
-        queued = 0
+        queued = reached = 0  # reached: recipients allowed (rows may exist already after a restart)
         for rid in notify.targets:
             recipient = self.recipients.get(rid)
             if recipient is None:
@@ -95,6 +95,7 @@ class AlertDelivery:
             if not decision.allow:
                 self._withhold(notify.alert.person, rid, notify.category, notify.key, decision, now)
                 continue
+            reached += 1
             for channel in recipient.channels:
                 msg = OutgoingMessage(
                     message_id(notify.key, notify.first_time.isoformat(), notify.category, notify.kind,
@@ -103,9 +104,8 @@ class AlertDelivery:
                     PRIORITY[notify.category], alert_key=notify.key, tags=TAGS.get(notify.category, ()))
                 queued += self.outbox.enqueue(msg, person=notify.alert.person, now=now,
                                               deliver_at=decision.deliver_at)
-        if not queued and notify.step == 0 and notify.kind != "escalate":
-            log.warning("nobody could be told about %s at step 0; escalating at once", notify.key)
-        if not queued:
+        if not reached:
+            log.warning("nobody could be told about %s at step %d; escalating at once", notify.key, notify.step)
             self.policy.skip_wait(notify.key)
         self._wake.set()
         return queued

@@ -214,3 +214,34 @@ async def test_the_running_service_posts_to_a_real_webhook_and_retries_a_500(tmp
     assert (row.state, row.attempts, row.message.message_id) == ("sent", 2, first["key"])
     assert not delivery._sending and all(t.done() for t in delivery._tasks | {task})
     delivery.close()
+
+
+async def test_restart_resubmission_queues_nothing_new_and_does_not_skip_the_wait(tmp_path: Path) -> None:
+    delivery, _clock, inbox = make(tmp_path)
+    delivery.submit(urgent())
+    await delivery.tick()
+    assert inbox.take() == [("sam", "Ann is usually up by 08:10; no movement since 22:40.")]
+    delivery.close()
+    again, clock, inbox = make(tmp_path)  # the gateway restarted; the detector reports the alert again
+    again.submit(urgent())
+    await again.tick()
+    assert inbox.take() == [] and len(again.outbox.all()) == 1
+    clock.t += timedelta(minutes=5)
+    await again.tick()
+    assert inbox.take() == []  # still waiting for sam, not escalated at once
+    clock.t += timedelta(minutes=5)
+    await again.tick()
+    assert [r for r, _ in inbox.take()] == ["jo"]
+    again.close()
+
+
+async def test_a_chain_step_nobody_may_hear_is_skipped_at_once(tmp_path: Path) -> None:
+    config = CONFIG.replace("receives: [urgent, concern, trends, technical]", "receives: [concern, trends]")
+    delivery, _clock, inbox = make(tmp_path, config)
+    delivery.submit(urgent())
+    await delivery.tick()
+    await delivery.tick()
+    assert [r for r, _ in inbox.take()] == ["jo"]  # sam never agreed to urgent: no 10-minute wait
+    (w,) = delivery.outbox.withheld()
+    assert (w["recipient"], w["reason"], w["category"]) == ("sam", "category_not_consented", "urgent")
+    delivery.close()
