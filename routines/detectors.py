@@ -48,6 +48,11 @@ CHECKS = {
 }
 
 
+# active hours a sensor may stay quiet before its rhythm is learned: rarely used things get a week
+COLD_SILENT_HOURS = {r: 170 for r in ("front_door", "back_door", "keys", "washing_machine", "dishwasher", "iron",
+                                      "oven", "freezer", "heater", "toaster", "microwave", "cupboard")}
+
+
 def _hm(minutes: float | None, st_hour: int) -> str:
     return hhmm((minutes or 0.0) + st_hour * 60)
 
@@ -205,7 +210,10 @@ def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
     st = eng.settings
     if s.cadence.ready:
         return max(st.silent_min_active_hours, (s.cadence.quantile(0.99) or 0.0) * st.silent_margin + 1)
-    return max(st.silent_min_active_hours, 72)  # a rarely used sensor (front door) needs time to show its rhythm
+    # still learning its rhythm: give it a generous start, or twice its longest pause yet
+    longest = s.cadence.quantile(1.0) if s.cadence.n else 0.0
+    start = COLD_SILENT_HOURS.get(s.role, 48)
+    return max(st.silent_min_active_hours, start, 2 * (longest or 0.0) + 1)
 
 
 def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> list[Alert]:
