@@ -149,7 +149,7 @@ class SilenceModel:
         return int(self.count.sum()) >= self.warmup
 
     def learn_one(self, x: tuple[int, float] | None) -> bool:
-        if x is None or x[1] < GAP_MIN_S:
+        if x is None or x[1] is None or x[1] < GAP_MIN_S:
             return False
         if self.flag_above < 1.0 and self.ready_at(x[0]) and self.score_one(x) >= self.flag_above:
             return False
@@ -158,7 +158,7 @@ class SilenceModel:
         return True
 
     def score_one(self, x: tuple[int, float] | None) -> float:
-        if x is None or not self.ready_at(x[0]):
+        if x is None or x[1] is None or not self.ready_at(x[0]):
             return 0.0
         h, _ = self._pooled(x[0])
         total = float(h.sum())
