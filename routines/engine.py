@@ -159,6 +159,8 @@ class RoutineEngine:
     def ingest(self, t: float, s: SensorState, value: bool | float) -> list[Alert]:
         """The per-event path on an epoch float (``process`` and replay both land here)."""
         out = self._advance(t) if t >= self._hour_end else None
+        if t >= self._due:  # what fell due before this event, judged on the state before it
+            out = (out or []) + self._evaluate(t)
         s.last_seen = t
         s.n += 1
         p = s.p
@@ -229,8 +231,6 @@ class RoutineEngine:
             p.kitchen_events += 1
             if p.first_kitchen is None:
                 p.first_kitchen = t  # kept only if it is not before getting up (see detectors._got_up)
-        if t >= self._due:
-            out = (out or []) + self._evaluate(t)
         return out or []
 
     def observe_health(self, h: DeviceHealth) -> list[Alert]:
@@ -263,7 +263,8 @@ class RoutineEngine:
         return out
 
     def _rollover(self) -> list[Alert]:
-        out: list[Alert] = []
+        end = self._day_end - 0.001
+        out = self._evaluate(end) if self._due <= end else []  # settle the day before closing it
         for p in self._persons.values():
             out += detectors.finish_day(self, p)
         assert self._day_date is not None
