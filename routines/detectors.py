@@ -208,8 +208,10 @@ def hour_passed(eng: RoutineEngine, start: float, end: float) -> None:
 
 def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
     st = eng.settings
+    rare = COLD_SILENT_HOURS.get(s.role, 0)
     if s.cadence.ready:
-        return max(st.silent_min_active_hours, (s.cadence.quantile(0.99) or 0.0) * st.silent_margin + 1)
+        learned = max((s.cadence.quantile(0.99) or 0.0) * st.silent_margin + 1, 1.5 * (s.cadence.quantile(1.0) or 0))
+        return max(st.silent_min_active_hours, learned, rare / 2)
     # still learning its rhythm: give it a generous start, or twice its longest pause yet
     longest = s.cadence.quantile(1.0) if s.cadence.n else 0.0
     start = COLD_SILENT_HOURS.get(s.role, 48)
@@ -317,12 +319,14 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
             ready = max(p.in_bed_since + st.settle_min * 60, ep["bed_window"])
             if t >= ready:
                 p.phase, p.bed_t = NIGHT, p.in_bed_since
+                p.night_bed_t = p.bed_t
             else:
                 due.append(ready)
         elif not has_bed and p.last_act > 0:
             ready = max(p.last_act + 3 * st.settle_min * 60, ep["bed_window"])
             if t >= ready:
                 p.phase, p.bed_t = NIGHT, p.last_act
+                p.night_bed_t = p.bed_t
             else:
                 due.append(ready)
     if p.phase == NIGHT and p.bed_t is None:  # a night begun this evening ends only after the day boundary
@@ -350,7 +354,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                      if thr["wake_learned"] else
                      f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
                      f"{_hm(thr['wake_q'], h0)} plus {st.wake_margin_min:.0f} min, until {pr.poss} own routine is learned)")
-            since = p.bed_t or p.in_bed_since or p.last_act
+            since = p.bed_t or p.night_bed_t or p.in_bed_since or p.last_act
             if has_bed and p.bed_count > 0:
                 last_up = (f"; last up at {_clock(eng, p.last_nonbed)}" if p.last_nonbed > since else "")
                 now_words = f"no movement since {pr.subj} went to bed at {_clock(eng, since)}{last_up}"

@@ -87,6 +87,7 @@ class PersonState:
         "last_slot",
         "longest_quiet",
         "minutes_out_model",
+        "night_bed_t",
         "night_exits",
         "night_exits_model",
         "out_since",
@@ -123,6 +124,7 @@ class PersonState:
         # this person day
         self.wake_t: float | None = None
         self.bed_t: float | None = None
+        self.night_bed_t: float | None = None  # when the current/last night began (kept across the day boundary)
         self.first_kitchen: float | None = None
         self.kitchen_events = 0
         self.night_exits = 0
