@@ -89,6 +89,7 @@ class Gateway:
         self.ble_decoder = BleDecoder(bindings_from_config(self.cfg.sensors))
         self.ble_relay = BleRelay(self.ble_decoder, self.cfg.ble.relay_topics)
         self.ble_scanner: BleScanner | None = None
+        self.alerting: Any = None  # gateway.alerting.Alerting when the config has recipients
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-db")
         self.store: Store | None = None
         self.engine: RoutineEngine | None = None
@@ -118,6 +119,12 @@ class Gateway:
                              username=broker.username, password=broker.password_value(),
                              keepalive_s=broker.keepalive_s)
         await self.link.start()
+        if self.cfg.recipients:
+            from gateway.alerting import Alerting
+
+            engine = self.engine
+            self.alerting = Alerting(self.cfg, self.db_path.parent, self.clock, on_outcome=engine.record_outcome)
+            self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
         coros = [self._consume(), self._ticker(), self._committer(), self._checkpointer(), self._pruner(),
                  systemd.watchdog_pinger()] + [make() for make in self.extra_tasks]
         if self.ble_decoder.bindings and self.cfg.ble.enabled:
@@ -155,6 +162,8 @@ class Gateway:
         self._tasks.clear()
         if self.link is not None:
             await self.link.stop()
+        if self.alerting is not None:
+            await self.alerting.close()
         if self.store is not None:
             with contextlib.suppress(StorageError):
                 await self._flush()
@@ -241,6 +250,8 @@ class Gateway:
             if self.alerts_jsonl is not None:
                 with self.alerts_jsonl.open("a", encoding="utf-8") as f:
                     f.write(json.dumps(a.to_json()) + "\n")
+            if self.alerting is not None:
+                self.alerting.submit(a)
             if self.on_alert is not None:
                 self.on_alert(a)
 
