@@ -113,6 +113,33 @@ class EscalationConfig(_Strict):
         return tuple(getattr(self, category, ()) or ())
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DigestSchedule(_Strict):
+    """When the daily digest and the weekly trends note go out (local time of the home).
+
+    >>> DigestSchedule().daily_time, DigestSchedule(weekly_on="friday").weekday
+    (datetime.time(9, 0), 4)
+    """
+
+    daily_at: str = Field("09:00", pattern=rf"^{_HHMM}$",
+                          description="Local time (HH:MM) the digest of the day that last ended is sent.")
+    weekly_on: Weekday = Field("monday", description="Day of the week the trends note of the last seven days is sent "
+                                                     "(at daily_at).")
+    enabled: bool = Field(True, description="Send digests and trends at all (consent still decides who gets them).")
+
+    @property
+    def daily_time(self) -> time:
+        return time.fromisoformat(self.daily_at)
+
+    @property
+    def weekday(self) -> int:
+        """Monday is 0, as in :meth:`datetime.date.weekday`."""
+        return WEEKDAYS.index(self.weekly_on)
+
+
 @dataclass(frozen=True, slots=True)
 class PrivacyPause:
     """The person paused all sharing from ``start`` until ``end`` (``ended_at``: ended early)."""

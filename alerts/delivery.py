@@ -31,11 +31,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.consent import Decision, category_of, decide, log_withheld
+from alerts.digest import digest_message, weekly_trends
 from alerts.notifiers.base import DeliveryResult, Notifier, OutgoingMessage
 from alerts.outbox import Outbox, OutboxRow
 from alerts.pause import PauseStore
 from alerts.policy import AlertPolicy, AlertState, Notify, Submitted, alert_key
 from routines.alert import Alert, Audience, Severity
+from routines.summary import DaySummary
 
 log = logging.getLogger("hearth.delivery")
 
@@ -126,6 +128,49 @@ class AlertDelivery:
             mins = self.config.escalation.after_minutes * notify.step
             return f"{notify.alert.message}\nNobody has acknowledged this for {mins:.0f} minutes."
         return notify.alert.message
+
+    # ---- the daily digest and the weekly trends note ---------------------------------------------
+
+    def submit_digest(self, summary: DaySummary) -> int:
+        """Queue the day's digest (chart attached) for every recipient who consented to ``digest`` about
+        this person, one per channel, through the consent gate. Returns how many new messages were
+        queued: ids are stable per person, day, recipient and channel, so a second call queues none.
+        """
+        name = self.people.get(summary.person, summary.person)
+        return self._address_note(summary.person, "digest", f"{summary.person}:digest:{summary.date}",
+                                  lambda rid, ch: digest_message(summary, name, rid, ch, self.tz))
+
+    def submit_trends(self, person: str, days: list[DaySummary]) -> int:
+        """Queue the weekly trends note (from up to seven summaries) for those who consented to ``trends``."""
+        if not days:
+            return 0
+        name = self.people.get(person, person)
+        last = max(d.date for d in days)
+        title = f"{name}'s week to {last.strftime('%A')} {last.day} {last.strftime('%B')}"
+        body = weekly_trends(days, name)
+
+        def build(rid: str, channel: str) -> OutgoingMessage:
+            return OutgoingMessage(f"trends/{person}/{last.isoformat()}/{rid}/{channel}", rid, channel, "trends",
+                                   title, body, PRIORITY["trends"], tags=("bar_chart",))
+
+        return self._address_note(person, "trends", f"{person}:trends:{last}", build)
+
+    def _address_note(self, person: str, category: str, key: str,
+                      build: Callable[[str, str], OutgoingMessage]) -> int:
+        """A note (not an alert) to everyone the gate allows; every withholding logged and kept."""
+        now = self.clock.now()
+        pauses = self.pauses.active(now)
+        queued = 0
+        for rid, recipient in self.recipients.items():
+            decision = decide(self.config, person, rid, category, now, pauses)
+            if not decision.allow:
+                self._withhold(person, rid, category, key, decision, now)
+                continue
+            for channel in recipient.channels:
+                queued += self.outbox.enqueue(build(rid, channel), person=person, now=now,
+                                              deliver_at=decision.deliver_at)
+        self._wake.set()
+        return queued
 
     # ---- people acting on an alert ---------------------------------------------------------------
 

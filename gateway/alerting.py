@@ -1,4 +1,5 @@
-"""Wiring of alert delivery into the gateway: notifiers, the delivery service, acknowledgements back.
+"""Wiring of alert delivery into the gateway: notifiers, the delivery service, acknowledgements back,
+and the digest scheduler (:mod:`gateway.digests`) when the routine core is given (``summary_of``).
 
 Built only when the home's config has recipients. Its outbox lives in its own SQLite file beside the
 gateway's database (``alerts.sqlite3``): the event store keeps a write transaction open between batched
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from alerts.ack import Acknowledgement, AckSigner, AckVerifier, SeenNonces, load_home_secret
 from alerts.delivery import AlertDelivery
@@ -21,6 +23,7 @@ from alerts.notifiers import build_notifiers, close_notifiers
 from alerts.notifiers.mqtt import MqttAckListener
 from alerts.notifiers.ntfy import NtfyAckListener
 from gateway.config import HomeConfig
+from gateway.digests import DigestScheduler, SummaryOf
 from routines.alert import Alert
 
 log = logging.getLogger("hearth.alerting")
@@ -28,7 +31,7 @@ log = logging.getLogger("hearth.alerting")
 
 class Alerting:
     def __init__(self, cfg: HomeConfig, data_dir: Path, clock: Any,
-                 on_outcome: Callable[[str, str], None] | None = None):
+                 on_outcome: Callable[[str, str], None] | None = None, summary_of: SummaryOf | None = None):
         self.cfg = cfg
         data_dir.mkdir(parents=True, exist_ok=True)
         self.signer = AckSigner(load_home_secret(data_dir / "ack.secret"))
@@ -37,6 +40,11 @@ class Alerting:
         self.notifiers = build_notifiers(home=cfg.name, smtp=cfg.smtp, signer=self.signer)
         self.delivery = AlertDelivery(cfg, data_dir / "alerts.sqlite3", self.notifiers, clock, on_outcome=on_outcome)
         self.dropped = 0
+        # the daily digest and weekly trends, when the routine core can summarise days
+        self.digests: DigestScheduler | None = None
+        if summary_of is not None and cfg.digests.enabled:
+            self.digests = DigestScheduler(cfg.digests, ZoneInfo(cfg.timezone), [p.id for p in cfg.people],
+                                           self.delivery, summary_of, clock, cfg.routines.day_start_hour)
 
     def submit(self, alert: Alert) -> None:
         """Hand an alert over without waiting (the event path must not block on delivery)."""
@@ -52,8 +60,11 @@ class Alerting:
         self.delivery.acknowledge(ack.alert_key, ack.recipient, datetime.fromtimestamp(ack.received_at, UTC))
 
     def tasks(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
-        """Coroutines the gateway runs (and cancels on shutdown): delivery and each ack listener."""
+        """Coroutines the gateway runs (and cancels on shutdown): delivery, the digest scheduler and
+        each ack listener."""
         out: list[Callable[[], Coroutine[Any, Any, None]]] = [self.delivery.run]
+        if self.digests is not None:
+            out.append(self.digests.run)
         by_server: dict[tuple[str, str | None], list[str]] = {}
         for r in self.cfg.recipients:
             if r.ntfy is not None:

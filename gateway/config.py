@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from alerts.channels import SmtpSettings
-from alerts.config import ConsentConfig, EscalationConfig, RecipientConfig, check_references
+from alerts.config import ConsentConfig, DigestSchedule, EscalationConfig, RecipientConfig, check_references
 from routines.home import Home, Person, SensorInfo
 from routines.settings import RoutineSettings
 from sensors.events import SensorKind
@@ -189,6 +189,8 @@ class HomeConfig(Strict):
     escalation: EscalationConfig = Field(default_factory=EscalationConfig,
                                          description="Who is told next when nobody acknowledges in time.")
     smtp: SmtpSettings | None = Field(None, description="Outgoing email server, needed for email recipients.")
+    digests: DigestSchedule = Field(default_factory=DigestSchedule,
+                                    description="When the daily digest and the weekly trends note are sent.")
 
     @field_validator("timezone")
     @classmethod

@@ -123,7 +123,8 @@ class Gateway:
             from gateway.alerting import Alerting
 
             engine = self.engine
-            self.alerting = Alerting(self.cfg, self.db_path.parent, self.clock, on_outcome=engine.record_outcome)
+            self.alerting = Alerting(self.cfg, self.db_path.parent, self.clock, on_outcome=engine.record_outcome,
+                                     summary_of=engine.day_summary)
             self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
         coros = [self._consume(), self._ticker(), self._committer(), self._checkpointer(), self._pruner(),
                  systemd.watchdog_pinger()] + [make() for make in self.extra_tasks]
