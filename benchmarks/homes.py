@@ -9,7 +9,12 @@ Read each dataset's SOURCE.md first; the traps it lists are handled here:
 - sensors that never fire in the recording (house B's front door, house C's freezer) are left out
   of the config and named in ``notes``: a dead sensor would only teach the core to expect silence;
 - ids without a name (house B: 4, 20, 22-25; house C: 4) are kept as generic activity in an unknown
-  room, because they still show the person moving about.
+  room, because they still show the person moving about;
+- an interval means "sensor firing", which is not always "open": house C's reed switches (front door,
+  fridge, cupboards, toilet door, flushes) fire while CLOSED (front door "on" spells: median 51 min,
+  p90 9 h; "off" spells: median 7 s). A door, cupboard or fridge spends its typical spell at rest
+  (closed), so a contact whose recorded "on" spells are typically longer than its "off" spells (medians,
+  at least 10 of each) is flipped to Hearth's meaning, on = open (:func:`open_means_on`).
 
 Internally an event is ``(t, sensor_id, on)`` with ``t`` in local seconds (int). Nothing here is
 copied into the repository: the data is read from a path.
@@ -25,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from statistics import median
 from zoneinfo import ZoneInfo
 
 from routines.home import Home
@@ -193,6 +199,32 @@ def intervals_to_events(rows: list[tuple[int, int, str]]) -> list[Event]:
     return events
 
 
+def open_means_on(events: list[Event], kinds: dict[str, str]) -> tuple[list[Event], list[str]]:
+    """Flip contacts recorded as "on = closed" so that on means open; return the events and flipped ids.
+
+    >>> evs = [(t, "door", on) for i in range(12) for t, on in ((i * 100, True), (i * 100 + 95, False))]
+    >>> flipped, ids = open_means_on(evs, {"door": "contact"})
+    >>> ids, flipped[:2]
+    (['door'], [(0, 'door', False), (95, 'door', True)])
+    """
+    spells: dict[str, tuple[list[int], list[int]]] = {}
+    last: dict[str, Event] = {}
+    for ev in events:
+        prev = last.get(ev[1])
+        if prev is not None and kinds.get(ev[1]) == "contact":
+            on_spells, off_spells = spells.setdefault(ev[1], ([], []))
+            (on_spells if prev[2] else off_spells).append(ev[0] - prev[0])
+        last[ev[1]] = ev
+    flip = sorted(sid for sid, (on_s, off_s) in spells.items()
+                  if len(on_s) >= 10 and len(off_s) >= 10 and median(on_s) > median(off_s))
+    if not flip:
+        return events, []
+    fl = set(flip)
+    out = [(t, sid, (not on) if sid in fl else on) for t, sid, on in events]
+    out.sort(key=lambda e: (e[0], e[2], e[1]))
+    return out, flip
+
+
 def _specs_for(table: dict[str, tuple[str, str, str, str]], names: dict[str, str],
                counts: Counter[str]) -> tuple[dict[str, SensorSpec], list[str]]:
     """Map raw ids to specs; unnamed ids become generic activity; never-firing sensors are left out."""
@@ -256,6 +288,10 @@ def load_home(name: str, data: Path | str = DEFAULT_DATA) -> RecordedHome:
     counts = Counter(r[2] for r in rows)
     specs, notes = _specs_for(SENSOR_TABLE[house], names, counts)
     events = intervals_to_events([(s, e, specs[r].id) for s, e, r in rows])
+    events, flipped = open_means_on(events, {s.id: s.kind for s in specs.values()})
+    if flipped:
+        notes.append("recorded 'on' means closed (long on-spells, brief off-spells), flipped to on = open: "
+                     + ", ".join(flipped))
     order = {s.id: i for i, s in enumerate(specs.values())}
     sensors = sorted(specs.values(), key=lambda s: order[s.id])
     return RecordedHome(name, sensors, events, citation, notes=notes)
