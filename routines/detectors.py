@@ -37,6 +37,8 @@ CONTEXT_PAUSES = {
     "visitor": {"night_door", "silence", "night_bed_exit"},
     "holiday": set(KINDS) - {"sensor_offline", "battery_low"},
     "hospital": set(KINDS) - {"sensor_offline", "battery_low"},
+    # a span the gateway did not watch (clock jump, power cut): every deadline in it is unknown, not missed
+    "clock_unreliable": set(KINDS),
 }
 # check -> (which sensors it needs, words for a technician)
 CHECKS = {

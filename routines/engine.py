@@ -38,7 +38,8 @@ KIND_CODE = {SensorKind.BED: BED, SensorKind.CHAIR: CHAIR, SensorKind.CONTACT: C
              SensorKind.MOTION: MOTION, SensorKind.PLUG: PLUG}
 TOILET_WORDS = ("toilet", "bathroom", "wc")
 EDGE_DELAY_S = 20.0  # re-run detectors this soon after a state change (bed, door, plug, return home)
-CONTEXT_KINDS = ("carer_visit", "visitor", "holiday", "hospital")
+# clock_unreliable: set by the gateway over a span it did not watch (clock jump, power cut; gateway/clocktrust.py)
+CONTEXT_KINDS = ("carer_visit", "visitor", "holiday", "hospital", "clock_unreliable")
 _MAGIC = b"HEARTH-ROUTINES\x01"
 
 
