@@ -70,6 +70,9 @@ def make_app(gw: Gateway) -> web.Application:
     app[GATEWAY_KEY] = gw
     app.router.add_get("/", index)
     app.router.add_get("/api/status", api_status)
+    inbox = getattr(gw, "demo_inbox", None)  # the demo's inbox (gateway.demo_inbox), only in the demo
+    if inbox is not None:
+        inbox.mount(app)
     return app
 
 

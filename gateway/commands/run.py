@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import sys
 import tempfile
@@ -55,6 +56,8 @@ async def _main(args: argparse.Namespace) -> int:
         db = Path(args.db) if args.db else database_path(cfg.storage.path)
         gw = Gateway(cfg, db, Clock(), alerts_jsonl=Path(args.alerts_out) if args.alerts_out else None)
     else:
+        from gateway.demo_inbox import DemoInbox, pick_port, with_demo_recipients
+
         cfg = demo_config()
         broker = LocalBroker()
         await broker.start()
@@ -63,14 +66,26 @@ async def _main(args: argparse.Namespace) -> int:
         tz = cfg.to_home().tz
         start = datetime.combine(datetime.now(tz).date(), time(6, 50), tz)
         clock = ScaledClock(start, args.speed)
+        # demo recipients, reached by a real signed webhook to the console's inbox
+        secret_file = tmp / "inbox-webhook.secret"
+        secret_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        secret_file.chmod(0o600)
+        port = pick_port(cfg.console.host, cfg.console.port)
+        inbox_url = f"http://{cfg.console.host}:{port}/inbox"
+        cfg = with_demo_recipients(cfg, f"{inbox_url}/hook", secret_file)
         gw = Gateway(cfg, db, clock, broker_host=broker.host, broker_port=broker.port,
-                     alerts_jsonl=Path(args.alerts_out) if args.alerts_out else tmp / "alerts.jsonl")
+                     alerts_jsonl=Path(args.alerts_out) if args.alerts_out else tmp / "alerts.jsonl",
+                     console_port=port)
+        gw.demo_inbox = DemoInbox(tmp / "inbox", secret_file.read_text(encoding="utf-8").encode(), clock=clock,
+                                  tz=tz, names={r.id: r.name for r in cfg.recipients},
+                                  outbox_path=db.parent / "alerts.sqlite3")
         gw.extra_tasks.append(lambda: run_demo_home(broker.host, broker.port, clock, tz,
                                                     cfg.zigbee2mqtt.base_topic))
         print(f"Hearth demo: a simulated home ({', '.join(s.id for s in cfg.sensors)}) on a local "
               f"{'broker'} at {broker.host}:{broker.port}, {args.speed:g}x real time.\n"
               f"  database: {db}\n  alerts:   {gw.alerts_jsonl}\n"
-              f"  console:  http://{cfg.console.host}:{cfg.console.port}/\n"
+              f"  console:  http://{cfg.console.host}:{port}/\n"
+              f"  inbox:    {inbox_url}  (what Sam of the team and Jo, Ann's daughter, were sent)\n"
               "  Ctrl-C to stop. Events appear below within seconds; day 4 brings a 'not up' alert.",
               file=sys.stderr, flush=True)
     if args.for_seconds:
