@@ -6,8 +6,9 @@ engine, with the clock's ``(monotonic, wall)`` reading:
 
 * **Not synchronised yet** (since start), or **settling after a jump**, or the wall clock is
   **behind a time the engine has already judged** (a backward step): not admitted. The gateway
-  still stores the events, tagged with :data:`UNJUDGED_TAG` on their ``source`` and counted, but
-  neither learns from them nor ticks the engine with that time.
+  still stores the events (as they are: their ``source`` stays the adapter's name, which other
+  parts key on) and counts them (:attr:`ClockTrust.unjudged`, shown by :meth:`ClockTrust.note` in
+  the gateway's stats and ``/api/status``), but neither learns from them nor ticks the engine then.
 * **Judging resumes** (the first admitted reading after any of the above, or after start with a
   restored engine): the span the engine did not watch (a jump's skipped interval, a power cut, an
   unsynchronised spell) is wrapped in the routine context :data:`CONTEXT` from its start to
@@ -39,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("hearth.clock")
 
 CONTEXT = "clock_unreliable"  # a routine context kind (routines.engine.CONTEXT_KINDS) that pauses every alert
-UNJUDGED_TAG = "+unjudged"  # appended to a stored event's source: its time was not trusted, it was not judged
 
 
 def _span(seconds: float) -> str:
@@ -171,11 +171,10 @@ class ClockTrust:
                                    "to": datetime.fromtimestamp(t, UTC).isoformat(), "grace_s": self.grace_s}})
 
     # ---- what is kept but not judged ------------------------------------------------------------------
-    def unjudged_copies(self, events: Iterable[SensorEvent]) -> list[SensorEvent]:
-        """Count these events as kept-not-judged and return them tagged for storage."""
-        out = [dataclasses.replace(e, source=e.source + UNJUDGED_TAG) for e in events]
-        self.unjudged += len(out)
-        return out
+    def keep_unjudged(self, events: Sequence[SensorEvent]) -> Sequence[SensorEvent]:
+        """Count these events as kept (stored) but not judged; return them unchanged for storage."""
+        self.unjudged += len(events)
+        return events
 
     def note(self) -> str:
         """One line for technicians (gateway stats, /api/status, systemd status)."""

@@ -22,12 +22,14 @@ import logging
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
 
 from gateway import systemd
+from gateway.clocktrust import ClockTrust
 from gateway.config import HomeConfig
 from gateway.mqtt import MqttLink, MqttMessage
 from gateway.storage import Store
@@ -43,6 +45,7 @@ log = logging.getLogger("hearth.gateway")
 T = TypeVar("T")
 STATE_KEY = "routines"
 BLE_COUNTERS_KEY = "ble_counters"
+CLOCK_KEY = "clock_trust"
 
 
 def zigbee_bindings(cfg: HomeConfig) -> list[ZigbeeBinding]:
@@ -60,10 +63,13 @@ class GatewayStats:
     alerts: int = 0
     storage_errors: int = 0
     last_event: str = ""
+    unjudged_events: int = 0  # stored but not given to the routine engine: the clock was not trusted
+    clock: str = ""  # gateway/clocktrust.py's line, e.g. "clock not synchronised: 3 events kept but not judged"
 
     def line(self) -> str:
         return (f"{self.messages} messages, {self.events} events, {self.rejections} rejected, "
-                f"{self.alerts} alerts" + (f", last event {self.last_event}" if self.last_event else ""))
+                f"{self.alerts} alerts" + (f", last event {self.last_event}" if self.last_event else "")
+                + (f"; {self.clock}" if self.clock else ""))
 
 
 @dataclass
@@ -81,9 +87,11 @@ class Gateway:
     extra_tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     on_alert: Callable[[Alert], None] | None = None
     console_port: int | None = None  # None: from the config; 0: any free port
+    clock_trust: ClockTrust | None = None  # None: ClockTrust.for_clock(clock)
 
     def __post_init__(self) -> None:
         self.stats = GatewayStats()
+        self.trust = self.clock_trust or ClockTrust.for_clock(self.clock)
         self.home = self.cfg.to_home()
         self.adapter = Zigbee2MqttAdapter(zigbee_bindings(self.cfg), self.cfg.zigbee2mqtt.base_topic)
         self.ble_decoder = BleDecoder(bindings_from_config(self.cfg.sensors))
@@ -110,6 +118,7 @@ class Gateway:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.store = await self._in_db(Store, self.db_path, self.cfg.storage.retention_days)
         self.engine = await self._in_db(self._load_engine)
+        self.trust.restore_state(await self._in_db(self.store.load_state, CLOCK_KEY))
         counters = await self._in_db(self.store.load_state, BLE_COUNTERS_KEY)
         if counters:
             self.ble_decoder.restore_counters(json.loads(counters))
@@ -221,6 +230,7 @@ class Gateway:
 
     def _ingest(self, out: AdapterOutput | BleOutput) -> None:
         assert self.engine is not None
+        judge = self._admit() if out.health or out.events else True
         for r in out.rejections:
             # keys zigbee2mqtt always sends that Hearth does not use are recorded, but are not a fault
             self.stats.rejections += r.reason != "ignored_key"
@@ -228,9 +238,11 @@ class Gateway:
         for h in out.health:
             self.stats.health_updates += 1
             self._unstored.append(lambda s, h=h: (s.update_health(h), s.mark_seen(h.sensor_id, h.time)))
-            self._emit(self.engine.observe_health(h))
+            if judge:
+                self._emit(self.engine.observe_health(h))
         if out.events:
-            events = list(out.events)
+            events = list(out.events if judge else self.trust.keep_unjudged(out.events))
+            self.stats.unjudged_events = self.trust.unjudged
             self._unstored.append(lambda s, ev=events: (s.add_events(ev),
                                                         [s.mark_seen(e.sensor_id, e.time) for e in ev]))
             for e in events:
@@ -238,9 +250,16 @@ class Gateway:
                 self.stats.last_event = f"{e.sensor_id}={e.value} at {e.time.astimezone(self.home.tz):%H:%M}"
                 log.info("event", extra={"ctx": {"sensor": e.sensor_id, "value": e.value,
                                                  "time": e.time.astimezone(self.home.tz).isoformat(timespec="seconds")}})
-                self._emit(self.engine.process(e))
+                if judge:
+                    self._emit(self.engine.process(e))
         for note in getattr(out, "notes", ()):
             log.info(note)
+
+    def _admit(self, now: datetime | None = None) -> bool:
+        """May the routine engine be given the clock's time now? (gateway/clocktrust.py)"""
+        ok = self.trust.admit(self.engine, self.clock.monotonic(), now or self.clock.now())
+        self.stats.clock = self.trust.note()
+        return ok
 
     def _emit(self, alerts: list[Alert]) -> None:
         for a in alerts:
@@ -261,7 +280,9 @@ class Gateway:
         assert self.engine is not None
         while True:
             await asyncio.sleep(self.clock.sleep_s(self.tick_s))
-            self._emit(self.engine.tick(self.clock.now()))
+            now = self.clock.now()
+            if self._admit(now):
+                self._emit(self.engine.tick(now))
             systemd.notify_status(self.stats.line())
 
     async def _flush(self) -> None:
@@ -301,8 +322,9 @@ class Gateway:
         blob = self.engine.checkpoint()
         counters = json.dumps(self.ble_decoder.counters()).encode()
         store = self.store
+        trust = self.trust.state()
         await self._in_db(lambda: (store.save_state(STATE_KEY, blob), store.save_state(BLE_COUNTERS_KEY, counters),
-                                   store.commit()))
+                                   store.save_state(CLOCK_KEY, trust), store.commit()))
 
     async def _checkpointer(self) -> None:
         while True:
