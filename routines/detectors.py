@@ -140,24 +140,69 @@ def _in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
 
 # ---- state changes (from the per-event path; rare) ---------------------------------------------------
 
-def bed_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> None:
+def pulsing(p: PersonState) -> bool:
+    """Do this person's bed mats pulse on movement (brief on-spells) rather than hold 'occupied'?
+
+    Learned from the mats' own on-spells; until then a mat is taken to hold its state.
+    """
+    return p.bed_spells >= 20 and p.bed_short >= 0.7 * p.bed_spells
+
+
+def bed_change(eng: RoutineEngine, p: PersonState, s: SensorState, t: float, occupied: bool) -> bool:
+    """A bed mat event; False when it only repeats the mat's state.
+
+    In bed means bed activity with no 'up' activity since (:func:`left_bed`): a mat that holds
+    'occupied' is left when it goes off, a mat that pulses on movement only when the person is seen
+    elsewhere, and a mat stuck 'on' cannot keep a person in bed who is busy in the kitchen.
+    """
+    if occupied == s.on:
+        if not (occupied and not p.in_bed):
+            return False
+        _to_bed(eng, p, t)  # the mat says occupied again after the person was seen up: back in bed
+        p.last_bed = t
+        return True
+    s.on = occupied
     if occupied:
         p.bed_count += 1
-        if p.bed_count == 1:
-            out = p.out_since
-            if (p.phase == DAY and p.wake_t is not None and out is not None and out <= p.wake_t
-                    and t - p.wake_t < eng.settings.up_confirm_min * 60):
-                p.phase, p.wake_t = NIGHT, None  # that was a trip to the bathroom, not getting up
-            if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
-                if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
-                    p.night_exits += 1
-                    p.exit_pending.append(t - out)
-                p.in_bed_since = t
-            p.out_since = None
+        s.on_since = t
+        if not p.in_bed:
+            _to_bed(eng, p, t)
     else:
         p.bed_count = max(0, p.bed_count - 1)
-        if p.bed_count == 0:
+        if s.on_since is not None:
+            p.bed_spells += 1
+            p.bed_short += t - s.on_since < 60.0
+            if p.bed_spells >= 400:  # keep it recent: a mat can be replaced or re-seated
+                p.bed_spells //= 2
+                p.bed_short //= 2
+        s.on_since = None
+        if p.bed_count == 0 and p.in_bed and not pulsing(p):
+            p.in_bed = False
             p.out_since = t
+    p.last_bed = t
+    return True
+
+
+def left_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
+    """'Up' activity (not a mat, not the bedroom) while in bed: the person got up at the last bed event
+    (a mat's last pulse), or now if the mats have said nothing for a while (one stuck 'occupied')."""
+    p.in_bed = False
+    p.out_since = p.last_bed if t - p.last_bed < 1800.0 else t
+    eng._due = min(eng._due, t + 20.0)
+
+
+def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
+    out = p.out_since
+    if (p.phase == DAY and p.wake_t is not None and out is not None and out <= p.wake_t
+            and t - p.wake_t < eng.settings.up_confirm_min * 60):
+        p.phase, p.wake_t = NIGHT, None  # that was a trip to the bathroom, not getting up
+    if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
+        if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
+            p.night_exits += 1
+            p.exit_pending.append(t - out)
+        p.in_bed_since = t
+    p.out_since = None
+    p.in_bed = True
 
 
 def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> None:
@@ -175,7 +220,7 @@ def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -
 def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.door_t = t
     eng._due = min(eng._due, t + 60.0)
-    if p.phase == NIGHT or _in_sleep_hours(eng, p, t):
+    if p.phase == NIGHT:  # gone to bed tonight and not up yet (a clock window alone misreads late evenings)
         if p.door_night_t is None:
             p.door_night_t = t
 
@@ -317,7 +362,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
 
     # phase changes: going to bed for the night, getting up for the day
     if p.phase == DAY:
-        if has_bed and p.bed_count > 0 and p.in_bed_since is not None:
+        if has_bed and p.in_bed and p.in_bed_since is not None:
             ready = max(p.in_bed_since + st.settle_min * 60, ep["bed_window"])
             if t >= ready:
                 p.phase, p.bed_t = NIGHT, p.in_bed_since
@@ -334,12 +379,12 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     if p.phase == NIGHT and p.bed_t is None:  # a night begun this evening ends only after the day boundary
         earliest = ep["earliest"]
         if has_bed:
-            if p.bed_count == 0 and p.out_since is not None:
+            if not p.in_bed and p.out_since is not None:
                 if p.out_since >= earliest:
                     _got_up(p, p.out_since)  # provisional: back to bed soon after undoes it (bed_change)
                 else:  # up in the small hours: only 'up' once clearly up and about
                     up_at = max(p.out_since + st.up_confirm_min * 60, earliest)
-                    if t >= up_at and t - p.last_nonbed < st.up_confirm_min * 60:
+                    if t >= up_at and t - p.last_up < st.up_confirm_min * 60:
                         _got_up(p, p.out_since)
                     elif t < up_at:
                         due.append(up_at)
@@ -357,20 +402,20 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                      f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
                      f"{_hm(thr['wake_q'], h0)} plus {st.wake_margin_min:.0f} min, until {pr.poss} own routine is learned)")
             since = p.bed_t or p.night_bed_t or p.in_bed_since or p.last_act
-            if has_bed and p.bed_count > 0:
+            if has_bed and p.in_bed:
                 last_up = (f"; last up at {_clock(eng, p.last_nonbed)}" if p.last_nonbed > since else "")
                 now_words = f"no movement since {pr.subj} went to bed at {_clock(eng, since)}{last_up}"
             else:
                 now_words = f"no movement since {_clock(eng, p.last_act)}"
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
                        {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
-                        "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.bed_count > 0,
+                        "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
         elif t < deadline:
             due.append(deadline)
 
     # out of bed at night far longer than usual, and still
-    if (p.phase == NIGHT and has_bed and p.bed_count == 0 and p.out_since is not None and not p.away
+    if (p.phase == NIGHT and has_bed and not p.in_bed and p.out_since is not None and not p.away
             and p.chair_count == 0 and "night_bed_exit" not in blind):
         out_for = t - p.out_since
         last_move = max(p.last_nonbed, p.out_since)
@@ -411,7 +456,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
             due.append(fire_at)
 
     # daytime stillness at home, not in bed
-    if (p.phase == DAY and not p.away and p.bed_count == 0 and p.last_act > 0 and p.door_t is None
+    if (p.phase == DAY and not p.away and not p.in_bed and p.last_act > 0 and p.door_t is None
             and "silence" not in blind):
         limit = thr["silence_thr"][p.last_slot]
         if quiet >= limit:
@@ -429,8 +474,9 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
             due.append(p.last_act + limit)
 
     # no kitchen activity by the usual time
+    # (not on a day 'not up' already called someone: the late start explains the late breakfast)
     if (p.phase == DAY and p.first_kitchen is None and p.wake_t is not None and eng.has(p.id, "kitchen")
-            and "no_meal" not in blind):
+            and "no_meal" not in blind and "not_up" not in p.day_alerts):
         deadline = max(ep["no_meal"], p.wake_t + 7200.0)
         if t >= deadline and not p.away:
             usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.usual_quantile)})"
@@ -593,7 +639,7 @@ def start_day(eng: RoutineEngine, p: PersonState) -> None:
     for s in eng.person_sensors[p.id]:
         s.hourly[:] = [0] * 24
         s.on_pending = []
-    if p.phase == DAY and (p.bed_count > 0 or (not eng.has(p.id, "bed") and eng._day_start - p.last_act > 3600)):
+    if p.phase == DAY and (p.in_bed or (not eng.has(p.id, "bed") and eng._day_start - p.last_act > 3600)):
         p.phase = NIGHT  # asleep (or quiet) at the day boundary: the new day has not started for them yet
     keep = eng._day_start - 2 * 86400
     p.fired = {k: v for k, v in p.fired.items() if v >= keep}

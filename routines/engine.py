@@ -88,6 +88,7 @@ class RoutineEngine:
             s.chair = s.code == CHAIR
             s.plug = s.code == PLUG
             s.appliance = s.plug or info.role in APPLIANCE_ROLES
+            s.bedroom = "bed" in info.room.lower()  # sensors that may fire while the person lies in bed
             s.toilet = any(w in info.role.lower() or w in info.room.lower() for w in TOILET_WORDS)
             if s.plug and s.switch is None:
                 s.switch = PlugSwitch(info.on_above_w, info.off_below_w)
@@ -165,7 +166,7 @@ class RoutineEngine:
         s.last_seen = t
         s.n += 1
         p = s.p
-        free = p.bed_count == 0  # before this event changes it: a spell ending in bed still counts
+        free = not p.in_bed  # before this event changes it: a spell ending in bed still counts
         code = s.code
         if s.offline_since is not None or s.silent_since is not None:
             s.offline_since = s.silent_since = None
@@ -196,15 +197,15 @@ class RoutineEngine:
                     p.appliance_uses[s.role] = p.appliance_uses.get(s.role, 0) + 1
                 if s.door:
                     detectors.front_door(self, p, t)
+            elif code == BED:
+                if not detectors.bed_change(self, p, s, t, on):
+                    return out or []  # a pressure mat repeating its state is not a movement
+                self._due = min(self._due, t + EDGE_DELAY_S)
             elif on == s.on:
-                return out or []  # a pressure mat repeating its state is not a movement
-            else:
+                return out or []
+            else:  # sitting down or standing up changes no deadline
                 s.on = on
-                if code == BED:
-                    self._due = min(self._due, t + EDGE_DELAY_S)
-                    detectors.bed_change(self, p, t, on)
-                else:  # sitting down or standing up changes no deadline
-                    detectors.chair_change(self, p, t, on)
+                detectors.chair_change(self, p, t, on)
         # person activity
         gap = t - p.last_act
         if gap >= 300.0:
@@ -215,7 +216,7 @@ class RoutineEngine:
             if gap >= 1800.0:
                 p.burst_start, p.burst_n = t, 0
                 if p.phase == NIGHT and not s.bed:
-                    p.night_exits += p.bed_count == 0 and not self.has(p.id, "bed")
+                    p.night_exits += not p.in_bed and not self.has(p.id, "bed")
         p.burst_n += 1
         if p.burst_n == 3 and p.phase == NIGHT:
             self._due = min(self._due, t + EDGE_DELAY_S)
@@ -224,6 +225,10 @@ class RoutineEngine:
         s.hourly[self._hour] += 1
         if not s.bed:
             p.last_nonbed = t
+            if not s.bedroom:
+                if p.in_bed:
+                    detectors.left_bed(self, p, t)
+                p.last_up = t
         if not s.door:
             p.last_nondoor = t
             if p.away or p.door_t is not None or p.door_night_t is not None:

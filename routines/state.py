@@ -19,7 +19,7 @@ PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out"
 
 
 class SensorState:
-    __slots__ = ("appliance", "battery", "battery_low_runs", "bed", "cadence", "chair", "code", "door",
+    __slots__ = ("appliance", "battery", "battery_low_runs", "bed", "bedroom", "cadence", "chair", "code", "door",
                  "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
                  "on_pending", "on_since", "p", "person_id", "plug", "role", "room", "run", "silent_limit", "silent_since",
                  "switch", "toilet")
@@ -48,7 +48,7 @@ class SensorState:
         self.room = ""
         self.role = ""
         self.label = sid
-        self.kitchen = self.door = self.bed = self.chair = self.plug = self.appliance = self.toilet = False
+        self.kitchen = self.door = self.bed = self.bedroom = self.chair = self.plug = self.appliance = self.toilet = False
 
 
 class PersonState:
@@ -60,6 +60,8 @@ class PersonState:
         "away_since",
         "bed_count",
         "bed_model",
+        "bed_short",
+        "bed_spells",
         "bed_t",
         "burst_n",
         "burst_start",
@@ -78,13 +80,16 @@ class PersonState:
         "flagged",
         "gaps",
         "id",
+        "in_bed",
         "in_bed_since",
         "kitchen_events",
         "kitchen_model",
         "last_act",
+        "last_bed",
         "last_nonbed",
         "last_nondoor",
         "last_slot",
+        "last_up",
         "longest_quiet",
         "minutes_out_model",
         "night_bed_t",
@@ -110,7 +115,12 @@ class PersonState:
         self.last_slot = 0  # local hour of last_act
         self.last_nonbed = 0.0
         self.last_nondoor = 0.0
-        self.bed_count = 0  # bed sensors now occupied
+        self.bed_count = 0  # bed mats now reporting occupied (raw)
+        self.in_bed = False  # the person is in bed: bed activity, and no 'up' activity since (see detectors.in_bed)
+        self.last_bed = 0.0  # last event of any bed mat
+        self.last_up = 0.0  # last event from a sensor that is neither a bed mat nor in a bedroom
+        self.bed_spells = 0  # mat on-spells seen (decayed), and how many were brief (< 60 s): pulsing mats
+        self.bed_short = 0
         self.in_bed_since: float | None = None
         self.out_since: float | None = None
         self.chair_count = 0

@@ -1,0 +1,83 @@
+"""Bed mats that pulse on movement, mats stuck 'occupied', and the front door outside the night (hand-built days)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from test_routines_detectors import KINDS, evening, moving, run, t
+
+from routines.engine import RoutineEngine
+from routines.home import Home, Person, SensorInfo
+from sensors.events import SensorKind
+
+K = SensorKind
+
+
+def pulses(start, end, every_s: int = 40) -> list:
+    """A mat that reports 'occupied' for a second whenever the sleeper moves (as house B/C mats do)."""
+    out, x = [], start
+    while x < end:
+        out += [(x, "bed", True), (x + timedelta(seconds=1), "bed", False)]
+        x += timedelta(seconds=every_s)
+    return out
+
+
+def pulsing_engine() -> RoutineEngine:
+    """An engine that has seen enough brief on-spells (a nap) to know its mat pulses."""
+    eng, _ = run(pulses(t("14:00", -1), t("14:30", -1)), t("14:30", -1))  # an afternoon nap
+    assert eng._persons["p1"].bed_spells >= 20
+    return eng
+
+
+def test_a_pulsing_mat_going_quiet_is_still_sleep_not_a_bed_exit() -> None:
+    eng = pulsing_engine()
+    evs = [*moving(t("14:31", -1), t("22:30", -1)), *pulses(t("22:40", -1), t("23:30", -1)),
+           *pulses(t("02:30"), t("02:40"))]  # still for three hours, then moving again
+    _, alerts = run(evs, t("03:30"), engine=eng)
+    assert alerts == []
+    assert eng._persons["p1"].in_bed
+
+
+def test_a_pulsing_mat_then_the_bathroom_and_nothing_is_a_bed_exit() -> None:
+    eng = pulsing_engine()
+    evs = [*moving(t("14:31", -1), t("22:30", -1)), *pulses(t("22:40", -1), t("02:00")),
+           (t("02:01"), "bath_pir", True), (t("02:02"), "bath_pir", False)]
+    _, alerts = run(evs, t("04:00"), engine=eng)
+    [a] = alerts
+    assert a.kind == "night_bed_exit"
+    assert a.message.startswith("Ann got out of bed at 01:59 and has not returned")  # the mat's last pulse
+    assert a.time <= t("02:00") + timedelta(minutes=60)
+
+
+def test_a_mat_stuck_occupied_does_not_keep_a_busy_person_in_bed() -> None:
+    evs = [*evening(), *moving(t("07:40"), t("11:30"), "kitchen_pir", 20)]  # the mat never reports 'vacant'
+    eng, alerts = run(evs, t("11:30"))
+    assert alerts == []
+    p = eng._persons["p1"]
+    assert not p.in_bed and p.wake_t is not None
+    assert eng.alert_time(p.wake_t) == t("07:40")
+
+
+def test_front_door_in_the_evening_before_bed_is_not_a_night_door() -> None:
+    """23:30 is inside the cold-start sleep hours, but Ann has not gone to bed: she went out."""
+    evs = [*moving(t("20:00", -1), t("23:20", -1)), (t("23:30", -1), "maindoor", True),
+           (t("23:31", -1), "maindoor", False)]
+    _, alerts = run(evs, t("00:30"))
+    assert [a.kind for a in alerts] == []
+
+
+def test_pulsing_is_learned_per_home_holding_mats_stay_holding() -> None:
+    eng, _ = run([*evening(), (t("07:30"), "bed", False), *moving(t("07:31"), t("09:00"))], t("09:00"))
+    p = eng._persons["p1"]
+    assert p.bed_spells == 1 and not eng._persons["p1"].in_bed
+
+
+def test_bedroom_motion_does_not_get_a_person_out_of_bed() -> None:
+    home = Home("Europe/London", (Person("p1", "Ann", "she"),),
+                (SensorInfo("bed", K.BED, "bedroom", "bed", "p1"),
+                 SensorInfo("bedroom_pir", K.MOTION, "bedroom", "activity", "p1"),
+                 SensorInfo("living_pir", K.MOTION, "living room", "activity", "p1")))
+    evs = [*evening(), (t("01:00"), "bedroom_pir", True), (t("01:01"), "bedroom_pir", False)]
+    KINDS["bedroom_pir"] = K.MOTION  # the shared runner looks kinds up by id
+    eng, alerts = run(evs, t("03:00"), home=home)
+    assert alerts == [] and eng._persons["p1"].in_bed
