@@ -113,8 +113,13 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr["exit_thr_s"] = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
                          else st.default_night_exit_min * 60)
     sil, silq = [], p.silence.quantiles(st.silence_quantile)
+    # cold start, conservative: nothing below the cap before one whole day is learned (a sparse home can
+    # be quiet for hours on an ordinary morning), then the default or half again the longest quiet spell
+    # this home has shown so far, whichever is longer
+    cold = (st.silence_cap_min * 60 if p.activity_total.n == 0
+            else max(st.default_silence_min * 60, 1.5 * p.silence.longest()))
     for qs in silq:
-        v = st.default_silence_min * 60 if qs is None else qs * st.silence_margin
+        v = cold if qs is None else qs * st.silence_margin
         sil.append(min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, v)))
     thr["silence_thr"], thr["silence_q"] = sil, silq
     p.thr = thr

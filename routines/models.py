@@ -178,6 +178,11 @@ class SilenceModel:
             out.append(float(_GAP_EDGES[min(i, _GAP_BINS - 1) + 1]))
         return out
 
+    def longest(self) -> float:
+        """Upper edge (seconds) of the longest quiet spell learned at any hour (0 before any)."""
+        filled = np.nonzero(self.hist.sum(axis=0) > 0)[0]
+        return float(_GAP_EDGES[filled[-1] + 1]) if len(filled) else 0.0
+
     def quantile(self, hour: int, q: float) -> float | None:
         """Spell length (seconds, upper bin edge) below which a share ``q`` of spells near ``hour`` ended."""
         h, n = self._pooled(hour)

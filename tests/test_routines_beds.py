@@ -81,3 +81,20 @@ def test_bedroom_motion_does_not_get_a_person_out_of_bed() -> None:
     KINDS["bedroom_pir"] = K.MOTION  # the shared runner looks kinds up by id
     eng, alerts = run(evs, t("03:00"), home=home)
     assert alerts == [] and eng._persons["p1"].in_bed
+
+
+def test_day_one_silence_waits_for_the_cap_in_a_home_not_yet_learned() -> None:
+    """Nothing learned yet (the engine starts this morning): a 3 h quiet morning is not an alarm."""
+    evs = [(t("07:30"), "bed", False), *moving(t("07:31"), t("09:00"), "kitchen_pir", 15)]
+    _, alerts = run(evs, t("18:00"))
+    [a] = [a for a in alerts if a.kind == "silence"]
+    assert a.time == t("08:46") + timedelta(hours=6)  # last movement 08:46; the 6 h cap, not the 3 h default
+    assert "The starting limit is 6 h 00 min" in a.message
+
+
+def test_cold_silence_limit_grows_with_the_quiet_spells_this_home_shows() -> None:
+    """After a day whose quiet spells ran to 2 h 40 min, the starting limit is half as long again."""
+    day1 = [(t("07:30", -1), "bed", False), *moving(t("07:31", -1), t("21:00", -1), "kitchen_pir", 160),
+            (t("22:00", -1), "bed", True)]
+    eng, _ = run(day1, t("05:00"))
+    assert eng._persons["p1"].thr["silence_thr"][12] >= 1.5 * 160 * 60
