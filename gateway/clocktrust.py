@@ -183,10 +183,9 @@ class ClockTrust:
             return f"clock not synchronised: {n}"
         if self._reason == "settling after a jump":
             return f"clock stepped {_span(self.watch.jumps[-1].seconds)}, settling: {n}"
-        if self._reason == "behind":
+        if self._reason == "behind":  # a step back: the engine's time never runs backwards
             until = datetime.fromtimestamp(self._high_water, UTC).isoformat(timespec="seconds")
-            return f"clock went back {_span(self.watch.jumps[-1].seconds) if self.watch.jumps else ''}; " \
-                   f"judging resumes at {until}: {n}"
+            return f"clock is behind a time already judged; judging resumes at {until} (UTC): {n}"
         if self._reason == "starting":
             return ""
         return f"clock trusted ({len(self.watch.jumps)} jumps, {len(self.spans)} unwatched spans paused); {n}"
