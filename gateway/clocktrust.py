@@ -104,9 +104,11 @@ class ClockTrust:
         self._reason = "starting"
 
     @classmethod
-    def for_clock(cls, clock: Clock) -> ClockTrust:
-        """The system's synchronisation for real time; a simulated clock (the demo) is its own truth."""
-        if type(clock) is Clock:
+    def for_clock(cls, clock: Clock, require_sync: bool = True) -> ClockTrust:
+        """The system's synchronisation for real time; a simulated clock (the demo) is its own truth.
+        ``require_sync=False`` (a Pi with a real-time clock and no network) trusts the clock as it is,
+        still watching for jumps."""
+        if type(clock) is Clock and require_sync:
             return cls()
         return cls(ClockWatch(synchronised=lambda: True))
 

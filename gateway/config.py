@@ -171,6 +171,12 @@ class ConsoleConfig(Strict):
     port: int = Field(8080, ge=0, le=65535, description="Port of the web console (0 = any free port).")
 
 
+class ClockConfig(Strict):
+    require_sync: bool = Field(
+        True, description="Judge lateness and silences only once the system clock is synchronised (NTP). "
+                          "Set false only on a Pi with a battery-backed real-time clock and no network.")
+
+
 class HomeConfig(Strict):
     name: str = Field("home", description="A name for this home, used in messages and topics.")
     timezone: str = Field(description="IANA timezone of the home, e.g. Europe/London.")
@@ -182,6 +188,7 @@ class HomeConfig(Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Where and how long data is kept.")
     console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="The technicians' web console.")
     routines: RoutineSettings = Field(default_factory=RoutineSettings, description="Routine model tuning.")
+    clock: ClockConfig = Field(default_factory=ClockConfig, description="When the system clock is trusted.")
     recipients: list[RecipientConfig] = Field(default_factory=list,
                                               description="Who may be told things: team, circle, technicians.")
     consent: list[ConsentConfig] = Field(default_factory=list,

@@ -91,7 +91,7 @@ class Gateway:
 
     def __post_init__(self) -> None:
         self.stats = GatewayStats()
-        self.trust = self.clock_trust or ClockTrust.for_clock(self.clock)
+        self.trust = self.clock_trust or ClockTrust.for_clock(self.clock, self.cfg.clock.require_sync)
         self.home = self.cfg.to_home()
         self.adapter = Zigbee2MqttAdapter(zigbee_bindings(self.cfg), self.cfg.zigbee2mqtt.base_topic)
         self.ble_decoder = BleDecoder(bindings_from_config(self.cfg.sensors))
@@ -107,6 +107,8 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
         self._flush_soon = asyncio.Event()
+        self._stopping = False
+        self._committer_task: asyncio.Task[None] | None = None
         self.console_url = ""
         self._console: Any = None
 
@@ -135,11 +137,12 @@ class Gateway:
             self.alerting = Alerting(self.cfg, self.db_path.parent, self.clock, on_outcome=engine.record_outcome,
                                      summary_of=engine.day_summary)
             self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
-        coros = [self._consume(), self._ticker(), self._committer(), self._checkpointer(), self._pruner(),
+        coros = [self._consume(), self._ticker(), self._checkpointer(), self._pruner(),
                  systemd.watchdog_pinger()] + [make() for make in self.extra_tasks]
         if self.ble_decoder.bindings and self.cfg.ble.enabled:
             coros.append(self._ble())
         self._tasks = [asyncio.create_task(c) for c in coros]
+        self._committer_task = asyncio.create_task(self._committer())
         await self._start_console()
         systemd.notify_ready(f"{len(self.cfg.sensors)} sensors; broker {self.link.host}:{self.link.port}")
         log.info("gateway running", extra={"ctx": {"home": self.cfg.name, "sensors": len(self.cfg.sensors),
@@ -170,6 +173,11 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
+        if self._committer_task is not None:  # let it write what was handled, then it returns
+            self._stopping = True
+            self._flush_soon.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._committer_task, 30)
         if self.link is not None:
             await self.link.stop()
         if self.alerting is not None:
@@ -290,7 +298,9 @@ class Gateway:
         assert self.store is not None and self.link is not None
         if not self._unstored and not self._unacked:
             return
+        # Take the batch out first: messages handled while the DB thread writes start the next batch.
         writes, acks = self._unstored, self._unacked
+        self._unstored, self._unacked = [], []
         store = self.store
 
         def write_all() -> None:
@@ -301,21 +311,26 @@ class Gateway:
         try:
             await self._in_db(write_all)
         except StorageError as exc:
+            # the store rolled the whole batch back: put it in front of what came meanwhile, retry later
+            self._unstored, self._unacked = writes + self._unstored, acks + self._unacked
             self.stats.storage_errors += 1
             if self.stats.storage_errors in (1, 10, 100) or self.stats.storage_errors % 1000 == 0:
                 log.error("cannot store; keeping data in memory and retrying", extra={"ctx": {"error": str(exc)}})
             systemd.notify_status(f"STORAGE PROBLEM: {exc}")
-            return  # keep both lists; the next flush retries the same writes in a new transaction
-        self._unstored, self._unacked = [], []
+            return
         for m in acks:
             self.link.ack(m)
 
     async def _committer(self) -> None:
+        """The only place that flushes while running; on shutdown it flushes once more and returns
+        (it is never cancelled mid-write, so a batch is never half-known)."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flush_soon.wait(), self.commit_s)
             self._flush_soon.clear()
             await self._flush()
+            if self._stopping:
+                return
 
     async def _save_checkpoint(self) -> None:
         assert self.store is not None and self.engine is not None

@@ -83,3 +83,19 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     f.write_text(MINIMAL.replace("Europe/London", "Mars/Base"))
     assert main(["check-config", str(f)]) == 1
     assert f"{f}:1: timezone: an IANA timezone such as Europe/London, not 'Mars/Base'" in capsys.readouterr().err
+
+
+def test_clock_sync_requirement_can_be_lifted_for_a_pi_with_a_real_time_clock() -> None:
+    from gateway.clocktrust import ClockTrust
+    from gateway.timebase import Clock
+    from routines.engine import RoutineEngine
+
+    cfg = parse_config_text(MINIMAL + "clock: {require_sync: false}\n", "h.yaml")
+    assert cfg.clock.require_sync is False and parse_config_text(MINIMAL, "h.yaml").clock.require_sync is True
+    engine = RoutineEngine(cfg.to_home(), cfg.routines)
+    clock = Clock()
+    trusting = ClockTrust.for_clock(clock, cfg.clock.require_sync)
+    assert trusting.admit(engine, clock.monotonic(), clock.now()) is True
+    strict = ClockTrust.for_clock(clock, True)
+    strict.watch.synchronised = lambda: False  # a Pi that never reached NTP
+    assert strict.admit(engine, clock.monotonic(), clock.now()) is False
