@@ -225,7 +225,9 @@ def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -
 def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.door_t = t
     eng._due = min(eng._due, t + 60.0)
-    if p.phase == NIGHT:  # gone to bed tonight and not up yet (a clock window alone misreads late evenings)
+    # gone to bed tonight and not up yet (a clock window alone misreads late evenings); without a bed
+    # sensor 'gone to bed' is only a guess from quiet, so the usual sleep hours count too
+    if p.phase == NIGHT or (not eng.has(p.id, "bed") and _in_sleep_hours(eng, p, t)):
         if p.door_night_t is None:
             p.door_night_t = t
 

@@ -98,3 +98,13 @@ def test_cold_silence_limit_grows_with_the_quiet_spells_this_home_shows() -> Non
             (t("22:00", -1), "bed", True)]
     eng, _ = run(day1, t("05:00"))
     assert eng._persons["p1"].thr["silence_thr"][12] >= 1.5 * 160 * 60
+
+
+def test_without_a_bed_sensor_the_front_door_in_usual_sleep_hours_still_counts() -> None:
+    home = Home("Europe/London", (Person("p1", "Ann", "she"),),
+                (SensorInfo("living_pir", K.MOTION, "living room", "activity", "p1"),
+                 SensorInfo("maindoor", K.CONTACT, "hall", "front_door", "p1")))
+    evs = [*moving(t("20:00", -1), t("22:30", -1)), (t("01:00"), "living_pir", True),
+           (t("01:01"), "living_pir", False), (t("01:02"), "maindoor", True), (t("01:03"), "maindoor", False)]
+    _, alerts = run(evs, t("02:00"), home=home)
+    assert [(a.kind, a.time) for a in alerts] == [("night_door", t("01:17"))]
