@@ -3,8 +3,10 @@
 A *day* runs from 04:00 to 04:00 (``DAY_START_S``), so a night's sleep onset and any night-time exit
 belong to the evening they started in. A stream is a learning period of clean days followed by test
 days; each target date gets a random recorded day of the same type (weekday or weekend), never the
-same recorded day twice in a row. Where two recorded days meet, sensors whose state differs are set
-with one event at the seam, so every stream is internally consistent (no sensor turns on twice).
+same recorded day twice in a row. Where two recorded days meet, a sensor keeps the state the stream
+left it in (no event is made up at the seam: in a real home no sensor changes state without someone
+acting); the next day's first event that would repeat that state is dropped, so every stream is
+internally consistent (no sensor turns on twice).
 
 Two streams share one day sequence: the *clean* stream (false alarms are counted on its test days)
 and the *anomalous* stream, where every other test day is a copy with exactly one injected anomaly
@@ -296,7 +298,7 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
         src = rng.choice([d for d in pool if d is not prev] or pool)
         prev = src
         day = _moved(src, target)
-        _append_day(clean_evs, clean_state, day.events, day.start_state, target, set())
+        _append_day(clean_evs, clean_state, day.events)
         injected = None
         if k >= learning_days and (k - learning_days) % 2 == 0 and usable:
             if not cycle:
@@ -306,10 +308,9 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
             if injected is not None:
                 truths.append(Truth(kind, injected[1], injected[2], k, src.index))
         if injected is None:
-            _append_day(anom_evs, anom_state, day.events, day.start_state, target, set())
+            _append_day(anom_evs, anom_state, day.events)
         else:
-            quiet = p.kitchen if truths[-1].kind == "no_kitchen" else set()
-            _append_day(anom_evs, anom_state, injected[0], day.start_state, target, quiet)
+            _append_day(anom_evs, anom_state, injected[0])
     days = learning_days + test_days
     clean_evs.sort(key=lambda e: e[0])
     anom_evs.sort(key=lambda e: e[0])
@@ -317,14 +318,13 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
             Stream(anom_evs, start0, days, learning_days, truths), skipped)
 
 
-def _append_day(out: list[Event], state: dict[str, bool], events: list[Event], start_state: dict[str, bool],
-                target: int, quiet: set[str]) -> None:
-    """Append a day, first setting at the seam any sensor whose state differs from the recorded day's."""
-    for sid, want in sorted(start_state.items()):
-        want = want and sid not in quiet
-        if state.get(sid, False) != want:
-            out.append((target - 1 if sid in quiet else target, sid, want))
-            state[sid] = want
+def _append_day(out: list[Event], state: dict[str, bool], events: list[Event]) -> None:
+    """Append a day's events, dropping any that repeats the state its sensor is already in.
+
+    Nothing is set at the seam: a sensor whose recorded state at 04:00 differs from the stream's (say a
+    cupboard left open on the recorded day) simply stays as the stream left it until the day's own
+    events move it, as it would in a real home. Events are a physical act; a seam is not.
+    """
     for ev in events:
         if state.get(ev[1], False) != ev[2]:
             out.append(ev)
