@@ -1,0 +1,287 @@
+"""Digests and weekly trends are sent: the schedule's time arithmetic (DST), the consent gate on digests
+(quiet hours delay, pauses withhold, no consent sends nothing), and the running scheduler with the real
+delivery service posting to a real webhook receiver on loopback, across a restart without a duplicate."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from alerts.config import DigestSchedule
+from alerts.delivery import AlertDelivery
+from alerts.digest import digest_text, weekly_trends
+from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from gateway.alerting import Alerting
+from gateway.config import ConfigError, parse_config_text
+from gateway.digests import DigestPlan
+from gateway.timebase import ScaledClock
+from routines.summary import DaySummary
+
+LONDON = ZoneInfo("Europe/London")
+SECRET = "digest-schedule-test-secret"
+
+
+def summary(d: date, wake: time = time(7, 40)) -> DaySummary:
+    return DaySummary("p1", d, wake, time(7, 35), time(22, 15), time(22, 30), {"kettle": 4}, 30,
+                      [(datetime.combine(d, time(14, 10), LONDON), datetime.combine(d, time(15, 30), LONDON))],
+                      0, (0, 0, 0, 0, 0, 0, 0, 5, 9, 4) + (2,) * 14, (0.5,) * 24, [], [])
+
+
+def local(t: datetime) -> str:
+    return t.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+
+
+# ---- the plan: time arithmetic ----------------------------------------------------------------------
+
+def test_send_times_stay_at_the_wall_clock_time_across_both_dst_changes() -> None:
+    plan = DigestPlan(DigestSchedule(daily_at="09:00"), LONDON, day_start_hour=4)
+    for start in (datetime(2026, 3, 25, tzinfo=UTC), datetime(2026, 10, 21, tzinfo=UTC)):
+        fires, t = [], start
+        for _ in range(8):
+            t = plan.next_fire(t)
+            fires.append(t)
+        assert [f.astimezone(LONDON).strftime("%H:%M") for f in fires] == ["09:00"] * 8
+        days = [f.astimezone(LONDON).date() for f in fires]
+        assert days == [days[0] + timedelta(days=i) for i in range(8)]
+        gaps = {(b - a).total_seconds() / 3600 for a, b in itertools.pairwise(fires)}
+        assert gaps == {24.0, 23.0} if start.month == 3 else gaps == {24.0, 25.0}
+
+
+def test_a_missing_or_doubled_local_time_fires_exactly_once_that_day() -> None:
+    plan = DigestPlan(DigestSchedule(daily_at="01:30"), LONDON, day_start_hour=4)
+    # 29 March 2026: 01:30 does not exist in London (clocks go 01:00 -> 02:00); it is taken as 02:30 BST
+    spring = plan.next_fire(datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
+    assert spring == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert local(spring) == "2026-03-29 02:30"
+    # 25 October 2026: 01:30 happens twice (BST then GMT); only the first one is used
+    autumn = plan.next_fire(datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+    assert autumn == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert plan.next_fire(autumn) == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
+    assert plan.last_fire(datetime(2026, 10, 25, 1, 45, tzinfo=UTC)) == autumn
+
+
+def test_the_day_digested_is_the_last_person_day_that_has_ended() -> None:
+    plan = DigestPlan(DigestSchedule(daily_at="09:00", weekly_on="monday"), LONDON, day_start_hour=4)
+    fire = plan.next_fire(datetime(2026, 1, 4, 12, 0, tzinfo=UTC))  # Monday 5 January 09:00
+    assert (local(fire), plan.day_for(fire), plan.is_weekly(fire)) == ("2026-01-05 09:00", date(2026, 1, 4), True)
+    assert not plan.is_weekly(plan.next_fire(fire))
+    # sent before the person day starts (03:00 < 04:00): yesterday has not ended yet, so the day before
+    early = DigestPlan(DigestSchedule(daily_at="03:00"), LONDON, day_start_hour=4)
+    assert early.day_for(early.fire_on(date(2026, 1, 5))) == date(2026, 1, 3)
+    # a send time right at the day's end waits a little, so the routine core has closed the day
+    edge = DigestPlan(DigestSchedule(daily_at="04:00"), LONDON, day_start_hour=4)
+    assert local(edge.fire_on(date(2026, 1, 5))) == "2026-01-05 04:10"
+
+
+def test_the_schedule_is_strict_config_with_defaults() -> None:
+    base = "timezone: Europe/London\npeople: [{id: p1, name: Ann}]\n"
+    assert parse_config_text(base, "home.yaml").digests == DigestSchedule(daily_at="09:00", weekly_on="monday")
+    cfg = parse_config_text(base + "digests: {daily_at: '18:30', weekly_on: friday}\n", "home.yaml")
+    assert (cfg.digests.daily_time, cfg.digests.weekday) == (time(18, 30), 4)
+    for bad, field_name in (("{daily_at: '25:00'}", "digests.daily_at"), ("{weekly_on: someday}", "digests.weekly_on"),
+                            ("{daily: '09:00'}", "digests.daily")):
+        try:
+            parse_config_text(base + f"digests: {bad}\n", "home.yaml")
+        except ConfigError as exc:
+            (problem,) = exc.problems
+            assert problem.startswith(f"home.yaml:3: {field_name}:"), problem
+        else:
+            raise AssertionError(f"{bad} was accepted")
+
+
+# ---- the consent gate on digests --------------------------------------------------------------------
+
+CONFIG = """\
+timezone: Europe/London
+people: [{id: p1, name: Ann}]
+recipients:
+  - {id: sam, name: Sam Okafor, group: team, email: sam@example.org}
+  - {id: jo, name: Jo, group: circle, email: jo@example.org, webhook: {url: "http://127.0.0.1:9/hook"}}
+  - {id: kim, name: Kim, group: circle, email: kim@example.org}
+  - {id: pat, name: Pat, group: circle, email: pat@example.org}
+consent:
+  - {person: p1, recipient: sam, receives: [urgent, concern, trends, technical]}
+  - {person: p1, recipient: jo, receives: [urgent, digest], quiet_hours: "21:30-08:00"}
+  - {person: p1, recipient: kim, receives: [digest]}
+"""
+
+
+class FixedClock:
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def now(self) -> datetime:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.t.timestamp()
+
+
+def test_digests_pass_the_consent_gate_once_per_recipient_channel_and_day(tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 1, 6, 7, 0, tzinfo=UTC))  # 07:00 in London: inside Jo's quiet hours
+    delivery = AlertDelivery(parse_config_text(CONFIG, "home.yaml"), tmp_path / "a.sqlite3", {}, clock)
+    assert delivery.submit_digest(summary(date(2026, 1, 5))) == 3  # Jo by email and webhook, Kim by email
+    assert delivery.submit_digest(summary(date(2026, 1, 5))) == 0  # same day again: nothing new
+    rows = {(r.message.recipient, r.message.channel): r for r in delivery.outbox.all()}
+    assert sorted(rows) == [("jo", "email"), ("jo", "webhook"), ("kim", "email")]
+    assert local(rows["jo", "email"].deliver_at) == "2026-01-06 08:00"  # quiet hours delay it
+    assert local(rows["kim", "email"].deliver_at) == "2026-01-06 07:00"
+    msg = rows["jo", "webhook"].message
+    assert (msg.message_id, msg.category, msg.body) == ("digest/p1/2026-01-05/jo/webhook", "digest",
+                                                       digest_text(summary(date(2026, 1, 5)), "Ann", LONDON))
+    assert msg.attachments[0][1].startswith(b"\x89PNG")  # the chart is kept in the outbox with it
+    held = {(w["recipient"], w["reason"]) for w in delivery.outbox.withheld(category="digest")}
+    assert held == {("sam", "category_not_consented"), ("pat", "no_consent")}
+
+    # the person pauses sharing: the next day's digest is withheld for everyone, and that is kept
+    delivery.pauses.start("p1", clock.t + timedelta(days=1, hours=4), by="p1", now=clock.t)
+    clock.t += timedelta(days=1)
+    assert delivery.submit_digest(summary(date(2026, 1, 6))) == 0
+    paused = {w["recipient"] for w in delivery.outbox.withheld(category="digest", reason="paused")}
+    assert paused == {"jo", "kim"}
+    assert not [r for r in delivery.outbox.all() if "2026-01-06" in r.message.message_id]
+    delivery.close()
+
+
+def test_the_weekly_trends_note_goes_only_to_those_who_agreed_to_trends(tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
+    delivery = AlertDelivery(parse_config_text(CONFIG, "home.yaml"), tmp_path / "a.sqlite3", {}, clock)
+    week = [summary(date(2026, 1, 5) + timedelta(days=i), wake=time(7, 40 + i)) for i in range(7)]
+    assert delivery.submit_trends("p1", week) == 1
+    assert delivery.submit_trends("p1", week) == 0
+    (row,) = delivery.outbox.all()
+    m = row.message
+    assert (m.message_id, m.recipient, m.category, m.priority) == ("trends/p1/2026-01-11/sam/email", "sam",
+                                                                  "trends", "low")
+    assert (m.title, m.body) == ("Ann's week to Sunday 11 January", weekly_trends(week, "Ann"))
+    assert {w["recipient"] for w in delivery.outbox.withheld(category="trends")} == {"jo", "kim", "pat"}
+    delivery.close()
+
+
+# ---- the running scheduler against a real webhook receiver ------------------------------------------
+
+@dataclass
+class Receiver:
+    """A real aiohttp webhook receiver on loopback that checks every signature; ``clock`` stamps arrivals."""
+
+    secret: bytes
+    clock: object | None = None
+    got: list[dict] = field(default_factory=list)
+    refused: int = 0
+    url: str = ""
+
+    async def hook(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if not verify_signature(self.secret, body, request.headers.get(TIMESTAMP_HEADER),
+                                request.headers.get(SIGNATURE_HEADER), now=datetime.now(UTC).timestamp()):
+            self.refused += 1
+            return web.Response(status=401)
+        data = json.loads(body)
+        data["key"] = request.headers["Idempotency-Key"]
+        data["arrived"] = self.clock.now() if self.clock is not None else datetime.now(UTC)
+        self.got.append(data)
+        return web.Response(text="ok")
+
+    async def __aenter__(self) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/hook", self.hook)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._runner.cleanup()
+
+    def of(self, recipient: str, category: str | None = None) -> list[dict]:
+        return [g for g in self.got if g["recipient"] == recipient and category in (None, g["category"])]
+
+
+def scheduled_config(url: str, secret_file: Path) -> str:
+    hook = f'{{url: "{url}", secret_file: "{secret_file}"}}'
+    return f"""\
+timezone: Europe/London
+people: [{{id: p1, name: Ann}}]
+recipients:
+  - {{id: sam, name: Sam Okafor, group: team, webhook: {hook}}}
+  - {{id: jo, name: Jo, group: circle, webhook: {hook}}}
+consent:
+  - {{person: p1, recipient: sam, receives: [urgent, concern, trends, technical]}}
+  - {{person: p1, recipient: jo, receives: [urgent, digest], quiet_hours: "21:30-08:00"}}
+digests: {{daily_at: "07:00", weekly_on: tuesday}}
+"""
+
+
+async def wait_until(pred, within: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not pred():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def run_alerting(cfg, data_dir: Path, clock: ScaledClock, summaries: dict,
+                       until: datetime) -> tuple[Alerting, dict]:
+    """Run the gateway's Alerting (delivery + digest scheduler) until the clock reaches ``until`` and
+    every message due by then has been sent; return it (closed) and its outbox rows by message id."""
+    alerting = Alerting(cfg, data_dir, clock, summary_of=lambda person, day: summaries[(person, day)])
+    alerting.delivery.idle_s = 3600.0  # clock seconds; wakes earlier for anything due
+    tasks = [asyncio.create_task(make()) for make in alerting.tasks()]
+    try:
+        await wait_until(lambda: clock.now() >= until)
+        await wait_until(lambda: not alerting.delivery.outbox.due(clock.now()) and
+                         not {"sending"} & set(alerting.delivery.outbox.counts()))
+        rows = {r.message.message_id: r for r in alerting.delivery.outbox.all()}
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await alerting.close()
+    return alerting, rows
+
+
+async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate_after_restart(
+        tmp_path: Path) -> None:
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(SECRET + "\n")
+    summaries = {("p1", date(2026, 1, 1) + timedelta(days=i)): summary(date(2026, 1, 1) + timedelta(days=i))
+                 for i in range(6)}
+    async with Receiver(SECRET.encode()) as rx:
+        cfg = parse_config_text(scheduled_config(rx.url, secret_file), "home.yaml")
+        # Monday 5 January 06:00 to Tuesday 6 January 10:00, a day in about two seconds
+        clock = rx.clock = ScaledClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC), speed=40_000)
+        _first, rows = await run_alerting(cfg, tmp_path, clock, summaries, datetime(2026, 1, 6, 10, 0, tzinfo=UTC))
+        digests = rx.of("jo", "digest")
+        assert [(d["title"], d["key"]) for d in digests] == [
+            ("Ann's day: Sunday 4 January", "digest/p1/2026-01-04/jo/webhook"),
+            ("Ann's day: Monday 5 January", "digest/p1/2026-01-05/jo/webhook")]
+        assert all(d["attachments"][0]["mime_type"] == "image/png" for d in digests)
+        # queued at 07:00, inside Jo's quiet hours: held to 08:00 (arrival is a little after, never before)
+        assert [local(rows[d["key"]].deliver_at) for d in digests] == ["2026-01-05 08:00", "2026-01-06 08:00"]
+        assert all(d["arrived"] >= rows[d["key"]].deliver_at for d in digests)
+        # Tuesday is the weekly day: Sam gets the trends of the five days there are, and no digest
+        (trends,) = rx.of("sam")
+        assert (trends["category"], trends["key"]) == ("trends", "trends/p1/2026-01-05/sam/webhook")
+        assert trends["body"] == weekly_trends([summaries["p1", date(2026, 1, d)] for d in range(1, 6)], "Ann")
+        assert rx.of("jo", "trends") == [] and rx.refused == 0
+
+        # restart at 10:30 the same morning: the 07:00 send is made up, and nothing goes twice
+        before = len(rx.got)
+        clock = rx.clock = ScaledClock(datetime(2026, 1, 6, 10, 30, tzinfo=UTC), speed=40_000)
+        second, rows = await run_alerting(cfg, tmp_path, clock, summaries, datetime(2026, 1, 6, 11, 0, tzinfo=UTC))
+        assert second.digests is not None
+        assert [(person, day, kind) for _f, person, day, kind, _n in second.digests.sent] == [
+            ("p1", date(2026, 1, 5), "digest"), ("p1", date(2026, 1, 5), "trends")]
+        assert [n for *_rest, n in second.digests.sent] == [0, 0]
+        assert len(rx.got) == before
+        assert sorted(r.state for r in rows.values()) == ["sent"] * 3
