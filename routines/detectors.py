@@ -101,7 +101,9 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     bed_med = p.bed_model.quantile(0.5) if bed_ok else _parse_hhmm(st.default_bed_time, h0)
     bed_lo = p.bed_model.quantile(1 - q) if bed_ok else bed_med - 60
     thr["bed_learned"], thr["bed_med"] = bed_ok, bed_med
-    thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, bed_lo - 120)
+    # the evening starts no sooner than 10 h after the latest usual wake: a learned bed time can never
+    # drag the night into the afternoon (a quiet afternoon taken for bed, learned, then earlier still)
+    thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, wake_q + 600, bed_lo - 120)
     thr["sleep"] = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
     k_ok = p.kitchen_model.ready
     thr["kitchen_learned"] = k_ok
@@ -376,13 +378,16 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                 p.night_bed_t = p.bed_t
             else:
                 due.append(ready)
-        elif not has_bed and p.last_act > 0:
+        elif not has_bed and p.last_act > 0 and not p.away and p.door_t is None:  # gone out is not gone to bed
             ready = max(p.last_act + 3 * st.settle_min * 60, ep["bed_window"])
             if t >= ready:
                 p.phase, p.bed_t = NIGHT, p.last_act
                 p.night_bed_t = p.bed_t
             else:
                 due.append(ready)
+    if (p.phase == NIGHT and not has_bed and p.bed_t is not None and p.burst_n >= 3 and p.burst_start > p.bed_t
+            and eng.dsm(p.burst_start) < thr["bed_med"] - 60):
+        p.phase, p.bed_t = DAY, None  # busy again well before the usual bed time: an evening lull, not the night
     if p.phase == NIGHT and p.bed_t is None:  # a night begun this evening ends only after the day boundary
         earliest = ep["earliest"]
         if has_bed:
@@ -397,6 +402,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                         due.append(up_at)
         elif p.burst_n >= 3 and p.burst_start >= earliest:
             _got_up(p, p.burst_start)
+
         elif t < earliest:
             due.append(earliest)
 
@@ -497,16 +503,20 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
         elif t < deadline:
             due.append(deadline)
 
-    # appliance left on far longer than usual
+    # appliance left on far longer than usual (a sensor that often stays on for hours: technicians only)
     for s in eng.person_sensors[p.id]:
         if s.plug and s.on and s.on_since is not None:
-            q = s.on_model.quantile(st.usual_quantile) if s.on_model.ready else None
-            limit = (max(st.appliance_floor_min * 60, q * st.appliance_margin) if q is not None
-                     else st.default_appliance_on_min * 60)
+            what = s.role.replace("_", " ") if s.role != "activity" else f"appliance on the {s.label}"
+            if stuck_on(s):
+                add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:appliance_on:{s.id}",
+                           f"Cannot check whether {name}'s {what} is left on: the {s.label} often stays 'on' for "
+                           f"hours ({s.on_stuck} of its last {s.on_spells} on-spells); check how it is fitted.",
+                           {"check": "appliance_on", "sensors": [s.id]}))
+                continue
+            limit, q = appliance_limit(eng, s)
             if t >= s.on_since + limit:
                 usual = (f"it is usually off within {duration(q)} ({share(st.usual_quantile)})" if q is not None
                          else f"the starting limit is {duration(limit)}")
-                what = s.role.replace("_", " ") if s.role != "activity" else f"appliance on the {s.label}"
                 add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
                            f"{name}'s {what} has been on for {duration(t - s.on_since)}, since "
                            f"{_clock(eng, s.on_since)}; {usual}.",
@@ -566,23 +576,83 @@ def _features(pl: dict[str, Any]) -> dict[str, float | None]:
 
 
 def learn_day(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> None:
-    p.wake_model.learn_one(pl["wake"])
-    p.kitchen_model.learn_one(pl["first_kitchen"])
-    p.bed_model.learn_one(pl["bed"])
-    p.night_exits_model.learn_one(float(pl["night_exits"]))
-    for x in pl["exit_lengths"]:
+    """Learn a day's payload; parts set to None (or left out) by :func:`split_flagged` are skipped."""
+    weekend = bool(pl.get("weekend"))
+    if pl.get("wake") is not None:
+        p.wake_model.learn_one(pl["wake"])
+        p.wake_by_type[weekend].learn_one(pl["wake"])
+    p.kitchen_model.learn_one(pl.get("first_kitchen"))
+    p.bed_model.learn_one(pl.get("bed"))
+    for x in pl.get("exit_lengths", ()):
         p.exit_len.learn_one(x)
-    for g in pl["gaps"]:
+    for g in pl.get("gaps", ()):
         p.silence.learn_one(g)
-    p.minutes_out_model.learn_one(pl["minutes_out"])
-    p.activity_total.learn_one(float(pl["events"]))
-    p.profile.learn_one((pl["weekend"], pl["hourly"]))
-    p.daily.learn_one(_features(pl))
-    for sid, durations in pl["appliance_on"].items():
+    if pl.get("whole_day", True):  # whole-day features: not from a day that raised a care alarm
+        p.night_exits_model.learn_one(float(pl["night_exits"]))
+        p.minutes_out_model.learn_one(pl["minutes_out"])
+        p.activity_total.learn_one(float(pl["events"]))
+        p.profile.learn_one((weekend, pl["hourly"]))
+        p.daily.learn_one(_features(pl))
+    for sid, durations in pl.get("appliance_on", {}).items():
         s = eng._sensors.get(sid)
         if s is not None:
             for x in durations:
                 s.on_model.learn_one(x)
+
+
+# care alert kind -> the day's markers it says were unusual (never learned unless a carer says false alarm)
+FLAGGED_MARKERS = {"not_up": ("wake",), "no_meal": ("first_kitchen",), "night_door": ("bed",)}
+
+
+def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what to learn now, what to keep back) of a day that raised care alerts.
+
+    A model never learns from what it flagged, but one alert must not keep a whole day out: every marker
+    the alerts were not about is learned, so a home's long quiet spells or late mornings are not held
+    back for ever by an unrelated alert that day (the loop that made the same spell alarm again and
+    again). Kept back: the flagged markers, the quiet spells and night exits at or past their alert
+    limit, the appliance spells past theirs, and the whole-day features.
+    """
+    kinds = set(p.day_alerts)
+    now, back = dict(pl), {"date": pl["date"], "weekend": pl["weekend"], "whole_day": True,
+                           "night_exits": pl["night_exits"], "minutes_out": pl["minutes_out"],
+                           "events": pl["events"], "hourly": pl["hourly"], "first_kitchen": pl["first_kitchen"],
+                           "wake": None, "bed": None, "kitchen_events": pl["kitchen_events"]}
+    now["whole_day"] = False
+    for kind in kinds:
+        for marker in FLAGGED_MARKERS.get(kind, ()):
+            back[marker], now[marker] = pl[marker], None
+    if "first_kitchen" not in {m for k in kinds for m in FLAGGED_MARKERS.get(k, ())}:
+        back["first_kitchen"] = None
+    sil = p.thr["silence_thr"]
+    now["gaps"] = [g for g in pl["gaps"] if g[1] < sil[g[0]]]
+    back["gaps"] = [g for g in pl["gaps"] if g[1] >= sil[g[0]]]
+    lim = p.thr["exit_thr_s"]
+    now["exit_lengths"] = [x for x in pl["exit_lengths"] if x < lim]
+    back["exit_lengths"] = [x for x in pl["exit_lengths"] if x >= lim]
+    now["appliance_on"], back["appliance_on"] = {}, {}
+    for sid, xs in pl["appliance_on"].items():
+        s = eng._sensors[sid]
+        a_lim = appliance_limit(eng, s)[0]
+        now["appliance_on"][sid] = [x for x in xs if x < a_lim]
+        back["appliance_on"][sid] = [x for x in xs if x >= a_lim]
+    return now, back
+
+
+def appliance_limit(eng: RoutineEngine, s: SensorState) -> tuple[float, float | None]:
+    """(seconds on before a warning, the usual longest on-time or None while learning)."""
+    st = eng.settings
+    q = s.on_model.quantile(st.usual_quantile) if s.on_model.ready else None
+    return (max(st.appliance_floor_min * 60, q * st.appliance_margin) if q is not None
+            else st.default_appliance_on_min * 60), q
+
+
+def stuck_on(s: SensorState) -> bool:
+    """Does this appliance sensor often stay 'on' for hours (stuck, or not switched by the person)?
+
+    Then 'left on' cannot be told from the sensor's own habit: a check for technicians, not carers.
+    """
+    return s.on_stuck >= 3 and s.on_stuck >= 0.1 * s.on_spells
 
 
 def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool = False) -> DaySummary:
@@ -617,7 +687,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     summary = summarise(eng, p, pl)
     p.summaries.append(summary)
     care_flagged = any(KINDS[k][1] == CARE and KINDS[k][0] != INFO for k in p.day_alerts)
-    for m in (p.wake_model, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
+    for m in (p.wake_model, *p.wake_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
               p.activity_total, p.silence, p.profile, p.daily):
         m.decay()
     for s in eng.person_sensors[p.id]:
@@ -627,7 +697,9 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     if summary.contexts or pl["events"] == 0:
         pass  # a known context or an empty day (away, hospital) teaches nothing about the usual day
     elif care_flagged:
-        p.flagged[pl["date"]] = pl  # learned later only if the alert proves a false alarm
+        now, back = split_flagged(eng, p, pl)
+        learn_day(eng, p, now)
+        p.flagged[pl["date"]] = back  # learned later only if the alert proves a false alarm
         while len(p.flagged) > 14:
             del p.flagged[next(iter(p.flagged))]
     else:

@@ -28,7 +28,7 @@ from routines import detectors
 from routines.alert import Alert
 from routines.home import APPLIANCE_ROLES, Home
 from routines.settings import RoutineSettings
-from routines.state import DAY, NIGHT, PersonState, SensorState
+from routines.state import DAY, NIGHT, PersonState, SensorState, fill_missing
 from routines.summary import DaySummary
 from sensors.events import DeviceHealth, SensorEvent, SensorKind
 from sensors.plug import PlugSwitch
@@ -37,6 +37,7 @@ BED, CHAIR, CONTACT, MOTION, PLUG = range(5)
 KIND_CODE = {SensorKind.BED: BED, SensorKind.CHAIR: CHAIR, SensorKind.CONTACT: CONTACT,
              SensorKind.MOTION: MOTION, SensorKind.PLUG: PLUG}
 TOILET_WORDS = ("toilet", "bathroom", "wc")
+STUCK_ON_S = 3 * 3600.0  # an appliance 'on' this long is a sensor stuck on (or forgotten), counted per sensor
 EDGE_DELAY_S = 20.0  # re-run detectors this soon after a state change (bed, door, plug, return home)
 # clock_unreliable: set by the gateway over a span it did not watch (clock jump, power cut; gateway/clocktrust.py)
 CONTEXT_KINDS = ("carer_visit", "visitor", "holiday", "hospital", "clock_unreliable")
@@ -184,6 +185,11 @@ class RoutineEngine:
             if not on:
                 if s.on_since is not None:
                     s.on_pending.append(t - s.on_since)
+                    s.on_spells += 1
+                    s.on_stuck += t - s.on_since >= STUCK_ON_S
+                    if s.on_spells >= 200:  # keep it recent
+                        s.on_spells //= 2
+                        s.on_stuck //= 2
                 s.on_since = None
                 return out or []  # an appliance switching itself off is not the person
             s.on_since = t
@@ -359,6 +365,8 @@ class RoutineEngine:
         for sid, ss in state["sensors"].items():
             if sid in eng._sensors and eng._sensors[sid].code == ss.code:
                 eng._sensors[sid] = ss
+        for obj in (*eng._persons.values(), *eng._sensors.values()):
+            fill_missing(obj)
         eng._link()
         eng._outcomes = state["outcomes"]
         eng.unknown_events = state["unknown"]

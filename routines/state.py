@@ -21,7 +21,7 @@ PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out"
 class SensorState:
     __slots__ = ("appliance", "battery", "battery_low_runs", "bed", "bedroom", "cadence", "chair", "code", "door",
                  "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
-                 "on_pending", "on_since", "p", "person_id", "plug", "role", "room", "run", "silent_limit", "silent_since",
+                 "on_pending", "on_since", "on_spells", "on_stuck", "p", "person_id", "plug", "role", "room", "run", "silent_limit", "silent_since",
                  "switch", "toilet")
 
     def __init__(self, sid: str, half_life_days: float) -> None:
@@ -33,6 +33,8 @@ class SensorState:
         self.hourly = [0] * 24  # person-activity events this day, by local hour
         self.switch: PlugSwitch | None = None
         self.on_pending: list[float] = []  # plug on-durations (s) finished this day, learned at rollover
+        self.on_spells = 0  # finished on-spells, and how many lasted hours (a sensor stuck on, not a person)
+        self.on_stuck = 0
         self.on_model = MarkerModel(half_life_days, capacity=200, warmup=5)
         self.cadence = MarkerModel(half_life_days, capacity=120, warmup=10)  # active hours between reports
         self.run = 0  # active hours (person active at home) since this sensor last reported
@@ -103,6 +105,7 @@ class PersonState:
         "sitting_s",
         "summaries",
         "thr",
+        "wake_by_type",
         "wake_model",
         "wake_t",
     )
@@ -152,6 +155,8 @@ class PersonState:
         self.flagged: dict[object, dict] = {}  # date -> learnable payload of a flagged day (kept 14 days)
         # models of the person's normal (minutes since the person-day start for times)
         self.wake_model = MarkerModel(hl, warmup=warm)
+        # wake times apart for weekdays and weekends (index: weekend?), each used once it has warmed up
+        self.wake_by_type = (MarkerModel(hl, warmup=warm), MarkerModel(hl, warmup=max(3, warm // 2)))
         self.kitchen_model = MarkerModel(hl, warmup=warm)
         self.bed_model = MarkerModel(hl, warmup=warm)
         self.night_exits_model = MarkerModel(hl, warmup=warm)
@@ -163,3 +168,11 @@ class PersonState:
         self.daily = DailyProfileModel(PROFILE_FEATURES, hl, warmup=warm)
         self.summaries: deque = deque(maxlen=62)
         self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
+
+
+def fill_missing(obj: SensorState | PersonState) -> None:
+    """Give a state object restored from an older checkpoint the fields added since, at their start values."""
+    fresh = type(obj)("_", 30.0, 7) if isinstance(obj, PersonState) else SensorState("_", 30.0)
+    for name in type(obj).__slots__:
+        if not hasattr(obj, name):
+            setattr(obj, name, getattr(fresh, name))
