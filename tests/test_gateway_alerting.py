@@ -1,0 +1,141 @@
+"""The running gateway tells people: a real bed event on a real mosquitto, the routine core's alert, the
+consent gate, the outbox and the signed webhook to a real receiver on loopback; the next morning's digest
+from the routine core's own day summary; and a restart that sends nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from alerts.digest import digest_text
+from alerts.outbox import Outbox
+from gateway.config import parse_config_text
+from gateway.service import Gateway
+from gateway.timebase import ScaledClock
+from routines.alert import Alert, Audience, Severity
+from tests.test_digest_schedule import Receiver, wait_until
+from tests.test_service import Publisher
+
+LONDON = ZoneInfo("Europe/London")
+SECRET = "gateway-alerting-test-secret"
+SPEED = 20_000.0  # a day in about four seconds
+
+
+def home(port: int, client_id: str, url: str, secret_file: Path) -> str:
+    hook = f'{{url: "{url}", secret_file: "{secret_file}"}}'
+    return f"""\
+name: test-home
+timezone: Europe/London
+people: [{{id: p1, name: Ann, pronoun: she}}]
+sensors:
+  - {{id: bed, kind: bed, room: bedroom, role: bed, person: p1, zigbee: {{friendly_name: bedroom/bed_strap}}}}
+broker: {{host: 127.0.0.1, port: {port}, client_id: {client_id}}}
+console: {{port: 0}}
+recipients:
+  - {{id: sam, name: Sam Okafor, group: team, webhook: {hook}}}
+  - {{id: jo, name: Jo, group: circle, webhook: {hook}}}
+  - {{id: kim, name: Kim, group: circle, webhook: {hook}}}
+consent:
+  - {{person: p1, recipient: sam, receives: [urgent, concern, technical]}}
+  - {{person: p1, recipient: jo, receives: [digest], quiet_hours: "21:30-08:00"}}
+"""
+
+
+def bed(occupied: bool) -> bytes:
+    return json.dumps({"battery": 100, "illuminance": 500, "linkquality": 90, "occupancy": occupied}).encode()
+
+
+async def start(gw: Gateway) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    await wait_until(lambda: gw.link.subscribed, within=10)
+    return stop, task
+
+
+async def test_an_alert_reaches_the_consenting_webhook_signed_and_nobody_else(mosquitto, tmp_path: Path) -> None:
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(SECRET)
+    async with Receiver(SECRET.encode()) as rx:
+        cfg = parse_config_text(home(mosquitto.port, "gw-alerting", rx.url, secret_file), "home.yaml")
+        # Monday 5 January, 22:00 in London: Ann goes to bed and does not get up
+        clock = rx.clock = ScaledClock(datetime(2026, 1, 5, 22, 0, tzinfo=UTC), SPEED)
+        gw = Gateway(cfg, tmp_path / "hearth.sqlite3", clock, tick_s=60.0, commit_s=0.1)
+        stop, task = await start(gw)
+        p = Publisher(mosquitto.port, "test-z2m-alerting")
+        try:
+            p.pub("zigbee2mqtt/bedroom/bed_strap", bed(True))
+            await wait_until(lambda: rx.of("sam") and rx.of("jo", "digest"), within=30)
+            summary = gw.engine.day_summary("p1", date(2026, 1, 5))
+        finally:
+            p.close()
+            stop.set()
+            await task
+        # the routine core's not-up alert went to Sam (urgent consent), correctly signed
+        (alert,) = rx.of("sam")
+        assert (alert["category"], alert["title"], alert["home"]) == ("urgent", "Ann: not up", "test-home")
+        assert alert["body"].startswith("Ann is not up by 09:15")
+        assert rx.refused == 0
+        # the next morning at 09:00 (the default), Jo's digest of Monday from the routine core's summary
+        (digest,) = rx.of("jo")
+        assert (digest["title"], digest["key"]) == ("Ann's day: Monday 5 January", "digest/p1/2026-01-05/jo/webhook")
+        assert digest["body"] == digest_text(summary, "Ann", LONDON)
+        assert digest["arrived"].astimezone(LONDON).strftime("%Y-%m-%d") == "2026-01-06"
+        assert digest["arrived"].astimezone(LONDON).hour >= 9
+        # Kim has no consent entry: nothing reached her, and the withholding is kept with its reason
+        assert rx.of("kim") == []
+        box = Outbox(tmp_path / "alerts.sqlite3")
+        withheld = {(w["recipient"], w["category"], w["reason"]) for w in box.withheld()}
+        states = {r.message.message_id: r.state for r in box.all()}
+        box.close()
+        assert ("kim", "urgent", "no_consent") in withheld and ("jo", "urgent", "category_not_consented") in withheld
+        assert ("kim", "digest", "no_consent") in withheld and ("sam", "digest", "category_not_consented") in withheld
+        assert {r for r, _c, _w in withheld if _c == "urgent"} == {"jo", "kim"}
+        assert set(states.values()) == {"sent"} and len(states) == 2
+
+        # restart later that morning: the 09:00 digest is made up from the restored routines, not resent
+        before = list(rx.got)
+        clock = rx.clock = ScaledClock(datetime(2026, 1, 6, 9, 40, tzinfo=UTC), SPEED)
+        gw = Gateway(cfg, tmp_path / "hearth.sqlite3", clock, tick_s=60.0, commit_s=0.1)
+        stop, task = await start(gw)
+        try:
+            await wait_until(lambda: gw.alerting.digests.sent, within=20)
+            sent = list(gw.alerting.digests.sent)
+        finally:
+            stop.set()
+            await task
+        assert [(person, day, kind, n) for _f, person, day, kind, n in sent] == [
+            ("p1", date(2026, 1, 5), "digest", 0)]
+        assert rx.got == before
+
+
+async def test_emitted_alerts_go_through_the_gate_by_category(mosquitto, tmp_path: Path) -> None:
+    """Alerts handed to the gateway's own alert path (``_emit``): a technical one reaches Sam, a concern
+    reaches Sam, and Jo (digest only) and Kim (no consent) get neither."""
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(SECRET)
+    async with Receiver(SECRET.encode()) as rx:
+        cfg = parse_config_text(home(mosquitto.port, "gw-alerting-emit", rx.url, secret_file), "home.yaml")
+        gw = Gateway(cfg, tmp_path / "hearth.sqlite3", commit_s=0.1)
+        stop, task = await start(gw)
+        try:
+            now = gw.clock.now()
+            gw._emit([Alert(now, "p1", "sensor_silent", Severity.WARNING, Audience.TECHNICAL,
+                            "The bed sensor has been silent for 6 hours.", key="p1:sensor_silent:bed"),
+                      Alert(now, "p1", "no_kitchen", Severity.WARNING, Audience.CARE,
+                            "No kitchen activity since yesterday evening.", key="p1:no_kitchen:x")])
+            await wait_until(lambda: len(rx.got) >= 2, within=15)
+        finally:
+            stop.set()
+            await task
+    box = Outbox(tmp_path / "alerts.sqlite3")  # everything that was ever to be sent is written here first
+    queued = sorted((r.message.recipient, r.message.category, r.state) for r in box.all())
+    box.close()
+    assert queued == [("sam", "concern", "sent"), ("sam", "technical", "sent")]
+    assert sorted((g["recipient"], g["category"], g["body"]) for g in rx.got) == [
+        ("sam", "concern", "No kitchen activity since yesterday evening."),
+        ("sam", "technical", "The bed sensor has been silent for 6 hours.")]
+    assert rx.refused == 0
