@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -105,7 +106,8 @@ class DigestScheduler:
         self.delivery = delivery
         self.summary_of = summary_of
         self.clock = clock
-        self.sent: list[tuple[datetime, str, date, str, int]] = []  # (fire, person, day, kind, queued)
+        # what was handed over, for the console and tests: (fire, person, day, kind, new messages)
+        self.sent: deque[tuple[datetime, str, date, str, int]] = deque(maxlen=200)
 
     def _summary(self, person: str, day: date) -> DaySummary | None:
         try:
@@ -151,8 +153,16 @@ class DigestScheduler:
             if remaining > 0:
                 await asyncio.sleep(self.clock.sleep_s(min(remaining, MAX_SLEEP_S)))
                 continue
+            now = self.clock.now()
+            if now - fire > CATCH_UP:
+                # the wall clock stepped forward (a Pi setting its time at boot): a stale note misleads,
+                # so carry on as after a restart, from the latest send time
+                log.warning("skipped the digests due at %s: the clock is %s past it", fire.isoformat(), now - fire)
+                latest = self.plan.last_fire(now)
+                fire = latest if now - latest <= CATCH_UP else self.plan.next_fire(now)
+                continue
             self._safe_send(fire)
-            fire = self.plan.next_fire(max(fire, self.clock.now()))
+            fire = self.plan.next_fire(max(fire, now))
 
     def _safe_send(self, fire: datetime) -> None:
         try:

@@ -285,3 +285,39 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
         assert [n for *_rest, n in second.digests.sent] == [0, 0]
         assert len(rx.got) == before
         assert sorted(r.state for r in rows.values()) == ["sent"] * 3
+
+
+class SteppedClock(ScaledClock):
+    """A sped-up clock whose wall time can be stepped (as a Pi's is when it sets its time at boot);
+    its monotonic time is not stepped."""
+
+    step = timedelta(0)
+
+    def now(self) -> datetime:
+        return super().now() + self.step
+
+
+async def test_a_wall_clock_step_skips_a_stale_send_instead_of_sending_an_old_day(tmp_path: Path) -> None:
+    from gateway.digests import DigestScheduler
+
+    clock = SteppedClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC), speed=40_000)
+    cfg = parse_config_text(CONFIG, "home.yaml")
+    delivery = AlertDelivery(cfg, tmp_path / "a.sqlite3", {}, clock)
+    summaries = {date(2026, 1, 1) + timedelta(days=i): summary(date(2026, 1, 1) + timedelta(days=i))
+                 for i in range(10)}
+    scheduler = DigestScheduler(DigestSchedule(daily_at="12:00", weekly_on="sunday"), LONDON, ["p1"], delivery,
+                                lambda _p, d: summaries[d], clock)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await wait_until(lambda: clock.now() >= datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
+        clock.step = timedelta(days=3)  # 06:30 on the 5th is really 06:30 on the 8th
+        await wait_until(lambda: clock.now() >= datetime(2026, 1, 9, 13, 0, tzinfo=UTC))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    # the noon send of the 5th (about the 4th) is three days stale when the loop sees it: skipped;
+    # the 8th's, due just then, and the 9th's go out as usual
+    assert [(local(f), day) for f, _p, day, _k, _n in scheduler.sent] == [
+        ("2026-01-08 12:00", date(2026, 1, 7)), ("2026-01-09 12:00", date(2026, 1, 8))]
+    assert not [r for r in delivery.outbox.all() if "2026-01-04" in r.message.message_id]
+    delivery.close()
