@@ -91,10 +91,13 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     h0 = st.day_start_hour
     q = st.usual_quantile
     thr: dict[str, Any] = {}
+    dq = st.deadline_quantile
     wake_ok = p.wake_model.ready
-    wake_q = p.wake_model.quantile(q) if wake_ok else _parse_hhmm(st.default_wake_time, h0)
+    wake_q = p.wake_model.quantile(dq) if wake_ok else _parse_hhmm(st.default_wake_time, h0)
     wake_lo = p.wake_model.quantile(1 - q) if wake_ok else wake_q - 240
     thr["wake_learned"], thr["wake_q"] = wake_ok, wake_q
+    # weekdays and weekends apart, each once it has its own days (else the pooled days)
+    thr["wake_q_by_type"] = tuple(m.quantile(dq) if m.ready else wake_q for m in p.wake_by_type)
     thr["not_up_dsm"] = wake_q + st.wake_margin_min
     thr["earliest_wake_dsm"] = max(0.0, wake_lo - 60)
     bed_ok = p.bed_model.ready
@@ -107,8 +110,9 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr["sleep"] = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
     k_ok = p.kitchen_model.ready
     thr["kitchen_learned"] = k_ok
-    thr["kitchen_q"] = p.kitchen_model.quantile(q) if k_ok else _parse_hhmm(st.default_first_kitchen_time, h0)
-    thr["no_meal_dsm"] = thr["kitchen_q"] + (st.kitchen_margin_min if k_ok else 0.0)
+    thr["kitchen_q"] = p.kitchen_model.quantile(dq) if k_ok else _parse_hhmm(st.default_first_kitchen_time, h0)
+    # at the latest half an hour before the day ends: a day without a meal is still told that day
+    thr["no_meal_dsm"] = min(thr["kitchen_q"] + (st.kitchen_margin_min if k_ok else 0.0), 1410.0)
     e_ok = p.exit_len.ready
     exit_q = p.exit_len.quantile(q) if e_ok else None
     thr["exit_learned"], thr["exit_q"] = e_ok, exit_q
@@ -132,6 +136,9 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
     thr = p.thr
     ep = thr.get("_epochs")
     if ep is None or ep["day"] != eng._day_start:
+        if eng._day_date is not None:  # today's kind of day decides the usual wake time
+            thr["wake_q"] = thr["wake_q_by_type"][eng._day_date.weekday() >= 5]
+            thr["not_up_dsm"] = thr["wake_q"] + eng.settings.wake_margin_min
         ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]),
               "earliest": eng.at_dsm(thr["earliest_wake_dsm"]), "bed_window": eng.at_dsm(thr["bed_window_dsm"]),
               "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf}
@@ -410,7 +417,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
         deadline = ep["not_up"]
         if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
-            usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.usual_quantile)})"
+            usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.deadline_quantile)})"
                      if thr["wake_learned"] else
                      f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
                      f"{_hm(thr['wake_q'], h0)} plus {st.wake_margin_min:.0f} min, until {pr.poss} own routine is learned)")
@@ -492,7 +499,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
             and "no_meal" not in blind and "not_up" not in p.day_alerts):
         deadline = max(ep["no_meal"], p.wake_t + 7200.0)
         if t >= deadline and not p.away:
-            usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.usual_quantile)})"
+            usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.deadline_quantile)})"
                      if thr["kitchen_learned"] else
                      f"No kitchen activity from {name} by {_clock(eng, deadline)} (the starting setting, "
                      f"until {pr.poss} own routine is learned)")
@@ -614,6 +621,7 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
     limit, the appliance spells past theirs, and the whole-day features.
     """
     kinds = set(p.day_alerts)
+    thr = p.thr
     now, back = dict(pl), {"date": pl["date"], "weekend": pl["weekend"], "whole_day": True,
                            "night_exits": pl["night_exits"], "minutes_out": pl["minutes_out"],
                            "events": pl["events"], "hourly": pl["hourly"], "first_kitchen": pl["first_kitchen"],
@@ -631,12 +639,35 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
     now["exit_lengths"] = [x for x in pl["exit_lengths"] if x < lim]
     back["exit_lengths"] = [x for x in pl["exit_lengths"] if x >= lim]
     now["appliance_on"], back["appliance_on"] = {}, {}
+    auto: dict[str, Any] = {"weekend": pl["weekend"], "whole_day": False, "appliance_on": {}}
     for sid, xs in pl["appliance_on"].items():
         s = eng._sensors[sid]
         a_lim = appliance_limit(eng, s)[0]
         now["appliance_on"][sid] = [x for x in xs if x < a_lim]
         back["appliance_on"][sid] = [x for x in xs if x >= a_lim]
+        auto["appliance_on"][sid] = [x for x in xs if a_lim <= x < 2 * a_lim]
+    # what ended by itself soon after its limit: learned later unless someone marks the alert real
+    st = eng.settings
+    wake_limit = thr.get("not_up_dsm", 0.0) + 120
+    auto["wake"] = back["wake"] if back["wake"] is not None and back["wake"] <= wake_limit else None
+    auto["first_kitchen"] = back["first_kitchen"]
+    auto["bed"] = back["bed"]
+    auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], st.silence_cap_min * 60)]
+    auto["exit_lengths"] = [x for x in back["exit_lengths"] if x < 2 * lim]
+    back["auto"] = auto
     return now, back
+
+
+def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> None:
+    """Learn the self-ended parts of flagged days nobody marked real within ``settle_unconfirmed_days``."""
+    days = eng.settings.settle_unconfirmed_days
+    if not days or eng._day_date is None:
+        return
+    for d in [d for d in p.flagged if (eng._day_date - d).days >= days]:
+        back = p.flagged[d]
+        if not back.get("real") and back.get("auto"):
+            learn_day(eng, p, back["auto"])
+            back["auto"] = None
 
 
 def appliance_limit(eng: RoutineEngine, s: SensorState) -> tuple[float, float | None]:
@@ -704,6 +735,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
             del p.flagged[next(iter(p.flagged))]
     else:
         learn_day(eng, p, pl)
+    settle_unconfirmed(eng, p)
     refresh_thresholds(eng, p)
     return _weekly_trends(eng, p)
 

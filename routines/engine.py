@@ -316,12 +316,15 @@ class RoutineEngine:
         self._outcomes[alert_key] = outcome
         while len(self._outcomes) > 1000:
             del self._outcomes[next(iter(self._outcomes))]
-        if outcome == "false_alarm":
-            for p in self._persons.values():
-                day = p.alert_days.get(alert_key)
-                if day is not None and day in p.flagged:
-                    detectors.learn_day(self, p, p.flagged.pop(day))
-                    detectors.refresh_thresholds(self, p)
+        for p in self._persons.values():
+            day = p.alert_days.get(alert_key)
+            if day is None or day not in p.flagged:
+                continue
+            if outcome == "false_alarm":
+                detectors.learn_day(self, p, p.flagged.pop(day))
+                detectors.refresh_thresholds(self, p)
+            else:
+                p.flagged[day]["real"] = True  # never learned, not even when it ended by itself
 
     # ---- reporting ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

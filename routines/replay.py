@@ -11,7 +11,7 @@ nothing.
 >>> evs = [SensorEvent(datetime(2026, 1, 5, 22, tzinfo=timezone.utc), "bed", SensorKind.BED, True, "replay"),
 ...        SensorEvent(datetime(2026, 1, 6, 12, tzinfo=timezone.utc), "bed", SensorKind.BED, False, "replay")]
 >>> [(a.kind, a.time.strftime("%H:%M")) for a in replay(home, evs)]
-[('not_up', '09:15')]
+[('not_up', '09:00')]
 """
 
 from __future__ import annotations

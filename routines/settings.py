@@ -32,7 +32,15 @@ class RoutineSettings(BaseModel):
                                             description="Cold start: minutes an appliance may stay on before a warning.")
     usual_quantile: float = Field(0.9, ge=0.5, le=0.99,
                                   description="'Usual' means this share of the person's own days (0.9 = 9 days in 10).")
-    wake_margin_min: float = Field(45.0, ge=0, le=600,
+    deadline_quantile: float = Field(0.97, ge=0.5, le=1.0,
+                                     description="'Not up' and 'no meal' wait for the person's LATEST usual time: "
+                                                 "this share of their own days (0.97: about the latest in a month).")
+    settle_unconfirmed_days: int = Field(2, ge=0, le=14,
+                                         description="An alert nobody marked 'real' within this many days, whose "
+                                                     "situation ended by itself soon after (the person got up, "
+                                                     "moved again, came back to bed), is then learned as part of "
+                                                     "the person's normal (0: only when marked a false alarm).")
+    wake_margin_min: float = Field(30.0, ge=0, le=600,
                                    description="Minutes after the usual latest wake time before 'not up' alerts.")
     kitchen_margin_min: float = Field(90.0, ge=0, le=720,
                                       description="Minutes after the usual first kitchen use before 'no meal' warns.")

@@ -57,8 +57,8 @@ def test_not_up_by_the_usual_time() -> None:
     _, alerts = run(evening(), t("12:00"))
     [a] = alerts
     assert (a.kind, a.severity, a.audience) == ("not_up", Severity.URGENT, Audience.CARE)
-    assert a.time == t("09:15")
-    assert a.message == ("Ann is not up by 09:15 (the starting setting of 08:30 plus 45 min, until her own "
+    assert a.time == t("09:00")
+    assert a.message == ("Ann is not up by 09:00 (the starting setting of 08:30 plus 30 min, until her own "
                          "routine is learned); no movement since she went to bed at 22:40.")
     assert a.key == "p1:not_up:2026-03-10"
 

@@ -46,7 +46,7 @@ def test_not_up_with_a_learned_explanation() -> None:
     a = care[0]
     d = START + timedelta(days=20)
     usual = a.evidence["usual_wake"]
-    assert a.message.startswith(f"Ann is usually up by {usual} (9 days in 10); no movement since she went to bed at ")
+    assert a.message.startswith(f"Ann is usually up by {usual} (97 days in 100); no movement since she went to bed at ")
     assert a.evidence["learned"] is True
     assert at(d, 7.5) < a.time < at(d, 9.5)  # shortly after her own usual latest time, not a fixed 10:00
 
