@@ -163,8 +163,9 @@ class DemoInbox:
     # ---- showing -----------------------------------------------------------------------------------
 
     def by_recipient(self) -> dict[str, list[InboxMessage]]:
-        """Messages per recipient, newest first (recipients in the order they first received one)."""
-        order = dict.fromkeys(m.recipient for m in self.messages)
+        """Messages per recipient, newest first (recipients in the config's order, then any others)."""
+        have = {m.recipient for m in self.messages}
+        order = dict.fromkeys([r for r in self.names if r in have] + [m.recipient for m in self.messages])
         return {r: [m for m in reversed(self.messages) if m.recipient == r] for r in order}
 
     async def messages_json(self, _request: web.Request) -> web.Response:

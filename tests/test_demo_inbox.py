@@ -70,13 +70,13 @@ class Served:
 async def test_signed_messages_land_newest_first_per_recipient_and_forgeries_do_not(tmp_path: Path) -> None:
     secret_file = tmp_path / "hook.secret"
     secret_file.write_text(SECRET)
-    inbox = DemoInbox(tmp_path / "inbox", SECRET.encode(), names={"sam": "Sam Okafor (wellbeing team)"})
+    inbox = DemoInbox(tmp_path / "inbox", SECRET.encode(), names={"amy": "Amy", "sam": "Sam Okafor (wellbeing team)"})
     notifier, forger = WebhookNotifier(home="demo-home"), WebhookNotifier(home="demo-home")
     async with Served(inbox) as s:
         url = s.base + "/inbox/hook"
         sam, jo = recipient("sam", url, secret_file), recipient("jo", url, secret_file)
-        assert (await notifier.send(message("m1", "sam", "Ann: not up"), sam)).ok
-        assert (await notifier.send(message("m2", "jo", "Ann: not up"), jo)).ok
+        assert (await notifier.send(message("m1", "jo", "Ann: not up"), jo)).ok
+        assert (await notifier.send(message("m2", "sam", "Ann: not up"), sam)).ok
         assert (await notifier.send(message("m3", "sam", "Ann: <b>silence</b>", "Line one.\nLine two."), sam)).ok
         assert (await notifier.send(message("m3", "sam", "Ann: <b>silence</b>"), sam)).ok  # a retry: kept once
         wrong = tmp_path / "wrong.secret"
@@ -89,9 +89,9 @@ async def test_signed_messages_land_newest_first_per_recipient_and_forgeries_do_
     await forger.close()
     assert status == status_page == 200
     data = json.loads(listing)
-    assert list(data) == ["sam", "jo"]
-    assert [(m["message_id"], m["title"]) for m in data["sam"]] == [("m3", "Ann: <b>silence</b>"), ("m1", "Ann: not up")]
-    assert [m["message_id"] for m in data["jo"]] == ["m2"]
+    assert list(data) == ["sam", "jo"]  # named recipients in the config's order first, then others
+    assert [(m["message_id"], m["title"]) for m in data["sam"]] == [("m3", "Ann: <b>silence</b>"), ("m2", "Ann: not up")]
+    assert [m["message_id"] for m in data["jo"]] == ["m1"]
     assert inbox.refused == 1
     html = page.decode()
     assert "Forged" not in html and "<b>silence</b>" not in html  # refused, and titles are escaped
