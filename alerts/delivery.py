@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,15 @@ class AlertDelivery:
         queued: ids are stable per person, day, recipient and channel, so a second call queues none.
         """
         name = self.people.get(summary.person, summary.person)
-        return self._address_note(summary.person, "digest", f"{summary.person}:digest:{summary.date}",
-                                  lambda rid, ch: digest_message(summary, name, rid, ch, self.tz))
+        first: list[OutgoingMessage] = []
+
+        def build(rid: str, channel: str) -> OutgoingMessage:
+            if not first:  # the chart is drawn once (tens of ms on a Pi), then shared by every copy
+                first.append(digest_message(summary, name, rid, channel, self.tz))
+            stem = first[0].message_id.rsplit("/", 2)[0]  # digest/PERSON/DATE
+            return replace(first[0], message_id=f"{stem}/{rid}/{channel}", recipient=rid, channel=channel)
+
+        return self._address_note(summary.person, "digest", f"{summary.person}:digest:{summary.date}", build)
 
     def submit_trends(self, person: str, days: list[DaySummary]) -> int:
         """Queue the weekly trends note (from up to seven summaries) for those who consented to ``trends``."""

@@ -131,6 +131,8 @@ def test_digests_pass_the_consent_gate_once_per_recipient_channel_and_day(tmp_pa
     assert delivery.submit_digest(summary(date(2026, 1, 5))) == 0  # same day again: nothing new
     rows = {(r.message.recipient, r.message.channel): r for r in delivery.outbox.all()}
     assert sorted(rows) == [("jo", "email"), ("jo", "webhook"), ("kim", "email")]
+    assert all(r.message.message_id == f"digest/p1/2026-01-05/{rid}/{ch}" and r.message.recipient == rid
+               and r.message.channel == ch for (rid, ch), r in rows.items())
     assert local(rows["jo", "email"].deliver_at) == "2026-01-06 08:00"  # quiet hours delay it
     assert local(rows["kim", "email"].deliver_at) == "2026-01-06 07:00"
     msg = rows["jo", "webhook"].message
