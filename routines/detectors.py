@@ -98,6 +98,8 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr["wake_learned"], thr["wake_q"] = wake_ok, wake_q
     # weekdays and weekends apart, each once it has its own days (else the pooled days)
     thr["wake_q_by_type"] = tuple(m.quantile(dq) if m.ready else wake_q for m in p.wake_by_type)
+    usual_wake = p.wake_model.quantile(q) if wake_ok else wake_q  # the usual wake, for "still in bed"
+    thr["wake_usual_by_type"] = tuple(m.quantile(q) if m.ready else usual_wake for m in p.wake_by_type)
     thr["not_up_dsm"] = wake_q + st.wake_margin_min
     thr["earliest_wake_dsm"] = max(0.0, wake_lo - 60)
     bed_ok = p.bed_model.ready
@@ -139,9 +141,12 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
         if eng._day_date is not None:  # today's kind of day decides the usual wake time
             thr["wake_q"] = thr["wake_q_by_type"][eng._day_date.weekday() >= 5]
             thr["not_up_dsm"] = thr["wake_q"] + eng.settings.wake_margin_min
+            thr["wake_usual"] = thr["wake_usual_by_type"][eng._day_date.weekday() >= 5]
         ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]),
               "earliest": eng.at_dsm(thr["earliest_wake_dsm"]), "bed_window": eng.at_dsm(thr["bed_window_dsm"]),
-              "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf}
+              "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf,
+              "not_up_still": eng.at_dsm(min(thr.get("wake_usual", thr["wake_q"]), thr["wake_q"])
+                                         + eng.settings.wake_margin_min)}
         thr["_epochs"] = ep
     return ep
 
@@ -392,6 +397,13 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                 p.night_bed_t = p.bed_t
             else:
                 due.append(ready)
+    if (p.phase == DAY and has_bed and p.bed_t is None and p.wake_t is not None and not p.in_bed
+            and p.out_since is not None and p.out_since >= p.wake_t - 1.0 and p.last_act - p.out_since < 120.0
+            and t - p.last_act >= st.up_confirm_min * 60 and not p.away):
+        p.phase, p.wake_t = NIGHT, None  # 'up' was one moment with nothing since: not up after all
+    elif p.phase == DAY and has_bed and p.wake_t is not None and p.bed_t is None and not p.in_bed \
+            and p.last_act - p.wake_t < 120.0 and t < p.last_act + st.up_confirm_min * 60:
+        due.append(p.last_act + st.up_confirm_min * 60)
     if (p.phase == NIGHT and not has_bed and p.bed_t is not None and p.burst_n >= 3 and p.burst_start > p.bed_t
             and eng.dsm(p.burst_start) < thr["bed_med"] - 60):
         p.phase, p.bed_t = DAY, None  # busy again well before the usual bed time: an evening lull, not the night
@@ -400,7 +412,10 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
         if has_bed:
             if not p.in_bed and p.out_since is not None:
                 if p.out_since >= earliest:
-                    _got_up(p, p.out_since)  # provisional: back to bed soon after undoes it (bed_change)
+                    # provisional: back to bed soon after undoes it (bed_change); one moment up with nothing
+                    # at all since is not getting up (it is undone below)
+                    if t - p.out_since < st.up_confirm_min * 60 or p.last_act - p.out_since >= 120.0:
+                        _got_up(p, p.out_since)
                 else:  # up in the small hours: only 'up' once clearly up and about
                     up_at = max(p.out_since + st.up_confirm_min * 60, earliest)
                     if t >= up_at and t - p.last_up < st.up_confirm_min * 60:
@@ -416,6 +431,13 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     # not up by the usual time
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
         deadline = ep["not_up"]
+        up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
+        if has_bed and (p.in_bed or up_moment) and thr["wake_learned"] and pulsing(p):
+            # sooner, past the usual wake, when not even the bed has moved for a while (sustained stillness);
+            # only mats that pulse on movement can say so (one holding 'occupied' is as quiet for a sleeper)
+            still_at = max(ep["not_up_still"], p.last_act + st.not_up_still_min * 60)
+            if still_at < deadline:
+                deadline = still_at
         if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
             usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.deadline_quantile)})"
                      if thr["wake_learned"] else
@@ -433,6 +455,8 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
         elif t < deadline:
             due.append(deadline)
+        if t < ep["not_up"]:
+            due.append(ep["not_up"])
 
     # out of bed at night far longer than usual, and still
     if (p.phase == NIGHT and has_bed and not p.in_bed and p.out_since is not None and not p.away
@@ -440,6 +464,8 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
         out_for = t - p.out_since
         last_move = max(p.last_nonbed, p.out_since)
         fire_at = max(p.out_since + thr["exit_thr_s"], last_move + st.night_exit_quiet_min * 60)
+        if p.last_up >= p.last_act:  # last seen outside the bedroom: stillness there is not lying in bed
+            fire_at = min(fire_at, max(p.last_act, p.out_since) + st.night_still_away_min * 60)
         if t >= fire_at:
             usual = (f"{pr.poss.capitalize()} night-time trips usually end within "
                      f"{duration(thr['exit_q'])} ({share(st.usual_quantile)})" if thr["exit_learned"] else

@@ -40,6 +40,15 @@ class RoutineSettings(BaseModel):
                                                      "situation ended by itself soon after (the person got up, "
                                                      "moved again, came back to bed), is then learned as part of "
                                                      "the person's normal (0: only when marked a false alarm).")
+    not_up_still_min: float = Field(45.0, ge=10, le=600,
+                                    description="Past the usual (not the latest) wake time plus the margin, 'not up' "
+                                                "alerts sooner if nothing at all, not even the bed mat, has moved "
+                                                "for this long (minutes): a sleeper turns over, a person who "
+                                                "cannot get up is still.")
+    night_still_away_min: float = Field(30.0, ge=5, le=240,
+                                        description="Out of bed at night, last seen OUTSIDE the bedroom (toilet, "
+                                                    "hall, kitchen) and nothing has moved for this long (minutes): "
+                                                    "alert, however long the person's usual night trips are.")
     wake_margin_min: float = Field(30.0, ge=0, le=600,
                                    description="Minutes after the usual latest wake time before 'not up' alerts.")
     kitchen_margin_min: float = Field(90.0, ge=0, le=720,
