@@ -23,7 +23,7 @@ from alerts.notifiers import build_notifiers, close_notifiers
 from alerts.notifiers.mqtt import MqttAckListener
 from alerts.notifiers.ntfy import NtfyAckListener
 from gateway.config import HomeConfig
-from gateway.digests import DigestScheduler, SummaryOf
+from gateway.digests import DigestScheduler, SummaryOf, closed_days
 from routines.alert import Alert
 
 log = logging.getLogger("hearth.alerting")
@@ -44,7 +44,8 @@ class Alerting:
         self.digests: DigestScheduler | None = None
         if summary_of is not None and cfg.digests.enabled:
             self.digests = DigestScheduler(cfg.digests, ZoneInfo(cfg.timezone), [p.id for p in cfg.people],
-                                           self.delivery, summary_of, clock, cfg.routines.day_start_hour)
+                                           self.delivery, closed_days(summary_of), clock,
+                                           cfg.routines.day_start_hour)
 
     def submit(self, alert: Alert) -> None:
         """Hand an alert over without waiting (the event path must not block on delivery)."""

@@ -44,7 +44,23 @@ STARTUP_WAIT = timedelta(minutes=2)  # several of the gateway's ticks (every 30 
 MAX_SLEEP_S = 3600.0  # clock seconds between re-checks, so a wall-clock step is noticed within the hour
 WEEK = 7
 
+RETRY = timedelta(minutes=10)  # a day not yet closed by the routine core is asked for again this often
 SummaryOf = Callable[[str, date], DaySummary]
+
+
+def closed_days(day_summary: SummaryOf) -> SummaryOf:
+    """Only days the routine core has closed: ``engine.day_summary`` also answers for the day still
+    running (a half day), so a day counts as closed once the day after it is known to the engine.
+
+    The engine is not ticked while the wall clock is untrusted (gateway/clocktrust.py), so at the send
+    time the day may still be open; the scheduler then asks again every ``RETRY``.
+    """
+
+    def summary_of(person: str, day: date) -> DaySummary:
+        day_summary(person, day + timedelta(days=1))  # KeyError while ``day`` is the current day
+        return day_summary(person, day)
+
+    return summary_of
 
 
 class DigestPlan:
@@ -96,7 +112,9 @@ class DigestScheduler:
     """Runs the plan on the gateway's clock and hands each day's summaries to the delivery service.
 
     ``delivery`` has ``submit_digest(summary)`` and ``submit_trends(person, summaries)``;
-    ``summary_of(person, day)`` returns a :class:`DaySummary` or raises ``KeyError`` (no such day kept).
+    ``summary_of(person, day)`` returns a :class:`DaySummary` of a finished day or raises ``KeyError``
+    (not closed yet, or not kept): that person's notes are then asked for again every ``RETRY`` until
+    ``CATCH_UP`` after the send time.
     """
 
     def __init__(self, schedule: DigestSchedule, tz: ZoneInfo, people: Sequence[str], delivery: Any,
@@ -115,19 +133,19 @@ class DigestScheduler:
         except KeyError:
             return None
 
-    def send_for(self, fire: datetime) -> int:
-        """Queue the digests (and, on the weekly day, the trends notes) due at ``fire``. Never raises on a
-        missing day: the routine core may not have seen it (first day, or a gateway off for long)."""
+    def send_for(self, fire: datetime, people: Sequence[str] | None = None) -> list[str]:
+        """Queue the digests (and, on the weekly day, the trends notes) due at ``fire``; return the people
+        whose day is not available (yet): the routine core may not have closed it, or never saw it."""
         day = self.plan.day_for(fire)
-        queued = 0
-        for person in self.people:
+        queued, missing = 0, []
+        for person in self.people if people is None else people:
             summary = self._summary(person, day)
             if summary is None:
-                log.info("no summary of %s for %s; no digest", day, person)
-            else:
-                n = self.delivery.submit_digest(summary)
-                self.sent.append((fire, person, day, "digest", n))
-                queued += n
+                missing.append(person)
+                continue
+            n = self.delivery.submit_digest(summary)
+            self.sent.append((fire, person, day, "digest", n))
+            queued += n
             if self.plan.is_weekly(fire):
                 days = [s for k in range(WEEK - 1, -1, -1)
                         if (s := self._summary(person, day - timedelta(days=k))) is not None]
@@ -135,8 +153,9 @@ class DigestScheduler:
                     n = self.delivery.submit_trends(person, days)
                     self.sent.append((fire, person, day, "trends", n))
                     queued += n
-        log.info("digests for %s queued", day, extra={"ctx": {"day": day.isoformat(), "new_messages": queued}})
-        return queued
+        log.info("digests for %s queued", day, extra={"ctx": {"day": day.isoformat(), "new_messages": queued,
+                                                              "waiting_for": ",".join(missing)}})
+        return missing
 
     async def run(self) -> None:
         """Until cancelled. First makes up a send time missed by less than ``CATCH_UP`` (a restart),
@@ -145,15 +164,20 @@ class DigestScheduler:
         await asyncio.sleep(self.clock.sleep_s(STARTUP_WAIT.total_seconds()))
         now = self.clock.now()
         last = self.plan.last_fire(now)
+        retry: tuple[datetime, list[str], datetime] | None = None  # (send time, people, when to ask again)
         if now - last < CATCH_UP:
-            self._safe_send(last)
+            retry = self._send_or_retry(last, None, now)
         fire = self.plan.next_fire(now)
         while True:
-            remaining = (fire - self.clock.now()).total_seconds()
+            now = self.clock.now()
+            due = fire if retry is None else min(fire, retry[2])
+            remaining = (due - now).total_seconds()
             if remaining > 0:
                 await asyncio.sleep(self.clock.sleep_s(min(remaining, MAX_SLEEP_S)))
                 continue
-            now = self.clock.now()
+            if retry is not None and retry[2] <= now:
+                retry = self._send_or_retry(retry[0], retry[1], now)
+                continue
             if now - fire > CATCH_UP:
                 # the wall clock stepped forward (a Pi setting its time at boot): a stale note misleads,
                 # so carry on as after a restart, from the latest send time
@@ -161,11 +185,20 @@ class DigestScheduler:
                 latest = self.plan.last_fire(now)
                 fire = latest if now - latest <= CATCH_UP else self.plan.next_fire(now)
                 continue
-            self._safe_send(fire)
+            retry = self._send_or_retry(fire, None, now)
             fire = self.plan.next_fire(max(fire, now))
 
-    def _safe_send(self, fire: datetime) -> None:
+    def _send_or_retry(self, fire: datetime, people: list[str] | None,
+                       now: datetime) -> tuple[datetime, list[str], datetime] | None:
         try:
-            self.send_for(fire)
+            missing = self.send_for(fire, people)
         except Exception:  # one bad day must not stop every later digest
             log.exception("could not queue the digests due at %s", fire.isoformat())
+            return None
+        if not missing:
+            return None
+        if now + RETRY - fire > CATCH_UP:
+            log.info("no digest of %s for %s: the routine core has no finished summary of that day",
+                     self.plan.day_for(fire), ", ".join(missing))
+            return None
+        return fire, missing, now + RETRY

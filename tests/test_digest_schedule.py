@@ -323,3 +323,41 @@ async def test_a_wall_clock_step_skips_a_stale_send_instead_of_sending_an_old_da
         ("2026-01-08 12:00", date(2026, 1, 7)), ("2026-01-09 12:00", date(2026, 1, 8))]
     assert not [r for r in delivery.outbox.all() if "2026-01-04" in r.message.message_id]
     delivery.close()
+
+
+async def test_a_day_the_routine_core_has_not_closed_is_asked_for_again_not_sent_half_done(tmp_path: Path) -> None:
+    """At the send time the routine core still has the day open (its clock was not trusted, so it was not
+    ticked): the digest waits, and goes once the day is closed, with the finished day's summary."""
+    from gateway.digests import DigestScheduler, closed_days
+
+    class Engine:  # answers like RoutineEngine.day_summary: closed days, and the current one (live)
+        def __init__(self) -> None:
+            self.current = date(2026, 1, 4)
+
+        def day_summary(self, person: str, d: date) -> DaySummary:
+            if d == self.current:
+                return summary(d, wake=time(5, 0))  # a half day: what a live summary would say
+            if date(2026, 1, 1) <= d < self.current:
+                return summary(d)
+            raise KeyError(d)
+
+    engine = Engine()
+    clock = ScaledClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC), speed=40_000)
+    delivery = AlertDelivery(parse_config_text(CONFIG, "home.yaml"), tmp_path / "a.sqlite3", {}, clock)
+    scheduler = DigestScheduler(DigestSchedule(daily_at="12:00", weekly_on="friday"), LONDON, ["p1"], delivery,
+                                closed_days(engine.day_summary), clock)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await wait_until(lambda: clock.now() >= datetime(2026, 1, 5, 13, 0, tzinfo=UTC))
+        assert list(scheduler.sent) == []  # the 4th is still open: nothing sent
+        engine.current = date(2026, 1, 5)  # the core closes the 4th
+        await wait_until(lambda: scheduler.sent)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    ((fire, _p, day, kind, n),) = scheduler.sent
+    assert (local(fire), day, kind, n) == ("2026-01-05 12:00", date(2026, 1, 4), "digest", 3)
+    row = next(r for r in delivery.outbox.all() if r.message.recipient == "kim")
+    assert row.message.body == digest_text(summary(date(2026, 1, 4)), "Ann", LONDON)  # the finished day
+    assert row.message.body.startswith("Up at 07:40")
+    delivery.close()
