@@ -262,8 +262,11 @@ class AlertDelivery:
             while True:
                 await self.tick(wait_sends=False)
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+                # arrives as the wake-up does, and shutdown would then wait for this task forever
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._idle_for())
+                    async with asyncio.timeout(self._idle_for()):
+                        await self._wake.wait()
         finally:
             for task in [*self._tasks, *self._sending.values()]:
                 task.cancel()

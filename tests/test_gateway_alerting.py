@@ -139,3 +139,25 @@ async def test_emitted_alerts_go_through_the_gate_by_category(mosquitto, tmp_pat
         ("sam", "concern", "No kitchen activity since yesterday evening."),
         ("sam", "technical", "The bed sensor has been silent for 6 hours.")]
     assert rx.refused == 0
+
+
+async def test_delivery_stops_when_cancelled_just_as_it_is_woken(tmp_path: Path) -> None:
+    """The gateway's shutdown cancels the delivery task and waits for it: a wake-up (a new message) in the
+    same moment must not swallow the cancellation (Python 3.11's asyncio.wait_for did)."""
+    from alerts.delivery import AlertDelivery
+
+    cfg = parse_config_text(home(1883, "unused", "http://127.0.0.1:9/hook", tmp_path / "s"), "home.yaml")
+    delivery = AlertDelivery(cfg, tmp_path / "alerts.sqlite3", {}, ScaledClock(datetime(2026, 1, 5, tzinfo=UTC), 1.0))
+    stuck = 0
+    for _ in range(20):
+        task = asyncio.create_task(delivery.run())
+        await asyncio.sleep(0.01)  # now waiting for work
+        delivery._wake.set()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        stuck += not done
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    delivery.close()
+    assert stuck == 0
