@@ -11,8 +11,11 @@ import math
 from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from routines.alert import Alert, Audience, Severity
 from routines.explain import Pronouns, duration, hhmm, share
+from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S
 from routines.state import DAY, NIGHT, PersonState, SensorState
 from routines.summary import DaySummary
 
@@ -130,7 +133,56 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
         v = cold if qs is None else qs * st.silence_margin
         sil.append(min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, v)))
     thr["silence_thr"], thr["silence_q"] = sil, silq
+    for s in eng.person_sensors.get(p.id, ()):
+        s.ctx_limit, s.ctx_base = context_limit(eng, s)
     p.thr = thr
+
+
+def context_limit(eng: RoutineEngine, s: SensorState) -> tuple[float | None, float | None]:
+    """(seconds of stillness after ``s`` before alerting, the usual longest quiet after it), or
+    (None, None) while too few gaps after this sensor are learned.
+
+    A carer knows a long silence after the toilet flush is rarer than after sitting down: the limit is
+    the gap length that only a share ``stillness_context_alpha`` of this person's own gaps after this
+    sensor outlast (the weighted survival of those gaps), times a margin, never below a floor.
+
+    >>> from routines.engine import RoutineEngine
+    >>> from routines.home import Home, Person, SensorInfo
+    >>> from sensors.events import SensorKind
+    >>> eng = RoutineEngine(Home("UTC", (Person("p1", "Ann", "she"),),
+    ...                          (SensorInfo("flush", SensorKind.CONTACT, "toilet", "toilet_flush", "p1"),)))
+    >>> s = eng._sensors["flush"]
+    >>> learn_context_gaps(s, 400, [400.0, 500.0, 900.0])
+    >>> s.after_days = 14
+    >>> [round(x) for x in context_limit(eng, s)]
+    [1976, 988]
+    """
+    st = eng.settings
+    if s.after_w < st.stillness_context_min_gaps or s.after_days < st.stillness_context_min_days:
+        return None, None
+    tail = np.cumsum(s.after_hist[::-1])  # weight of the gaps in this bin or longer, longest bin first
+    k = int(np.searchsorted(tail, st.stillness_context_alpha * s.after_w, side="right"))
+    base = float(GAP_EDGES[GAP_BINS - k]) if k < GAP_BINS else GAP_MIN_S  # upper edge of that bin
+    return max(st.stillness_context_floor_min * 60, st.stillness_context_margin * base), base
+
+
+def stillness_checkable(eng: RoutineEngine, p: PersonState) -> str | None:
+    """None when stillness can be judged from where the person was last seen (within the hour), else why
+    not, for technicians: without a front door that works, going out cannot be told from lying still."""
+    doors = [s for s in eng.person_sensors[p.id] if s.door]
+    if not doors:
+        return "no front door sensor, so going out cannot be told from stillness"
+    if all(s.n == 0 for s in doors) and p.wake_model.n + p.activity_total.n >= 2 * eng.settings.learning_days:
+        return f"the {doors[0].label} has never fired, so going out cannot be told from stillness"
+    return None
+
+
+def learn_context_gaps(s: SensorState, n: int, longs: list[float]) -> None:
+    """Learn one day's gaps after sensor ``s``: ``n`` gaps in all, the lengths of those of 5+ minutes."""
+    s.after_w += n
+    s.after_days += n > 0
+    for x in longs:
+        s.after_hist[min(max(int(np.searchsorted(GAP_EDGES, x, side="right")) - 1, 0), GAP_BINS - 1)] += 1.0
 
 
 def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
@@ -377,6 +429,15 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
         add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:{check}:{first:.0f}", words[0].upper() + words[1:] + ".",
                    {"check": check, "sensors": [s.id for s in culprits]}))
 
+    if not p.stillness_told and p.activity_total.n >= st.learning_days:
+        why = stillness_checkable(eng, p)
+        if why is not None:  # told once: a fact of this install, not a passing fault
+            p.stillness_told = True
+            add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:stillness_hour",
+                       f"Cannot check {name}'s stillness within an hour here: {why}; only long daytime "
+                       f"silences are checked. Fit or check the front door contact.",
+                       {"check": "stillness_hour", "sensors": [s.id for s in eng.person_sensors[p.id] if s.door]}))
+
     has_bed = eng.has(p.id, "bed")
     ep = _epochs(eng, p)
     quiet = t - p.last_act
@@ -505,17 +566,26 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     if (p.phase == DAY and not p.away and not p.in_bed and p.last_act > 0 and p.door_t is None
             and "silence" not in blind):
         limit = thr["silence_thr"][p.last_slot]
+        here = (p.last_s if p.last_s is not None and p.last_s.ctx_limit is not None
+                and stillness_checkable(eng, p) is None else None)
+        if here is not None and here.ctx_limit < limit:  # judged from where the person was last seen
+            limit = here.ctx_limit
+        else:
+            here = None
         if quiet >= limit:
             q = thr["silence_q"][p.last_slot]
-            usual = (f"At this time of day {pr.poss} quiet spells at home end within {duration(q)} "
+            usual = (f"After the {here.label} {pr.poss} quiet spells at home end within {duration(here.ctx_base)} "
+                     f"(all but {st.stillness_context_alpha * 1000:g} in 1000)" if here is not None else
+                     f"At this time of day {pr.poss} quiet spells at home end within {duration(q)} "
                      f"({round(st.silence_quantile * 100)} in 100)" if q is not None else
                      f"The starting limit is {duration(limit)} until {pr.poss} own days are learned")
             add(_alert(eng, p, t, "silence", f"{p.id}:silence:{p.last_act:.0f}",
                        f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
                        f"while at home and not in bed. {usual}.",
                        {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
-                        "limit_min": round(limit / 60, 1), "learned": q is not None,
-                        "sitting": p.chair_count > 0}))
+                        "limit_min": round(limit / 60, 1), "learned": q is not None or here is not None,
+                        "last_sensor": p.last_s.id if p.last_s is not None else None,
+                        "by_last_sensor": here is not None, "sitting": p.chair_count > 0}))
         else:
             due.append(p.last_act + limit)
 
@@ -597,6 +667,7 @@ def day_payload(eng: RoutineEngine, p: PersonState) -> dict[str, Any]:
         "kitchen_events": p.kitchen_events,
         "appliance_on": {s.id: list(s.on_pending) for s in eng.person_sensors[p.id] if s.on_pending},
         "outings": [(a, b) for a, b in p.outings],
+        "ctx_gaps": {s.id: (s.after_n, list(s.after_long)) for s in eng.person_sensors[p.id] if s.after_n},
     }
 
 
@@ -631,6 +702,10 @@ def learn_day(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> None:
         if s is not None:
             for x in durations:
                 s.on_model.learn_one(x)
+    for sid, (n, longs) in pl.get("ctx_gaps", {}).items():
+        s = eng._sensors.get(sid)
+        if s is not None:
+            learn_context_gaps(s, n, longs)
 
 
 # care alert kind -> the day's markers it says were unusual (never learned unless a carer says false alarm)
@@ -672,6 +747,14 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
         now["appliance_on"][sid] = [x for x in xs if x < a_lim]
         back["appliance_on"][sid] = [x for x in xs if x >= a_lim]
         auto["appliance_on"][sid] = [x for x in xs if a_lim <= x < 2 * a_lim]
+    # quiet after a sensor at or past that sensor's own limit: kept back like the quiet spells
+    now["ctx_gaps"], back["ctx_gaps"], auto["ctx_gaps"] = {}, {}, {}
+    for sid, (n, longs) in pl.get("ctx_gaps", {}).items():
+        c_lim = eng._sensors[sid].ctx_limit or math.inf
+        now["ctx_gaps"][sid] = (n, [x for x in longs if x < c_lim])
+        back["ctx_gaps"][sid] = (0, [x for x in longs if x >= c_lim])
+        # a quiet spell under the everyday cap that ended by itself (the person moved again) was not a fall
+        auto["ctx_gaps"][sid] = (0, [x for x in longs if c_lim <= x < eng.settings.silence_cap_min * 60])
     # what ended by itself soon after its limit: learned later unless someone marks the alert real
     st = eng.settings
     wake_limit = thr.get("not_up_dsm", 0.0) + 120
@@ -750,6 +833,8 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     for s in eng.person_sensors[p.id]:
         s.on_model.decay()
         s.cadence.decay()
+        s.after_hist *= s.on_model.factor
+        s.after_w *= s.on_model.factor
         s.silent_limit = _silent_limit(eng, s)
     if summary.contexts or pl["events"] == 0:
         pass  # a known context or an empty day (away, hospital) teaches nothing about the usual day
@@ -776,6 +861,7 @@ def start_day(eng: RoutineEngine, p: PersonState) -> None:
     for s in eng.person_sensors[p.id]:
         s.hourly[:] = [0] * 24
         s.on_pending = []
+        s.after_n, s.after_long = 0, []
     if p.phase == DAY and (p.in_bed or (not eng.has(p.id, "bed") and eng._day_start - p.last_act > 3600)):
         p.phase = NIGHT  # asleep (or quiet) at the day boundary: the new day has not started for them yet
     keep = eng._day_start - 2 * 86400
@@ -828,7 +914,8 @@ def person_status(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, Any
         "phase": "night" if p.phase == NIGHT else "day",
         "away": p.away,
         "degraded": bool(blind) or any(_unhealthy(eng, s, t) for s in eng.person_sensors[p.id]),
-        "blind": [f"{CHECKS[c][1]}: " + ", ".join(s.label for s in ss) for c, ss in blind.items()],
+        "blind": [f"{CHECKS[c][1]}: " + ", ".join(s.label for s in ss) for c, ss in blind.items()]
+        + ([f"cannot check stillness within an hour: {why}"] if (why := stillness_checkable(eng, p)) else []),
         "unhealthy_sensors": [s.id for s in eng.person_sensors[p.id] if _unhealthy(eng, s, t)],
         "usual": {"wake_by": _hm(p.thr["wake_q"], h0), "bed": _hm(p.thr["bed_med"], h0),
                   "first_kitchen_by": _hm(p.thr["kitchen_q"], h0),

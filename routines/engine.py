@@ -214,11 +214,17 @@ class RoutineEngine:
                 detectors.chair_change(self, p, t, on)
         # person activity
         gap = t - p.last_act
-        if gap >= 300.0:
-            if free and p.phase == DAY and not p.away and p.last_act > 0:
+        if free and p.phase == DAY and not p.away and p.last_act > 0:
+            ls = p.last_s  # the quiet after where the person was last seen, for that place's own limit
+            if ls is not None:
+                ls.after_n += 1
+            if gap >= 300.0:
                 p.gaps.append((p.last_slot, gap))
+                if ls is not None:
+                    ls.after_long.append(gap)
                 if gap > p.longest_quiet:
                     p.longest_quiet = gap
+        if gap >= 300.0:
             if gap >= 1800.0:
                 p.burst_start, p.burst_n = t, 0
                 if p.phase == NIGHT and not s.bed:
@@ -228,6 +234,9 @@ class RoutineEngine:
             self._due = min(self._due, t + EDGE_DELAY_S)
         p.last_act = t
         p.last_slot = self._hour
+        p.last_s = s
+        if s.ctx_limit is not None and t + s.ctx_limit < self._due:  # stillness here is judged sooner
+            self._due = t + s.ctx_limit
         s.hourly[self._hour] += 1
         if not s.bed:
             p.last_nonbed = t
@@ -370,6 +379,8 @@ class RoutineEngine:
                 eng._sensors[sid] = ss
         for obj in (*eng._persons.values(), *eng._sensors.values()):
             fill_missing(obj)
+        for p in eng._persons.values():  # where last seen: this engine's sensor of that id (or none)
+            p.last_s = eng._sensors.get(p.last_s.id) if p.last_s is not None else None
         eng._link()
         eng._outcomes = state["outcomes"]
         eng.unknown_events = state["unknown"]

@@ -110,8 +110,8 @@ class MarkerModel:
 
 # Quiet-spell lengths are binned on a log scale from 5 minutes to 2 days.
 GAP_MIN_S = 300.0
-_GAP_BINS = 48
-_GAP_EDGES = np.geomspace(GAP_MIN_S, 2 * 86400.0, _GAP_BINS + 1)
+_GAP_BINS = GAP_BINS = 48
+_GAP_EDGES = GAP_EDGES = np.geomspace(GAP_MIN_S, 2 * 86400.0, _GAP_BINS + 1)
 
 
 class SilenceModel:

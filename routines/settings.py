@@ -58,6 +58,21 @@ class RoutineSettings(BaseModel):
                                                 "that count as normal.")
     silence_margin: float = Field(1.5, ge=1.0, le=5.0,
                                   description="Multiplier on the learned longest-normal quiet spell before alerting.")
+    stillness_context_min_gaps: float = Field(300.0, ge=20, le=100000,
+                                              description="Stillness judged from WHERE the person was last seen: "
+                                                          "a sensor's own quiet spells count only once this many "
+                                                          "gaps after it (weighted, forgetting) have been learned.")
+    stillness_context_min_days: int = Field(14, ge=1, le=365,
+                                            description="...and on at least this many days (a few days cannot "
+                                                        "show how long the quiet after a sensor can last).")
+    stillness_context_alpha: float = Field(0.002, gt=0, le=0.1,
+                                           description="Share of the gaps after the last sensor that may outlast "
+                                                       "its usual length (0.002: 1 in 500, about its longest).")
+    stillness_context_margin: float = Field(2.0, ge=1.0, le=10.0,
+                                            description="Multiplier on that usual length before alerting.")
+    stillness_context_floor_min: float = Field(20.0, ge=5, le=600,
+                                               description="Never alert on stillness after a sensor shorter than "
+                                                           "this (minutes), however brief its gaps usually are.")
     silence_floor_min: float = Field(45.0, ge=5, le=600,
                                      description="Never alert on a daytime quiet spell shorter than this (minutes).")
     silence_cap_min: float = Field(360.0, ge=30, le=1440,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from routines.models import ActivityProfile, DailyProfileModel, MarkerModel, SilenceModel
+import numpy as np
+
+from routines.models import GAP_BINS, ActivityProfile, DailyProfileModel, MarkerModel, SilenceModel
 from sensors.plug import PlugSwitch
 
 DAY, NIGHT = 0, 1
@@ -19,7 +21,7 @@ PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out"
 
 
 class SensorState:
-    __slots__ = ("appliance", "battery", "battery_low_runs", "bed", "bedroom", "cadence", "chair", "code", "door",
+    __slots__ = ("after_days", "after_hist", "after_long", "after_n", "after_w", "appliance", "battery", "battery_low_runs", "bed", "bedroom", "cadence", "chair", "code", "ctx_base", "ctx_limit", "door",
                  "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
                  "on_pending", "on_since", "on_spells", "on_stuck", "p", "person_id", "plug", "role", "room", "run", "silent_limit", "silent_since",
                  "switch", "toilet")
@@ -41,6 +43,15 @@ class SensorState:
         self.silent_since: float | None = None
         self.silent_limit = 72.0  # active hours; refreshed daily from the learned cadence
         self.offline_since: float | None = None
+        # quiet after this sensor (the person last seen here): gaps counted today, the long ones (>= 5 min)
+        # kept, learned at rollover into a weighted count and a log-binned survival table of the long ones
+        self.after_n = 0
+        self.after_long: list[float] = []
+        self.after_w = 0.0
+        self.after_hist = np.zeros(GAP_BINS)
+        self.after_days = 0
+        self.ctx_limit: float | None = None  # seconds of stillness after this sensor before alerting
+        self.ctx_base: float | None = None  # the usual longest quiet after it (before the margin)
         self.battery: float | None = None
         self.battery_low_runs = 0
         # config-derived, set by the engine
@@ -90,6 +101,7 @@ class PersonState:
         "last_bed",
         "last_nonbed",
         "last_nondoor",
+        "last_s",
         "last_slot",
         "last_up",
         "longest_quiet",
@@ -103,6 +115,7 @@ class PersonState:
         "profile",
         "silence",
         "sitting_s",
+        "stillness_told",
         "summaries",
         "thr",
         "wake_by_type",
@@ -116,6 +129,8 @@ class PersonState:
         self.phase = DAY
         self.last_act = 0.0  # last person activity (any sensor), epoch s
         self.last_slot = 0  # local hour of last_act
+        self.last_s: SensorState | None = None  # the sensor of last_act: where the person was last seen
+        self.stillness_told = False  # technicians told stillness cannot be checked within the hour here
         self.last_nonbed = 0.0
         self.last_nondoor = 0.0
         self.bed_count = 0  # bed mats now reporting occupied (raw)
