@@ -133,8 +133,9 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
         v = cold if qs is None else qs * st.silence_margin
         sil.append(min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, v)))
     thr["silence_thr"], thr["silence_q"] = sil, silq
-    for s in eng.person_sensors.get(p.id, ()):
-        s.ctx_limit, s.ctx_base = context_limit(eng, s)
+    checkable = stillness_checkable(eng, p) is None if p.id in eng.person_sensors else False
+    for s in eng.person_sensors.get(p.id, ()):  # no limit at all where it cannot be used (no extra ticks)
+        s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable else (None, None)
     p.thr = thr
 
 
