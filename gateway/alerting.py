@@ -1,9 +1,11 @@
 """Wiring of alert delivery into the gateway: notifiers, the delivery service, acknowledgements back,
 and the digest scheduler (:mod:`gateway.digests`) when the routine core is given (``summary_of``).
 
-Built only when the home's config has recipients. Its outbox lives in its own SQLite file beside the
-gateway's database (``alerts.sqlite3``): the event store keeps a write transaction open between batched
-commits, and a delivery must be committed *before* it is sent, so the two never wait on each other.
+Built only when the home's config has recipients. The outbox, the privacy pauses and the used
+acknowledgement nonces live in the gateway's own SQLite file (their own tables): `hearth pause` writes
+where the running gateway reads, and one consistent backup holds everything. The event store only holds
+its write lock for the moment of a batched commit, so a delivery, committed before it is sent, never
+waits long.
 """
 
 from __future__ import annotations
@@ -30,15 +32,16 @@ log = logging.getLogger("hearth.alerting")
 
 
 class Alerting:
-    def __init__(self, cfg: HomeConfig, data_dir: Path, clock: Any,
+    def __init__(self, cfg: HomeConfig, db_path: Path, clock: Any,
                  on_outcome: Callable[[str, str], None] | None = None, summary_of: SummaryOf | None = None):
         self.cfg = cfg
+        data_dir = db_path.parent
         data_dir.mkdir(parents=True, exist_ok=True)
         self.signer = AckSigner(load_home_secret(data_dir / "ack.secret"))
-        self.seen = SeenNonces(data_dir / "ack-nonces.sqlite3")
+        self.seen = SeenNonces(db_path)
         self.verifier = AckVerifier(self.signer, self.seen)
         self.notifiers = build_notifiers(home=cfg.name, smtp=cfg.smtp, signer=self.signer)
-        self.delivery = AlertDelivery(cfg, data_dir / "alerts.sqlite3", self.notifiers, clock, on_outcome=on_outcome)
+        self.delivery = AlertDelivery(cfg, db_path, self.notifiers, clock, on_outcome=on_outcome)
         self.dropped = 0
         # the daily digest and weekly trends, when the routine core can summarise days
         self.digests: DigestScheduler | None = None

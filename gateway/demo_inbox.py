@@ -77,7 +77,7 @@ def pick_port(host: str, preferred: int) -> int:
 
 class DemoInbox:
     """The receiver and the page. ``secret`` is the webhook signing secret the demo wrote; ``outbox_path``
-    the gateway's ``alerts.sqlite3`` (charts are read from it); ``clock`` the home's clock."""
+    the gateway's database, where the outbox keeps them (charts are read from it); ``clock`` the home's clock."""
 
     def __init__(self, folder: Path, secret: bytes, *, clock: Any = None, tz: ZoneInfo | None = None,
                  names: dict[str, str] | None = None, outbox_path: Path | None = None):

@@ -32,6 +32,7 @@ from gateway import systemd
 from gateway.clocktrust import ClockTrust
 from gateway.config import HomeConfig
 from gateway.mqtt import MqttLink, MqttMessage
+from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
 from gateway.storage import Store
 from gateway.storage_errors import StorageError
 from gateway.timebase import Clock
@@ -93,6 +94,7 @@ class Gateway:
         self.stats = GatewayStats()
         self.trust = self.clock_trust or ClockTrust.for_clock(self.clock, self.cfg.clock.require_sync)
         self.home = self.cfg.to_home()
+        self._privacy_switches = {s.id: s.person for s in self.cfg.sensors if s.role in PRIVACY_ROLES}
         self.adapter = Zigbee2MqttAdapter(zigbee_bindings(self.cfg), self.cfg.zigbee2mqtt.base_topic)
         self.ble_decoder = BleDecoder(bindings_from_config(self.cfg.sensors))
         self.ble_relay = BleRelay(self.ble_decoder, self.cfg.ble.relay_topics)
@@ -134,7 +136,7 @@ class Gateway:
             from gateway.alerting import Alerting
 
             engine = self.engine
-            self.alerting = Alerting(self.cfg, self.db_path.parent, self.clock, on_outcome=engine.record_outcome,
+            self.alerting = Alerting(self.cfg, self.db_path, self.clock, on_outcome=engine.record_outcome,
                                      summary_of=engine.day_summary)
             self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
         coros = [self._consume(), self._ticker(), self._checkpointer(), self._pruner(),
@@ -254,6 +256,10 @@ class Gateway:
             self._unstored.append(lambda s, ev=events: (s.add_events(ev),
                                                         [s.mark_seen(e.sensor_id, e.time) for e in ev]))
             for e in events:
+                if e.sensor_id in self._privacy_switches and self.alerting is not None:
+                    done = apply_privacy_switch(self.alerting.delivery.pauses, self._privacy_switches[e.sensor_id],
+                                                e.sensor_id, e)
+                    log.warning("privacy switch: %s", done, extra={"ctx": {"sensor": e.sensor_id}})
                 self.stats.events += 1
                 self.stats.last_event = f"{e.sensor_id}={e.value} at {e.time.astimezone(self.home.tz):%H:%M}"
                 log.info("event", extra={"ctx": {"sensor": e.sensor_id, "value": e.value,
@@ -325,8 +331,11 @@ class Gateway:
         """The only place that flushes while running; on shutdown it flushes once more and returns
         (it is never cancelled mid-write, so a batch is never half-known)."""
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+            # arrives as the event is set, and shutdown would then wait for ever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_soon.wait(), self.commit_s)
+                async with asyncio.timeout(self.commit_s):
+                    await self._flush_soon.wait()
             self._flush_soon.clear()
             await self._flush()
             if self._stopping:
@@ -354,7 +363,9 @@ class Gateway:
         store = self.store
         while True:
             try:
-                removed = await self._in_db(store.prune, self.clock.now())
+                now = self.clock.now()
+                # commit at once: an open write transaction would hold the database's write lock
+                removed = await self._in_db(lambda now=now: (store.prune(now), store.commit())[0])
                 if removed:
                     log.info("pruned old raw events", extra={"ctx": {"removed": removed}})
             except StorageError as exc:

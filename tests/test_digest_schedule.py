@@ -236,7 +236,7 @@ async def run_alerting(cfg, data_dir: Path, clock: ScaledClock, summaries: dict,
                        until: datetime) -> tuple[Alerting, dict]:
     """Run the gateway's Alerting (delivery + digest scheduler) until the clock reaches ``until`` and
     every message due by then has been sent; return it (closed) and its outbox rows by message id."""
-    alerting = Alerting(cfg, data_dir, clock, summary_of=lambda person, day: summaries[(person, day)])
+    alerting = Alerting(cfg, data_dir / "hearth.sqlite3", clock, summary_of=lambda person, day: summaries[(person, day)])
     alerting.delivery.idle_s = 3600.0  # clock seconds; wakes earlier for anything due
     tasks = [asyncio.create_task(make()) for make in alerting.tasks()]
     try:

@@ -87,7 +87,7 @@ async def test_an_alert_reaches_the_consenting_webhook_signed_and_nobody_else(mo
         assert digest["arrived"].astimezone(LONDON).hour >= 9
         # Kim has no consent entry: nothing reached her, and the withholding is kept with its reason
         assert rx.of("kim") == []
-        box = Outbox(tmp_path / "alerts.sqlite3")
+        box = Outbox(tmp_path / "hearth.sqlite3")
         withheld = {(w["recipient"], w["category"], w["reason"]) for w in box.withheld()}
         states = {r.message.message_id: r.state for r in box.all()}
         box.close()
@@ -131,7 +131,7 @@ async def test_emitted_alerts_go_through_the_gate_by_category(mosquitto, tmp_pat
         finally:
             stop.set()
             await task
-    box = Outbox(tmp_path / "alerts.sqlite3")  # everything that was ever to be sent is written here first
+    box = Outbox(tmp_path / "hearth.sqlite3")  # everything that was ever to be sent is written here first
     queued = sorted((r.message.recipient, r.message.category, r.state) for r in box.all())
     box.close()
     assert queued == [("sam", "concern", "sent"), ("sam", "technical", "sent")]

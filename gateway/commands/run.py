@@ -78,7 +78,7 @@ async def _main(args: argparse.Namespace) -> int:
                      console_port=port)
         gw.demo_inbox = DemoInbox(tmp / "inbox", secret_file.read_text(encoding="utf-8").encode(), clock=clock,
                                   tz=tz, names={r.id: r.name for r in cfg.recipients},
-                                  outbox_path=db.parent / "alerts.sqlite3")
+                                  outbox_path=db)
         gw.extra_tasks.append(lambda: run_demo_home(broker.host, broker.port, clock, tz,
                                                     cfg.zigbee2mqtt.base_topic))
         print(f"Hearth demo: a simulated home ({', '.join(s.id for s in cfg.sensors)}) on a local "
