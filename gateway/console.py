@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from datetime import timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
@@ -53,11 +54,49 @@ async def api_status(request: web.Request) -> web.Response:
         "unassigned_devices": [{"ieee_address": d.ieee_address, "friendly_name": d.friendly_name,
                                 "model": d.model} for d in gw.adapter.unassigned_devices()],
         "routines": gw.engine.status() if gw.engine is not None else {},
+        "sharing": _sharing(gw),
         "ble": {"sensors": len(gw.ble_decoder.bindings),
                 "radio": gw.ble_scanner.status if gw.ble_scanner else "not scanning (no BLE sensor, or disabled)",
                 "relay_topics": gw.ble_relay.topics, "counts": dict(gw.ble_decoder.counts)},
     })
     return web.json_response(data, dumps=functools.partial(json.dumps, default=str))
+
+
+def _sharing(gw: Gateway) -> dict[str, Any]:
+    """Who hears of what: the outbox's state and any privacy pause (only when recipients are set)."""
+    if gw.alerting is None:
+        return {"configured": False}
+    delivery = gw.alerting.delivery
+    now = gw.clock.now()
+    return {"configured": True, "outbox": delivery.outbox.counts(),
+            "pauses": [{"person": p.person, "until": _iso(p.end), "by": p.by} for p in delivery.pauses.active(now)],
+            "people": [{"id": p.id, "name": p.name} for p in gw.cfg.people]}
+
+
+async def api_pause(request: web.Request) -> web.Response:
+    """Privacy mode from the console: ``{"person": "p1", "hours": 4}`` or ``{"person": "p1", "end": true}``."""
+    gw = request.app[GATEWAY_KEY]
+    if gw.alerting is None:
+        return web.json_response({"error": "no recipients configured: nothing is shared"}, status=409)
+    try:
+        body = await request.json()
+        person = str(body["person"])
+        hours = None if body.get("end") else float(body["hours"])
+    except (ValueError, KeyError, TypeError):
+        return web.json_response({"error": 'send {"person": ID, "hours": N} or {"person": ID, "end": true}'},
+                                 status=400)
+    if person not in {p.id for p in gw.cfg.people}:
+        return web.json_response({"error": f"unknown person {person!r}"}, status=404)
+    pauses = gw.alerting.delivery.pauses
+    now = gw.clock.now()
+    if hours is None:
+        ended = pauses.end(person, by="console", now=now)
+        return web.json_response({"ended": len(ended)})
+    try:
+        pause = pauses.start(person, now + timedelta(hours=hours), by="console", now=now)
+    except ValueError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response({"person": person, "until": _iso(pause.end)})
 
 
 async def index(_request: web.Request) -> web.Response:
@@ -70,6 +109,7 @@ def make_app(gw: Gateway) -> web.Application:
     app[GATEWAY_KEY] = gw
     app.router.add_get("/", index)
     app.router.add_get("/api/status", api_status)
+    app.router.add_post("/api/pause", api_pause)
     inbox = getattr(gw, "demo_inbox", None)  # the demo's inbox (gateway.demo_inbox), only in the demo
     if inbox is not None:
         inbox.mount(app)

@@ -71,3 +71,35 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
     assert "maindoor" in sensors and "91%" in sensors  # battery from the Aqara payload
     assert "spare_sensor" in dom.split('id="unassigned"')[1]
     assert (tmp_path / "console.png").stat().st_size > 10_000
+
+
+async def test_pause_from_the_console_with_a_real_click(mosquitto, tmp_path: Path) -> None:
+    """A carer, beside the person, presses Pause in the console: sharing stops, and the page says so."""
+    from tests.chromium import Browser
+    from tests.test_gateway_alerting import SECRET, home
+
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(SECRET)
+    cfg = parse_config_text(home(mosquitto.port, "gw-console-pause", "http://127.0.0.1:9/hook", secret_file),
+                            "home.yaml")
+    gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    try:
+        async with Browser() as browser:
+            page = await browser.open(gw.console_url)
+            await page.wait_for("!document.getElementById('pause-form').hidden")
+            await page.eval("document.getElementById('pause-hours').value = '2'; "
+                            "document.getElementById('pause-start').click(); true")
+            text = await page.wait_for("document.querySelector('#sharing .pause')?.textContent")
+            (pause,) = gw.alerting.delivery.pauses.active(gw.clock.now())
+            assert (pause.person, pause.by) == ("p1", "console")
+            assert 1.9 < (pause.end - gw.clock.now()).total_seconds() / 3600 <= 2.0
+            assert text.startswith("Sharing about p1 paused until ")
+            await page.eval("document.getElementById('pause-end').click(); true")
+            await page.wait_for("!document.querySelector('#sharing .pause')")
+            assert gw.alerting.delivery.pauses.active(gw.clock.now()) == []
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,96 @@
+"""A real headless Chromium driven over the DevTools protocol (aiohttp's websocket client), for
+console tests that click. No browser download: Debian's chromium, installed by scripts/setup.sh."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import free_port
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_binary() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is not installed: run `bash scripts/setup.sh --test` (it installs it with apt-get)")
+    return found
+
+
+class Browser:
+    """``async with Browser() as b: page = await b.open(url); await page.eval("...")``."""
+
+    async def __aenter__(self) -> Browser:
+        self._profile = tempfile.TemporaryDirectory()
+        self.port = free_port()
+        self._proc = await asyncio.create_subprocess_exec(
+            chromium_binary(), *FLAGS, f"--user-data-dir={self._profile.name}",
+            f"--remote-debugging-port={self.port}", "about:blank",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        self._http = aiohttp.ClientSession()
+        for _ in range(200):
+            try:
+                async with self._http.get(f"http://127.0.0.1:{self.port}/json/version") as r:
+                    await r.json()
+                    return self
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+        raise RuntimeError("Chromium's DevTools endpoint did not come up")
+
+    async def open(self, url: str) -> Page:
+        async with self._http.put(f"http://127.0.0.1:{self.port}/json/new?{url}") as r:
+            target = await r.json()
+        ws = await self._http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0)
+        return Page(ws)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.close()
+        self._proc.terminate()
+        try:
+            await asyncio.wait_for(self._proc.wait(), 10)
+        except TimeoutError:
+            self._proc.kill()
+            await self._proc.wait()
+        self._profile.cleanup()
+
+
+class Page:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse):
+        self.ws = ws
+        self._id = 0
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        await self.ws.send_str(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            msg = json.loads((await self.ws.receive()).data)
+            if msg.get("id") == self._id:
+                if "error" in msg:
+                    raise RuntimeError(msg["error"])
+                return msg["result"]
+
+    async def eval(self, expression: str) -> Any:
+        """Evaluate JavaScript in the page (awaiting promises) and return its value."""
+        res = await self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in res:
+            raise RuntimeError(res["exceptionDetails"])
+        return res["result"].get("value")
+
+    async def wait_for(self, expression: str, within: float = 10.0) -> Any:
+        for _ in range(int(within / 0.1)):
+            try:
+                value = await self.eval(expression)
+            except RuntimeError:  # the page is still loading
+                value = None
+            if value:
+                return value
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"never true in the page: {expression}")
