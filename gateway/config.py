@@ -15,7 +15,6 @@ inline as a last resort, and are held as ``SecretStr`` so they are never printed
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from alerts.channels import SmtpSettings
+from alerts.channels import SmtpSettings, read_secret
 from alerts.config import ConsentConfig, DigestSchedule, EscalationConfig, RecipientConfig, check_references
 from routines.home import Home, Person, SensorInfo
 from routines.settings import RoutineSettings
@@ -56,16 +55,9 @@ class Strict(BaseModel):
 
 
 def _read_secret(value: SecretStr | None, file: Path | None, env: str | None, what: str) -> str | None:
-    if file is not None:
-        try:
-            return file.read_text().strip()
-        except OSError as exc:
-            raise ValueError(f"cannot read {what} file {file}: {exc.strerror}") from None
-    if env is not None:
-        if env not in os.environ:
-            raise ValueError(f"environment variable {env} for {what} is not set")
-        return os.environ[env]
-    return value.get_secret_value() if value is not None else None
+    """A file or an environment variable first (the ways a secret should be given), inline last."""
+    found = read_secret(file, env, what)
+    return found if found is not None else (value.get_secret_value() if value is not None else None)
 
 
 class PersonConfig(Strict):
