@@ -36,7 +36,12 @@ def status_snapshot(gw: Gateway) -> dict[str, Any]:
                "tamper": h.tamper} for h in store.health()]
     rejections = [{"source": r.source, "reason": r.reason, "device": r.device, "count": r.count,
                    "last": _iso(r.last), "detail": r.last_detail} for r in store.rejections()]
+    outcomes = store.outcomes()
     alerts = [a.to_json() for a in store.alerts()[-50:]][::-1]
+    for a in alerts:
+        if a["key"] in outcomes:
+            outcome, by, at = outcomes[a["key"]]
+            a["outcome"] = {"outcome": outcome, "by": by, "at": _iso(at)}
     return {"health": health, "rejections": rejections, "alerts": alerts}
 
 
@@ -99,6 +104,31 @@ async def api_pause(request: web.Request) -> web.Response:
     return web.json_response({"person": person, "until": _iso(pause.end)})
 
 
+async def api_outcome(request: web.Request) -> web.Response:
+    """What happened, said afterwards: ``{"key": ALERT_KEY, "outcome": "real"|"false_alarm", "by": NAME}``.
+
+    Resolves the alert (escalation stops, held messages are cancelled), keeps the outcome with who and
+    when, and feeds it back to the routine core so the same false alarm becomes less likely."""
+    gw = request.app[GATEWAY_KEY]
+    try:
+        body = await request.json()
+        key, outcome, by = str(body["key"]), str(body["outcome"]), str(body["by"]).strip()
+    except (ValueError, KeyError, TypeError):
+        return web.json_response({"error": 'send {"key": ..., "outcome": "real"|"false_alarm", "by": NAME}'},
+                                 status=400)
+    if outcome not in ("real", "false_alarm") or not by:
+        return web.json_response({"error": "outcome must be real or false_alarm, and by a name"}, status=400)
+    now = gw.clock.now()
+    resolved = gw.alerting.delivery.resolve(key, by, now, outcome) if gw.alerting is not None else None
+    if resolved is None and gw.engine is not None:  # not open in delivery (or no recipients): tell the core
+        gw.engine.record_outcome(key, outcome)
+    store = gw.store
+    assert store is not None
+    await gw._in_db(lambda: (store.record_outcome(key, outcome, by, now), store.commit()))
+    log.info("alert outcome recorded", extra={"ctx": {"key": key, "outcome": outcome, "by": by}})
+    return web.json_response({"key": key, "outcome": outcome, "by": by, "at": _iso(now)})
+
+
 async def index(_request: web.Request) -> web.Response:
     html = files("gateway").joinpath("web/console.html").read_text(encoding="utf-8")
     return web.Response(text=html, content_type="text/html")
@@ -110,6 +140,7 @@ def make_app(gw: Gateway) -> web.Application:
     app.router.add_get("/", index)
     app.router.add_get("/api/status", api_status)
     app.router.add_post("/api/pause", api_pause)
+    app.router.add_post("/api/alerts/outcome", api_outcome)
     inbox = getattr(gw, "demo_inbox", None)  # the demo's inbox (gateway.demo_inbox), only in the demo
     if inbox is not None:
         inbox.mount(app)

@@ -46,6 +46,7 @@ from gateway.storage_errors import (
 )
 from gateway.storage_rows import (
     DETAIL_MAX,
+    NAME_MAX,
     DeviceHealthRow,
     RejectionRow,
     alert_from_row,
@@ -352,6 +353,21 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [alert_from_row(*r) for r in self._read("alerts", sql + " ORDER BY time_us, id", params)]
+
+    def record_outcome(self, key: str, outcome: str, by: str, at: datetime) -> None:
+        """What a person said about the alert ``key`` afterwards: ``real`` or ``false_alarm`` (latest wins)."""
+        if outcome not in ("real", "false_alarm"):
+            raise ValueError(f"outcome must be real or false_alarm, not {outcome!r}")
+        row = (key, outcome, by[:NAME_MAX], to_us(at))
+        with self._lock:
+            self._write("record_outcome", lambda r: self._conn.execute(
+                "INSERT INTO alert_outcomes (key, outcome, by, at_us) VALUES (?, ?, ?, ?) ON CONFLICT(key) "
+                "DO UPDATE SET outcome=excluded.outcome, by=excluded.by, at_us=excluded.at_us", r), row)
+
+    def outcomes(self) -> dict[str, tuple[str, str, datetime]]:
+        """Alert key -> (outcome, by, when)."""
+        rows = self._read("outcomes", "SELECT key, outcome, by, at_us FROM alert_outcomes")
+        return {k: (o, b, from_us(t)) for k, o, b, t in rows}
 
     # ---- learned state --------------------------------------------------------------------------
 

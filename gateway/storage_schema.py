@@ -15,7 +15,7 @@ with ``is_bool``.
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> migrate(conn, ":memory:")
-2
+3
 >>> conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 True
 """
@@ -89,7 +89,17 @@ V2: Migration = (
     "CREATE INDEX events_sensor_time ON events (sensor_id, time_us)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1, V2)
+# v3: what people said about an alert afterwards (real / false alarm), kept with who and when.
+V3: Migration = (
+    """CREATE TABLE alert_outcomes (
+        key TEXT PRIMARY KEY,      -- the alert's situation key (Alert.key)
+        outcome TEXT NOT NULL CHECK (outcome IN ('real', 'false_alarm')),
+        by TEXT NOT NULL,
+        at_us INTEGER NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from gateway.config import parse_config_text
 from gateway.service import Gateway
+from gateway.storage import Store
 from tests.test_service import Publisher, aqara, home_config, wait_for
 
 
@@ -103,3 +104,36 @@ async def test_pause_from_the_console_with_a_real_click(mosquitto, tmp_path: Pat
     finally:
         stop.set()
         await task
+
+
+async def test_a_false_alarm_said_in_the_console_is_kept_and_reaches_the_routine_core(mosquitto, tmp_path: Path) -> None:
+    from routines.alert import Alert, Audience, Severity
+    from tests.chromium import Browser
+
+    cfg = parse_config_text(home_config(mosquitto.port, "gw-console-outcome"), "home.yaml")
+    gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    told: list[tuple[str, str]] = []
+    real_record = gw.engine.record_outcome
+    gw.engine.record_outcome = lambda key, outcome: (told.append((key, outcome)), real_record(key, outcome))[1]
+    try:
+        gw._emit([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
+                        "No movement from Ann for 4 h 10 min.", key="p1:silence:t1")])
+        await wait_for(lambda: not gw._unstored)
+        async with Browser() as browser:
+            page = await browser.open(gw.console_url)
+            await page.wait_for("!!document.querySelector('button[data-outcome=false_alarm]')")
+            await page.eval("document.getElementById('by').value = 'Sam'; "
+                            "document.querySelector('button[data-outcome=false_alarm]').click(); true")
+            shown = await page.wait_for("[...document.querySelectorAll('#alerts td')]"
+                                        ".map(td => td.textContent).find(t => t.startsWith('False alarm'))")
+    finally:
+        stop.set()
+        await task
+    assert shown == "False alarm (Sam)"
+    assert told == [("p1:silence:t1", "false_alarm")]
+    with Store(tmp_path / "h.sqlite3") as store:
+        (outcome, by, _at), = store.outcomes().values()
+    assert (outcome, by) == ("false_alarm", "Sam")

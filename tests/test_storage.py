@@ -240,7 +240,7 @@ def make_v1_file(path: Path, extra_sql: str = "") -> None:
 def test_a_v1_file_migrates_forward_keeping_its_data(db: Path) -> None:
     make_v1_file(db)
     with Store(db) as s:
-        assert s.schema_version == SCHEMA_VERSION == 2
+        assert s.schema_version == SCHEMA_VERSION == 3
         assert s.events() == [ev(0), ev(1, KETTLE, 1.0, SensorKind.PLUG)]
         assert type(s.events()[1].value) is float
         assert s.health() == [DeviceHealthRow(DOOR, "zigbee2mqtt", T0, True, 77.0, 140.0, None, None, T0)]
@@ -278,7 +278,7 @@ def test_a_newer_schema_is_refused_and_the_file_left_byte_for_byte(db: Path) -> 
         c.executescript("CREATE TABLE future (x); INSERT INTO future VALUES (42); PRAGMA user_version = 7;")
     c.close()
     before = db.read_bytes()
-    with pytest.raises(SchemaTooNewError, match=r"schema version 7 .* up to 2.*not changed"):
+    with pytest.raises(SchemaTooNewError, match=rf"schema version 7 .* up to {SCHEMA_VERSION}.*not changed"):
         Store(db)
     assert db.read_bytes() == before
     assert not Path(f"{db}-wal").exists()
@@ -517,3 +517,16 @@ def test_many_threads_share_one_store(store: Store) -> None:
 def test_docstring_examples(module) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_outcomes_are_kept_with_who_and_when(tmp_path: Path) -> None:
+    with Store(tmp_path / "h.sqlite3") as s:
+        s.record_outcome("p1:not_up:2026-01-05", "false_alarm", "sam", T0)
+        s.record_outcome("p1:not_up:2026-01-05", "real", "jo", T0 + timedelta(minutes=5))  # latest wins
+        s.record_outcome("p1:silence:2026-01-06", "false_alarm", "sam", T0)
+        with pytest.raises(ValueError):
+            s.record_outcome("p1:x", "maybe", "sam", T0)
+        s.commit()
+    with Store(tmp_path / "h.sqlite3") as s:
+        assert s.outcomes() == {"p1:not_up:2026-01-05": ("real", "jo", T0 + timedelta(minutes=5)),
+                                "p1:silence:2026-01-06": ("false_alarm", "sam", T0)}
