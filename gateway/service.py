@@ -253,8 +253,8 @@ class Gateway:
         if out.events:
             events = list(out.events if judge else self.trust.keep_unjudged(out.events))
             self.stats.unjudged_events = self.trust.unjudged
-            self._unstored.append(lambda s, ev=events: (s.add_events(ev),
-                                                        [s.mark_seen(e.sensor_id, e.time) for e in ev]))
+            self._unstored.append(lambda s, ev=events, j=judge: (s.add_events(ev, clock_trusted=j),
+                                                                 [s.mark_seen(e.sensor_id, e.time) for e in ev]))
             for e in events:
                 if e.sensor_id in self._privacy_switches and self.alerting is not None:
                     done = apply_privacy_switch(self.alerting.delivery.pauses, self._privacy_switches[e.sensor_id],

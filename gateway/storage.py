@@ -206,10 +206,13 @@ class Store:
 
     # ---- events ---------------------------------------------------------------------------------
 
-    def add_events(self, events: Sequence[SensorEvent], received: datetime | None = None) -> None:
-        """Add events to the open batch. ``received``: when the gateway got them (default now)."""
+    def add_events(self, events: Sequence[SensorEvent], received: datetime | None = None,
+                   clock_trusted: bool = True) -> None:
+        """Add events to the open batch. ``received``: when the gateway got them (default now).
+        ``clock_trusted=False`` marks them as received while the system clock was not trusted."""
         received_us = to_us(received or datetime.now(UTC))
-        rows = [event_row(e, received_us) for e in events]  # ValueError here writes nothing
+        mark = 0 if clock_trusted else 1
+        rows = [(*event_row(e, received_us), mark) for e in events]  # ValueError here writes nothing
         if not rows:
             return
         with self._lock:
@@ -217,7 +220,13 @@ class Store:
 
     def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
         self._conn.executemany(
-            f"INSERT INTO events ({_EVENT_COLUMNS}, received_us) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            f"INSERT INTO events ({_EVENT_COLUMNS}, received_us, clock_untrusted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows)
+
+    def count_clock_untrusted(self) -> int:
+        """Events kept while the clock was not trusted (never learned from or judged)."""
+        return int(self._read("count_clock_untrusted",
+                              "SELECT COUNT(*) FROM events WHERE clock_untrusted = 1")[0][0])
 
     def events(self, since: datetime | None = None, until: datetime | None = None,
                sensor_id: str | None = None, limit: int | None = None) -> list[SensorEvent]:

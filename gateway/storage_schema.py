@@ -15,7 +15,7 @@ with ``is_bool``.
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> migrate(conn, ":memory:")
-3
+4
 >>> conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 True
 """
@@ -99,7 +99,12 @@ V3: Migration = (
     )""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3)
+# v4: events received while the clock was not trusted are marked (kept, never used to learn or judge).
+V4: Migration = (
+    "ALTER TABLE events ADD COLUMN clock_untrusted INTEGER NOT NULL DEFAULT 0 CHECK (clock_untrusted IN (0, 1))",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3, V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -205,3 +205,4 @@ async def test_unsynchronised_events_are_stored_counted_shown_and_not_judged(mos
     with Store(tmp_path / "h.sqlite3") as store:
         assert [(e.sensor_id, e.value) for e in store.events()] == [
             ("bed", False), ("kitchen_pir", True), ("kettle", True), ("kitchen_pir", False), ("living_pir", True)]
+        assert store.count_clock_untrusted() == 4  # the four before synchronisation are marked as such
