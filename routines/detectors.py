@@ -195,7 +195,7 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
             thr["wake_q"] = thr["wake_q_by_type"][eng._day_date.weekday() >= 5]
             thr["not_up_dsm"] = thr["wake_q"] + eng.settings.wake_margin_min
             thr["wake_usual"] = thr["wake_usual_by_type"][eng._day_date.weekday() >= 5]
-        ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]),
+        ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]), "wake_q": eng.at_dsm(thr["wake_q"]),
               "earliest": eng.at_dsm(thr["earliest_wake_dsm"]), "bed_window": eng.at_dsm(thr["bed_window_dsm"]),
               "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf,
               "not_up_still": eng.at_dsm(min(thr.get("wake_usual", thr["wake_q"]), thr["wake_q"])
@@ -265,9 +265,11 @@ def left_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
 
 def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
     out = p.out_since
-    if (p.phase == DAY and p.wake_t is not None and out is not None and out <= p.wake_t
-            and t - p.wake_t < eng.settings.up_confirm_min * 60):
-        p.phase, p.wake_t = NIGHT, None  # that was a trip to the bathroom, not getting up
+    if p.phase == DAY and p.wake_t is not None and p.bed_t is None and out is not None:
+        # back in bed after getting up: a night-time trip only if the person STAYS in bed (evaluate
+        # decides after settle_min); sitting on the bed to dress after the bathroom is not going back
+        p.back_trip = (t, t - out)
+        eng._due = min(eng._due, t + eng.settings.settle_min * 60)
     if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
         if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
             p.night_exits += 1
@@ -445,20 +447,41 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
 
     # phase changes: going to bed for the night, getting up for the day
     if p.phase == DAY:
+        # still up from last night (no wake yet today): settling before the latest usual wake is that
+        # night's sleep, however late, and the day's own bed time is still to come
+        late = p.wake_t is None and p.bed_t is None
         if has_bed and p.in_bed and p.in_bed_since is not None:
-            ready = max(p.in_bed_since + st.settle_min * 60, ep["bed_window"])
+            late = late and p.in_bed_since < ep["wake_q"]
+            ready = p.in_bed_since + st.settle_min * 60
+            ready = ready if late else max(ready, ep["bed_window"])
             if t >= ready:
-                p.phase, p.bed_t = NIGHT, p.in_bed_since
-                p.night_bed_t = p.bed_t
+                p.phase, p.night_bed_t = NIGHT, p.in_bed_since
+                if not late:
+                    p.bed_t = p.in_bed_since
             else:
                 due.append(ready)
         elif not has_bed and p.last_act > 0 and not p.away and p.door_t is None:  # gone out is not gone to bed
-            ready = max(p.last_act + 3 * st.settle_min * 60, ep["bed_window"])
+            late = late and p.last_act < ep["wake_q"]
+            ready = p.last_act + 3 * st.settle_min * 60
+            ready = ready if late else max(ready, ep["bed_window"])
             if t >= ready:
-                p.phase, p.bed_t = NIGHT, p.last_act
-                p.night_bed_t = p.bed_t
+                p.phase, p.night_bed_t = NIGHT, p.last_act
+                if not late:
+                    p.bed_t = p.last_act
             else:
                 due.append(ready)
+    if (p.phase == DAY and has_bed and p.in_bed and p.wake_t is not None and p.bed_t is None
+            and p.back_trip is not None and p.back_trip[0] < ep["wake_q"]
+            and p.back_trip[0] - p.wake_t < st.back_to_bed_max_up_min * 60):
+        back = p.back_trip[0] + st.settle_min * 60
+        if t >= back:  # back in bed before the latest usual wake, and stayed: that was a night-time trip
+            p.phase, p.wake_t = NIGHT, None
+            if p.back_trip[1] >= st.bed_exit_min_s:
+                p.night_exits += 1
+                p.exit_pending.append(p.back_trip[1])
+            p.back_trip = None
+        else:
+            due.append(back)
     if (p.phase == DAY and has_bed and p.bed_t is None and p.wake_t is not None and not p.in_bed
             and p.out_since is not None and p.out_since >= p.wake_t - 1.0 and p.last_act - p.out_since < 120.0
             and t - p.last_act >= st.up_confirm_min * 60 and not p.away):
@@ -853,7 +876,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
 
 
 def start_day(eng: RoutineEngine, p: PersonState) -> None:
-    p.wake_t = p.bed_t = p.first_kitchen = None
+    p.wake_t = p.bed_t = p.first_kitchen = p.back_trip = None
     p.kitchen_events = p.night_exits = 0
     p.exit_pending, p.gaps, p.day_alerts = [], [], []
     p.longest_quiet = p.sitting_s = 0.0

@@ -92,6 +92,10 @@ class RoutineSettings(BaseModel):
                                   description="A bed vacancy shorter than this (seconds) is mat noise, not a bed exit.")
     up_confirm_min: float = Field(30.0, ge=1, le=240,
                                   description="Out of bed this long (minutes) in the morning means the person is up.")
+    back_to_bed_max_up_min: float = Field(120.0, ge=0, le=720,
+                                          description="Up for less than this (minutes) and back in bed before the "
+                                                      "latest usual wake, staying there settle_min: a night-time "
+                                                      "trip, not getting up (longer up, then bed, is a nap).")
     settle_min: float = Field(20.0, ge=1, le=240,
                               description="In bed this long (minutes) in the evening means the person went to bed.")
     away_confirm_min: float = Field(10.0, ge=1, le=120,

@@ -71,6 +71,7 @@ class PersonState:
         "appliance_uses",
         "away",
         "away_since",
+        "back_trip",
         "bed_count",
         "bed_model",
         "bed_short",
@@ -151,6 +152,9 @@ class PersonState:
         self.burst_n = 0
         # this person day
         self.wake_t: float | None = None
+        # length of the trip out of bed that a return to bed ended while 'up' was still provisional: a
+        # night-time trip (learned as one) if the person then stays in bed (see detectors.evaluate)
+        self.back_trip: tuple[float, float] | None = None  # (back in bed at, trip length)
         self.bed_t: float | None = None
         self.night_bed_t: float | None = None  # when the current/last night began (kept across the day boundary)
         self.first_kitchen: float | None = None
