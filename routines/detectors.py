@@ -196,6 +196,7 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
             thr["not_up_dsm"] = thr["wake_q"] + eng.settings.wake_margin_min
             thr["wake_usual"] = thr["wake_usual_by_type"][eng._day_date.weekday() >= 5]
         ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]), "wake_q": eng.at_dsm(thr["wake_q"]),
+              "wake_lo": eng.at_dsm(thr["sleep"][1]),
               "earliest": eng.at_dsm(thr["earliest_wake_dsm"]), "bed_window": eng.at_dsm(thr["bed_window_dsm"]),
               "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf,
               "not_up_still": eng.at_dsm(min(thr.get("wake_usual", thr["wake_q"]), thr["wake_q"])
@@ -512,6 +513,16 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
 
         elif t < earliest:
             due.append(earliest)
+
+    # (after the phase changes above, so a burst just read as 'up' is re-checked when its quiet is due)
+    if (p.phase == DAY and not has_bed and p.wake_t is not None and p.bed_t is None and not p.away
+            and p.door_t is None and p.last_act < ep["wake_lo"]
+            and p.last_act - p.wake_t < st.back_to_bed_max_up_min * 60):
+        back = p.last_act + 3 * st.settle_min * 60  # as long a quiet as going to bed needs without a bed sensor
+        if t >= back:  # a burst up in the small hours, then the night's quiet again: a night-time trip
+            p.phase, p.wake_t, p.burst_n = NIGHT, None, 0  # that burst is spent: up only with the next one
+        else:
+            due.append(back)
 
     # not up by the usual time
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:

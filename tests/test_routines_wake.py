@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from test_routines_days import SENSORS
 from test_routines_detectors import D, evening, moving, run, t
+
+from routines.engine import RoutineEngine
+from routines.home import Home, Person
+from routines.settings import RoutineSettings
 
 
 def _wake(eng) -> time | None:
@@ -62,3 +67,31 @@ def test_still_up_at_the_day_boundary_and_not_up_by_the_deadline() -> None:
     _, alerts = run(evs, t("12:00"))
     assert [(a.kind, a.time) for a in alerts] == [("not_up", t("09:00"))]
     assert alerts[0].time - t("04:40") > timedelta(hours=4)
+
+
+def _no_bed_home() -> Home:
+    return Home("Europe/London", (Person("p1", "Ann", "she"),), tuple(s for s in SENSORS if s.id != "bed"))
+
+
+def _no_bed_trip(later: str) -> tuple:
+    """No bed sensor; usually up by 10:00 at the latest, so not before 06:00 (cold start: 4 h earlier)."""
+    evs = [*moving(t("20:00", -1), t("22:30", -1)),
+           (t("05:10"), "flush", True), (t("05:11"), "flush", False), *moving(t("05:10"), t("05:20"), "bath_pir", 4),
+           *moving(t(later), t("12:00"), "kitchen_pir", 10)]
+    eng = RoutineEngine(_no_bed_home(), RoutineSettings(default_wake_time="10:00"))
+    return run(evs, t("12:00"), engine=eng)
+
+
+def test_without_a_bed_sensor_a_toilet_trip_before_the_earliest_usual_wake_is_not_getting_up() -> None:
+    eng, alerts = _no_bed_trip("07:50")
+    assert alerts == []
+    assert _wake(eng) == time(7, 50)  # was 05:10: a burst up then an hour of the night's quiet again
+
+
+def test_without_a_bed_sensor_up_at_06_30_and_quiet_for_an_hour_is_still_up() -> None:
+    """Past the earliest usual wake a quiet hour is a person sitting where no sensor sees, not the night."""
+    evs = [*moving(t("20:00", -1), t("22:30", -1)), *moving(t("06:30"), t("06:45"), "kitchen_pir", 5),
+           *moving(t("08:30"), t("12:00"), "kitchen_pir", 10)]
+    eng, alerts = run(evs, t("12:00"), engine=RoutineEngine(_no_bed_home(), RoutineSettings(default_wake_time="10:00")))
+    assert alerts == []
+    assert _wake(eng) == time(6, 30)
