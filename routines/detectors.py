@@ -132,8 +132,17 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     for qs in silq:
         v = cold if qs is None else qs * st.silence_margin
         sil.append(min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, v)))
-    thr["silence_thr"], thr["silence_q"] = sil, silq
     checkable = stillness_checkable(eng, p) is None if p.id in eng.person_sensors else False
+    # Blind to going out (no front door that works): an outing looks exactly like lying still, so an
+    # hourly limit alarms on every longer outing. The limit grows to cover this person's own longest
+    # quiet spells at any hour (their usual outings), up to a longer cap; technicians are told (blind_check).
+    thr["silence_cap_s"], thr["silence_blind"] = st.silence_cap_min * 60, None
+    over = None if checkable else p.silence.overall_quantile(st.blind_silence_quantile)
+    if over is not None:
+        blind = min(st.blind_silence_cap_min * 60, max(st.silence_cap_min * 60, over * st.silence_margin))
+        thr["silence_cap_s"], thr["silence_blind"] = blind, over
+        sil = [max(v, blind) for v in sil]
+    thr["silence_thr"], thr["silence_q"] = sil, silq
     for s in eng.person_sensors.get(p.id, ()):  # no limit at all where it cannot be used (no extra ticks)
         s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable else (None, None)
     p.thr = thr
@@ -611,6 +620,10 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
             q = thr["silence_q"][p.last_slot]
             usual = (f"After the {here.label} {pr.poss} quiet spells at home end within {duration(here.ctx_base)} "
                      f"(all but {st.stillness_context_alpha * 1000:g} in 1000)" if here is not None else
+                     f"Going out cannot be seen here (no working front door sensor), so only a quiet spell far "
+                     f"longer than {pr.poss} usual longest ({duration(thr['silence_blind'])}, "
+                     f"{round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
+                     if thr["silence_blind"] is not None and limit >= thr["silence_cap_s"] - 1 else
                      f"At this time of day {pr.poss} quiet spells at home end within {duration(q)} "
                      f"({round(st.silence_quantile * 100)} in 100)" if q is not None else
                      f"The starting limit is {duration(limit)} until {pr.poss} own days are learned")
@@ -796,7 +809,7 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
     auto["wake"] = back["wake"] if back["wake"] is not None and back["wake"] <= wake_limit else None
     auto["first_kitchen"] = back["first_kitchen"]
     auto["bed"] = back["bed"]
-    auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], st.silence_cap_min * 60)]
+    auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], thr.get("silence_cap_s", st.silence_cap_min * 60))]
     auto["exit_lengths"] = [x for x in back["exit_lengths"] if x < 2 * lim]
     back["auto"] = auto
     return now, back

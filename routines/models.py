@@ -183,6 +183,22 @@ class SilenceModel:
         filled = np.nonzero(self.hist.sum(axis=0) > 0)[0]
         return float(_GAP_EDGES[filled[-1] + 1]) if len(filled) else 0.0
 
+    def overall_quantile(self, q: float) -> float | None:
+        """Spell length (seconds, upper bin edge) below which a share ``q`` of ALL spells ended, any hour.
+
+        >>> m = SilenceModel(warmup=2)
+        >>> for x in [(9, 600.0), (14, 600.0), (15, 5 * 3600.0)]:
+        ...     _ = m.learn_one(x)
+        >>> round(m.overall_quantile(0.5)), round(m.overall_quantile(0.99) / 3600, 1)
+        (664, 5.1)
+        """
+        h = self.hist.sum(axis=0)
+        if int(self.count.sum()) < self.warmup or h.sum() <= 0:
+            return None
+        cum = np.cumsum(h)
+        i = int(np.searchsorted(cum, q * cum[-1], side="left"))
+        return float(_GAP_EDGES[min(i, _GAP_BINS - 1) + 1])
+
     def quantile(self, hour: int, q: float) -> float | None:
         """Spell length (seconds, upper bin edge) below which a share ``q`` of spells near ``hour`` ended."""
         h, n = self._pooled(hour)

@@ -73,6 +73,14 @@ class RoutineSettings(BaseModel):
     stillness_context_floor_min: float = Field(20.0, ge=5, le=600,
                                                description="Never alert on stillness after a sensor shorter than "
                                                            "this (minutes), however brief its gaps usually are.")
+    blind_silence_quantile: float = Field(0.995, ge=0.5, le=0.9999,
+                                          description="No working front door (going out cannot be seen): the "
+                                                      "daytime silence limit covers this share of the person's own "
+                                                      "quiet spells at ANY hour (their usual outings), times "
+                                                      "silence_margin.")
+    blind_silence_cap_min: float = Field(960.0, ge=30, le=2880,
+                                         description="...but never more than this (minutes): a silence this long "
+                                                     "alerts even where outings cannot be seen.")
     silence_floor_min: float = Field(45.0, ge=5, le=600,
                                      description="Never alert on a daytime quiet spell shorter than this (minutes).")
     silence_cap_min: float = Field(360.0, ge=30, le=1440,
