@@ -99,3 +99,11 @@ def test_clock_sync_requirement_can_be_lifted_for_a_pi_with_a_real_time_clock() 
     strict = ClockTrust.for_clock(clock, True)
     strict.watch.synchronised = lambda: False  # a Pi that never reached NTP
     assert strict.admit(engine, clock.monotonic(), clock.now()) is False
+
+
+def test_run_with_a_broken_config_says_what_is_wrong_and_exits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "home.yaml"
+    f.write_text(MINIMAL.replace("kind: bed", "kind: mattress"))
+    assert main(["run", "--config", str(f), "--db", str(tmp_path / "h.sqlite3")]) == 1
+    assert f"{f}:7: sensors[0].kind: Input should be" in capsys.readouterr().err
+    assert not (tmp_path / "h.sqlite3").exists()  # nothing started
