@@ -40,7 +40,8 @@ def _clock(t: int) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%a %m-%d %H:%M")
 
 
-def diagnose(name: str, seed: int, learning: int, test: int, misses: int, show_fa: int) -> None:
+def diagnose(name: str, seed: int, learning: int, test: int, misses: int, show_fa: int,
+             kinds: tuple[str, ...] = ()) -> None:
     p = profile(load_home(name))
     clean, anom, _ = build_streams(p, learning, test, seed)
     on_clean = _run(p, clean)
@@ -54,7 +55,7 @@ def diagnose(name: str, seed: int, learning: int, test: int, misses: int, show_f
           + f"  [total {count_alarms([d for d, _ in on_clean], clean.test_start)} in {test} days]")
     shown = 0
     for det, msg in on_clean:
-        if is_care_alarm(det) and det.t >= clean.test_start and shown < show_fa:
+        if is_care_alarm(det) and det.t >= clean.test_start and shown < show_fa and (not kinds or det.kind in kinds):
             print(f"   FA {_clock(det.t)} {det.kind}: {msg}")
             shown += 1
     on_anom = _run(p, anom)
@@ -64,7 +65,7 @@ def diagnose(name: str, seed: int, learning: int, test: int, misses: int, show_f
     print("   missed: " + ", ".join(f"{k} {missed[k]}/{total[k]}" for k in total))
     n = 0
     for tr, r in zip(anom.truths, res, strict=True):
-        if r[0] or n >= misses:
+        if r[0] or n >= misses or (kinds and tr.kind not in kinds):
             continue
         n += 1
         print(f"   MISS {tr.kind} onset {_clock(tr.onset)} (src day {tr.source_day}, deadline {_clock(tr.deadline)})")
@@ -81,10 +82,12 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=200)
     ap.add_argument("--misses", type=int, default=4, help="misses to trace per home and seed")
     ap.add_argument("--fa", type=int, default=0, help="false alarms to print per home and seed")
+    ap.add_argument("--kinds", nargs="*", default=(),
+                    help="only print misses of these injected kinds and false alarms of these alert kinds")
     a = ap.parse_args()
     for seed in a.seeds:
         for name in a.homes:
-            diagnose(name, seed, a.learning, a.days, a.misses, a.fa)
+            diagnose(name, seed, a.learning, a.days, a.misses, a.fa, tuple(a.kinds))
 
 
 if __name__ == "__main__":

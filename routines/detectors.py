@@ -214,12 +214,6 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
     return ep
 
 
-def _in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
-    start, end = p.thr["sleep"]
-    m = eng.dsm(t)
-    return m >= start or m < end if start > end else start <= m < end
-
-
 # ---- state changes (from the per-event path; rare) ---------------------------------------------------
 
 def pulsing(p: PersonState) -> bool:
@@ -304,9 +298,11 @@ def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -
 def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.door_t = t
     eng._due = min(eng._due, t + 60.0)
-    # gone to bed tonight and not up yet (a clock window alone misreads late evenings); without a bed
-    # sensor 'gone to bed' is only a guess from quiet, so the usual sleep hours count too
-    if p.phase == NIGHT or (not eng.has(p.id, "bed") and _in_sleep_hours(eng, p, t)):
+    # A night exit is the door after the person went to bed and before getting up: never a clock window
+    # alone (evening outings; with no bed sensor 'gone to bed' comes from the evening's own settling
+    # quiet, see evaluate). Not a door while out (coming home), nor a door in a 'night' never ended by a
+    # wake long past the latest usual wake (that is 'not up', already told; the door may be a return).
+    if p.phase == NIGHT and not p.away and (p.bed_t is not None or t < _epochs(eng, p)["not_up"]):
         if p.door_night_t is None:
             p.door_night_t = t
 

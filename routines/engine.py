@@ -135,6 +135,7 @@ class RoutineEngine:
             self._day_start, self._day_end = self._day_bounds(day)
             for p in self._persons.values():
                 detectors.refresh_thresholds(self, p)
+            self._due = min(self._due, t + 1.0)  # the first day's deadlines: judged once its first event is in
         else:
             detectors.hour_passed(self, self._hour_start, min(self._hour_end, t))
         while t >= self._day_end:

@@ -108,3 +108,41 @@ def test_without_a_bed_sensor_the_front_door_in_usual_sleep_hours_still_counts()
            (t("01:01"), "living_pir", False), (t("01:02"), "maindoor", True), (t("01:03"), "maindoor", False)]
     _, alerts = run(evs, t("02:00"), home=home)
     assert [(a.kind, a.time) for a in alerts] == [("night_door", t("01:17"))]
+
+
+NO_BED = Home("Europe/London", (Person("p1", "Ann", "she"),),
+              (SensorInfo("living_pir", K.MOTION, "living room", "activity", "p1"),
+               SensorInfo("maindoor", K.CONTACT, "hall", "front_door", "p1")))
+
+
+def _door(at) -> list:
+    return [(at, "maindoor", True), (at + timedelta(seconds=5), "maindoor", False)]
+
+
+def test_without_a_bed_sensor_an_evening_outing_is_not_a_night_door() -> None:
+    """Busy until she leaves at 23:39 (inside the clock's sleep hours): she has not gone to bed."""
+    evs = [*moving(t("18:00", -1), t("23:30", -1)), (t("23:35", -1), "living_pir", True),
+           (t("23:36", -1), "living_pir", False), *_door(t("23:39", -1))]
+    _, alerts = run(evs, t("01:00"), home=NO_BED)
+    assert [a.kind for a in alerts if a.kind == "night_door"] == []
+
+
+def test_without_a_bed_sensor_coming_home_late_is_not_a_night_door() -> None:
+    """Out at 18:25 (door, then nothing), home at 23:39 (door) and straight to bed: a return, not an exit."""
+    evs = [*moving(t("12:00", -1), t("18:20", -1)), *_door(t("18:25", -1)), *_door(t("23:39", -1))]
+    _, alerts = run(evs, t("00:40"), home=NO_BED)
+    assert [a.kind for a in alerts if a.kind == "night_door"] == []
+
+
+def test_a_door_long_after_a_missed_wake_is_not_a_night_door() -> None:
+    """Never up today ('not up' told in the morning): a door at 19:37 is not a night exit."""
+    evs = [*moving(t("18:00", -1), t("22:30", -1)), *_door(t("19:37"))]
+    _, alerts = run(evs, t("20:30"), home=NO_BED)
+    assert [(a.kind, a.time) for a in alerts if a.audience == "care"] == [("not_up", t("09:00"))]
+
+
+def test_without_a_bed_sensor_the_door_after_settling_for_the_night_still_counts() -> None:
+    """Quiet from 22:21 (settled for the night by the person's own evening quiet), door at 01:02: alert."""
+    evs = [*moving(t("20:00", -1), t("22:30", -1)), *_door(t("01:02"))]
+    _, alerts = run(evs, t("02:00"), home=NO_BED)
+    assert [(a.kind, a.time) for a in alerts] == [("night_door", t("01:17"))]
