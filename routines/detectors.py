@@ -307,10 +307,21 @@ def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
             p.door_night_t = t
 
 
-def back_home(eng: RoutineEngine, p: PersonState, t: float) -> None:
-    """Non-door activity: the person is in (returned, or never left)."""
+def back_home(eng: RoutineEngine, p: PersonState, t: float, sensor: str = "") -> None:
+    """Non-door activity: the person is in (returned, or never left).
+
+    Once out, coming home passes the front door. Without a door since, one sensor alone twitching (a
+    seat mat pulsing with nobody on it, a pet) is not a return: a second, different sensor is needed,
+    and the return dates from the first.
+    """
     if p.away:
-        p.away = False
+        if sensor and (p.door_t is None or p.away_since is None or p.door_t <= p.away_since):  # no door since
+            seen = p.away_seen
+            if seen is None or seen[0] == sensor:
+                p.away_seen = (sensor, seen[1] if seen is not None else t)
+                return
+            t = seen[1]
+        p.away, p.away_seen = False, None
         if p.outings and p.outings[-1][1] is None:
             p.outings[-1][1] = t
         eng._due = min(eng._due, t + 1.0)
@@ -583,7 +594,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     if p.door_t is not None and not p.away:
         confirm = p.door_t + st.away_confirm_min * 60
         if t >= confirm and p.last_nondoor < p.door_t:
-            p.away, p.away_since = True, p.door_t
+            p.away, p.away_since, p.away_seen = True, p.door_t, None
             p.outings.append([p.door_t, None])
         elif t < confirm:
             due.append(confirm)

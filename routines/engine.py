@@ -248,7 +248,7 @@ class RoutineEngine:
         if not s.door:
             p.last_nondoor = t
             if p.away or p.door_t is not None or p.door_night_t is not None:
-                detectors.back_home(self, p, t)
+                detectors.back_home(self, p, t, s.id)
         if s.kitchen:
             p.kitchen_events += 1
             if p.first_kitchen is None:

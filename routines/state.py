@@ -70,6 +70,7 @@ class PersonState:
         "alert_days",
         "appliance_uses",
         "away",
+        "away_seen",
         "away_since",
         "back_trip",
         "bed_count",
@@ -146,6 +147,7 @@ class PersonState:
         self.chair_since: float | None = None
         self.away = False
         self.away_since: float | None = None
+        self.away_seen: tuple[str, float] | None = None  # while out: first sensor seen since (no door yet)
         self.door_t: float | None = None  # last front-door event not yet followed by other activity
         self.door_night_t: float | None = None  # front door during sleep hours, not yet explained
         self.burst_start = 0.0

@@ -146,3 +146,16 @@ def test_without_a_bed_sensor_the_door_after_settling_for_the_night_still_counts
     evs = [*moving(t("20:00", -1), t("22:30", -1)), *_door(t("01:02"))]
     _, alerts = run(evs, t("02:00"), home=NO_BED)
     assert [(a.kind, a.time) for a in alerts] == [("night_door", t("01:17"))]
+
+
+def test_a_seat_mat_twitching_while_she_is_out_is_not_coming_home() -> None:
+    """Out at 09:00 by the front door; the couch mat pulses twice at 10:25 with nobody seen elsewhere:
+    still out (no 'silence' at home), until a second sensor shows her in (the return dates from the first)."""
+    evs = [(t("07:30"), "bed", False), *moving(t("07:31"), t("08:55")), *_door(t("09:00")),
+           (t("10:25"), "chair", True), (t("10:25") + timedelta(seconds=1), "chair", False),
+           (t("10:27"), "chair", True), (t("10:27") + timedelta(seconds=1), "chair", False)]
+    eng, alerts = run([*evening(), *evs], t("16:00"))
+    p = eng._persons["p1"]
+    assert p.away and [a.kind for a in alerts if a.audience == "care"] == []
+    _, alerts = run([(t("16:30"), "kitchen_pir", True)], t("16:31"), engine=eng)
+    assert not p.away and p.outings[-1] == [t("09:00").timestamp() + 5, t("10:25").timestamp()]
