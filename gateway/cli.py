@@ -36,10 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from gateway.config import ConfigError
     from gateway.logs import setup_logging
 
     setup_logging(args.log_level, args.log_format)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:  # every command reports a bad config the same way: file, line, field
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

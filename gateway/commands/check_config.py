@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from gateway.config import ConfigError, load_config
+from gateway.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,12 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(args.file)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
+    cfg = load_config(args.file)
     kinds: dict[str, int] = {}
     for s in cfg.sensors:
         kinds[s.kind] = kinds.get(s.kind, 0) + 1

@@ -19,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from alerts.pause import PauseStore, parse_duration
-from gateway.config import ConfigError, load_config
+from gateway.config import load_config
 from gateway.paths import database_path
 
 
@@ -41,12 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
-    try:
-        cfg = load_config(args.config) if args.config else None
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
+    cfg = load_config(args.config) if args.config else None
     tz = ZoneInfo(cfg.timezone) if cfg else UTC
     store = PauseStore(Path(args.db) if args.db else database_path(cfg.storage.path if cfg else None))
     try:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gateway.config import ConfigError, HomeConfig, load_config
+from gateway.config import HomeConfig, load_config
 
 MAX_REPORTED = 50
 
@@ -38,12 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
+    cfg = load_config(args.config)
     from routines.engine import RoutineEngine
     from routines.replay import replay_into
     from sensors.replay import read_rows

@@ -14,7 +14,7 @@ from datetime import datetime, time
 from importlib.resources import files
 from pathlib import Path
 
-from gateway.config import ConfigError, HomeConfig, load_config, parse_config_text
+from gateway.config import HomeConfig, load_config, parse_config_text
 from gateway.paths import database_path
 from gateway.timebase import Clock, ScaledClock
 
@@ -99,9 +99,4 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_main(args))
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
+    return asyncio.run(_main(args))  # a bad config is reported by gateway.cli: file, line, field

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.config import ConfigError, load_config
+from gateway.config import load_config
 from gateway.paths import database_path
 from gateway.storage import Store
 from gateway.storage_errors import StorageError
@@ -28,11 +28,7 @@ def _t(t: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(args.config) if args.config else None
-    except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
-        return 1
+    cfg = load_config(args.config) if args.config else None
     db = Path(args.db) if args.db else database_path(cfg.storage.path if cfg else None)
     if not db.exists():
         print(f"no database at {db}: has the gateway run yet? (hearth run --config FILE)", file=sys.stderr)
