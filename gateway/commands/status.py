@@ -49,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
             battery = f"{h.battery:.0f}%" if h is not None and h.battery is not None else "-"
             link = f"{h.linkquality:.0f}" if h is not None and h.linkquality is not None else "-"
             print(f"  {sid:<16} {_t(h.last_seen if h else None):<17} {online:<8} {battery:<8} {link}")
+        untrusted = store.count_clock_untrusted()
+        if untrusted:
+            print(f"Events kept while the clock was not synchronised (stored, never judged): {untrusted}")
         rejections = store.rejections()
         print(f"Rejected input ({sum(r.count for r in rejections)} in all):")
         for r in sorted(rejections, key=lambda r: -r.count):
