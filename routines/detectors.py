@@ -210,6 +210,20 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
               "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf,
               "not_up_still": eng.at_dsm(min(thr.get("wake_usual", thr["wake_q"]), thr["wake_q"])
                                          + eng.settings.wake_margin_min)}
+        ep["not_up_alert"] = ep["not_up"]
+        thr["not_up_weak"] = False
+        if eng._day_date is not None and not eng.has(p.id, "bed"):
+            # without a bed sensor, a day first seen coming in through the front door after the deadline
+            # (left unseen) looks like 'not up' until then: where that is not rare for this kind of day,
+            # wait for the person's own latest usual return (only the not-up alarm; night-time stays put)
+            wk = eng._day_date.weekday() >= 5
+            days, unseen = p.unseen_out[wk]
+            ret = p.returns_by_type[wk]
+            dq = eng.settings.deadline_quantile
+            if ret.ready and days > 0 and unseen >= (1 - dq) * days:
+                thr["not_up_weak"] = True
+                back = ret.quantile(dq) + eng.settings.wake_margin_min
+                ep["not_up_alert"] = max(ep["not_up"], eng.at_dsm(back))
         thr["_epochs"] = ep
     return ep
 
@@ -460,6 +474,14 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
 
     has_bed = eng.has(p.id, "bed")
     ep = _epochs(eng, p)
+    if thr.get("not_up_weak") and not p.not_up_weak_told:  # told once: a habit of this person in this install
+        p.not_up_weak_told = True
+        add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:not_up_outings",
+                   f"'Not up' is a weak check for {name} here: with no bed sensor, days when {pr.subj} is first "
+                   f"seen coming in at the front door (gone out unseen) look like not getting up, so it waits "
+                   f"until {_hm((ep['not_up_alert'] - eng._day_start) / 60, eng.settings.day_start_hour)} on "
+                   f"such days. Fit a bed sensor, or check the front door contact.",
+                   {"check": "not_up", "sensors": [s.id for s in eng.person_sensors[p.id] if s.door]}))
     quiet = t - p.last_act
 
     # phase changes: going to bed for the night, getting up for the day
@@ -525,6 +547,8 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                     elif t < up_at:
                         due.append(up_at)
         elif p.burst_n >= 3 and p.burst_start >= earliest:
+            if p.wake_t is None:
+                p.came_in = p.burst_door
             _got_up(p, p.burst_start)
 
         elif t < earliest:
@@ -542,7 +566,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
 
     # not up by the usual time
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
-        deadline = ep["not_up"]
+        deadline = ep["not_up_alert"]
         up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
         if has_bed and (p.in_bed or up_moment) and thr["wake_learned"] and pulsing(p):
             # sooner, past the usual wake, when not even the bed has moved for a while (sustained stillness);
@@ -567,8 +591,8 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
         elif t < deadline:
             due.append(deadline)
-        if t < ep["not_up"]:
-            due.append(ep["not_up"])
+        if t < ep["not_up_alert"]:
+            due.append(ep["not_up_alert"])
 
     # out of bed at night far longer than usual, and still
     if (p.phase == NIGHT and has_bed and not p.in_bed and p.out_since is not None and not p.away
@@ -882,7 +906,10 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     summary = summarise(eng, p, pl)
     p.summaries.append(summary)
     care_flagged = any(KINDS[k][1] == CARE and KINDS[k][0] != INFO for k in p.day_alerts)
-    for m in (p.wake_model, *p.wake_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
+    unseen = _unseen_outing(eng, p)
+    if unseen:
+        pl = {**pl, "wake": None}  # a return from an outing is not a wake time (night start hangs on wakes)
+    for m in (p.wake_model, *p.wake_by_type, *p.returns_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
               p.activity_total, p.silence, p.profile, p.daily):
         m.decay()
     for s in eng.person_sensors[p.id]:
@@ -891,6 +918,12 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
         s.after_hist *= s.on_model.factor
         s.after_w *= s.on_model.factor
         s.silent_limit = _silent_limit(eng, s)
+    if not summary.contexts and pl["events"] and pl["date"] is not None and not eng.has(p.id, "bed"):
+        rec = p.unseen_out[pl["weekend"]]
+        f = p.wake_model.factor
+        rec[0], rec[1] = rec[0] * f + 1.0, rec[1] * f + unseen
+        if unseen:
+            p.returns_by_type[pl["weekend"]].learn_one(eng.dsm(p.wake_t))
     if summary.contexts or pl["events"] == 0:
         pass  # a known context or an empty day (away, hospital) teaches nothing about the usual day
     elif care_flagged:
@@ -906,8 +939,15 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     return _weekly_trends(eng, p)
 
 
+def _unseen_outing(eng: RoutineEngine, p: PersonState) -> bool:
+    """Was the person first seen today coming in at the front door, after the not-up deadline?"""
+    return (p.came_in and p.wake_t is not None and "not_up_dsm" in p.thr
+            and eng.dsm(p.wake_t) > p.thr["not_up_dsm"])
+
+
 def start_day(eng: RoutineEngine, p: PersonState) -> None:
     p.wake_t = p.bed_t = p.first_kitchen = p.back_trip = None
+    p.came_in = False
     p.kitchen_events = p.night_exits = 0
     p.exit_pending, p.gaps, p.day_alerts = [], [], []
     p.longest_quiet = p.sitting_s = 0.0

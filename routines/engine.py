@@ -227,7 +227,10 @@ class RoutineEngine:
                     p.longest_quiet = gap
         if gap >= 300.0:
             if gap >= 1800.0:
-                p.burst_start, p.burst_n = t, 0
+                # first seen coming in: the burst starts at the front door, or a lone door came after the quiet
+                ls = p.last_s
+                came = s.door or (ls is not None and ls.door and p.last_act - p.last_nondoor >= 1800.0)
+                p.burst_start, p.burst_n, p.burst_door = t, 0, came
                 if p.phase == NIGHT and not s.bed:
                     p.night_exits += not p.in_bed and not self.has(p.id, "bed")
         p.burst_n += 1

@@ -78,8 +78,10 @@ class PersonState:
         "bed_short",
         "bed_spells",
         "bed_t",
+        "burst_door",
         "burst_n",
         "burst_start",
+        "came_in",
         "chair_count",
         "chair_since",
         "daily",
@@ -111,15 +113,18 @@ class PersonState:
         "night_bed_t",
         "night_exits",
         "night_exits_model",
+        "not_up_weak_told",
         "out_since",
         "outings",
         "phase",
         "profile",
+        "returns_by_type",
         "silence",
         "sitting_s",
         "stillness_told",
         "summaries",
         "thr",
+        "unseen_out",
         "wake_by_type",
         "wake_model",
         "wake_t",
@@ -152,8 +157,10 @@ class PersonState:
         self.door_night_t: float | None = None  # front door during sleep hours, not yet explained
         self.burst_start = 0.0
         self.burst_n = 0
+        self.burst_door = False  # the current burst of activity began at the front door
         # this person day
         self.wake_t: float | None = None
+        self.came_in = False  # the day's first burst (its wake) began at the front door: first seen coming in
         # length of the trip out of bed that a return to bed ended while 'up' was still provisional: a
         # night-time trip (learned as one) if the person then stays in bed (see detectors.evaluate)
         self.back_trip: tuple[float, float] | None = None  # (back in bed at, trip length)
@@ -187,6 +194,12 @@ class PersonState:
         self.silence = SilenceModel(hl, warmup=8)
         self.profile = ActivityProfile(hl, warmup=warm)
         self.daily = DailyProfileModel(PROFILE_FEATURES, hl, warmup=warm)
+        # unseen outings, per day type (index: weekend?), apart from the wake models: days first seen coming
+        # in through the front door after the not-up deadline (left unseen, or out overnight), as decayed
+        # [days, such days], and when they came in (minutes since the day start). Never learned as wakes.
+        self.unseen_out = [[0.0, 0.0], [0.0, 0.0]]
+        self.returns_by_type = (MarkerModel(hl, capacity=60, warmup=2), MarkerModel(hl, capacity=60, warmup=2))
+        self.not_up_weak_told = False  # technicians told 'not up' is a weak check here (unseen outings)
         self.summaries: deque = deque(maxlen=62)
         self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
 
