@@ -54,6 +54,8 @@ CHECKS = {
 
 
 # active hours a sensor may stay quiet before its rhythm is learned: rarely used things get a week
+# 'no meal' at bed time only after a real day up (a short morning nap taken for the night is not a day)
+NO_MEAL_MIN_DAY_S = 4 * 3600.0
 COLD_SILENT_HOURS = {r: 170 for r in ("front_door", "back_door", "keys", "washing_machine", "dishwasher", "iron",
                                       "oven", "freezer", "heater", "toaster", "microwave", "cupboard")}
 
@@ -668,17 +670,23 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
         else:
             due.append(p.last_act + limit)
 
-    # no kitchen activity by the usual time
+    # no kitchen activity by the usual time, or at the latest by going to bed for the night after a day
+    # up at home without any (the learned deadline, a late quantile, can fall after the person's bed time)
     # (not on a day 'not up' already called someone: the late start explains the late breakfast)
-    if (p.phase == DAY and p.first_kitchen is None and p.wake_t is not None and eng.has(p.id, "kitchen")
-            and "no_meal" not in blind and "not_up" not in p.day_alerts):
-        deadline = max(ep["no_meal"], p.wake_t + 7200.0)
+    to_bed = (p.phase == NIGHT and p.bed_t is not None and p.wake_t is not None
+              and p.bed_t - p.wake_t >= NO_MEAL_MIN_DAY_S)
+    if ((p.phase == DAY or to_bed) and p.first_kitchen is None and p.wake_t is not None
+            and eng.has(p.id, "kitchen") and "no_meal" not in blind and "not_up" not in p.day_alerts):
+        usual_by = max(ep["no_meal"], p.wake_t + 7200.0)
+        deadline = min(usual_by, t) if to_bed else usual_by
         if t >= deadline and not p.away:
             usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.deadline_quantile)})"
                      if thr["kitchen_learned"] else
-                     f"No kitchen activity from {name} by {_clock(eng, deadline)} (the starting setting, "
+                     f"No kitchen activity from {name} by {_clock(eng, usual_by)} (the starting setting, "
                      f"until {pr.poss} own routine is learned)")
             woke = f" since {pr.subj} got up at {_clock(eng, p.wake_t)}" if p.wake_t is not None else ""
+            if to_bed:
+                woke += f", and {pr.subj} went to bed at {_clock(eng, p.bed_t)}"
             add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
                        f"{usual}; no kitchen activity today{woke}.",
                        {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"]}))
