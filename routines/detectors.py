@@ -145,8 +145,10 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
         thr["silence_cap_s"], thr["silence_blind"] = blind, over
         sil = [max(v, blind) for v in sil]
     thr["silence_thr"], thr["silence_q"] = sil, silq
-    for s in eng.person_sensors.get(p.id, ()):  # no limit at all where it cannot be used (no extra ticks)
-        s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable else (None, None)
+    # no limit at all where it cannot be used (no extra ticks), nor after the kitchen: food is made there,
+    # not eaten, so the quiet after it is a meal elsewhere, not a stay by that sensor (the hourly limit holds)
+    for s in eng.person_sensors.get(p.id, ()):
+        s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable and not s.kitchen else (None, None)
     p.thr = thr
 
 

@@ -42,3 +42,23 @@ def test_a_short_morning_back_in_bed_is_not_a_day_without_a_meal() -> None:
            (t("08:45"), "bed", True)]
     _, alerts = run(evs, t("10:30"), engine=_late_deadline_engine())
     assert [a.kind for a in alerts if a.kind == "no_meal"] == []
+
+
+def test_quiet_after_the_kitchen_is_not_judged_by_the_kitchen_sensors_own_short_gaps() -> None:
+    # the kitchen sensor taught, like the flush, that quiet after it ends within 10 minutes: in the kitchen
+    # food is made, not eaten, so a meal at the table elsewhere keeps the time-of-day limit
+    from test_routines_stillness import day_ending_at, taught
+
+    from routines import detectors
+
+    eng = taught()
+    s = eng._sensors["kitchen_pir"]
+    for _ in range(20):
+        detectors.learn_context_gaps(s, 40, [400.0, 500.0, 600.0])
+    detectors.refresh_thresholds(eng, eng._persons["p1"])
+    assert s.ctx_limit is None and eng._sensors["flush"].ctx_limit is not None
+    _, alerts = run(day_ending_at("kitchen_pir"), t("12:00"), engine=eng)
+    assert [a for a in alerts if a.kind == "silence"] == []
+    _, later = run([], t("16:00"), engine=eng)  # the hourly limit still applies (starting limit: 3 h)
+    [a] = [a for a in later if a.kind == "silence"]
+    assert a.evidence["by_last_sensor"] is False and a.evidence["last_sensor"] == "kitchen_pir"
