@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
+import aiohttp
+
 CHANNELS = ("ntfy", "email", "webhook", "mqtt")
 CATEGORIES = ("urgent", "concern", "digest", "trends", "technical")
 PRIORITIES = ("urgent", "high", "default", "low")
@@ -110,3 +112,22 @@ def http_status_result(status: int, text: str, remote_id: str | None = None) -> 
     retryable = status in (408, 425, 429) or status >= 500
     snippet = " ".join(text.split())[:160]
     return DeliveryResult.failed(f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}", retryable=retryable)
+
+
+class HttpSession:
+    """One aiohttp session per notifier, opened on first use and kept (connections are reused across
+    sends), closed by :meth:`close` when the gateway stops."""
+
+    _session: aiohttp.ClientSession | None = None
+    _timeout_s: float | None = None  # a default total timeout for every request, or None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(total=self._timeout_s) if self._timeout_s else None
+            self._session = aiohttp.ClientSession(timeout=timeout) if timeout else aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -29,7 +29,7 @@ import aiohttp
 
 from alerts.ack import Acknowledgement, AckSigner, AckVerifier
 from alerts.channels import NtfyChannel
-from alerts.notifiers.base import DeliveryResult, OutgoingMessage, http_status_result
+from alerts.notifiers.base import DeliveryResult, HttpSession, OutgoingMessage, http_status_result
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def sequence_id_for(message_id: str) -> str:
     return "hearth-" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:24]
 
 
-class NtfyNotifier:
+class NtfyNotifier(HttpSession):
     """Publishes :class:`OutgoingMessage` to a recipient's ntfy topic. ``send`` never raises."""
 
     channel = "ntfy"
@@ -53,17 +53,7 @@ class NtfyNotifier:
         self.ack_ttl_s = ack_ttl_s
         self.timeout_s = timeout_s
         self.clock = clock
-        self._session: aiohttp.ClientSession | None = None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_s))
-        return self._session
+        self._timeout_s = timeout_s
 
     def payload(self, msg: OutgoingMessage, ch: NtfyChannel) -> dict[str, Any]:
         """The JSON publish body for ``msg`` (without attachments)."""

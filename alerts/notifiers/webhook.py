@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 
 from alerts.channels import WebhookChannel
-from alerts.notifiers.base import DeliveryResult, OutgoingMessage, http_status_result
+from alerts.notifiers.base import DeliveryResult, HttpSession, OutgoingMessage, http_status_result
 
 TIMESTAMP_HEADER = "X-Hearth-Timestamp"
 SIGNATURE_HEADER = "X-Hearth-Signature"
@@ -54,7 +54,7 @@ def verify_signature(secret: bytes, body: bytes, timestamp: str | None, signatur
     return hmac.compare_digest(expected, signature)
 
 
-class WebhookNotifier:
+class WebhookNotifier(HttpSession):
     """POSTs signed JSON to a recipient's webhook URL. ``send`` never raises."""
 
     channel = "webhook"
@@ -62,12 +62,6 @@ class WebhookNotifier:
     def __init__(self, *, home: str = "home", clock: Callable[[], float] = time.time):
         self.home = home
         self.clock = clock
-        self._session: aiohttp.ClientSession | None = None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     def body(self, msg: OutgoingMessage) -> bytes:
         data: dict[str, Any] = {"home": self.home, "sent_at": int(self.clock())} | msg.to_json()
@@ -88,10 +82,8 @@ class WebhookNotifier:
         ts, sig = sign(secret.encode("utf-8"), body, now=self.clock())
         headers = {"Content-Type": "application/json; charset=utf-8", TIMESTAMP_HEADER: ts,
                    SIGNATURE_HEADER: sig, "Idempotency-Key": msg.message_id}
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
         try:
-            async with self._session.post(ch.url, data=body, headers=headers,
+            async with self._http().post(ch.url, data=body, headers=headers,
                                           timeout=aiohttp.ClientTimeout(total=ch.timeout_s)) as resp:
                 text = await resp.text(errors="replace")
                 result = http_status_result(resp.status, text)
