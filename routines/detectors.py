@@ -139,9 +139,12 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     # hourly limit alarms on every longer outing. The limit grows to cover this person's own longest
     # quiet spells at any hour (their usual outings), up to a longer cap; technicians are told (blind_check).
     thr["silence_cap_s"], thr["silence_blind"] = st.silence_cap_min * 60, None
-    over = None if checkable else p.silence.overall_quantile(st.blind_silence_quantile)
-    if over is not None:
-        blind = min(st.blind_silence_cap_min * 60, max(st.silence_cap_min * 60, over * st.silence_margin))
+    over = p.silence.overall_quantile(st.blind_silence_quantile)
+    blind = (st.silence_cap_min * 60 if over is None else
+             min(st.blind_silence_cap_min * 60, max(st.silence_cap_min * 60, over * st.silence_margin)))
+    # also the limit where lying down cannot be seen (last seen going to the bedroom, no bed sensor)
+    thr["silence_lying_s"], thr["silence_lying_base"] = blind, over
+    if over is not None and not checkable:
         thr["silence_cap_s"], thr["silence_blind"] = blind, over
         sil = [max(v, blind) for v in sil]
     thr["silence_thr"], thr["silence_q"] = sil, silq
@@ -645,16 +648,28 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     if (p.phase == DAY and not p.away and not p.in_bed and p.last_act > 0 and p.door_t is None
             and "silence" not in blind):
         limit = thr["silence_thr"][p.last_slot]
+        # without a bed sensor, last seen going to the bedroom may be lying down again (back to bed after
+        # an early trip, a nap): as a mat-less bed cannot be seen, only the person's own longest quiet at
+        # any hour is the limit (a home with a bed sensor does not judge stillness in bed at all)
+        lying = (not has_bed and p.last_s is not None and (p.last_s.bedroom or p.last_s.role == "bedroom_door")
+                 and "silence_lying_s" in thr)
         here = (p.last_s if p.last_s is not None and p.last_s.ctx_limit is not None
-                and stillness_checkable(eng, p) is None else None)
+                and stillness_checkable(eng, p) is None and not lying else None)
+        if lying:
+            limit = max(limit, thr["silence_lying_s"])
         if here is not None and here.ctx_limit < limit:  # judged from where the person was last seen
             limit = here.ctx_limit
         else:
             here = None
         if quiet >= limit:
             q = thr["silence_q"][p.last_slot]
+            lying_base = thr.get("silence_lying_base")
             usual = (f"After the {here.label} {pr.poss} quiet spells at home end within {duration(here.ctx_base)} "
                      f"(all but {st.stillness_context_alpha * 1000:g} in 1000)" if here is not None else
+                     f"{pr.subj.capitalize()} was last seen at the {p.last_s.label}, and lying down cannot be seen "
+                     f"here (no bed sensor), so only a quiet spell far longer than {pr.poss} usual longest "
+                     f"({duration(lying_base)}, {round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
+                     if lying and lying_base is not None and limit >= thr["silence_lying_s"] - 1 else
                      f"Going out cannot be seen here (no working front door sensor), so only a quiet spell far "
                      f"longer than {pr.poss} usual longest ({duration(thr['silence_blind'])}, "
                      f"{round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
