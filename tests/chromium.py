@@ -29,7 +29,8 @@ class Browser:
     """``async with Browser() as b: page = await b.open(url); await page.eval("...")``."""
 
     async def __aenter__(self) -> Browser:
-        self._profile = tempfile.TemporaryDirectory()
+        # Chromium's helper processes may still write the profile while it shuts down
+        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         self.port = free_port()
         self._proc = await asyncio.create_subprocess_exec(
             chromium_binary(), *FLAGS, f"--user-data-dir={self._profile.name}",

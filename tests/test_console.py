@@ -27,7 +27,7 @@ def chromium() -> str:
 
 def render(url: str, out_png: Path | None = None) -> str:
     """The DOM after the page's scripts ran, as Chromium sees it."""
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         args = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--window-size=1100,1400"]
