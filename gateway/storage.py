@@ -93,6 +93,14 @@ _HEALTH_MERGE = ", ".join(
 
 
 
+def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """`` WHERE a AND b`` from (clause, value) pairs whose value is not None, and the values in order."""
+    used = [(clause, value) for clause, value in conditions if value is not None]
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(c for c, _ in used), [v for _, v in used]
+
+
 class Store:
     """The gateway database. See the module docstring for the batching and failure contract.
 
@@ -234,19 +242,9 @@ class Store:
 
         Includes this batch's uncommitted events (same connection).
         """
-        where, params = [], []
-        if since is not None:
-            where.append("time_us >= ?")
-            params.append(to_us(since))
-        if until is not None:
-            where.append("time_us < ?")
-            params.append(to_us(until))
-        if sensor_id is not None:
-            where.append("sensor_id = ?")
-            params.append(sensor_id)
-        sql = f"SELECT id, {_EVENT_COLUMNS} FROM events"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, params = _where(("time_us >= ?", since and to_us(since)), ("time_us < ?", until and to_us(until)),
+                               ("sensor_id = ?", sensor_id))
+        sql = f"SELECT id, {_EVENT_COLUMNS} FROM events{where}"
         if limit is not None:
             sql = f"SELECT * FROM ({sql} ORDER BY time_us DESC, id DESC LIMIT ?)"
             params.append(max(0, limit))
@@ -351,16 +349,8 @@ class Store:
 
     def alerts(self, since: datetime | None = None, person: str | None = None) -> list[Alert]:
         """Alerts with ``time >= since`` (for ``person`` if given), oldest first."""
-        where, params = [], []
-        if since is not None:
-            where.append("time_us >= ?")
-            params.append(to_us(since))
-        if person is not None:
-            where.append("person = ?")
-            params.append(person)
-        sql = f"SELECT {_ALERT_COLUMNS} FROM alerts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, params = _where(("time_us >= ?", since and to_us(since)), ("person = ?", person))
+        sql = f"SELECT {_ALERT_COLUMNS} FROM alerts{where}"
         return [alert_from_row(*r) for r in self._read("alerts", sql + " ORDER BY time_us, id", params)]
 
     def record_outcome(self, key: str, outcome: str, by: str, at: datetime) -> None:
