@@ -496,24 +496,21 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
         # still up from last night (no wake yet today): settling before the latest usual wake is that
         # night's sleep, however late, and the day's own bed time is still to come
         late = p.wake_t is None and p.bed_t is None
+        # settling since when, for how long: in bed (a bed sensor), or the last activity (no bed sensor,
+        # which needs a longer quiet); gone out is not gone to bed
+        since, settle = None, 0.0
         if has_bed and p.in_bed and p.in_bed_since is not None:
-            late = late and p.in_bed_since < ep["wake_q"]
-            ready = p.in_bed_since + st.settle_min * 60
+            since, settle = p.in_bed_since, st.settle_min * 60
+        elif not has_bed and p.last_act > 0 and not p.away and p.door_t is None:
+            since, settle = p.last_act, 3 * st.settle_min * 60
+        if since is not None:
+            late = late and since < ep["wake_q"]
+            ready = since + settle
             ready = ready if late else max(ready, ep["bed_window"])
             if t >= ready:
-                p.phase, p.night_bed_t = NIGHT, p.in_bed_since
+                p.phase, p.night_bed_t = NIGHT, since
                 if not late:
-                    p.bed_t = p.in_bed_since
-            else:
-                due.append(ready)
-        elif not has_bed and p.last_act > 0 and not p.away and p.door_t is None:  # gone out is not gone to bed
-            late = late and p.last_act < ep["wake_q"]
-            ready = p.last_act + 3 * st.settle_min * 60
-            ready = ready if late else max(ready, ep["bed_window"])
-            if t >= ready:
-                p.phase, p.night_bed_t = NIGHT, p.last_act
-                if not late:
-                    p.bed_t = p.last_act
+                    p.bed_t = since
             else:
                 due.append(ready)
     if (p.phase == DAY and has_bed and p.in_bed and p.wake_t is not None and p.bed_t is None
