@@ -47,7 +47,7 @@ def status_snapshot(gw: Gateway) -> dict[str, Any]:
 
 async def api_status(request: web.Request) -> web.Response:
     gw = request.app[GATEWAY_KEY]
-    data = await gw._in_db(status_snapshot, gw)
+    data = await gw.in_db(status_snapshot, gw)
     sensors = {s.id: {"id": s.id, "kind": str(s.kind), "room": s.room, "role": s.role, "person": s.person}
                for s in gw.cfg.sensors}
     data.update({
@@ -124,7 +124,7 @@ async def api_outcome(request: web.Request) -> web.Response:
         gw.engine.record_outcome(key, outcome)
     store = gw.store
     assert store is not None
-    await gw._in_db(lambda: (store.record_outcome(key, outcome, by, now), store.commit()))
+    await gw.in_db(lambda: (store.record_outcome(key, outcome, by, now), store.commit()))
     log.info("alert outcome recorded", extra={"ctx": {"key": key, "outcome": outcome, "by": by}})
     return web.json_response({"key": key, "outcome": outcome, "by": by, "at": _iso(now)})
 

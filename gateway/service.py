@@ -11,6 +11,11 @@ One message's trip::
 Bad input never stops it: every rejection is counted in the store and logged once per kind by the
 adapter. A full disk keeps events in memory (bounded) and leaves MQTT messages unacked, so the broker
 holds the rest until space is freed.
+
+What a technician's tool (or a test) may use of a running gateway, without reaching into it:
+``await gw.flushed()`` (all handled so far is committed and acked), ``gw.unacked_messages`` (how many
+MQTT messages the broker still holds for us), ``gw.raise_alerts([...])`` (the one alert path the routine
+core's alerts take too) and ``await gw.in_db(fn, ...)`` (run ``fn`` on the database thread).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -106,6 +111,14 @@ class Gateway:
         self.link: MqttLink | None = None
         self._unacked: list[MqttMessage] = []
         self._unstored: list[Callable[[Store], None]] = []
+        self._acks_writing = 0  # messages of the batch the DB thread is writing now: not acked yet either
+        # Every write or ack queued gets the next number; a committed batch raises ``_committed`` to the
+        # number its last item had. Batches are taken whole and put back whole, so this only grows.
+        self._queued = 0
+        self._committed = 0
+        # set, and replaced by a fresh one, at each committed batch: waiters re-check and wait again
+        # (an Event, not a Condition, so the committer never waits for a lock after its write)
+        self._commit_seen = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
         self._flush_soon = asyncio.Event()
@@ -114,16 +127,49 @@ class Gateway:
         self.console_url = ""
         self._console: Any = None
 
-    async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
+    async def in_db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the gateway's one database thread (SQLite connections are not shared
+        across threads, and the event loop must never block on the card), e.g.
+        ``await gw.in_db(gw.store.count_events)``."""
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    # --- what a technician's tool or a test may wait for ------------------------------------------
+    @property
+    def unacked_messages(self) -> int:
+        """MQTT messages handled but not yet acknowledged to the broker, including a batch being
+        written now: they are acked only once stored, so on a full disk this grows and the broker keeps
+        the rest."""
+        return len(self._unacked) + self._acks_writing
+
+    async def flushed(self, timeout_s: float = 30.0) -> None:
+        """Return once everything handled before this call is committed to the database and its MQTT
+        messages acked. Event-driven (woken by each committed batch), not polled.
+
+        Raises ``TimeoutError`` after ``timeout_s`` (the disk may be full, or the gateway not running)::
+
+            gw.handle_message(msg)
+            await gw.flushed()  # msg's events are in SQLite now, and the broker has its ack
+        """
+        target = self._queued
+        async with asyncio.timeout(timeout_s):
+            while self._committed < target:
+                await self._commit_seen.wait()
+
+    def _queue_write(self, write: Callable[[Store], None]) -> None:
+        self._queued += 1
+        self._unstored.append(write)
+
+    def _queue_ack(self, msg: MqttMessage) -> None:
+        self._queued += 1
+        self._unacked.append(msg)
 
     # --- start / stop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self.store = await self._in_db(Store, self.db_path, self.cfg.storage.retention_days)
-        self.engine = await self._in_db(self._load_engine)
-        self.trust.restore_state(await self._in_db(self.store.load_state, CLOCK_KEY))
-        counters = await self._in_db(self.store.load_state, BLE_COUNTERS_KEY)
+        self.store = await self.in_db(Store, self.db_path, self.cfg.storage.retention_days)
+        self.engine = await self.in_db(self._load_engine)
+        self.trust.restore_state(await self.in_db(self.store.load_state, CLOCK_KEY))
+        counters = await self.in_db(self.store.load_state, BLE_COUNTERS_KEY)
         if counters:
             self.ble_decoder.restore_counters(json.loads(counters))
         broker = self.cfg.broker
@@ -188,7 +234,7 @@ class Gateway:
             with contextlib.suppress(StorageError):
                 await self._flush()
                 await self._save_checkpoint()
-            await self._in_db(self.store.close)
+            await self.in_db(self.store.close)
         self._db.shutdown(wait=True)
         log.info("gateway stopped", extra={"ctx": {"summary": self.stats.line()}})
 
@@ -221,7 +267,7 @@ class Gateway:
             self._ingest(self.ble_relay.handle(msg.topic, msg.payload, now, self.clock.monotonic()))
         else:
             self._ingest(self.adapter.handle(msg.topic, msg.payload, now))
-        self._unacked.append(msg)
+        self._queue_ack(msg)
         if len(self._unacked) >= self.flush_at:
             self._flush_soon.set()
 
@@ -244,17 +290,17 @@ class Gateway:
         for r in out.rejections:
             # keys zigbee2mqtt always sends that Hearth does not use are recorded, but are not a fault
             self.stats.rejections += r.reason != "ignored_key"
-            self._unstored.append(lambda s, r=r: s.add_rejection(r))
+            self._queue_write(lambda s, r=r: s.add_rejection(r))
         for h in out.health:
             self.stats.health_updates += 1
-            self._unstored.append(lambda s, h=h: (s.update_health(h), s.mark_seen(h.sensor_id, h.time)))
+            self._queue_write(lambda s, h=h: (s.update_health(h), s.mark_seen(h.sensor_id, h.time)))
             if judge:
-                self._emit(self.engine.observe_health(h))
+                self.raise_alerts(self.engine.observe_health(h))
         if out.events:
             events = list(out.events if judge else self.trust.keep_unjudged(out.events))
             self.stats.unjudged_events = self.trust.unjudged
-            self._unstored.append(lambda s, ev=events, j=judge: (s.add_events(ev, clock_trusted=j),
-                                                                 [s.mark_seen(e.sensor_id, e.time) for e in ev]))
+            self._queue_write(lambda s, ev=events, j=judge: (s.add_events(ev, clock_trusted=j),
+                                                             [s.mark_seen(e.sensor_id, e.time) for e in ev]))
             for e in events:
                 if e.sensor_id in self._privacy_switches and self.alerting is not None:
                     done = apply_privacy_switch(self.alerting.delivery.pauses, self._privacy_switches[e.sensor_id],
@@ -265,7 +311,7 @@ class Gateway:
                 log.info("event", extra={"ctx": {"sensor": e.sensor_id, "value": e.value,
                                                  "time": e.time.astimezone(self.home.tz).isoformat(timespec="seconds")}})
                 if judge:
-                    self._emit(self.engine.process(e))
+                    self.raise_alerts(self.engine.process(e))
         for note in getattr(out, "notes", ()):
             log.info(note)
 
@@ -275,12 +321,17 @@ class Gateway:
         self.stats.clock = self.trust.note()
         return ok
 
-    def _emit(self, alerts: list[Alert]) -> None:
+    def raise_alerts(self, alerts: Iterable[Alert]) -> None:
+        """The one path every alert takes, whoever raised it (routine core, health, ticker, a
+        technician's tool): counted, logged, stored with the next batch, appended to the alerts log, and
+        handed to delivery (consent gate, outbox, escalation) when recipients are configured.
+
+        ``gw.raise_alerts([Alert(gw.clock.now(), "p1", "sensor_silent", ...)])``"""
         for a in alerts:
             self.stats.alerts += 1
             log.warning("ALERT %s", a.message, extra={"ctx": {"person": a.person, "kind": a.kind,
                                                              "severity": str(a.severity)}})
-            self._unstored.append(lambda s, a=a: s.add_alert(a))
+            self._queue_write(lambda s, a=a: s.add_alert(a))
             if self.alerts_jsonl is not None:
                 with self.alerts_jsonl.open("a", encoding="utf-8") as f:
                     f.write(json.dumps(a.to_json()) + "\n")
@@ -296,7 +347,7 @@ class Gateway:
             await asyncio.sleep(self.clock.sleep_s(self.tick_s))
             now = self.clock.now()
             if self._admit(now):
-                self._emit(self.engine.tick(now))
+                self.raise_alerts(self.engine.tick(now))
             systemd.notify_status(self.stats.line())
 
     async def _flush(self) -> None:
@@ -305,8 +356,9 @@ class Gateway:
         if not self._unstored and not self._unacked:
             return
         # Take the batch out first: messages handled while the DB thread writes start the next batch.
-        writes, acks = self._unstored, self._unacked
+        writes, acks, upto = self._unstored, self._unacked, self._queued
         self._unstored, self._unacked = [], []
+        self._acks_writing = len(acks)
         store = self.store
 
         def write_all() -> None:
@@ -315,7 +367,7 @@ class Gateway:
             store.commit()
 
         try:
-            await self._in_db(write_all)
+            await self.in_db(write_all)
         except StorageError as exc:
             # the store rolled the whole batch back: put it in front of what came meanwhile, retry later
             self._unstored, self._unacked = writes + self._unstored, acks + self._unacked
@@ -324,8 +376,13 @@ class Gateway:
                 log.error("cannot store; keeping data in memory and retrying", extra={"ctx": {"error": str(exc)}})
             systemd.notify_status(f"STORAGE PROBLEM: {exc}")
             return
+        finally:  # written, rolled back or failed otherwise: this batch is no longer being written
+            self._acks_writing = 0
         for m in acks:
             self.link.ack(m)
+        self._committed = max(self._committed, upto)
+        self._commit_seen.set()
+        self._commit_seen = asyncio.Event()
 
     async def _committer(self) -> None:
         """The only place that flushes while running; on shutdown it flushes once more and returns
@@ -347,8 +404,8 @@ class Gateway:
         counters = json.dumps(self.ble_decoder.counters()).encode()
         store = self.store
         trust = self.trust.state()
-        await self._in_db(lambda: (store.save_state(STATE_KEY, blob), store.save_state(BLE_COUNTERS_KEY, counters),
-                                   store.save_state(CLOCK_KEY, trust), store.commit()))
+        await self.in_db(lambda: (store.save_state(STATE_KEY, blob), store.save_state(BLE_COUNTERS_KEY, counters),
+                                  store.save_state(CLOCK_KEY, trust), store.commit()))
 
     async def _checkpointer(self) -> None:
         while True:
@@ -365,7 +422,7 @@ class Gateway:
             try:
                 now = self.clock.now()
                 # commit at once: an open write transaction would hold the database's write lock
-                removed = await self._in_db(lambda now=now: (store.prune(now), store.commit())[0])
+                removed = await self.in_db(lambda now=now: (store.prune(now), store.commit())[0])
                 if removed:
                     log.info("pruned old raw events", extra={"ctx": {"removed": removed}})
             except StorageError as exc:

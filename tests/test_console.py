@@ -53,7 +53,8 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
              "definition": {"model": "RTCGQ11LM", "vendor": "Aqara"}}]).encode())
         p.pub("zigbee2mqtt/hall/front_door", aqara(False))
         p.pub("zigbee2mqtt/hall/front_door", b"\xff\xfe garbage")
-        await wait_for(lambda: gw.stats.messages >= 3 and not gw._unacked)
+        await wait_for(lambda: gw.stats.messages >= 3)
+        await gw.flushed(10)
         async with aiohttp.ClientSession() as http:
             async with http.get(gw.console_url + "api/status") as resp:
                 status = await resp.json()
@@ -119,9 +120,9 @@ async def test_a_false_alarm_said_in_the_console_is_kept_and_reaches_the_routine
     real_record = gw.engine.record_outcome
     gw.engine.record_outcome = lambda key, outcome: (told.append((key, outcome)), real_record(key, outcome))[1]
     try:
-        gw._emit([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
-                        "No movement from Ann for 4 h 10 min.", key="p1:silence:t1")])
-        await wait_for(lambda: not gw._unstored)
+        gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
+                               "No movement from Ann for 4 h 10 min.", key="p1:silence:t1")])
+        await gw.flushed(10)
         async with Browser() as browser:
             page = await browser.open(gw.console_url)
             await page.wait_for("!!document.querySelector('button[data-outcome=false_alarm]')")

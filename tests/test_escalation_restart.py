@@ -44,8 +44,8 @@ async def test_escalation_goes_on_after_a_restart(mosquitto, tmp_path: Path) -> 
         gw = Gateway(cfg, db, ScaledClock(t0, SPEED), commit_s=0.1)
         stop, task = await start(gw)
         try:
-            gw._emit([Alert(gw.clock.now(), "p1", "night_exit", Severity.URGENT, Audience.CARE,
-                            "Ann has been out of bed for 50 min.", key="p1:night_exit:1")])
+            gw.raise_alerts([Alert(gw.clock.now(), "p1", "night_exit", Severity.URGENT, Audience.CARE,
+                                   "Ann has been out of bed for 50 min.", key="p1:night_exit:1")])
             await wait_until(lambda: [g["recipient"] for g in rx.got] == ["sam"], within=10)
         finally:  # the gateway stops about two minutes (demo time) after Sam was told: nobody acknowledged
             stop.set()

@@ -113,8 +113,9 @@ async def test_an_alert_reaches_the_consenting_webhook_signed_and_nobody_else(mo
 
 
 async def test_emitted_alerts_go_through_the_gate_by_category(mosquitto, tmp_path: Path) -> None:
-    """Alerts handed to the gateway's own alert path (``_emit``): a technical one reaches Sam, a concern
-    reaches Sam, and Jo (digest only) and Kim (no consent) get neither."""
+    """Alerts handed to the gateway's own alert path (``raise_alerts``, which the routine core's alerts
+    take too): a technical one reaches Sam, a concern reaches Sam, and Jo (digest only) and Kim (no
+    consent) get neither."""
     secret_file = tmp_path / "hook.secret"
     secret_file.write_text(SECRET)
     async with Receiver(SECRET.encode()) as rx:
@@ -123,10 +124,10 @@ async def test_emitted_alerts_go_through_the_gate_by_category(mosquitto, tmp_pat
         stop, task = await start(gw)
         try:
             now = gw.clock.now()
-            gw._emit([Alert(now, "p1", "sensor_silent", Severity.WARNING, Audience.TECHNICAL,
-                            "The bed sensor has been silent for 6 hours.", key="p1:sensor_silent:bed"),
-                      Alert(now, "p1", "no_kitchen", Severity.WARNING, Audience.CARE,
-                            "No kitchen activity since yesterday evening.", key="p1:no_kitchen:x")])
+            gw.raise_alerts([Alert(now, "p1", "sensor_silent", Severity.WARNING, Audience.TECHNICAL,
+                                   "The bed sensor has been silent for 6 hours.", key="p1:sensor_silent:bed"),
+                             Alert(now, "p1", "no_kitchen", Severity.WARNING, Audience.CARE,
+                                   "No kitchen activity since yesterday evening.", key="p1:no_kitchen:x")])
             await wait_until(lambda: len(rx.got) >= 2, within=15)
         finally:
             stop.set()

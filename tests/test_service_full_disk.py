@@ -21,17 +21,22 @@ async def test_full_database_keeps_events_until_space_returns(mosquitto, tmp_pat
     p = Publisher(mosquitto.port, "z2m-full")
     try:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
-        await wait_for(lambda: gw.stats.events == 1 and not gw._unacked)
-        await gw._in_db(gw.store.set_max_bytes, 4096)  # the card is now full: SQLite says so on write
+        await wait_for(lambda: gw.stats.events == 1)
+        await gw.flushed(10)
+        assert gw.unacked_messages == 0
+        await gw.in_db(gw.store.set_max_bytes, 4096)  # the card is now full: SQLite says so on write
         watts = [0.0, 2000.0] * 60
         for w in watts:
             p.pub("zigbee2mqtt/kitchen/kettle", plug(w))
         await wait_for(lambda: gw.stats.events == 1 + len(watts) and gw.stats.storage_errors >= 1, within=20)
         assert not task.done()  # still running
         # the card is still full: what could not be written is held (in memory, unacked at the broker)
-        assert await gw._in_db(gw.store.count_events) < 1 + len(watts)
-        await gw._in_db(gw.store.set_max_bytes, None)  # space freed
-        await wait_for(lambda: not gw._unacked and not gw._unstored)
+        kept = await gw.in_db(gw.store.count_events)
+        assert kept < 1 + len(watts)
+        assert gw.unacked_messages == 1 + len(watts) - kept  # one message per event: none acked unstored
+        await gw.in_db(gw.store.set_max_bytes, None)  # space freed
+        await gw.flushed(20)
+        assert gw.unacked_messages == 0
     finally:
         p.close()
         stop.set()
