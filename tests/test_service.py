@@ -103,8 +103,11 @@ async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto,
         p.pub("zigbee2mqtt/garage/unknown_plug", plug(5.0))
         p.pub("zigbee2mqtt/bedroom/bed_strap", json.dumps({"occupancy": "yes"}).encode())
         p.pub("zigbee2mqtt/hall/front_door", aqara(True))  # still works after all that
-        await wait_for(lambda: gw.stats.messages >= 10 and not gw._unacked)
+        await wait_for(lambda: gw.stats.messages >= 10)
+        await gw.flushed(10)
         assert not task.done(), "bad input must not stop the gateway"
+        # flushed while running, not by the shutdown: all five events are in SQLite and every message acked
+        assert (await gw.in_db(gw.store.count_events), gw.unacked_messages) == (5, 0)
     finally:
         p.close()
         stop.set()
@@ -215,7 +218,8 @@ async def test_ble_adverts_relayed_over_mqtt_reach_the_store(mosquitto, tmp_path
         advert = {"id": "A4:C1:38:8D:18:B2", "rssi": -71, "servicedata": "402d01", "servicedatauuid": "0xfcd2"}
         p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", json.dumps(advert).encode())
         p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", b"not json")
-        await wait_for(lambda: gw.stats.messages >= 2 and not gw._unacked)
+        await wait_for(lambda: gw.stats.messages >= 2)
+        await gw.flushed(10)
     finally:
         p.close()
         stop.set()
@@ -240,7 +244,8 @@ async def test_no_bluetooth_adapter_is_reported_and_zigbee_keeps_working(mosquit
     p = Publisher(mosquitto.port, "z2m-noble")
     try:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(2100.0))
-        await wait_for(lambda: gw.stats.events >= 1 and not gw._unacked)
+        await wait_for(lambda: gw.stats.events >= 1)
+        await gw.flushed(10)
         # no BlueZ / D-Bus on this machine: bleak really fails, the scanner says so and backs off
         await wait_for(lambda: "retrying in" in gw.ble_scanner.status)
         assert not task.done()
