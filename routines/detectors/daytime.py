@@ -1,0 +1,117 @@
+"""Daytime care detectors (from tick, after the night ones): stillness at home, no kitchen activity (no
+meal), and an appliance left on far longer than usual.
+
+Each compares the live situation with the person's own learned limits (:mod:`routines.detectors.thresholds`),
+adds an explained alert through ``c.add``, or the time it falls due to ``c.due``.
+"""
+
+from __future__ import annotations
+
+from routines.detectors.common import Tick, _alert, _clock, _hm
+from routines.detectors.thresholds import appliance_limit, stillness_checkable, stuck_on
+from routines.explain import duration, share
+from routines.state import DAY, NIGHT
+
+# 'no meal' at bed time only after a real day up (a short morning nap taken for the night is not a day)
+NO_MEAL_MIN_DAY_S = 4 * 3600.0
+
+
+def silence(c: Tick) -> None:
+    """No movement at home in the day, not in bed, for longer than is usual at this hour or after
+    the sensor where the person was last seen."""
+    (eng, p, t, st, thr, name, pr, has_bed, blind, quiet, due, add) = (
+        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.has_bed, c.blind, c.quiet, c.due, c.add)
+    if (p.phase == DAY and not p.away and not p.in_bed and p.last_act > 0 and p.door_t is None
+            and "silence" not in blind):
+        limit = thr["silence_thr"][p.last_slot]
+        # without a bed sensor, last seen going to the bedroom may be lying down again (back to bed after
+        # an early trip, a nap): as a mat-less bed cannot be seen, only the person's own longest quiet at
+        # any hour is the limit (a home with a bed sensor does not judge stillness in bed at all)
+        lying = (not has_bed and p.last_s is not None and (p.last_s.bedroom or p.last_s.role == "bedroom_door")
+                 and "silence_lying_s" in thr)
+        here = (p.last_s if p.last_s is not None and p.last_s.ctx_limit is not None
+                and stillness_checkable(eng, p) is None and not lying else None)
+        if lying:
+            limit = max(limit, thr["silence_lying_s"])
+        if here is not None and here.ctx_limit < limit:  # judged from where the person was last seen
+            limit = here.ctx_limit
+        else:
+            here = None
+        if quiet >= limit:
+            q = thr["silence_q"][p.last_slot]
+            lying_base = thr.get("silence_lying_base")
+            usual = (f"After the {here.label} {pr.poss} quiet spells at home end within {duration(here.ctx_base)} "
+                     f"(all but {st.stillness_context_alpha * 1000:g} in 1000)" if here is not None else
+                     f"{pr.subj.capitalize()} was last seen at the {p.last_s.label}, and lying down cannot be seen "
+                     f"here (no bed sensor), so only a quiet spell far longer than {pr.poss} usual longest "
+                     f"({duration(lying_base)}, {round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
+                     if lying and lying_base is not None and limit >= thr["silence_lying_s"] - 1 else
+                     f"Going out cannot be seen here (no working front door sensor), so only a quiet spell far "
+                     f"longer than {pr.poss} usual longest ({duration(thr['silence_blind'])}, "
+                     f"{round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
+                     if thr["silence_blind"] is not None and limit >= thr["silence_cap_s"] - 1 else
+                     f"At this time of day {pr.poss} quiet spells at home end within {duration(q)} "
+                     f"({round(st.silence_quantile * 100)} in 100)" if q is not None else
+                     f"The starting limit is {duration(limit)} until {pr.poss} own days are learned")
+            add(_alert(eng, p, t, "silence", f"{p.id}:silence:{p.last_act:.0f}",
+                       f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
+                       f"while at home and not in bed. {usual}.",
+                       {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
+                        "limit_min": round(limit / 60, 1), "learned": q is not None or here is not None,
+                        "last_sensor": p.last_s.id if p.last_s is not None else None,
+                        "by_last_sensor": here is not None, "sitting": p.chair_count > 0}))
+        else:
+            due.append(p.last_act + limit)
+
+
+def no_meal(c: Tick) -> None:
+    """No kitchen activity by the person's usual time, or at the latest by going to bed after a day up."""
+    (eng, p, t, st, thr, name, pr, h0, ep, blind, due, add) = (
+        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.h0, c.ep, c.blind, c.due, c.add)
+    # no kitchen activity by the usual time, or at the latest by going to bed for the night after a day
+    # up at home without any (the learned deadline, a late quantile, can fall after the person's bed time)
+    # (not on a day 'not up' already called someone: the late start explains the late breakfast)
+    to_bed = (p.phase == NIGHT and p.bed_t is not None and p.wake_t is not None
+              and p.bed_t - p.wake_t >= NO_MEAL_MIN_DAY_S)
+    if ((p.phase == DAY or to_bed) and p.first_kitchen is None and p.wake_t is not None
+            and eng.has(p.id, "kitchen") and "no_meal" not in blind and "not_up" not in p.day_alerts):
+        usual_by = max(ep["no_meal"], p.wake_t + 7200.0)
+        deadline = min(usual_by, t) if to_bed else usual_by
+        if t >= deadline and not p.away:
+            usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.deadline_quantile)})"
+                     if thr["kitchen_learned"] else
+                     f"No kitchen activity from {name} by {_clock(eng, usual_by)} (the starting setting, "
+                     f"until {pr.poss} own routine is learned)")
+            woke = f" since {pr.subj} got up at {_clock(eng, p.wake_t)}" if p.wake_t is not None else ""
+            if to_bed:
+                woke += f", and {pr.subj} went to bed at {_clock(eng, p.bed_t)}"
+            add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
+                       f"{usual}; no kitchen activity today{woke}.",
+                       {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"]}))
+        elif t < deadline:
+            due.append(deadline)
+
+
+def appliance_on(c: Tick) -> None:
+    """An appliance on far longer than usual (one that often stays on for hours: technicians only)."""
+    eng, p, t, st, name, due, add = c.eng, c.p, c.t, c.st, c.name, c.due, c.add
+    for s in eng.person_sensors[p.id]:
+        if s.plug and s.on and s.on_since is not None:
+            what = s.role.replace("_", " ") if s.role != "activity" else f"appliance on the {s.label}"
+            if stuck_on(s):
+                add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:appliance_on:{s.id}",
+                           f"Cannot check whether {name}'s {what} is left on: the {s.label} often stays 'on' for "
+                           f"hours ({s.on_stuck} of its last {s.on_spells} on-spells); check how it is fitted.",
+                           {"check": "appliance_on", "sensors": [s.id]}))
+                continue
+            limit, q = appliance_limit(eng, s)
+            if t >= s.on_since + limit:
+                usual = (f"it is usually off within {duration(q)} ({share(st.usual_quantile)})" if q is not None
+                         else f"the starting limit is {duration(limit)}")
+                add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
+                           f"{name}'s {what} has been on for {duration(t - s.on_since)}, since "
+                           f"{_clock(eng, s.on_since)}; {usual}.",
+                           {"sensor": s.id, "on_min": round((t - s.on_since) / 60, 1),
+                            "limit_min": round(limit / 60, 1)}))
+            else:
+                due.append(s.on_since + limit)

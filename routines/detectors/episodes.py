@@ -1,0 +1,140 @@
+"""Episodes from the per-event path (rare state changes): in and out of bed, the chair, the front door,
+coming home, and getting up (also decided on the clock, see :mod:`routines.detectors.phases`).
+
+In bed means bed activity with no 'up' activity since; a back-to-bed soon after getting up is only a
+night-time trip once the person stays (decided in :mod:`routines.detectors.phases`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from routines.detectors.thresholds import _epochs
+from routines.state import DAY, NIGHT, PersonState, SensorState
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+
+
+def pulsing(p: PersonState) -> bool:
+    """Do this person's bed mats pulse on movement (brief on-spells) rather than hold 'occupied'?
+
+    Learned from the mats' own on-spells; until then a mat is taken to hold its state.
+    """
+    return p.bed_spells >= 20 and p.bed_short >= 0.7 * p.bed_spells
+
+
+def bed_change(eng: RoutineEngine, p: PersonState, s: SensorState, t: float, occupied: bool) -> bool:
+    """A bed mat event; False when it only repeats the mat's state.
+
+    In bed means bed activity with no 'up' activity since (:func:`left_bed`): a mat that holds
+    'occupied' is left when it goes off, a mat that pulses on movement only when the person is seen
+    elsewhere, and a mat stuck 'on' cannot keep a person in bed who is busy in the kitchen.
+    """
+    if occupied == s.on:
+        if not (occupied and not p.in_bed):
+            return False
+        _to_bed(eng, p, t)  # the mat says occupied again after the person was seen up: back in bed
+        p.last_bed = t
+        return True
+    s.on = occupied
+    if occupied:
+        p.bed_count += 1
+        s.on_since = t
+        if not p.in_bed:
+            _to_bed(eng, p, t)
+    else:
+        p.bed_count = max(0, p.bed_count - 1)
+        if s.on_since is not None:
+            p.bed_spells += 1
+            p.bed_short += t - s.on_since < 60.0
+            if p.bed_spells >= 400:  # keep it recent: a mat can be replaced or re-seated
+                p.bed_spells //= 2
+                p.bed_short //= 2
+        s.on_since = None
+        if p.bed_count == 0 and p.in_bed and not pulsing(p):
+            p.in_bed = False
+            p.out_since = t
+    p.last_bed = t
+    return True
+
+
+def left_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
+    """'Up' activity (not a mat, not the bedroom) while in bed: the person got up at the last bed event
+    (a mat's last pulse), or now if the mats have said nothing for a while (one stuck 'occupied')."""
+    p.in_bed = False
+    p.out_since = p.last_bed if t - p.last_bed < 1800.0 else t
+    eng._due = min(eng._due, t + 20.0)
+
+
+def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
+    out = p.out_since
+    if p.phase == DAY and p.wake_t is not None and p.bed_t is None and out is not None:
+        # back in bed after getting up: a night-time trip only if the person STAYS in bed (evaluate
+        # decides after settle_min); sitting on the bed to dress after the bathroom is not going back
+        p.back_trip = (t, t - out)
+        eng._due = min(eng._due, t + eng.settings.settle_min * 60)
+    if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
+        if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
+            p.night_exits += 1
+            p.exit_pending.append(t - out)
+        p.in_bed_since = t
+    p.out_since = None
+    p.in_bed = True
+
+
+def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> None:
+    if occupied:
+        p.chair_count += 1
+        if p.chair_count == 1:
+            p.chair_since = t
+    else:
+        p.chair_count = max(0, p.chair_count - 1)
+        if p.chair_count == 0 and p.chair_since is not None:
+            p.sitting_s += t - p.chair_since
+            p.chair_since = None
+
+
+def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
+    p.door_t = t
+    eng._due = min(eng._due, t + 60.0)
+    # A night exit is the door after the person went to bed and before getting up: never a clock window
+    # alone (evening outings; with no bed sensor 'gone to bed' comes from the evening's own settling
+    # quiet, see evaluate). Not a door while out (coming home), nor a door in a 'night' never ended by a
+    # wake long past the latest usual wake (that is 'not up', already told; the door may be a return).
+    if p.phase == NIGHT and not p.away and (p.bed_t is not None or t < _epochs(eng, p)["not_up"]):
+        if p.door_night_t is None:
+            p.door_night_t = t
+
+
+def back_home(eng: RoutineEngine, p: PersonState, t: float, sensor: str = "") -> None:
+    """Non-door activity: the person is in (returned, or never left).
+
+    Once out, coming home passes the front door. Without a door since, one sensor alone twitching (a
+    seat mat pulsing with nobody on it, a pet) is not a return: a second, different sensor is needed,
+    and the return dates from the first.
+    """
+    if p.away:
+        if sensor and (p.door_t is None or p.away_since is None or p.door_t <= p.away_since):  # no door since
+            seen = p.away_seen
+            if seen is None or seen[0] == sensor:
+                p.away_seen = (sensor, seen[1] if seen is not None else t)
+                return
+            t = seen[1]
+        p.away, p.away_seen = False, None
+        if p.outings and p.outings[-1][1] is None:
+            p.outings[-1][1] = t
+        eng._due = min(eng._due, t + 1.0)
+    p.door_t = None
+    p.door_night_t = None
+
+
+
+def _got_up(p: PersonState, t: float) -> None:
+    p.phase = DAY
+    if p.wake_t is None:
+        p.wake_t = t
+    if p.first_kitchen is not None and p.first_kitchen < t:
+        p.first_kitchen = None  # a night-time drink is not breakfast
+    p.door_night_t = None
+

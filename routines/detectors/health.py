@@ -1,0 +1,166 @@
+"""Sensor health and blind checks: silent and offline sensors, low batteries, which care checks a sensor
+fault leaves blind, and the technical alerts that run first in every evaluation (they decide which care
+checks are blind).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from routines.alert import Alert
+from routines.detectors.common import CHECKS, Tick, _alert, _clock, _hm
+from routines.detectors.thresholds import stillness_checkable
+from routines.state import SensorState
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from routines.state import PersonState
+    from sensors.events import DeviceHealth
+
+# active hours a sensor may stay quiet before its rhythm is learned: rarely used things get a week
+COLD_SILENT_HOURS = {r: 170 for r in ("front_door", "back_door", "keys", "washing_machine", "dishwasher", "iron",
+                                      "oven", "freezer", "heater", "toaster", "microwave", "cupboard")}
+
+
+def hour_passed(eng: RoutineEngine, start: float, end: float) -> None:
+    """Learn each sensor's reporting cadence in 'active hours' (hours the person was active at home)."""
+    for pid, sensors in eng.person_sensors.items():
+        p = eng._persons[pid]
+        active = p.last_act >= start and not p.away
+        for s in sensors:
+            if s.last_seen >= start:
+                if active or s.run:
+                    s.cadence.learn_one(float(s.run))
+                s.run = 0
+            elif active:
+                s.run += 1
+                if s.silent_since is None and s.run >= s.silent_limit:
+                    s.silent_since = end
+                    eng._due = min(eng._due, end)
+
+
+def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
+    st = eng.settings
+    rare = COLD_SILENT_HOURS.get(s.role, 0)
+    if s.cadence.ready:
+        learned = max((s.cadence.quantile(0.99) or 0.0) * st.silent_margin + 1, 1.5 * (s.cadence.quantile(1.0) or 0))
+        return max(st.silent_min_active_hours, learned, rare / 2)
+    # still learning its rhythm: give it a generous start, or twice its longest pause yet
+    longest = s.cadence.quantile(1.0) if s.cadence.n else 0.0
+    start = COLD_SILENT_HOURS.get(s.role, 48)
+    return max(st.silent_min_active_hours, start, 2 * (longest or 0.0) + 1)
+
+
+def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> list[Alert]:
+    st = eng.settings
+    p = s.p
+    out: list[Alert] = []
+    if h.available is False and s.offline_since is None:
+        s.offline_since = t
+        eng._due = min(eng._due, t + st.offline_grace_min * 60)
+    elif h.available is True and s.offline_since is not None:
+        s.offline_since = None
+        eng._due = min(eng._due, t)
+    if h.battery is not None:
+        s.battery = h.battery
+        s.battery_low_runs = s.battery_low_runs + 1 if h.battery <= st.battery_low_percent else 0
+        if s.battery_low_runs >= 2 or h.battery <= 5:  # sustained, or critically low
+            day = eng._day_date.isoformat() if eng._day_date else ""
+            a = _alert(eng, p, t, "battery_low", f"{p.id}:battery_low:{s.id}:{day}",
+                       f"The {s.label} battery is at {h.battery:.0f}%; please replace it soon.",
+                       {"sensor": s.id, "battery": h.battery})
+            if a:
+                out.append(a)
+    return out
+
+
+# ---- which checks sensor faults leave blind -------------------------------------------------------
+
+def _unhealthy(eng: RoutineEngine, s: SensorState, t: float) -> bool:
+    if s.offline_since is not None and t - s.offline_since >= eng.settings.offline_grace_min * 60:
+        return True
+    return s.silent_since is not None
+
+
+def blind_checks(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, list[SensorState]]:
+    """Checks that cannot be trusted now, with the sensors that make them blind."""
+    sensors = eng.person_sensors[p.id]
+    bad = [s for s in sensors if _unhealthy(eng, s, t)]
+    if not bad:
+        return {}
+    out: dict[str, list[SensorState]] = {}
+    for check, (need, _) in CHECKS.items():
+        if need == "any":
+            # stillness can only be judged if no motion/seat sensor (where a person may be) is down
+            culprits = [s for s in bad if s.code in (1, 3) or s.kitchen]
+            if culprits:
+                out[check] = culprits
+            continue
+        group = [s for s in sensors if getattr(s, need)]
+        if group and all(s in bad for s in group):
+            out[check] = group
+    return out
+
+
+
+# ---- technical alerts (from tick, first) --------------------------------------------------------------
+
+def sensor_faults(c: Tick) -> None:
+    """A sensor offline past its grace time, or silent through more active hours than is usual for it."""
+    eng, p, t, st, name, add = c.eng, c.p, c.t, c.st, c.name, c.add
+    for s in eng.person_sensors[p.id]:
+        if s.offline_since is not None:
+            since = s.offline_since + st.offline_grace_min * 60
+            if t >= since:
+                add(_alert(eng, p, t, "sensor_offline", f"{p.id}:sensor_offline:{s.id}:{s.offline_since:.0f}",
+                           f"The {s.label} has been offline since {_clock(eng, s.offline_since)}.",
+                           {"sensor": s.id, "since": eng.alert_time(s.offline_since).isoformat()}))
+            else:
+                c.due.append(since)
+        if s.silent_since is not None:
+            usual = s.cadence.quantile(0.99) if s.cadence.ready else None
+            words = (f"it usually reports at least every {max(1, math.ceil(usual or 0))} active hour(s)"
+                     if usual is not None else "it has not yet shown a usual rhythm")
+            add(_alert(eng, p, t, "sensor_silent", f"{p.id}:sensor_silent:{s.id}:{s.silent_since:.0f}",
+                       f"The {s.label} has said nothing for {s.run} hours in which {name} was active at home "
+                       f"(last heard {_clock(eng, s.last_seen) if s.last_seen else 'never'}); {words}.",
+                       {"sensor": s.id, "active_hours_silent": s.run, "usual_max_active_hours": usual}))
+
+
+def blind_alerts(c: Tick) -> None:
+    """Each care check the faulty sensors (``c.blind``) leave blind: noted in the day, told to technicians."""
+    eng, p, t, name, add = c.eng, c.p, c.t, c.name, c.add
+    for check, culprits in c.blind.items():
+        words = f"{CHECKS[check][1]} for {name}: " + ", ".join(
+            f"{s.label} {'offline' if s.offline_since is not None else 'silent'}" for s in culprits)
+        p.day_blind.add(words)
+        first = min((s.offline_since or s.silent_since or t) for s in culprits)
+        add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:{check}:{first:.0f}", words[0].upper() + words[1:] + ".",
+                   {"check": check, "sensors": [s.id for s in culprits]}))
+
+
+def stillness_unjudgeable(c: Tick) -> None:
+    """Once learned: stillness cannot be judged within the hour in this install (no working front door)."""
+    eng, p, t, st, name, add = c.eng, c.p, c.t, c.st, c.name, c.add
+    if not p.stillness_told and p.activity_total.n >= st.learning_days:
+        why = stillness_checkable(eng, p)
+        if why is not None:  # told once: a fact of this install, not a passing fault
+            p.stillness_told = True
+            add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:stillness_hour",
+                       f"Cannot check {name}'s stillness within an hour here: {why}; only long daytime "
+                       f"silences are checked. Fit or check the front door contact.",
+                       {"check": "stillness_hour", "sensors": [s.id for s in eng.person_sensors[p.id] if s.door]}))
+
+
+def not_up_weak(c: Tick) -> None:
+    """Once: 'not up' waits for the person's usual return here (no bed sensor, often out unseen)."""
+    eng, p, t, thr, name, pr, ep, add = c.eng, c.p, c.t, c.thr, c.name, c.pr, c.ep, c.add
+    if thr.get("not_up_weak") and not p.not_up_weak_told:  # told once: a habit of this person in this install
+        p.not_up_weak_told = True
+        add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:not_up_outings",
+                   f"'Not up' is a weak check for {name} here: with no bed sensor, days when {pr.subj} is first "
+                   f"seen coming in at the front door (gone out unseen) look like not getting up, so it waits "
+                   f"until {_hm((ep['not_up_alert'] - eng._day_start) / 60, eng.settings.day_start_hour)} on "
+                   f"such days. Fit a bed sensor, or check the front door contact.",
+                   {"check": "not_up", "sensors": [s.id for s in eng.person_sensors[p.id] if s.door]}))

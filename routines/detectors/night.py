@@ -1,0 +1,89 @@
+"""Night-time care detectors (from tick, after the phase changes): not up by the usual time, out of bed
+at night far longer than usual, and the front door at night with no sign of return.
+
+Each compares the live situation with the person's own learned limits (:mod:`routines.detectors.thresholds`),
+adds an explained alert through ``c.add``, or the time it falls due to ``c.due``.
+"""
+
+from __future__ import annotations
+
+from routines.detectors.common import Tick, _alert, _clock, _hm
+from routines.detectors.episodes import pulsing
+from routines.explain import duration, share
+from routines.state import NIGHT
+
+
+def not_up(c: Tick) -> None:
+    """Still in bed (or not seen up) past the person's usual latest wake time, plus a margin."""
+    (eng, p, t, st, thr, name, pr, h0, has_bed, ep, blind, due, add) = (
+        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
+    if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
+        deadline = ep["not_up_alert"]
+        up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
+        if has_bed and (p.in_bed or up_moment) and thr["wake_learned"] and pulsing(p):
+            # sooner, past the usual wake, when not even the bed has moved for a while (sustained stillness);
+            # only mats that pulse on movement can say so (one holding 'occupied' is as quiet for a sleeper)
+            still_at = max(ep["not_up_still"], p.last_act + st.not_up_still_min * 60)
+            if still_at < deadline:
+                deadline = still_at
+        if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
+            usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.deadline_quantile)})"
+                     if thr["wake_learned"] else
+                     f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
+                     f"{_hm(thr['wake_q'], h0)} plus {st.wake_margin_min:.0f} min, until {pr.poss} own routine is learned)")
+            since = p.bed_t or p.night_bed_t or p.in_bed_since or p.last_act
+            if has_bed and p.in_bed:
+                last_up = (f"; last up at {_clock(eng, p.last_nonbed)}" if p.last_nonbed > since else "")
+                now_words = f"no movement since {pr.subj} went to bed at {_clock(eng, since)}{last_up}"
+            else:
+                now_words = f"no movement since {_clock(eng, p.last_act)}"
+            add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
+                       {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
+                        "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
+                        "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
+        elif t < deadline:
+            due.append(deadline)
+        if t < ep["not_up_alert"]:
+            due.append(ep["not_up_alert"])
+
+
+def night_bed_exit(c: Tick) -> None:
+    """Out of bed at night far longer than the person's usual night-time trips, and still."""
+    (eng, p, t, st, thr, name, pr, has_bed, blind, due, add) = (
+        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.has_bed, c.blind, c.due, c.add)
+    if (p.phase == NIGHT and has_bed and not p.in_bed and p.out_since is not None and not p.away
+            and p.chair_count == 0 and "night_bed_exit" not in blind):
+        out_for = t - p.out_since
+        last_move = max(p.last_nonbed, p.out_since)
+        fire_at = max(p.out_since + thr["exit_thr_s"], last_move + st.night_exit_quiet_min * 60)
+        if p.last_up >= p.last_act:  # last seen outside the bedroom: stillness there is not lying in bed
+            fire_at = min(fire_at, max(p.last_act, p.out_since) + st.night_still_away_min * 60)
+        if t >= fire_at:
+            usual = (f"{pr.poss.capitalize()} night-time trips usually end within "
+                     f"{duration(thr['exit_q'])} ({share(st.usual_quantile)})" if thr["exit_learned"] else
+                     f"the starting limit is {duration(thr['exit_thr_s'])} until {pr.poss} own nights are learned")
+            add(_alert(eng, p, t, "night_bed_exit", f"{p.id}:night_bed_exit:{p.out_since:.0f}",
+                       f"{name} got out of bed at {_clock(eng, p.out_since)} and has not returned "
+                       f"({duration(out_for)}); no movement since {_clock(eng, last_move)}. {usual}. Possible fall.",
+                       {"out_since": eng.alert_time(p.out_since).isoformat(), "out_min": round(out_for / 60, 1),
+                        "limit_min": round(thr["exit_thr_s"] / 60, 1), "learned": thr["exit_learned"]}))
+        else:
+            due.append(fire_at)
+
+
+def night_door(c: Tick) -> None:
+    """The front door during sleep hours, and no sign of the person since."""
+    (eng, p, t, st, thr, name, pr, h0, blind, due, add) = (
+        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.h0, c.blind, c.due, c.add)
+    if p.door_night_t is not None and "night_door" not in blind:
+        fire_at = p.door_night_t + st.night_door_wait_min * 60
+        if t >= fire_at and p.last_nondoor < p.door_night_t:
+            bed_lo, wake_lo = thr["sleep"]
+            add(_alert(eng, p, t, "night_door", f"{p.id}:night_door:{p.door_night_t:.0f}",
+                       f"The front door opened at {_clock(eng, p.door_night_t)}, during {name}'s usual sleep hours "
+                       f"({_hm(bed_lo, h0)}–{_hm(wake_lo, h0)}), and there has been no sign of {pr.obj} since "
+                       f"({duration(t - p.door_night_t)}).",
+                       {"door_time": eng.alert_time(p.door_night_t).isoformat(),
+                        "waited_min": round((t - p.door_night_t) / 60, 1)}))
+        elif t < fire_at:
+            due.append(fire_at)

@@ -1,0 +1,182 @@
+"""Thresholds from the person's own learned days: the deadlines and limits every detector compares with.
+
+:func:`refresh_thresholds` recomputes them at rollover (a quantile plus a margin, with a floor and a
+minimum of evidence, or technician defaults while still learning); :func:`_epochs` turns today's into
+epoch seconds; stillness after a particular sensor and appliance on-times have their own limits.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from routines.detectors.common import _parse_hhmm
+from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from routines.state import PersonState, SensorState
+
+
+def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
+    st = eng.settings
+    h0 = st.day_start_hour
+    q = st.usual_quantile
+    thr: dict[str, Any] = {}
+    dq = st.deadline_quantile
+    wake_ok = p.wake_model.ready
+    wake_q = p.wake_model.quantile(dq) if wake_ok else _parse_hhmm(st.default_wake_time, h0)
+    wake_lo = p.wake_model.quantile(1 - q) if wake_ok else wake_q - 240
+    thr["wake_learned"], thr["wake_q"] = wake_ok, wake_q
+    # weekdays and weekends apart, each once it has its own days (else the pooled days)
+    thr["wake_q_by_type"] = tuple(m.quantile(dq) if m.ready else wake_q for m in p.wake_by_type)
+    usual_wake = p.wake_model.quantile(q) if wake_ok else wake_q  # the usual wake, for "still in bed"
+    thr["wake_usual_by_type"] = tuple(m.quantile(q) if m.ready else usual_wake for m in p.wake_by_type)
+    thr["not_up_dsm"] = wake_q + st.wake_margin_min
+    thr["earliest_wake_dsm"] = max(0.0, wake_lo - 60)
+    bed_ok = p.bed_model.ready
+    bed_med = p.bed_model.quantile(0.5) if bed_ok else _parse_hhmm(st.default_bed_time, h0)
+    bed_lo = p.bed_model.quantile(1 - q) if bed_ok else bed_med - 60
+    thr["bed_learned"], thr["bed_med"] = bed_ok, bed_med
+    # the evening starts no sooner than 10 h after the latest usual wake: a learned bed time can never
+    # drag the night into the afternoon (a quiet afternoon taken for bed, learned, then earlier still)
+    thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, wake_q + 600, bed_lo - 120)
+    thr["sleep"] = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
+    k_ok = p.kitchen_model.ready
+    thr["kitchen_learned"] = k_ok
+    thr["kitchen_q"] = p.kitchen_model.quantile(dq) if k_ok else _parse_hhmm(st.default_first_kitchen_time, h0)
+    # at the latest half an hour before the day ends: a day without a meal is still told that day
+    thr["no_meal_dsm"] = min(thr["kitchen_q"] + (st.kitchen_margin_min if k_ok else 0.0), 1410.0)
+    e_ok = p.exit_len.ready
+    exit_q = p.exit_len.quantile(q) if e_ok else None
+    thr["exit_learned"], thr["exit_q"] = e_ok, exit_q
+    thr["exit_thr_s"] = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
+                         else st.default_night_exit_min * 60)
+    sil, silq = [], p.silence.quantiles(st.silence_quantile)
+    # cold start, conservative: nothing below the cap before one whole day is learned (a sparse home can
+    # be quiet for hours on an ordinary morning), then the default or half again the longest quiet spell
+    # this home has shown so far, whichever is longer
+    cold = (st.silence_cap_min * 60 if p.activity_total.n == 0
+            else max(st.default_silence_min * 60, 1.5 * p.silence.longest()))
+    for qs in silq:
+        v = cold if qs is None else qs * st.silence_margin
+        sil.append(min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, v)))
+    checkable = stillness_checkable(eng, p) is None if p.id in eng.person_sensors else False
+    # Blind to going out (no front door that works): an outing looks exactly like lying still, so an
+    # hourly limit alarms on every longer outing. The limit grows to cover this person's own longest
+    # quiet spells at any hour (their usual outings), up to a longer cap; technicians are told (blind_check).
+    thr["silence_cap_s"], thr["silence_blind"] = st.silence_cap_min * 60, None
+    over = p.silence.overall_quantile(st.blind_silence_quantile)
+    blind = (st.silence_cap_min * 60 if over is None else
+             min(st.blind_silence_cap_min * 60, max(st.silence_cap_min * 60, over * st.silence_margin)))
+    # also the limit where lying down cannot be seen (last seen going to the bedroom, no bed sensor)
+    thr["silence_lying_s"], thr["silence_lying_base"] = blind, over
+    if over is not None and not checkable:
+        thr["silence_cap_s"], thr["silence_blind"] = blind, over
+        sil = [max(v, blind) for v in sil]
+    thr["silence_thr"], thr["silence_q"] = sil, silq
+    # no limit at all where it cannot be used (no extra ticks), nor after the kitchen: food is made there,
+    # not eaten, so the quiet after it is a meal elsewhere, not a stay by that sensor (the hourly limit holds)
+    for s in eng.person_sensors.get(p.id, ()):
+        s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable and not s.kitchen else (None, None)
+    p.thr = thr
+
+
+def context_limit(eng: RoutineEngine, s: SensorState) -> tuple[float | None, float | None]:
+    """(seconds of stillness after ``s`` before alerting, the usual longest quiet after it), or
+    (None, None) while too few gaps after this sensor are learned.
+
+    A carer knows a long silence after the toilet flush is rarer than after sitting down: the limit is
+    the gap length that only a share ``stillness_context_alpha`` of this person's own gaps after this
+    sensor outlast (the weighted survival of those gaps), times a margin, never below a floor.
+
+    >>> from routines.engine import RoutineEngine
+    >>> from routines.home import Home, Person, SensorInfo
+    >>> from sensors.events import SensorKind
+    >>> eng = RoutineEngine(Home("UTC", (Person("p1", "Ann", "she"),),
+    ...                          (SensorInfo("flush", SensorKind.CONTACT, "toilet", "toilet_flush", "p1"),)))
+    >>> s = eng._sensors["flush"]
+    >>> learn_context_gaps(s, 400, [400.0, 500.0, 900.0])
+    >>> s.after_days = 14
+    >>> [round(x) for x in context_limit(eng, s)]
+    [1976, 988]
+    """
+    st = eng.settings
+    if s.after_w < st.stillness_context_min_gaps or s.after_days < st.stillness_context_min_days:
+        return None, None
+    tail = np.cumsum(s.after_hist[::-1])  # weight of the gaps in this bin or longer, longest bin first
+    k = int(np.searchsorted(tail, st.stillness_context_alpha * s.after_w, side="right"))
+    base = float(GAP_EDGES[GAP_BINS - k]) if k < GAP_BINS else GAP_MIN_S  # upper edge of that bin
+    return max(st.stillness_context_floor_min * 60, st.stillness_context_margin * base), base
+
+
+def stillness_checkable(eng: RoutineEngine, p: PersonState) -> str | None:
+    """None when stillness can be judged from where the person was last seen (within the hour), else why
+    not, for technicians: without a front door that works, going out cannot be told from lying still."""
+    doors = [s for s in eng.person_sensors[p.id] if s.door]
+    if not doors:
+        return "no front door sensor, so going out cannot be told from stillness"
+    if all(s.n == 0 for s in doors) and p.wake_model.n + p.activity_total.n >= 2 * eng.settings.learning_days:
+        return f"the {doors[0].label} has never fired, so going out cannot be told from stillness"
+    return None
+
+
+def learn_context_gaps(s: SensorState, n: int, longs: list[float]) -> None:
+    """Learn one day's gaps after sensor ``s``: ``n`` gaps in all, the lengths of those of 5+ minutes."""
+    s.after_w += n
+    s.after_days += n > 0
+    for x in longs:
+        s.after_hist[min(max(int(np.searchsorted(GAP_EDGES, x, side="right")) - 1, 0), GAP_BINS - 1)] += 1.0
+
+
+def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
+    """Today's deadlines as epoch seconds (wall-clock, DST-safe), cached per person day."""
+    thr = p.thr
+    ep = thr.get("_epochs")
+    if ep is None or ep["day"] != eng._day_start:
+        if eng._day_date is not None:  # today's kind of day decides the usual wake time
+            thr["wake_q"] = thr["wake_q_by_type"][eng._day_date.weekday() >= 5]
+            thr["not_up_dsm"] = thr["wake_q"] + eng.settings.wake_margin_min
+            thr["wake_usual"] = thr["wake_usual_by_type"][eng._day_date.weekday() >= 5]
+        ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]), "wake_q": eng.at_dsm(thr["wake_q"]),
+              "wake_lo": eng.at_dsm(thr["sleep"][1]),
+              "earliest": eng.at_dsm(thr["earliest_wake_dsm"]), "bed_window": eng.at_dsm(thr["bed_window_dsm"]),
+              "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf,
+              "not_up_still": eng.at_dsm(min(thr.get("wake_usual", thr["wake_q"]), thr["wake_q"])
+                                         + eng.settings.wake_margin_min)}
+        ep["not_up_alert"] = ep["not_up"]
+        thr["not_up_weak"] = False
+        if eng._day_date is not None and not eng.has(p.id, "bed"):
+            # without a bed sensor, a day first seen coming in through the front door after the deadline
+            # (left unseen) looks like 'not up' until then: where that is not rare for this kind of day,
+            # wait for the person's own latest usual return (only the not-up alarm; night-time stays put)
+            wk = eng._day_date.weekday() >= 5
+            days, unseen = p.unseen_out[wk]
+            ret = p.returns_by_type[wk]
+            dq = eng.settings.deadline_quantile
+            if ret.ready and days > 0 and unseen >= (1 - dq) * days:
+                thr["not_up_weak"] = True
+                back = ret.quantile(dq) + eng.settings.wake_margin_min
+                ep["not_up_alert"] = max(ep["not_up"], eng.at_dsm(back))
+        thr["_epochs"] = ep
+    return ep
+
+
+
+def appliance_limit(eng: RoutineEngine, s: SensorState) -> tuple[float, float | None]:
+    """(seconds on before a warning, the usual longest on-time or None while learning)."""
+    st = eng.settings
+    q = s.on_model.quantile(st.usual_quantile) if s.on_model.ready else None
+    return (max(st.appliance_floor_min * 60, q * st.appliance_margin) if q is not None
+            else st.default_appliance_on_min * 60), q
+
+
+def stuck_on(s: SensorState) -> bool:
+    """Does this appliance sensor often stay 'on' for hours (stuck, or not switched by the person)?
+
+    Then 'left on' cannot be told from the sensor's own habit: a check for technicians, not carers.
+    """
+    return s.on_stuck >= 3 and s.on_stuck >= 0.1 * s.on_spells
+
