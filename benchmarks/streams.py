@@ -28,13 +28,17 @@ no_kitchen     every kitchen sensor removed for the whole day           first us
 
 The night's sleep is the longest of: a gap of 3 h or more in *up activity* (any ``on`` from a sensor
 that is not a bed mat or bedroom motion), or a run of bed-mat events (pauses under 90 min) of 3 h or
-more (pressure mats here pulse on movement rather than hold "occupied"). Kinds a home cannot observe are skipped
+more (pressure mats here pulse on movement rather than hold "occupied"). Getting up is the first up
+activity after the night's last quiet of 30 min or more (:func:`_getting_up`): it agrees with the
+residents' own labels within 15 min on 17 of 18 labelled days of house C (10 before, when a sleep ended
+at the last mat event, often sitting on the bed to dress after the bathroom). Kinds a home cannot observe are skipped
 (no bed sensor: ``not_up``, ``night_bed_exit``; no working front door: ``night_door_exit``).
 """
 
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -48,6 +52,8 @@ HOUR = 3_600
 DAY_START_S = 4 * HOUR  # a stream day starts at 04:00 local
 URGENT_DEADLINE_S = HOUR
 MIN_SLEEP_GAP_S = 3 * HOUR
+GETTING_UP_QUIET_S = 30 * 60  # a quiet in up activity this long, ending the night, is lying in bed
+GETTING_UP_SLACK_S = 10 * 60  # up activity this soon after the last mat event is the same getting up
 KINDS = ("collapse", "not_up", "night_bed_exit", "night_door_exit", "no_kitchen")
 URGENT_KINDS = frozenset({"collapse", "not_up", "night_bed_exit", "night_door_exit"})
 
@@ -120,6 +126,22 @@ class HomeProfile:
         return None
 
 
+def _getting_up(end: int, up: list[int]) -> int:
+    """The moment the person got up, for a night's sleep that ends at ``end``.
+
+    A sleep found as a run of bed-mat events ends at the run's last mat event, which is often
+    *after* getting up (sitting on the bed to dress after the bathroom): the residents' own labels
+    put getting up 5-19 min earlier on most of house C's days. Getting up is the first up activity
+    after the last quiet of 30 min or more in up activity that ends by ``end`` + 10 min (a toilet
+    trip and back to bed before it stays part of the night). A sleep found as a gap in up activity
+    already ends at such a moment and is unchanged.
+    """
+    i = bisect_right(up, end + GETTING_UP_SLACK_S) - 1
+    while i > 0 and up[i] - up[i - 1] < GETTING_UP_QUIET_S:
+        i -= 1
+    return up[i] if i >= 0 and up[i] <= end + GETTING_UP_SLACK_S else end
+
+
 def _is_kitchen(room: str, role: str) -> bool:
     return "kitchen" in room.lower() or role in KITCHEN_ROLES
 
@@ -157,7 +179,7 @@ def profile(home: RecordedHome) -> HomeProfile:
         if first < d < last and len(evs) >= floor:
             sd = SourceDay(d, start, evs, dict(state), local_datetime(start).weekday() >= 5)
             mornings = [(b - a, b) for a, b in sleeps if start <= b <= start + 10 * HOUR]
-            sd.wake = max(mornings)[1] if mornings else None
+            sd.wake = _getting_up(max(mornings)[1], up) if mornings else None
             evenings = [(b - a, a) for a, b in sleeps if start + 15 * HOUR <= a <= start + DAY - HOUR]
             sd.bedtime = max(evenings)[1] if evenings else None
             sd.first_kitchen = next((t for t, sid, on in evs if on and sid in kitchen), None)

@@ -5,6 +5,9 @@ a ``go to bed`` interval (id 10) ends when the person gets up. For each recorded
 labelled wake is the latest end of a ``go to bed`` interval between 04:00 and 14:00 (a morning toilet
 trip then back to bed ends one interval early; the later end is the real getting up).
 
+The evaluation harness's own getting-up moment (where its injected 'not up' days go silent) is
+measured against the same labels on a second row.
+
 Hearth's wake is ``RoutineEngine.day_summary(...).wake_time`` from a replay of the recording itself
 (the live pipeline). The recording is replayed twice, the second copy shifted by whole weeks, and only
 the second pass is measured, so the engine has learned this person's days (as it would have after a
@@ -95,6 +98,13 @@ def hearth_wakes(name: str, data: Path | str = DEFAULT_DATA) -> dict[int, int | 
     return out
 
 
+def harness_wakes(name: str, data: Path | str = DEFAULT_DATA) -> dict[int, int | None]:
+    """Day index -> the evaluation harness's getting-up moment (:func:`benchmarks.streams.profile`)."""
+    from benchmarks.streams import profile
+
+    return {d.index: d.wake for d in profile(load_home(name, data)).days}
+
+
 def compare(name: str, data: Path | str = DEFAULT_DATA) -> list[tuple[int, int, int | None]]:
     """(day, labelled wake, Hearth's wake) for each day that has both a label and a Hearth summary."""
     labels = labelled_wakes(sleep_intervals(name, data))
@@ -130,11 +140,16 @@ def main() -> None:
     a = ap.parse_args()
     cols = ("days", "no_wake", "median_err_min", "abs_p50", "abs_p90", "abs_max", "within_15", "within_60",
             "early_60", "late_60")
-    print("home       " + " ".join(f"{c:>14}" for c in cols))
+    print("home       who     " + " ".join(f"{c:>14}" for c in cols))
     for name in a.homes:
         rows = compare(name, a.data)
         t = error_table(rows)
-        print(f"{name:10} " + " ".join(f"{t[c]!s:>14}" for c in cols))
+        print(f"{name:10} hearth  " + " ".join(f"{t[c]!s:>14}" for c in cols))
+        # the evaluation harness's own getting-up moment (its 'not up' injections start there)
+        h = harness_wakes(name, a.data)
+        labels = labelled_wakes(sleep_intervals(name, a.data))
+        t = error_table([(d, labels[d], h[d]) for d in sorted(labels) if d in h])
+        print(f"{name:10} harness " + " ".join(f"{t[c]!s:>14}" for c in cols))
         if a.days:
             for d, lab, h in rows:
                 day = local_datetime(d * DAY + DAY_START_S).date()
