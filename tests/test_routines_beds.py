@@ -159,3 +159,29 @@ def test_a_seat_mat_twitching_while_she_is_out_is_not_coming_home() -> None:
     assert p.away and [a.kind for a in alerts if a.audience == "care"] == []
     _, alerts = run([(t("16:30"), "kitchen_pir", True)], t("16:31"), engine=eng)
     assert not p.away and p.outings[-1] == [t("09:00").timestamp() + 5, t("10:25").timestamp()]
+
+
+def _learned_no_bed_days(n: int = 9) -> list:
+    """n ordinary days without a bed sensor: busy 08:00-23:20, then quiet (bed about 23:20)."""
+    evs = []
+    for d in range(-n, 0):
+        evs += moving(t("08:00", d), t("23:20", d))
+    return evs
+
+
+def test_without_a_bed_sensor_an_early_evening_quiet_then_the_door_is_an_outing() -> None:
+    """Usually to bed about 23:20; quiet from 21:10 (long enough to look settled), out at 22:03: an
+    outing before the usual sleep hours, not a night exit (and an alert would say untrue things)."""
+    evs = [*_learned_no_bed_days(), *moving(t("08:00"), t("21:10")), *_door(t("22:03"))]
+    eng, alerts = run(evs, t("23:00"), home=NO_BED)
+    assert eng._persons["p1"].thr["bed_learned"]
+    assert [a.kind for a in alerts if a.kind == "night_door"] == []
+
+
+def test_without_a_bed_sensor_a_door_in_the_learned_sleep_hours_still_counts() -> None:
+    """The same person, settled at 23:20 as usual, out of the front door at 01:30: a night exit."""
+    evs = [*_learned_no_bed_days(), *moving(t("08:00"), t("23:20")), *_door(t("01:30", 1))]
+    _, alerts = run(evs, t("02:30", 1), home=NO_BED)
+    doors = [a for a in alerts if a.kind == "night_door"]
+    assert [a.time for a in doors] == [t("01:45", 1)]
+    assert "during Ann's usual sleep hours (23:" in doors[0].message

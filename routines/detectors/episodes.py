@@ -103,8 +103,21 @@ def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
     # quiet, see evaluate). Not a door while out (coming home), nor a door in a 'night' never ended by a
     # wake long past the latest usual wake (that is 'not up', already told; the door may be a return).
     if p.phase == NIGHT and not p.away and (p.bed_t is not None or t < _epochs(eng, p)["not_up"]):
+        # without a bed sensor 'gone to bed' is only a quiet evening: it takes the person's own usual
+        # sleep hours as well (an evening outing after a quiet spell before the usual bed time is not a
+        # night exit, and the alert's "during the usual sleep hours" must be true)
+        if not eng.has(p.id, "bed") and p.thr["bed_learned"] and not in_sleep_hours(eng, p, t):
+            return
         if p.door_night_t is None:
             p.door_night_t = t
+
+
+def in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
+    """Is ``t`` within the person's usual sleep hours, from the usual (median) bed time to the usual
+    earliest wake (the window the night-door alert names)?"""
+    bed, wake = p.thr["sleep"]  # minutes since the day start; bed is normally after wake
+    m = eng.dsm(t)
+    return (m >= bed or m < wake) if bed > wake else bed <= m < wake
 
 
 def back_home(eng: RoutineEngine, p: PersonState, t: float, sensor: str = "") -> None:
