@@ -255,7 +255,7 @@ class RoutineEngine:
         if s.kitchen:
             p.kitchen_events += 1
             if p.first_kitchen is None:
-                p.first_kitchen = t  # kept only if it is not before getting up (see detectors._got_up)
+                p.first_kitchen = t  # kept only if it is not before getting up (see detectors.episodes._got_up)
         return out or []
 
     def observe_health(self, h: DeviceHealth) -> list[Alert]:

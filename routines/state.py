@@ -141,7 +141,7 @@ class PersonState:
         self.last_nonbed = 0.0
         self.last_nondoor = 0.0
         self.bed_count = 0  # bed mats now reporting occupied (raw)
-        self.in_bed = False  # the person is in bed: bed activity, and no 'up' activity since (see detectors.in_bed)
+        self.in_bed = False  # the person is in bed: bed activity, and no 'up' activity since (see detectors.episodes.bed_change and left_bed)
         self.last_bed = 0.0  # last event of any bed mat
         self.last_up = 0.0  # last event from a sensor that is neither a bed mat nor in a bedroom
         self.bed_spells = 0  # mat on-spells seen (decayed), and how many were brief (< 60 s): pulsing mats
