@@ -205,9 +205,14 @@ class RoutineEngine:
                 if s.door:
                     detectors.front_door(self, p, t)
             elif code == BED:
+                was_in_bed = p.in_bed
                 if not detectors.bed_change(self, p, s, t, on):
                     return out or []  # a pressure mat repeating its state is not a movement
-                self._due = min(self._due, t + EDGE_DELAY_S)
+                if not (was_in_bed and p.in_bed and p.phase == NIGHT):
+                    # re-judge soon, except for a mat pulsing under a person asleep in bed: at night nothing
+                    # a detector waits on changes then (its deadlines only move later and are re-read when
+                    # due), and a chatty mat pulses hundreds of times a night (a third of the core's time)
+                    self._due = min(self._due, t + EDGE_DELAY_S)
             elif on == s.on:
                 return out or []
             else:  # sitting down or standing up changes no deadline
