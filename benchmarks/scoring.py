@@ -6,7 +6,9 @@ Rules (the same for every system):
   alerts (device health) are reported apart and are never detections or false alarms.
 - An urgent anomaly (collapse, not_up, night_bed_exit, night_door_exit) is detected by the first
   care alarm of ANY kind between its onset and onset + 60 min: whatever the alarm says, a carer
-  calls or goes round, which is what the person needs.
+  calls or goes round, which is what the person needs. A 'not up' is silent from the person's own
+  getting-up moment, before its onset (the usual late wake): an alarm from that moment counts too
+  (the person never got up), with a delay of 0.
 - A day without kitchen activity is detected by a care alarm between the onset (that day's usual
   first kitchen use) and the end of the day whose kind is about food or the whole day
   (:data:`NO_KITCHEN_WORDS` in the kind, e.g. ``no_meal``, ``no_kitchen_activity``, ``anomaly``).
@@ -17,6 +19,8 @@ Rules (the same for every system):
 >>> from benchmarks.streams import Truth
 >>> score_anomalies([Truth("collapse", 1000, 4600, 0, 0)], [Detection(2000, "inactivity", "urgent")])
 [(True, 1000)]
+>>> score_anomalies([Truth("not_up", 9000, 12600, 0, 0, start=5000)], [Detection(7000, "not_up", "urgent")])
+[(True, 0)]
 """
 
 from __future__ import annotations
@@ -48,13 +52,14 @@ def score_anomalies(truths: list[Truth], detections: list[Detection]) -> list[tu
     out = []
     for tr in truths:
         hit = None
-        for d in alarms[bisect_left(times, tr.onset):]:
+        start = tr.onset if tr.start is None else min(tr.start, tr.onset)
+        for d in alarms[bisect_left(times, start):]:
             if d.t > tr.deadline:
                 break
             if matches(tr.kind, d.kind):
                 hit = d
                 break
-        out.append((hit is not None, hit.t - tr.onset if hit else None))
+        out.append((hit is not None, max(0, hit.t - tr.onset) if hit else None))
     return out
 
 

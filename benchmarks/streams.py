@@ -53,6 +53,7 @@ DAY_START_S = 4 * HOUR  # a stream day starts at 04:00 local
 URGENT_DEADLINE_S = HOUR
 MIN_SLEEP_GAP_S = 3 * HOUR
 GETTING_UP_QUIET_S = 30 * 60  # a quiet in up activity this long, ending the night, is lying in bed
+BACK_TO_BED_S = 2 * HOUR  # up and back to bed within this long is still the night
 GETTING_UP_SLACK_S = 10 * 60  # up activity this soon after the last mat event is the same getting up
 KINDS = ("collapse", "not_up", "night_bed_exit", "night_door_exit", "no_kitchen")
 URGENT_KINDS = frozenset({"collapse", "not_up", "night_bed_exit", "night_door_exit"})
@@ -83,6 +84,9 @@ class Truth:
     deadline: int
     stream_day: int
     source_day: int
+    # when the injected situation began, where that is before the onset: a 'not up' day is silent from
+    # the person's own getting-up moment, so an alarm from then on is a true one, if early
+    start: int | None = None
 
 
 @dataclass(slots=True)
@@ -126,7 +130,7 @@ class HomeProfile:
         return None
 
 
-def _getting_up(end: int, up: list[int]) -> int:
+def _getting_up(end: int, up: list[int], bed_on: list[int], morning_end: int) -> int:
     """The moment the person got up, for a night's sleep that ends at ``end``.
 
     A sleep found as a run of bed-mat events ends at the run's last mat event, which is often
@@ -139,7 +143,18 @@ def _getting_up(end: int, up: list[int]) -> int:
     i = bisect_right(up, end + GETTING_UP_SLACK_S) - 1
     while i > 0 and up[i] - up[i - 1] < GETTING_UP_QUIET_S:
         i -= 1
-    return up[i] if i >= 0 and up[i] <= end + GETTING_UP_SLACK_S else end
+    wake = up[i] if i >= 0 and up[i] <= end + GETTING_UP_SLACK_S else end
+    # up, then back in bed for a quiet of 30 min or more (the mats say lying there) within 2 h, before the
+    # morning is over: that was a trip in the night, and getting up comes after it (a sleep found as a
+    # gap in up activity ends at the first trip; the labels put getting up after the last one)
+    j = bisect_right(up, wake) - 1
+    while bed_on and j + 1 < len(up) and up[j] - wake <= BACK_TO_BED_S and up[j + 1] <= morning_end:
+        a, b = up[j], up[j + 1]
+        k = bisect_right(bed_on, a)
+        if b - a >= GETTING_UP_QUIET_S and k < len(bed_on) and bed_on[k] < b:
+            wake = b
+        j += 1
+    return wake
 
 
 def _is_kitchen(room: str, role: str) -> bool:
@@ -156,8 +171,8 @@ def profile(home: RecordedHome) -> HomeProfile:
     not_up_activity = set(bed) | {s.id for s in home.sensors if s.kind == "motion" and "bed" in s.room}
     up = [t for t, sid, on in home.events if on and sid not in not_up_activity]
     sleeps = [(a, b) for a, b in pairwise(up) if b - a >= MIN_SLEEP_GAP_S]  # a long gap in up activity
+    in_bed = [t for t, sid, on in home.events if on and sid in bed]
     if bed:  # or a run of bed-mat events (pauses under 90 min) lasting 3 h or more
-        in_bed = [t for t, sid, on in home.events if on and sid in bed]
         runs, run_start = [], in_bed[0]
         for a, b in pairwise([*in_bed, in_bed[-1] + DAY]):
             if b - a > 90 * 60:
@@ -179,7 +194,7 @@ def profile(home: RecordedHome) -> HomeProfile:
         if first < d < last and len(evs) >= floor:
             sd = SourceDay(d, start, evs, dict(state), local_datetime(start).weekday() >= 5)
             mornings = [(b - a, b) for a, b in sleeps if start <= b <= start + 10 * HOUR]
-            sd.wake = _getting_up(max(mornings)[1], up) if mornings else None
+            sd.wake = _getting_up(max(mornings)[1], up, in_bed, start + 10 * HOUR) if mornings else None
             evenings = [(b - a, a) for a, b in sleeps if start + 15 * HOUR <= a <= start + DAY - HOUR]
             sd.bedtime = max(evenings)[1] if evenings else None
             sd.first_kitchen = next((t for t, sid, on in evs if on and sid in kitchen), None)
@@ -243,7 +258,7 @@ def _inject_not_up(p: HomeProfile, d: SourceDay, rng: random.Random):
     onset = max(d.wake, d.start - DAY_START_S + p.late_wake[d.weekend])
     if onset + URGENT_DEADLINE_S >= d.start + DAY:
         return None
-    return _silence_from(d.wake - 1, d.events, p.motion), onset, onset + URGENT_DEADLINE_S
+    return _silence_from(d.wake - 1, d.events, p.motion), onset, onset + URGENT_DEADLINE_S, d.wake - 1
 
 
 def _night_exit(p: HomeProfile, d: SourceDay, rng: random.Random, door: bool):
@@ -328,7 +343,7 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
             kind = cycle.pop()
             injected = INJECTORS[kind](p, day, rng)
             if injected is not None:
-                truths.append(Truth(kind, injected[1], injected[2], k, src.index))
+                truths.append(Truth(kind, injected[1], injected[2], k, src.index, *injected[3:]))
         if injected is None:
             _append_day(anom_evs, anom_state, day.events)
         else:

@@ -148,3 +148,13 @@ def test_evaluation_table_on_a_generated_home():
     assert rules["not_up"]["detected"] == 0 and rules["night_door_exit"]["detected"] == 1
     text = evaluate.report([res], total)
     assert "telecare" in text and "isolationforest" in text and "== overall" in text
+
+
+def test_scoring_not_up_counts_an_alarm_from_the_persons_own_getting_up_moment():
+    """Silent from 05:00 (own wake), onset at the usual late wake 09:00, deadline 10:00."""
+    h = 3600
+    truth = Truth("not_up", 9 * h, 10 * h, 0, 0, start=5 * h)
+    assert score_anomalies([truth], [Detection(8 * h, "not_up", "urgent")]) == [(True, 0)]  # early, still true
+    assert score_anomalies([truth], [Detection(9 * h + 600, "silence", "urgent")]) == [(True, 600)]
+    assert score_anomalies([truth], [Detection(4 * h, "night_bed_exit", "urgent")]) == [(False, None)]  # before
+    assert score_anomalies([truth], [Detection(10 * h + 60, "not_up", "urgent")]) == [(False, None)]  # late
