@@ -76,6 +76,18 @@ class AlertDelivery:
 
     # ---- intake ----------------------------------------------------------------------------------
 
+    def wake(self) -> None:
+        """Make the running sender loop look at the outbox now instead of after its idle wait.
+
+        Everything here that writes outbox rows calls it; code that changes what is due by other means
+        (rows or pauses written elsewhere) may call it so the change is acted on at once rather than
+        within ``idle_s``. Harmless when :meth:`run` is not running: the next pass looks anyway.
+
+            delivery.outbox.enqueue(msg, person="p1", now=now)
+            delivery.wake()  # sent now, not up to idle_s later
+        """
+        self._wake.set()
+
     async def put(self, alert: Alert) -> None:
         """Queue an alert for the running service (waits when the bounded queue is full)."""
         await self.queue.put(alert)
@@ -110,7 +122,7 @@ class AlertDelivery:
         if not reached:
             log.warning("nobody could be told about %s at step %d; escalating at once", notify.key, notify.step)
             self.policy.skip_wait(notify.key)
-        self._wake.set()
+        self.wake()
         return queued
 
     def _withhold(self, person: str | None, recipient: str, category: str, key: str | None,
@@ -177,7 +189,7 @@ class AlertDelivery:
             for channel in recipient.channels:
                 queued += self.outbox.enqueue(build(rid, channel), person=person, now=now,
                                               deliver_at=decision.deliver_at)
-        self._wake.set()
+        self.wake()
         return queued
 
     # ---- people acting on an alert ---------------------------------------------------------------
@@ -205,7 +217,7 @@ class AlertDelivery:
                                      msg.title, f"{note}.\n{msg.body}", "default", alert_key=alert_key,
                                      tags=("white_check_mark",), replaces=msg.message_id)
             self.outbox.enqueue(update, person=state.alert.person, now=now, deliver_at=decision.deliver_at)
-        self._wake.set()
+        self.wake()
         return state
 
     def resolve(self, alert_key: str, by: str, at: datetime, outcome: str | None = None) -> AlertState | None:
@@ -326,7 +338,7 @@ class AlertDelivery:
                     result = DeliveryResult.failed(f"notifier raised {type(exc).__name__}", retryable=True)
             state = self.outbox.mark_result(msg.message_id, result, self.clock.now())
             if state != "pending":
-                self._wake.set()
+                self.wake()
 
     # ---- notes to the team -----------------------------------------------------------------------
 

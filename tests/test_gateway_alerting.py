@@ -153,7 +153,7 @@ async def test_delivery_stops_when_cancelled_just_as_it_is_woken(tmp_path: Path)
     for _ in range(20):
         task = asyncio.create_task(delivery.run())
         await asyncio.sleep(0.01)  # now waiting for work
-        delivery._wake.set()
+        delivery.wake()
         task.cancel()
         done, _ = await asyncio.wait({task}, timeout=2)
         stuck += not done
