@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from benchmarks.homes import HOMES, aware, load_home, local_seconds
 from benchmarks.scoring import count_alarms, is_care_alarm, score_anomalies
-from benchmarks.streams import build_streams, profile
+from benchmarks.streams import build_streams, day_of, profile
 from benchmarks.telecare import Detection
 
 
@@ -53,6 +53,10 @@ def diagnose(name: str, seed: int, learning: int, test: int, misses: int, show_f
     print(f"== {name} seed {seed}: false alarms (distinct) by kind: "
           + ", ".join(f"{k} {distinct[k]}" for k in sorted(distinct, key=lambda k: -distinct[k]))
           + f"  [total {count_alarms([d for d, _ in on_clean], clean.test_start)} in {test} days]")
+    # test days are copies of a few recorded days: one odd recorded day recurs as many false alarms
+    src = {clean.sources[day_of(d.t) - day_of(clean.start)] for d, _ in on_clean
+           if is_care_alarm(d) and d.t >= clean.test_start}
+    print(f"   false alarms come from {len(src)} distinct recorded days: {sorted(src)}")
     shown = 0
     for det, msg in on_clean:
         if is_care_alarm(det) and det.t >= clean.test_start and shown < show_fa and (not kinds or det.kind in kinds):

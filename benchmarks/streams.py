@@ -96,6 +96,7 @@ class Stream:
     days: int
     learning_days: int
     truths: list[Truth] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)  # the recorded day each stream day is a copy of
 
     @property
     def test_start(self) -> int:
@@ -328,12 +329,14 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
     clean_state = {s.id: False for s in p.home.sensors}
     anom_state = dict(clean_state)
     cycle: list[str] = []
+    sources: list[int] = []
     prev = None
     for k in range(learning_days + test_days):
         target = start0 + k * DAY
         pool = by_type[local_datetime(target).weekday() >= 5]
         src = rng.choice([d for d in pool if d is not prev] or pool)
         prev = src
+        sources.append(src.index)
         day = _moved(src, target)
         _append_day(clean_evs, clean_state, day.events)
         injected = None
@@ -351,8 +354,8 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
     days = learning_days + test_days
     clean_evs.sort(key=lambda e: e[0])
     anom_evs.sort(key=lambda e: e[0])
-    return (Stream(clean_evs, start0, days, learning_days),
-            Stream(anom_evs, start0, days, learning_days, truths), skipped)
+    return (Stream(clean_evs, start0, days, learning_days, sources=sources),
+            Stream(anom_evs, start0, days, learning_days, truths, sources), skipped)
 
 
 def _append_day(out: list[Event], state: dict[str, bool], events: list[Event]) -> None:
