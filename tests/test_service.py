@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import paho.mqtt.client as mqtt
 
@@ -176,33 +180,68 @@ async def test_broker_restart_loses_no_qos1_message(own_mosquitto, tmp_path: Pat
     assert [v for _s, v in stored(tmp_path / "h.sqlite3")] == [True, False, True, False, True, False, True, False]
 
 
+class ChildLog:
+    """The JSON log lines a child process writes to stderr, read on a thread: a wait can then time out
+    (a blocking readline cannot) and the pipe is always drained, so the child never blocks on it.
+
+        log = ChildLog(proc)
+        log.wait_for(lambda line: line["msg"] == "subscribed")
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]):
+        self.lines: queue.Queue[dict[str, object]] = queue.Queue()
+        threading.Thread(target=self._read, args=(proc.stderr,), daemon=True).start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):  # ends at EOF, when the child exits
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue  # not a log record (e.g. a traceback's continuation)
+            if isinstance(line, dict):
+                self.lines.put(line)
+
+    def wait_for(self, pred: Callable[[dict[str, object]], object], count: int = 1,
+                 within: float = 20.0) -> None:
+        """Return once ``count`` more lines matching ``pred`` have been logged; fail after ``within`` s."""
+        deadline = time.monotonic() + within
+        seen = 0
+        while seen < count:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"only {seen} of {count} expected log lines within {within} s") from None
+            seen += bool(pred(line))
+
+
 def test_killed_gateway_loses_nothing_acked(mosquitto, tmp_path: Path) -> None:
     """SIGKILL the real `hearth run` process; what was published meanwhile arrives after restart."""
     cfg_file = tmp_path / "home.yaml"
     cfg_file.write_text(home_config(mosquitto.port, "gw-kill"))
     db = tmp_path / "h.sqlite3"
-    cmd = [sys.executable, "-m", "gateway.cli", "run", "--config", str(cfg_file), "--db", str(db)]
+    cmd = [sys.executable, "-m", "gateway.cli", "--log-format", "json", "run", "--config", str(cfg_file),
+           "--db", str(db)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
-    def start() -> subprocess.Popen[bytes]:
+    def start() -> tuple[subprocess.Popen[bytes], ChildLog]:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        for line in iter(proc.stderr.readline, b""):
-            if b"subscribed" in line or time.monotonic() > deadline:
-                break
-        return proc
+        log = ChildLog(proc)
+        log.wait_for(lambda line: line["msg"] == "subscribed")
+        return proc, log
 
-    proc = start()
+    proc, log = start()
     p = Publisher(mosquitto.port, "test-z2m-kill")
     try:
         for i in range(6):
             p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0 if i % 2 == 0 else 0.0))
-        time.sleep(0.3)
+        # killed once it has handled all six (logged each as an event), whether or not its 1 s commit
+        # has stored and acked them yet: either way none may be lost or doubled
+        log.wait_for(lambda line: line["msg"] == "event" and line.get("sensor") == "kettle", count=6)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         for i in range(6, 10):  # while the gateway is dead
             p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0 if i % 2 == 0 else 0.0))
-        proc = start()
+        proc, log = start()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and len(stored(db)) < 10:
             time.sleep(0.2)
