@@ -56,7 +56,7 @@ class RoutineSettings(BaseModel):
     silence_quantile: float = Field(0.98, ge=0.5, le=0.999,
                                     description="Share of the person's own quiet spells (at that time of day) "
                                                 "that count as normal.")
-    silence_margin: float = Field(1.5, ge=1.0, le=5.0,
+    silence_margin: float = Field(2.0, ge=1.0, le=5.0,
                                   description="Multiplier on the learned longest-normal quiet spell before alerting.")
     stillness_context_min_gaps: float = Field(300.0, ge=20, le=100000,
                                               description="Stillness judged from WHERE the person was last seen: "

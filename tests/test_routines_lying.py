@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from test_routines_days import SENSORS
 from test_routines_detectors import evening, moving, t
 
@@ -77,12 +78,16 @@ def test_without_a_bed_sensor_last_seen_in_the_living_room_keeps_the_hourly_limi
 def test_without_a_bed_sensor_back_to_the_bedroom_waits_for_her_longest_quiet_at_any_hour() -> None:
     eng = _taught()
     thr = eng._persons["p1"].thr
-    assert thr["silence_lying_s"] == 6 * HOUR  # her longest (3 h, binned up to 3 h 24) x 1.5 is under the 6 h cap
+    # her longest quiet (3 h, binned up to 3 h 24) times the margin, and never under the everyday 6 h cap
+    lying = max(6 * HOUR, thr["silence_lying_base"] * eng.settings.silence_margin)
+    assert thr["silence_lying_base"] == pytest.approx(3 * HOUR + 24 * 60, abs=60)
+    assert thr["silence_lying_s"] == pytest.approx(lying)
     _, alerts = run(_morning("bedroom_door"), t("13:00"), engine=eng)
     assert _silences(alerts) == []  # three hours back in bed (or a nap) is not a collapse here
-    _, alerts = run(_morning("bedroom_door"), t("15:00"), engine=_taught())
+    _, alerts = run(_morning("bedroom_door"), t("16:00"), engine=_taught())
     [a] = _silences(alerts)
-    assert a.time in (t("14:05"), t("14:06"))  # 6 h after the bedroom door, on the minute tick
+    due = t("08:05") + timedelta(seconds=lying)  # that long after the bedroom door, on the minute tick
+    assert due <= a.time <= due + timedelta(minutes=2)
     assert a.evidence["last_sensor"] == "bedroom_door" and a.evidence["by_last_sensor"] is False
     assert ("She was last seen at the" in a.message and "lying down cannot be seen here (no bed sensor), so only "
             "a quiet spell far longer than her usual longest (3 h 24 min, 995 in 1000) is flagged" in a.message)
