@@ -6,7 +6,9 @@ days; each target date gets a random recorded day of the same type (weekday or w
 same recorded day twice in a row. Where two recorded days meet, a sensor keeps the state the stream
 left it in (no event is made up at the seam: in a real home no sensor changes state without someone
 acting); the next day's first event that would repeat that state is dropped, so every stream is
-internally consistent (no sensor turns on twice).
+internally consistent (no sensor turns on twice). The front door must agree at the seam: a day is
+drawn among those that start with the door as the stream left it (else a day starting 'closed' after
+one ending 'open' would lose its real opening, and an outing would look like a silence).
 
 Two streams share one day sequence: the *clean* stream (false alarms are counted on its test days)
 and the *anomalous* stream, where every other test day is a copy with exactly one injected anomaly
@@ -334,7 +336,11 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
     for k in range(learning_days + test_days):
         target = start0 + k * DAY
         pool = by_type[local_datetime(target).weekday() >= 5]
-        src = rng.choice([d for d in pool if d is not prev] or pool)
+        cands = [d for d in pool if d is not prev] or pool
+        if p.front_door is not None:  # a day that starts with the front door as the stream left it
+            door = clean_state.get(p.front_door, False)
+            cands = [d for d in cands if d.start_state.get(p.front_door, False) == door] or cands
+        src = rng.choice(cands)
         prev = src
         sources.append(src.index)
         day = _moved(src, target)
