@@ -132,6 +132,7 @@ class RecordedHome:
     citation: str = ""
     timezone: str = TIMEZONE
     notes: list[str] = field(default_factory=list)
+    sleep_labels: list[tuple[int, int]] = field(default_factory=list)  # labelled 'go to bed' (start, end)
 
     def config_yaml(self) -> str:
         """A Hearth home config (the minimal form) that :func:`gateway.config.parse_config_text` accepts."""
@@ -280,6 +281,30 @@ def load_vk2008(folder: Path) -> tuple[list[tuple[int, int, str]], dict[str, str
     return rows, names
 
 
+GO_TO_BED = "10"
+_LABEL_ROW_2008 = re.compile(r"^(\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d)\t(\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d)\t(\d+)\s*$")
+
+
+def sleep_intervals(name: str, data: Path | str = DEFAULT_DATA) -> list[tuple[int, int]]:
+    """Labelled ``go to bed`` intervals (start, end) of a home, in local seconds: the residents' own
+    activity labels (id 10), the evaluation's ground truth for sleep where a day has them."""
+    fmt, folder, house, _ = HOMES[name]
+    path = Path(data) / folder
+    out = []
+    if fmt == "2010":
+        for line in (path / f"house{house}.activities").read_text(encoding="latin-1").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 3 and parts[0].strip().isdigit() and parts[2].strip() == GO_TO_BED:
+                start = int(parts[0])
+                out.append((start, start + int(parts[1])))  # epoch = local time as if UTC
+    else:
+        for line in (path / "kasterenActData.txt").read_text(encoding="latin-1").splitlines():
+            if (m := _LABEL_ROW_2008.match(line)) and m.group(3) == GO_TO_BED:
+                a, b = (local_seconds(datetime.strptime(x, "%d-%b-%Y %H:%M:%S")) for x in m.group(1, 2))
+                out.append((a, b))
+    return sorted(out)
+
+
 def load_home(name: str, data: Path | str = DEFAULT_DATA) -> RecordedHome:
     """Load one of :data:`HOMES` from the data folder."""
     fmt, folder, house, citation = HOMES[name]
@@ -294,7 +319,11 @@ def load_home(name: str, data: Path | str = DEFAULT_DATA) -> RecordedHome:
                      + ", ".join(flipped))
     order = {s.id: i for i, s in enumerate(specs.values())}
     sensors = sorted(specs.values(), key=lambda s: order[s.id])
-    return RecordedHome(name, sensors, events, citation, notes=notes)
+    try:
+        labels = sleep_intervals(name, data)
+    except OSError:  # a copy of the data without the label files: markers come from the sensors alone
+        labels = []
+    return RecordedHome(name, sensors, events, citation, notes=notes, sleep_labels=labels)
 
 
 def convert_all(out: Path | str, data: Path | str = DEFAULT_DATA) -> list[Path]:

@@ -40,7 +40,7 @@ at the last mat event, often sitting on the bed to dress after the bathroom). Ki
 from __future__ import annotations
 
 import random
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -56,6 +56,7 @@ URGENT_DEADLINE_S = HOUR
 MIN_SLEEP_GAP_S = 3 * HOUR
 GETTING_UP_QUIET_S = 30 * 60  # a quiet in up activity this long, ending the night, is lying in bed
 BACK_TO_BED_S = 2 * HOUR  # up and back to bed within this long is still the night
+LABEL_TOLERANCE_S = 15 * 60  # a sensor-found marker this close to the residents' label stands
 GETTING_UP_SLACK_S = 10 * 60  # up activity this soon after the last mat event is the same getting up
 KINDS = ("collapse", "not_up", "night_bed_exit", "night_door_exit", "no_kitchen")
 URGENT_KINDS = frozenset({"collapse", "not_up", "night_bed_exit", "night_door_exit"})
@@ -160,6 +161,31 @@ def _getting_up(end: int, up: list[int], bed_on: list[int], morning_end: int) ->
     return wake
 
 
+def _from_labels(sd: SourceDay, labels: list[tuple[int, int]], up: list[int]) -> None:
+    """Correct a day's wake and bed time by the residents' own 'go to bed' labels, where they tell.
+
+    Sensors alone mistake a toilet trip for getting up (house A has no bed sensor) and an evening in
+    bed, awake, for the night (house C on 2008-12-05 is labelled up until 04:51). A marker more than
+    15 min from its label takes the label: getting up at the first up activity from 5 min before the
+    labelled end (labels are written by hand), bed time at the labelled start. A day whose evening has
+    no labelled sleep before 04:00 while the next morning is labelled gets no bed time at all (no night
+    is injected into it).
+    """
+    start = sd.start
+    ends = [b for _, b in labels if start <= b < start + 10 * HOUR]
+    if ends:
+        lab = max(ends)  # a toilet trip and back to bed ends one interval early; the later end is getting up
+        if sd.wake is None or abs(sd.wake - lab) > LABEL_TOLERANCE_S:
+            i = bisect_left(up, lab - 5 * 60)
+            sd.wake = up[i] if i < len(up) and up[i] - lab < 30 * 60 else lab
+    evening = [a for a, b in labels if start + 15 * HOUR <= a < start + DAY and b - a >= HOUR]
+    if evening:
+        if sd.bedtime is None or abs(sd.bedtime - min(evening)) > LABEL_TOLERANCE_S:
+            sd.bedtime = min(evening)
+    elif any(start + DAY <= b < start + DAY + 10 * HOUR for _, b in labels):
+        sd.bedtime = None  # labelled: not in bed before the day ended
+
+
 def _is_kitchen(room: str, role: str) -> bool:
     return "kitchen" in room.lower() or role in KITCHEN_ROLES
 
@@ -200,6 +226,8 @@ def profile(home: RecordedHome) -> HomeProfile:
             sd.wake = _getting_up(max(mornings)[1], up, in_bed, start + 10 * HOUR) if mornings else None
             evenings = [(b - a, a) for a, b in sleeps if start + 15 * HOUR <= a <= start + DAY - HOUR]
             sd.bedtime = max(evenings)[1] if evenings else None
+            if home.sleep_labels:
+                _from_labels(sd, home.sleep_labels, up)
             sd.first_kitchen = next((t for t, sid, on in evs if on and sid in kitchen), None)
             lo = (sd.wake or start + 5 * HOUR) + 30 * 60
             hi = (sd.bedtime or start + 18 * HOUR) - 90 * 60
@@ -320,7 +348,9 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
     Deterministic for a given seed. Injection days are the even test days; the kinds cycle in a
     seeded order, and a day that cannot carry its kind (say no sleep gap found) is left clean.
     """
-    rng = random.Random(seed)
+    # the day order has its own generator: what can be injected (and how many draws that takes) must
+    # never change which days the clean stream holds, or every fix to an injector reshuffles the streams
+    rng, order = random.Random(seed), random.Random(f"{seed}:days")
     skipped = {k: r for k in kinds if (r := p.supports(k))}
     usable = [k for k in kinds if k not in skipped]
     by_type = {w: [d for d in p.days if d.weekend == w] or p.days for w in (False, True)}
@@ -340,7 +370,7 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
         if p.front_door is not None:  # a day that starts with the front door as the stream left it
             door = clean_state.get(p.front_door, False)
             cands = [d for d in cands if d.start_state.get(p.front_door, False) == door] or cands
-        src = rng.choice(cands)
+        src = order.choice(cands)
         prev = src
         sources.append(src.index)
         day = _moved(src, target)

@@ -20,35 +20,20 @@ few weeks at home) rather than running on its cold-start defaults.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.homes import DEFAULT_DATA, HOMES, aware, load_home, local_datetime, local_seconds
+from benchmarks.homes import (
+    DEFAULT_DATA,
+    HOMES,
+    aware,
+    load_home,
+    local_datetime,
+    local_seconds,
+    sleep_intervals,
+)
 from benchmarks.streams import DAY, DAY_START_S, day_of
-
-GO_TO_BED = "10"
-_ROW_2008 = re.compile(r"^(\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d)\t(\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d)\t(\d+)\s*$")
-
-
-def sleep_intervals(name: str, data: Path | str = DEFAULT_DATA) -> list[tuple[int, int]]:
-    """Labelled ``go to bed`` intervals (start, end) of a home, in local seconds."""
-    fmt, folder, house, _ = HOMES[name]
-    path = Path(data) / folder
-    out = []
-    if fmt == "2010":
-        for line in (path / f"house{house}.activities").read_text(encoding="latin-1").splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 3 and parts[0].strip().isdigit() and parts[2].strip() == GO_TO_BED:
-                start = int(parts[0])
-                out.append((start, start + int(parts[1])))  # epoch = local time as if UTC
-    else:
-        for line in (path / "kasterenActData.txt").read_text(encoding="latin-1").splitlines():
-            if (m := _ROW_2008.match(line)) and m.group(3) == GO_TO_BED:
-                a, b = (local_seconds(datetime.strptime(x, "%d-%b-%Y %H:%M:%S")) for x in m.group(1, 2))
-                out.append((a, b))
-    return sorted(out)
 
 
 def labelled_wakes(intervals: list[tuple[int, int]]) -> dict[int, int]:
