@@ -97,7 +97,7 @@ def test_hearth_replay_end_to_end(tmp_path: Path) -> None:
     assert "1 bad rows skipped" in proc.stderr
     everything = [json.loads(x) for x in out.read_text().splitlines()]
     alerts = [a for a in everything if a["audience"] == "care"]
-    assert [a["kind"] for a in alerts] == ["not_up"]
+    assert [a["kind"] for a in alerts] == ["not_up", "no_meal"]  # up at 13:xx and no meal within 2 h of it
     a = alerts[0]
     assert set(a) >= {"time", "person", "kind", "severity", "audience", "message", "recipients"}
     assert (a["person"], a["severity"], a["audience"], a["recipients"]) == ("p1", "urgent", "care", [])

@@ -42,9 +42,12 @@ def test_not_up_with_a_learned_explanation() -> None:
 
     alerts = list(replay(make_home(), month(START, 22, seed=21, edit=lie_in)))
     care = _care(alerts)
-    assert [a.kind for a in care] == ["not_up"]
-    a = care[0]
+    # up at 13:07, nothing from the kitchen by 2 h later (she usually is by 08:13): the late start moved the
+    # meal check, it did not cancel it (her first kitchen use that day is 18:08)
+    assert [a.kind for a in care] == ["not_up", "no_meal"]
+    a, meal = care
     d = START + timedelta(days=20)
+    assert at(d, 15.0) < meal.time < at(d, 15.3) and "since she got up at 13:07" in meal.message
     usual = a.evidence["usual_wake"]
     assert a.message.startswith(f"Ann is usually up by {usual} (97 days in 100); no movement since she went to bed at ")
     assert a.evidence["learned"] is True

@@ -70,11 +70,12 @@ def no_meal(c: Tick) -> None:
         c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.h0, c.ep, c.blind, c.due, c.add)
     # no kitchen activity by the usual time, or at the latest by going to bed for the night after a day
     # up at home without any (the learned deadline, a late quantile, can fall after the person's bed time)
-    # (not on a day 'not up' already called someone: the late start explains the late breakfast)
+    # (a late start moves the deadline to 2 h after getting up; it does not cancel the check: a person
+    # found in bed by the not-up call may still go a whole day without eating)
     to_bed = (p.phase == NIGHT and p.bed_t is not None and p.wake_t is not None
               and p.bed_t - p.wake_t >= NO_MEAL_MIN_DAY_S)
     if ((p.phase == DAY or to_bed) and p.first_kitchen is None and p.wake_t is not None
-            and eng.has(p.id, "kitchen") and "no_meal" not in blind and "not_up" not in p.day_alerts):
+            and eng.has(p.id, "kitchen") and "no_meal" not in blind):
         usual_by = max(ep["no_meal"], p.wake_t + 7200.0)
         deadline = min(usual_by, t) if to_bed else usual_by
         if t >= deadline and not p.away:
