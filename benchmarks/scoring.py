@@ -11,7 +11,8 @@ Rules (the same for every system):
   (the person never got up), with a delay of 0.
 - A day without kitchen activity is detected by a care alarm between the onset (that day's usual
   first kitchen use) and the end of the day whose kind is about food or the whole day
-  (:data:`NO_KITCHEN_WORDS` in the kind, e.g. ``no_meal``, ``no_kitchen_activity``, ``anomaly``).
+  (:data:`NO_KITCHEN_WORDS` in the kind, e.g. ``no_meal``, ``no_kitchen_activity``, ``anomaly``), or
+  from getting up that day: the day is without the kitchen from then on.
 - False alarms: care alarms on the CLEAN stream after the learning period. Repeats of one situation
   count once: the same key, or the same kind within 60 minutes of the previous one.
 

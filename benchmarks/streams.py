@@ -88,7 +88,8 @@ class Truth:
     stream_day: int
     source_day: int
     # when the injected situation began, where that is before the onset: a 'not up' day is silent from
-    # the person's own getting-up moment, so an alarm from then on is a true one, if early
+    # the person's own getting-up moment, a day without the kitchen is so from getting up, so an alarm
+    # from then on is a true one, if early
     start: int | None = None
 
 
@@ -319,7 +320,10 @@ def _night_exit(p: HomeProfile, d: SourceDay, rng: random.Random, door: bool):
 def _inject_no_kitchen(p: HomeProfile, d: SourceDay, rng: random.Random):
     if d.first_kitchen is None:
         return None
-    return [e for e in d.events if e[1] not in p.kitchen], d.first_kitchen, d.start + DAY
+    # the day has no kitchen activity from getting up on: a food alarm from then on is true even before
+    # the recorded day's own first kitchen use (the onset, when the day stops looking like that day)
+    start = d.wake if d.wake is not None and d.wake < d.first_kitchen else None
+    return [e for e in d.events if e[1] not in p.kitchen], d.first_kitchen, d.start + DAY, start
 
 
 INJECTORS = {
