@@ -148,8 +148,9 @@ def test_backward_jump_refires_nothing_and_holds_judgement_until_the_clock_catch
     trust, given, naive_given = synced_trust(), [], []
     alerts = care(drive(trust, rows, t0, end, offset, given=given))
     naive = care(drive(Naive(), rows, t0, end, offset, given=naive_given))
-    assert [(a.kind, a.time.date()) for a in alerts] == [("not_up", d)]  # the lie-in, once
-    assert [(a.kind, a.time.date()) for a in naive] == [("not_up", d)]
+    # the lie-in, once each: not up, then no meal 2 h after getting up at 13:00
+    assert [(a.kind, a.time.date()) for a in alerts] == [("not_up", d), ("no_meal", d)]
+    assert [(a.kind, a.time.date()) for a in naive] == [("not_up", d), ("no_meal", d)]
     # the engine never saw time run backwards; a naive gateway made it live 14:00-16:00 twice
     assert min(b - a for a, b in pairwise(given)) >= -trust.watch.tolerance_s
     assert min(b - a for a, b in pairwise(naive_given)) < -3600
