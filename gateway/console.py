@@ -96,6 +96,8 @@ async def api_pause(request: web.Request) -> web.Response:
     now = gw.clock.now()
     if hours is None:
         ended = pauses.end(person, by="console", now=now)
+        if ended:  # the team's note about urgent alerts held during it is due now, not after the idle wait
+            gw.alerting.delivery.wake()
         return web.json_response({"ended": len(ended)})
     try:
         pause = pauses.start(person, now + timedelta(hours=hours), by="console", now=now)

@@ -13,6 +13,7 @@ frozenset({'privacy_switch'})
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,8 +24,14 @@ PRIVACY_ROLES = frozenset({"privacy_switch"})
 SWITCH_PAUSE_MAX = timedelta(hours=12)
 
 
-def apply_privacy_switch(pauses: Any, person: str, sensor_id: str, event: SensorEvent) -> str:
-    """Start or end the person's pause for one switch event; returns what was done (for logs/tests)."""
+def apply_privacy_switch(pauses: Any, person: str, sensor_id: str, event: SensorEvent,
+                         wake: Callable[[], None] | None = None) -> str:
+    """Start or end the person's pause for one switch event; returns what was done (for logs/tests).
+
+    ``wake`` is the delivery service's :meth:`~alerts.delivery.AlertDelivery.wake`: ending a pause makes
+    the team's note about urgent alerts held during it due at once, and waking the sender sends it now
+    rather than after its idle wait.
+    """
     by = f"switch {sensor_id}"
     if event.active:
         if any(p.person == person for p in pauses.active(event.time)):
@@ -32,4 +39,6 @@ def apply_privacy_switch(pauses: Any, person: str, sensor_id: str, event: Sensor
         pauses.start(person, event.time + SWITCH_PAUSE_MAX, by=by, now=event.time, reason="privacy switch on")
         return "paused"
     ended = pauses.end(person, by=by, now=event.time)
+    if ended and wake is not None:
+        wake()
     return "resumed" if ended else "not paused"
