@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+import aiohttp
 import paho.mqtt.client as mqtt
 
 from gateway.config import parse_config_text
@@ -128,8 +130,9 @@ async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto,
 
 
 async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
-    """No broker at the configured address: the gateway starts anyway, says it is still connecting, and
-    keeps retrying, so it connects by itself once the broker is there (a Pi often boots before it)."""
+    """No broker at the configured address: the gateway starts anyway, says (status and console) that
+    the broker refuses connections and when it retries, and keeps retrying, so it connects by itself
+    once the broker is there (a Pi often boots before it)."""
     from tests.conftest import Mosquitto
 
     broker = Mosquitto(tmp_path / "broker")  # its port is chosen, but nothing listens there yet
@@ -137,16 +140,23 @@ async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
     gw = Gateway(cfg, tmp_path / "h.sqlite3")
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
+    refused = (f"cannot reach broker 127.0.0.1:{broker.port}: connection refused "
+               "(is the broker running, on that port?); 1 failed attempt, retrying in ")
     try:
         await asyncio.wait_for(gw.ready.wait(), 10)
         assert not task.done() and not gw.link.connected
-        assert "connecting" in gw.link.status
-        # paho's first attempt starts in link.start(), before `ready`, and is refused at once; the
-        # broker only comes up now, so the connection below is a retry after a refusal (measured: ~3 s later)
+        # paho's first attempt starts in link.start() and is refused at once; the next is 3 s later
+        await wait_for(lambda: gw.link.failed_attempts == 1)
+        assert re.fullmatch(re.escape(refused) + "[0-3] s", gw.link.status), gw.link.status
+        async with aiohttp.ClientSession() as http, http.get(gw.console_url + "api/status") as r:
+            shown = (await r.json())["broker"]
+        assert shown["connected"] is False and shown["status"].startswith(refused), shown
+        # the broker only comes up now, so the connection below is a retry after a refusal
         await asyncio.to_thread(broker.start)
         await wait_for(lambda: gw.link.connected and gw.link.subscribed)
         assert not task.done()
-        assert (gw.link.connects, gw.link.status) == (1, f"connected to 127.0.0.1:{broker.port}")
+        assert (gw.link.connects, gw.link.failed_attempts, gw.link.status) == (
+            1, 0, f"connected to 127.0.0.1:{broker.port}")
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
@@ -304,3 +314,45 @@ async def test_no_bluetooth_adapter_is_reported_and_zigbee_keeps_working(mosquit
         stop.set()
         await task
     assert stored(tmp_path / "h.sqlite3") == [("kettle", True)]
+
+
+async def test_ending_a_pause_at_the_console_sends_the_held_alert_note_at_once(mosquitto, tmp_path: Path) -> None:
+    """An urgent alert withheld during a privacy pause is never sent, but the team is told, once the
+    pause is over, that something was held. Ending the pause at the console makes that note due, and
+    it goes out at once — not after the sender's idle wait (made 120 s here so the two cannot be confused)."""
+    from routines.alert import Alert, Audience, Severity
+    from tests.test_digest_schedule import Receiver
+    from tests.test_gateway_alerting import SECRET, home
+
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(SECRET)
+    async with Receiver(SECRET.encode()) as rx:
+        gw = Gateway(parse_config_text(home(mosquitto.port, "gw-pause-console", rx.url, secret_file), "home.yaml"),
+                     tmp_path / "hearth.sqlite3", commit_s=0.1)
+        stop = asyncio.Event()
+        task = asyncio.create_task(gw.run(stop))
+        try:
+            await asyncio.wait_for(gw.ready.wait(), 10)
+            await wait_for(lambda: gw.link.subscribed and bool(gw.console_url))
+            delivery = gw.alerting.delivery
+            delivery.idle_s = 120.0
+            async with aiohttp.ClientSession() as http:
+                async with http.post(gw.console_url + "api/pause", json={"person": "p1", "hours": 4}) as r:
+                    assert r.status == 200
+                gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
+                                       "Urgent number 1.", key="p1:silence:1")])
+                await wait_for(lambda: any(w["alert_key"] == "p1:silence:1"
+                                           for w in delivery.outbox.withheld(reason="paused")))
+                await asyncio.sleep(0.5)  # the sender has settled into its long idle wait
+                assert rx.got == []
+                async with http.post(gw.console_url + "api/pause", json={"person": "p1", "end": True}) as r:
+                    assert (r.status, await r.json()) == (200, {"ended": 1})
+                ended = time.monotonic()
+                await wait_for(lambda: any("urgent alert(s) were held" in g["body"] for g in rx.got), within=10)
+                took = time.monotonic() - ended
+        finally:
+            stop.set()
+            await task
+    [note] = rx.got
+    assert (note["category"], took < 10) == ("urgent", True)
+    assert "Urgent number 1." not in note["body"]  # what was held stays held; only the fact is told
