@@ -304,7 +304,7 @@ class Gateway:
             for e in events:
                 if e.sensor_id in self._privacy_switches and self.alerting is not None:
                     done = apply_privacy_switch(self.alerting.delivery.pauses, self._privacy_switches[e.sensor_id],
-                                                e.sensor_id, e)
+                                                e.sensor_id, e, wake=self.alerting.delivery.wake)
                     log.warning("privacy switch: %s", done, extra={"ctx": {"sensor": e.sensor_id}})
                 self.stats.events += 1
                 self.stats.last_event = f"{e.sensor_id}={e.value} at {e.time.astimezone(self.home.tz):%H:%M}"
