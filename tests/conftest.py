@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.broker import free_port
+
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _mosquitto_binary() -> str:
@@ -94,6 +90,19 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 def own_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     """A broker of this test's own, for tests that stop and restart it."""
     broker = Mosquitto(tmp_path / "broker")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def password_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """mosquitto with ``allow_anonymous false`` and a password_file holding hearth / right-password."""
+    broker = Mosquitto(tmp_path / "pw-broker")
+    pwfile = tmp_path / "pw-broker" / "passwd"
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(pwfile), "hearth", "right-password"], check=True)
+    broker.conf.write_text(broker.conf.read_text().replace("allow_anonymous true",
+                                                           f"allow_anonymous false\npassword_file {pwfile}"))
     broker.start()
     yield broker
     broker.stop()

@@ -20,16 +20,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.broker import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy" / "raspberrypi"
 INSTALL = DEPLOY / "install.sh"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def need(tool: str) -> str:

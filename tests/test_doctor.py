@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from gateway.broker import free_port
 from gateway.cli import main
 from gateway.commands.doctor import Context, Places, check_sensors, run_checks
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import Mosquitto
 
 
 def write_config(tmp_path: Path, port: int, extra: str = "", sensors: str = "[]") -> Path:
@@ -81,39 +73,18 @@ def test_broken_config_fails_and_names_the_problem(tmp_path: Path, capsys: pytes
     assert line.endswith(f"-> hearth check-config {conf}")
 
 
-@pytest.fixture
-def password_broker(tmp_path: Path):
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    pw = tmp_path / "passwd"
-    pw.touch(mode=0o600)
-    subprocess.run(["mosquitto_passwd", "-b", str(pw), "hearth", "right-password"], check=True)
-    port = free_port()
-    conf = tmp_path / "m.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {pw}\nuser root\n")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(5)
-
-
 @pytest.mark.parametrize(("password", "status"), [("right-password", "OK"), ("wrong", "FAIL")])
-def test_broker_login_with_the_configured_password(password_broker: int, tmp_path: Path, password: str,
+def test_broker_login_with_the_configured_password(password_broker: Mosquitto, tmp_path: Path, password: str,
                                                    status: str) -> None:
     secret = tmp_path / "mqtt_password"
     secret.write_text(password + "\n")
-    conf = write_config(tmp_path, password_broker, f", username: hearth, password_file: {secret}")
+    conf = write_config(tmp_path, password_broker.port, f", username: hearth, password_file: {secret}")
     got = findings(Context(conf, places(tmp_path)))["broker"]
     assert got[0] == status
     if status == "FAIL":
         assert "refused the MQTT login" in got[1] and "hearth.passwd" in got[2]
     else:
-        assert got[1] == f"MQTT 127.0.0.1:{password_broker} connected as hearth"
+        assert got[1] == f"MQTT 127.0.0.1:{password_broker.port} connected as hearth"
 
 
 BLE_SENSOR = "[{id: bed, kind: bed, room: bedroom, role: bed, person: p1, ble: {mac: 'A4:C1:38:12:34:56'}}]"

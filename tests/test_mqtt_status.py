@@ -10,9 +10,7 @@ import errno
 import json
 import logging
 import socket
-import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,19 +27,6 @@ from tests.conftest import Mosquitto, free_port
 from tests.test_service import home_config, wait_for
 
 PASSWORD = "s3cret-Wrong-pw"  # what the gateway is (wrongly) configured with; must never be shown
-
-
-@pytest.fixture
-def password_broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """mosquitto with ``allow_anonymous false`` and a password_file holding hearth / right-password."""
-    broker = Mosquitto(tmp_path / "pw-broker")
-    pwfile = tmp_path / "pw-broker" / "passwd"
-    subprocess.run(["mosquitto_passwd", "-c", "-b", str(pwfile), "hearth", "right-password"], check=True)
-    broker.conf.write_text(broker.conf.read_text().replace("allow_anonymous true",
-                                                           f"allow_anonymous false\npassword_file {pwfile}"))
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 async def test_refused_status_says_so_and_when_paho_retries(caplog: pytest.LogCaptureFixture) -> None:

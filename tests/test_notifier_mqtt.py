@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import threading
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-import pytest
 
 from alerts.ack import AckSigner, AckVerifier, SeenNonces
 from alerts.channels import MqttChannel
@@ -94,18 +92,6 @@ async def test_unreachable_broker_is_retryable() -> None:
     result = await MqttNotifier(home="h", timeout_s=2).send(MSG, RecipientConfig(
         id="team", name="T", group="team", mqtt=ch))
     assert (result.ok, result.retryable) == (False, True) and "cannot connect" in result.detail
-
-
-@pytest.fixture
-def password_broker(tmp_path: Path):
-    broker = Mosquitto(tmp_path / "pw-broker")
-    pwfile = tmp_path / "pw-broker" / "passwd"
-    subprocess.run(["mosquitto_passwd", "-c", "-b", str(pwfile), "hearth", "right-password"], check=True)
-    broker.conf.write_text(broker.conf.read_text().replace("allow_anonymous true",
-                                                           f"allow_anonymous false\npassword_file {pwfile}"))
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 async def test_wrong_password_is_not_retried_and_the_right_one_works(password_broker: Mosquitto,
