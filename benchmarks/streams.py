@@ -162,6 +162,12 @@ def _getting_up(end: int, up: list[int], bed_on: list[int], morning_end: int) ->
     return wake
 
 
+def labelled_wake(labels: list[tuple[int, int]], day_start: int) -> int | None:
+    """The labelled getting up of the day starting at ``day_start`` (local seconds): the latest end of a
+    'go to bed' interval in its first 10 h (a toilet trip and back to bed ends one interval early)."""
+    return max((b for _, b in labels if day_start <= b < day_start + 10 * HOUR), default=None)
+
+
 def _from_labels(sd: SourceDay, labels: list[tuple[int, int]], up: list[int]) -> None:
     """Correct a day's wake and bed time by the residents' own 'go to bed' labels, where they tell.
 
@@ -173,9 +179,8 @@ def _from_labels(sd: SourceDay, labels: list[tuple[int, int]], up: list[int]) ->
     is injected into it).
     """
     start = sd.start
-    ends = [b for _, b in labels if start <= b < start + 10 * HOUR]
-    if ends:
-        lab = max(ends)  # a toilet trip and back to bed ends one interval early; the later end is getting up
+    lab = labelled_wake(labels, start)
+    if lab is not None:
         if sd.wake is None or abs(sd.wake - lab) > LABEL_TOLERANCE_S:
             i = bisect_left(up, lab - 5 * 60)
             sd.wake = up[i] if i < len(up) and up[i] - lab < 30 * 60 else lab
@@ -183,7 +188,7 @@ def _from_labels(sd: SourceDay, labels: list[tuple[int, int]], up: list[int]) ->
     if evening:
         if sd.bedtime is None or abs(sd.bedtime - min(evening)) > LABEL_TOLERANCE_S:
             sd.bedtime = min(evening)
-    elif any(start + DAY <= b < start + DAY + 10 * HOUR for _, b in labels):
+    elif labelled_wake(labels, start + DAY) is not None:
         sd.bedtime = None  # labelled: not in bed before the day ended
 
 

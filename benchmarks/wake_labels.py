@@ -33,17 +33,13 @@ from benchmarks.homes import (
     local_seconds,
     sleep_intervals,
 )
-from benchmarks.streams import DAY, DAY_START_S, day_of
+from benchmarks.streams import DAY, DAY_START_S, day_of, labelled_wake
 
 
 def labelled_wakes(intervals: list[tuple[int, int]]) -> dict[int, int]:
     """Day index -> labelled wake (local seconds): the latest sleep end between 04:00 and 14:00."""
-    out: dict[int, int] = {}
-    for _, end in intervals:
-        d = day_of(end)
-        if end - (d * DAY + DAY_START_S) < 10 * 3600:
-            out[d] = max(out.get(d, end), end)
-    return out
+    days = {day_of(end) for _, end in intervals}
+    return {d: w for d in sorted(days) if (w := labelled_wake(intervals, d * DAY + DAY_START_S)) is not None}
 
 
 def hearth_wakes(name: str, data: Path | str = DEFAULT_DATA) -> dict[int, int | None]:

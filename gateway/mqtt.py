@@ -48,7 +48,6 @@ OS_ERROR_WORDS: dict[type[OSError], str] = {
 ERRNO_WORDS: dict[int, str] = {
     errno.EHOSTUNREACH: "host unreachable (is it on this network?)",
     errno.ENETUNREACH: "network unreachable (is the Pi's network up?)",
-    errno.ECONNREFUSED: "connection refused (is the broker running, on that port?)",
 }
 # Why the broker refused our CONNECT (paho reason-code names; MQTT 3.1.1 codes map onto these).
 CONNACK_WORDS: dict[str, str] = {
