@@ -9,8 +9,18 @@ One message's trip::
     a ticker calls RoutineEngine.tick(now) every ``tick_s`` so silences are noticed without events.
 
 Bad input never stops it: every rejection is counted in the store and logged once per kind by the
-adapter. A full disk keeps events in memory (bounded) and leaves MQTT messages unacked, so the broker
-holds the rest until space is freed.
+adapter, and a message that makes the gateway itself fail is caught, logged with its error, counted as
+rejected (``gateway/internal_error``) and acknowledged, so it cannot come back first after every restart.
+Long-lived tasks are supervised (gateway/supervise.py): one that dies is logged and started again, and
+the systemd watchdog is fed only while every task runs and nothing is stuck.
+
+A full disk keeps what was handled in memory up to :data:`HOLD_MAX` items, then stops taking messages
+(the broker holds the rest: back-pressure, not loss) and stops judging (a home whose events cannot come
+in would look still); the backlog is committed in chunks once space returns, so a little freed space is
+already progress.
+
+One gateway per database (gateway/dblock.py). On start the routine core is brought up to date with
+every event stored after its last checkpoint (gateway/checkpoint.py), so a crash forgets nothing.
 
 What a technician's tool (or a test) may use of a running gateway, without reaching into it:
 ``await gw.flushed()`` (all handled so far is committed and acked), ``gw.unacked_messages`` (how many
@@ -24,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,17 +45,21 @@ from typing import Any, TypeVar
 from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
 
 from gateway import systemd
+from gateway.checkpoint import pack, unpack
 from gateway.clocktrust import ClockTrust
 from gateway.config import HomeConfig
+from gateway.dblock import DatabaseLock
 from gateway.mqtt import MqttLink, MqttMessage
 from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
 from gateway.storage import Store
 from gateway.storage_errors import StorageError
+from gateway.supervise import Supervisor, TaskRecord, describe_exception
 from gateway.timebase import Clock
 from routines.alert import Alert
 from routines.engine import RoutineEngine
 from sensors.ble import BleAdapter, BleDecoder, BleOutput, BleScanner, bindings_from_config
 from sensors.ble_relay import BleRelay
+from sensors.events import Rejection
 from sensors.zigbee2mqtt import AdapterOutput, Zigbee2MqttAdapter, ZigbeeBinding
 
 log = logging.getLogger("hearth.gateway")
@@ -52,6 +67,12 @@ T = TypeVar("T")
 STATE_KEY = "routines"
 BLE_COUNTERS_KEY = "ble_counters"
 CLOCK_KEY = "clock_trust"
+HEALTH_KEY = "gateway_health"  # what `hearth status` / `hearth doctor` read: tasks, failures, hold
+HOLD_MAX = 20_000  # handled items waiting for the disk; past this, intake stops (the broker holds the rest)
+CHUNK = 1_000  # items per transaction when a backlog is written: progress even with little space freed
+STALL_S = 120.0  # messages waiting, or writes pending, this long with no progress: the gateway is stuck
+HEALTH_EVERY_S = 600.0  # the saved health record is refreshed this often even when nothing changed
+CATCH_UP_ALERTS_S = 3600.0  # catching up, an alert not stored before is raised only if this recent
 
 
 def zigbee_bindings(cfg: HomeConfig) -> list[ZigbeeBinding]:
@@ -68,6 +89,9 @@ class GatewayStats:
     rejections: int = 0
     alerts: int = 0
     storage_errors: int = 0
+    internal_errors: int = 0  # messages or events the gateway itself failed on (logged, counted, acked)
+    held_items: int = 0  # handled but not yet stored (the disk is full, or a batch is being written)
+    intake_paused: bool = False  # the hold is full: no message is taken until the disk takes writes
     last_event: str = ""
     unjudged_events: int = 0  # stored but not given to the routine engine: the clock was not trusted
     clock: str = ""  # gateway/clocktrust.py's line, e.g. "clock not synchronised: 3 events kept but not judged"
@@ -75,7 +99,8 @@ class GatewayStats:
     def line(self) -> str:
         return (f"{self.messages} messages, {self.events} events, {self.rejections} rejected, "
                 f"{self.alerts} alerts" + (f", last event {self.last_event}" if self.last_event else "")
-                + (f"; {self.clock}" if self.clock else ""))
+                + (f"; {self.clock}" if self.clock else "")
+                + (f"; STORAGE FULL: {self.held_items} items held, intake paused" if self.intake_paused else ""))
 
 
 @dataclass
@@ -109,17 +134,29 @@ class Gateway:
         self.store: Store | None = None
         self.engine: RoutineEngine | None = None
         self.link: MqttLink | None = None
-        self._unacked: list[MqttMessage] = []
-        self._unstored: list[Callable[[Store], None]] = []
+        # What was handled and is not yet stored, in order: store writes, and the MQTT messages to ack
+        # once the writes before them are committed.
+        self._pending: list[Callable[[Store], None] | MqttMessage] = []
+        self._pending_acks = 0  # MqttMessages in _pending
         self._acks_writing = 0  # messages of the batch the DB thread is writing now: not acked yet either
-        # Every write or ack queued gets the next number; a committed batch raises ``_committed`` to the
-        # number its last item had. Batches are taken whole and put back whole, so this only grows.
+        # Every write or ack queued gets the next number; a committed chunk raises ``_committed`` to the
+        # number its last item had. What is not written goes back in front, so this only grows.
         self._queued = 0
         self._committed = 0
         # set, and replaced by a fresh one, at each committed batch: waiters re-check and wait again
         # (an Event, not a Condition, so the committer never waits for a lock after its write)
         self._commit_seen = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.supervisor = Supervisor(self.clock.monotonic, on_failure=self._task_failed)
+        self._lock: DatabaseLock | None = None
+        self._last_take = self._last_tick = self._last_flush = 0.0  # monotonic: the watchdog's evidence
+        self._checkpoint_written: bytes | None = None  # the last checkpoint bytes saved (none rewritten)
+        # The newest event row id committed, and for a checkpoint waiting on item N, the newest event row
+        # id once items 1..N are written: what the checkpoint of the core as it was at item N covers.
+        self._event_id_committed = 0
+        self._event_id_at: dict[int, int | None] = {}
+        self._health_written: tuple[str, float] = ("", 0.0)  # last health record saved, and when
+        self.restore_problem: str | None = None  # why learned routines could not be restored, if they were not
+        self._pending_switches: list[tuple[str, str, Any]] = []  # privacy switch presses not yet applied
         self.ready = asyncio.Event()
         self._flush_soon = asyncio.Event()
         self._stopping = False
@@ -139,7 +176,7 @@ class Gateway:
         """MQTT messages handled but not yet acknowledged to the broker, including a batch being
         written now: they are acked only once stored, so on a full disk this grows and the broker keeps
         the rest."""
-        return len(self._unacked) + self._acks_writing
+        return self._pending_acks + self._acks_writing
 
     async def flushed(self, timeout_s: float = 30.0) -> None:
         """Return once everything handled before this call is committed to the database and its MQTT
@@ -157,27 +194,61 @@ class Gateway:
 
     def _queue_write(self, write: Callable[[Store], None]) -> None:
         self._queued += 1
-        self._unstored.append(write)
+        self._pending.append(write)
+        self.stats.held_items = len(self._pending)
 
     def _queue_ack(self, msg: MqttMessage) -> None:
         self._queued += 1
-        self._unacked.append(msg)
+        self._pending.append(msg)
+        self._pending_acks += 1
+        self.stats.held_items = len(self._pending)
+
+    def healthy(self) -> bool:
+        """What the systemd watchdog is fed on: every task running (none restarting for long), messages
+        being taken while any wait, the ticker judging, and pending writes being tried. A full disk is
+        not a reason to restart (it is reported instead): the hold is bounded and the broker keeps the rest.
+        """
+        now = self.clock.monotonic()
+        waiting = self.link is not None and self.link.messages.qsize() > 0
+        return (self.supervisor.healthy()
+                and not (waiting and not self.stats.intake_paused and now - self._last_take > STALL_S)
+                and now - self._last_tick < max(3 * self.tick_s, STALL_S)
+                and not (self._pending and now - self._last_flush > STALL_S))
+
+    def problems(self) -> list[str]:
+        """What is wrong with the gateway itself now, in words (console, status, doctor)."""
+        out = self.supervisor.problems()
+        if self.stats.intake_paused:
+            out.append(f"storage full: {self.stats.held_items} handled items held in memory, no new messages "
+                       "taken (the broker keeps them) and no routine judged until space is freed")
+        if self.restore_problem:
+            out.append(self.restore_problem)
+        return out
+
+    def health_record(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "tasks": self.supervisor.report(), "problems": self.problems(),
+                "internal_errors": self.stats.internal_errors, "held_items": self.stats.held_items,
+                "intake_paused": self.stats.intake_paused, "storage_errors": self.stats.storage_errors}
+
+    def _task_failed(self, rec: TaskRecord) -> None:
+        self._health_written = ("", 0.0)  # the next health save writes at once
 
     # --- start / stop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = DatabaseLock.acquire(self.db_path)  # DatabaseInUseError: another gateway has this home
+        try:
+            await self._run(stop)
+        finally:
+            self._lock.release()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         self.store = await self.in_db(Store, self.db_path, self.cfg.storage.retention_days)
-        self.engine = await self.in_db(self._load_engine)
+        self.engine, last_event_id = await self.in_db(self._load_engine)
         self.trust.restore_state(await self.in_db(self.store.load_state, CLOCK_KEY))
         counters = await self.in_db(self.store.load_state, BLE_COUNTERS_KEY)
         if counters:
             self.ble_decoder.restore_counters(json.loads(counters))
-        broker = self.cfg.broker
-        self.link = MqttLink(self.broker_host or broker.host, self.broker_port or broker.port,
-                             self.adapter.subscriptions + self.ble_relay.topics, client_id=broker.client_id,
-                             username=broker.username, password=broker.password_value(),
-                             keepalive_s=broker.keepalive_s)
-        await self.link.start()
         if self.cfg.recipients:
             from gateway.alerting import Alerting
 
@@ -185,11 +256,24 @@ class Gateway:
             self.alerting = Alerting(self.cfg, self.db_path, self.clock, on_outcome=engine.record_outcome,
                                      summary_of=engine.day_summary)
             self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
-        coros = [self._consume(), self._ticker(), self._checkpointer(), self._pruner(),
-                 systemd.watchdog_pinger()] + [make() for make in self.extra_tasks]
+        await self._catch_up(last_event_id)
+        self._event_id_committed = await self.in_db(self.store.last_event_id)
+        broker = self.cfg.broker
+        self.link = MqttLink(self.broker_host or broker.host, self.broker_port or broker.port,
+                             self.adapter.subscriptions + self.ble_relay.topics, client_id=broker.client_id,
+                             username=broker.username, password=broker.password_value(),
+                             keepalive_s=broker.keepalive_s)
+        await self.link.start()
+        now = self.clock.monotonic()
+        self._last_take = self._last_tick = self._last_flush = now
+        tasks: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
+            ("consume", self._consume), ("ticker", self._ticker), ("checkpointer", self._checkpointer),
+            ("pruner", self._pruner), ("watchdog", lambda: systemd.watchdog_pinger(self.healthy))]
+        tasks += [(getattr(make, "__name__", "extra").strip("_<>") or "extra", make) for make in self.extra_tasks]
         if self.ble_decoder.bindings and self.cfg.ble.enabled:
-            coros.append(self._ble())
-        self._tasks = [asyncio.create_task(c) for c in coros]
+            tasks.append(("ble", self._ble))
+        for name, make in tasks:
+            self.supervisor.start(name, make)
         self._committer_task = asyncio.create_task(self._committer())
         await self._start_console()
         systemd.notify_ready(f"{len(self.cfg.sensors)} sensors; broker {self.link.host}:{self.link.port}")
@@ -215,12 +299,7 @@ class Gateway:
         systemd.notify_stopping()
         if self._console is not None:
             await self._console.cleanup()
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        self._tasks.clear()
+        await self.supervisor.cancel_all()
         if self._committer_task is not None:  # let it write what was handled, then it returns
             self._stopping = True
             self._flush_soon.set()
@@ -238,38 +317,97 @@ class Gateway:
         self._db.shutdown(wait=True)
         log.info("gateway stopped", extra={"ctx": {"summary": self.stats.line()}})
 
-    def _load_engine(self) -> RoutineEngine:
+    def _load_engine(self) -> tuple[RoutineEngine, int | None]:
+        """The engine from its checkpoint (any known format), and the last stored event it had seen."""
         assert self.store is not None
         blob = self.store.load_state(STATE_KEY)
         if blob:
             try:
-                engine = RoutineEngine.restore(self.home, blob, self.cfg.routines)
-                log.info("learned routines restored", extra={"ctx": {"bytes": len(blob)}})
-                return engine
+                ck = unpack(blob)
+                engine = RoutineEngine.restore(self.home, ck.engine, self.cfg.routines)
+                log.info("learned routines restored", extra={"ctx": {"bytes": len(blob), "format": ck.format}})
+                self._checkpoint_written = blob
+                return engine, ck.last_event_id
             except Exception as exc:  # noqa: BLE001 - an old/corrupt checkpoint must not stop the home
-                log.error("could not restore learned routines; starting fresh and keeping the old copy",
-                          extra={"ctx": {"error": repr(exc)}})
+                self.restore_problem = (f"learned routines could not be restored ({describe_exception(exc)}); "
+                                        f"learning again from the start; the old copy is kept as "
+                                        f"'{STATE_KEY}.unreadable'")
+                log.error(self.restore_problem)
                 self.store.save_state(f"{STATE_KEY}.unreadable", blob)
-        return RoutineEngine(self.home, self.cfg.routines)
+        # no checkpoint (a first start, or an unreadable one): learn again from every stored event
+        return RoutineEngine(self.home, self.cfg.routines), 0
+
+    async def _catch_up(self, last_event_id: int | None) -> None:
+        """Give the core every judged event stored after its checkpoint (a crash between checkpoints
+        forgets nothing; with no checkpoint, all of them). An alert this raises again is raised only if
+        it was not stored before and is recent: an old one is history, not news for a worker now."""
+        assert self.store is not None and self.engine is not None
+        if last_event_id is None:  # a format-1 checkpoint: what it covered is not known
+            return
+        store, engine, n, stale = self.store, self.engine, 0, 0
+        recent = self.clock.now().timestamp() - CATCH_UP_ALERTS_S
+        while batch := await self.in_db(store.judged_events_after, last_event_id):
+            known = {a.key for a in await self.in_db(store.alerts, batch[0][1].time)}
+            for row_id, event in batch:
+                for a in engine.process(event):
+                    if a.key in known:
+                        continue
+                    if a.time.timestamp() < recent:
+                        stale += 1
+                        continue
+                    self.raise_alerts([a])
+                last_event_id, n = row_id, n + 1
+            await asyncio.sleep(0)  # a long catch-up must not starve the loop
+        if n:
+            log.info("routine core caught up with stored events",
+                     extra={"ctx": {"events": n, "old_alerts_not_raised": stale}})
 
     # --- the event path --------------------------------------------------------------------------
     async def _consume(self) -> None:
         assert self.link is not None and self.engine is not None
         while True:
+            if len(self._pending) >= HOLD_MAX:
+                await self._wait_for_room()
             msg = await self.link.messages.get()
+            self._last_take = self.clock.monotonic()
             self.handle_message(msg)
 
+    async def _wait_for_room(self) -> None:
+        """The disk takes no writes and the hold is full: take no message until half of it is stored."""
+        self.stats.intake_paused = True
+        log.error("storage full: no new messages taken until space is freed (the broker keeps them)",
+                  extra={"ctx": {"held": len(self._pending)}})
+        systemd.notify_status(f"STORAGE FULL: {len(self._pending)} items held, intake paused")
+        while len(self._pending) >= HOLD_MAX // 2:
+            await self._commit_seen.wait()
+        self.stats.intake_paused = False
+        log.warning("storage writable again: taking messages", extra={"ctx": {"held": len(self._pending)}})
+
     def handle_message(self, msg: MqttMessage) -> None:
-        """Adapter -> store (queued) -> routine core -> alerts. Never raises on bad input."""
-        now = self.clock.now()
+        """Adapter -> store (queued) -> routine core -> alerts. Never raises: a message the gateway
+        fails on is counted as rejected (``internal_error``), logged with its error, and acked."""
         self.stats.messages += 1
-        if any(mqtt_topic_matches(sub, msg.topic) for sub in self.ble_relay.topics):
-            self._ingest(self.ble_relay.handle(msg.topic, msg.payload, now, self.clock.monotonic()))
-        else:
-            self._ingest(self.adapter.handle(msg.topic, msg.payload, now))
+        try:
+            now = self.clock.now()
+            if any(mqtt_topic_matches(sub, msg.topic) for sub in self.ble_relay.topics):
+                self._ingest(self.ble_relay.handle(msg.topic, msg.payload, now, self.clock.monotonic()))
+            else:
+                self._ingest(self.adapter.handle(msg.topic, msg.payload, now))
+        except Exception as exc:  # noqa: BLE001 - one bad message must never end monitoring
+            self._internal_error(exc, source="mqtt", device=msg.topic, payload=msg.payload)
         self._queue_ack(msg)
-        if len(self._unacked) >= self.flush_at:
+        if self._pending_acks >= self.flush_at:
             self._flush_soon.set()
+
+    def _internal_error(self, exc: Exception, *, source: str, device: str, payload: bytes = b"") -> None:
+        self.stats.internal_errors += 1
+        self.stats.rejections += 1
+        what = describe_exception(exc)
+        log.error("gateway failed on input; counted as rejected and going on: %s", what, exc_info=exc,
+                  extra={"ctx": {"source": source, "device": device}})
+        detail = f"{what}; payload {payload[:120]!r}" if payload else what
+        rejection = Rejection(self.clock.now(), source, "internal_error", detail[:500], device[:200])
+        self._queue_write(lambda s, r=rejection: s.add_rejection(r))
 
     async def _ble(self) -> None:
         """The Pi's own radio: bleak scanning (with backoff when BlueZ is absent) into the same path."""
@@ -278,7 +416,11 @@ class Gateway:
         scan = asyncio.create_task(self.ble_scanner.run())
         try:
             while True:
-                self._ingest(await queue.get())
+                out = await queue.get()
+                try:
+                    self._ingest(out)
+                except Exception as exc:  # noqa: BLE001 - one bad advert must never end monitoring
+                    self._internal_error(exc, source="ble", device="radio")
         finally:
             scan.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -303,9 +445,8 @@ class Gateway:
                                                              [s.mark_seen(e.sensor_id, e.time) for e in ev]))
             for e in events:
                 if e.sensor_id in self._privacy_switches and self.alerting is not None:
-                    done = apply_privacy_switch(self.alerting.delivery.pauses, self._privacy_switches[e.sensor_id],
-                                                e.sensor_id, e, wake=self.alerting.delivery.wake)
-                    log.warning("privacy switch: %s", done, extra={"ctx": {"sensor": e.sensor_id}})
+                    self._pending_switches.append((self._privacy_switches[e.sensor_id], e.sensor_id, e))
+                    self._apply_privacy_switches()
                 self.stats.events += 1
                 self.stats.last_event = f"{e.sensor_id}={e.value} at {e.time.astimezone(self.home.tz):%H:%M}"
                 log.info("event", extra={"ctx": {"sensor": e.sensor_id, "value": e.value,
@@ -314,6 +455,22 @@ class Gateway:
                     self.raise_alerts(self.engine.process(e))
         for note in getattr(out, "notes", ()):
             log.info(note)
+
+    def _apply_privacy_switches(self) -> None:
+        """Presses of a privacy switch, in order. One that cannot be recorded (a full disk) stays first
+        in line and is tried again each tick: the person asked for privacy, it must not be dropped."""
+        assert self.alerting is not None
+        while self._pending_switches:
+            person, sensor_id, event = self._pending_switches[0]
+            try:
+                done = apply_privacy_switch(self.alerting.delivery.pauses, person, sensor_id, event,
+                                            wake=self.alerting.delivery.wake)
+            except Exception as exc:  # noqa: BLE001 - kept and retried, never lost
+                log.error("privacy switch could not be applied yet; trying again: %s", describe_exception(exc),
+                          extra={"ctx": {"sensor": sensor_id, "waiting": len(self._pending_switches)}})
+                return
+            self._pending_switches.pop(0)
+            log.warning("privacy switch: %s", done, extra={"ctx": {"sensor": sensor_id}})
 
     def _admit(self, now: datetime | None = None) -> bool:
         """May the routine engine be given the clock's time now? (gateway/clocktrust.py)"""
@@ -333,8 +490,11 @@ class Gateway:
                                                              "severity": str(a.severity)}})
             self._queue_write(lambda s, a=a: s.add_alert(a))
             if self.alerts_jsonl is not None:
-                with self.alerts_jsonl.open("a", encoding="utf-8") as f:
-                    f.write(json.dumps(a.to_json()) + "\n")
+                try:
+                    with self.alerts_jsonl.open("a", encoding="utf-8") as f:
+                        f.write(json.dumps(a.to_json()) + "\n")
+                except OSError as exc:  # the store and delivery still have it
+                    log.error("could not append to the alerts log", extra={"ctx": {"error": str(exc)}})
             if self.alerting is not None:
                 self.alerting.submit(a)
             if self.on_alert is not None:
@@ -345,44 +505,86 @@ class Gateway:
         assert self.engine is not None
         while True:
             await asyncio.sleep(self.clock.sleep_s(self.tick_s))
+            self._last_tick = self.clock.monotonic()
             now = self.clock.now()
-            if self._admit(now):
+            if self._pending_switches:
+                self._apply_privacy_switches()
+            # while intake is paused the core would read the missing events as stillness: no judging
+            if not self.stats.intake_paused and self._admit(now):
                 self.raise_alerts(self.engine.tick(now))
             systemd.notify_status(self.stats.line())
+            await self._save_health()
+
+    async def _save_health(self) -> None:
+        """Keep the health record (``hearth status`` / ``doctor``) current: at once when it changed,
+        else every :data:`HEALTH_EVERY_S` (so a reader can tell a live gateway from a dead one)."""
+        assert self.store is not None
+        record = self.health_record()
+        # what changes with every message is saved with the periodic refresh, not on its own
+        text = json.dumps({k: record[k] for k in ("tasks", "problems", "intake_paused")}, sort_keys=True)
+        mono = self.clock.monotonic()
+        if text == self._health_written[0] and mono - self._health_written[1] < HEALTH_EVERY_S:
+            return
+        record["saved_at"] = self.clock.now().isoformat(timespec="seconds")
+        blob, store = json.dumps(record).encode(), self.store
+        try:
+            await self.in_db(lambda: (store.save_state(HEALTH_KEY, blob), store.commit()))
+            self._health_written = (text, mono)
+        except StorageError:
+            pass  # the disk is full: that is reported by the flush, and this is tried again next tick
 
     async def _flush(self) -> None:
-        """Store everything queued in one transaction, then ack the MQTT messages it came from."""
+        """Store what is queued, in chunks of :data:`CHUNK` items each committed on its own, acking each
+        chunk's MQTT messages once it is committed. On a storage error the rest goes back in front."""
         assert self.store is not None and self.link is not None
-        if not self._unstored and not self._unacked:
+        self._last_flush = self.clock.monotonic()
+        if not self._pending:
             return
         # Take the batch out first: messages handled while the DB thread writes start the next batch.
-        writes, acks, upto = self._unstored, self._unacked, self._queued
-        self._unstored, self._unacked = [], []
-        self._acks_writing = len(acks)
-        store = self.store
+        batch, self._pending = self._pending, []
+        self._acks_writing, self._pending_acks = self._pending_acks, 0
+        base = self._queued - len(batch) - len(self._pending)  # the number before the batch's first item
+        store, done, marks = self.store, 0, self._event_id_at
 
-        def write_all() -> None:
-            for w in writes:
-                w(store)
+        def write_all(chunk: list[Callable[[Store], None] | MqttMessage], first: int) -> dict[int, int]:
+            """Write one chunk (items numbered from ``first``) and commit; the newest event id after
+            each marked item, and after the chunk (key 0)."""
+            seen: dict[int, int] = {}
+            for no, item in enumerate(chunk, first):
+                if not isinstance(item, MqttMessage):
+                    item(store)
+                if no in marks:
+                    seen[no] = store.last_event_id()
+            seen[0] = store.last_event_id()
             store.commit()
+            return seen
 
         try:
-            await self.in_db(write_all)
+            while done < len(batch):
+                chunk = batch[done:done + CHUNK]
+                seen = await self.in_db(write_all, chunk, base + done + 1)
+                self._event_id_committed = seen.pop(0)
+                marks.update(seen)
+                acks = [m for m in chunk if isinstance(m, MqttMessage)]
+                for m in acks:
+                    self.link.ack(m)
+                self._acks_writing -= len(acks)
+                done += len(chunk)
+                self._committed = max(self._committed, base + done)
+                self._commit_seen.set()
+                self._commit_seen = asyncio.Event()
         except StorageError as exc:
-            # the store rolled the whole batch back: put it in front of what came meanwhile, retry later
-            self._unstored, self._unacked = writes + self._unstored, acks + self._unacked
+            # the store rolled this chunk back: put the rest in front of what came meanwhile, retry later
+            rest = batch[done:]
+            self._pending = rest + self._pending
+            self._pending_acks += sum(isinstance(m, MqttMessage) for m in rest)
             self.stats.storage_errors += 1
             if self.stats.storage_errors in (1, 10, 100) or self.stats.storage_errors % 1000 == 0:
                 log.error("cannot store; keeping data in memory and retrying", extra={"ctx": {"error": str(exc)}})
             systemd.notify_status(f"STORAGE PROBLEM: {exc}")
-            return
         finally:  # written, rolled back or failed otherwise: this batch is no longer being written
             self._acks_writing = 0
-        for m in acks:
-            self.link.ack(m)
-        self._committed = max(self._committed, upto)
-        self._commit_seen.set()
-        self._commit_seen = asyncio.Event()
+            self.stats.held_items = len(self._pending)
 
     async def _committer(self) -> None:
         """The only place that flushes while running; on shutdown it flushes once more and returns
@@ -394,18 +596,43 @@ class Gateway:
                 async with asyncio.timeout(self.commit_s):
                     await self._flush_soon.wait()
             self._flush_soon.clear()
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception as exc:
+                log.error("storing a batch failed unexpectedly; it is kept and tried again: %s",
+                          describe_exception(exc), exc_info=exc)
+                await asyncio.sleep(1)
             if self._stopping:
                 return
 
     async def _save_checkpoint(self) -> None:
+        """Learned routines, BLE counters and clock trust, in one transaction; nothing is rewritten when
+        it has not changed since the last save (an SD card wears with every write)."""
         assert self.store is not None and self.engine is not None
-        blob = self.engine.checkpoint()
-        counters = json.dumps(self.ble_decoder.counters()).encode()
         store = self.store
+        # The core as it is now has seen items 1..n; the checkpoint must cover exactly the events among
+        # them (on restart, the core is given every event stored after ``upto``, and none twice).
+        engine_blob, n = self.engine.checkpoint(), self._queued
+        if self._committed >= n:
+            upto = self._event_id_committed
+        else:
+            self._event_id_at[n] = None
+            try:
+                await self.flushed(30)
+            finally:
+                found = self._event_id_at.pop(n, None)
+            if found is None:
+                return
+            upto = found
+        blob = pack(engine_blob, upto)
+        counters = json.dumps(self.ble_decoder.counters()).encode()
         trust = self.trust.state()
+        state = blob + b"\0" + counters + b"\0" + trust
+        if state == self._checkpoint_written:
+            return
         await self.in_db(lambda: (store.save_state(STATE_KEY, blob), store.save_state(BLE_COUNTERS_KEY, counters),
                                   store.save_state(CLOCK_KEY, trust), store.commit()))
+        self._checkpoint_written = state
 
     async def _checkpointer(self) -> None:
         while True:

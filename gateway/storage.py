@@ -251,6 +251,23 @@ class Store:
         rows = self._read("events", sql + " ORDER BY time_us, id", params)
         return [event_from_row(*r[1:]) for r in rows]
 
+    def last_event_id(self) -> int:
+        """The newest event's row id (0 when there is none): what a routine checkpoint has seen up to."""
+        return int(self._read("last_event_id", "SELECT COALESCE(MAX(id), 0) FROM events")[0][0])
+
+    def judged_events_after(self, event_id: int, limit: int = 5000) -> list[tuple[int, SensorEvent]]:
+        """Events stored after row ``event_id`` with a trusted clock, in the order they were stored, as
+        (row id, event): what a restarted gateway gives its routine core to catch up."""
+        rows = self._read("judged_events_after", f"SELECT id, {_EVENT_COLUMNS} FROM events WHERE id > ? "
+                          "AND clock_untrusted = 0 ORDER BY id LIMIT ?", (event_id, limit))
+        return [(int(r[0]), event_from_row(*r[1:])) for r in rows]
+
+    def last_values(self) -> dict[str, bool]:
+        """Each on/off sensor's last stored state (a restarted adapter must not take a repeat for a change)."""
+        rows = self._read("last_values", "SELECT sensor_id, value, MAX(id) FROM events WHERE is_bool = 1 "
+                          "GROUP BY sensor_id")
+        return {str(sid): bool(value) for sid, value, _id in rows}
+
     def count_events(self) -> int:
         return int(self._read("count_events", "SELECT COUNT(*) FROM events")[0][0])
 

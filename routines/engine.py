@@ -24,7 +24,7 @@ import zlib
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from routines import detectors
+from routines import detectors, pickling
 from routines.alert import Alert
 from routines.home import APPLIANCE_ROLES, Home
 from routines.settings import RoutineSettings
@@ -373,11 +373,12 @@ class RoutineEngine:
         """Rebuild an engine from :meth:`checkpoint` bytes, following ``home`` (sensors or people added or
         removed since keep working; only state of ids still configured is carried over).
 
-        Only restore checkpoints this gateway wrote itself: the blob is a pickle.
+        The blob is a pickle, read back by :func:`routines.pickling.loads` (Hearth's own classes only;
+        renamed classes mapped to their new names).
         """
         if not blob.startswith(_MAGIC):
             raise ValueError("not a Hearth routine checkpoint (or from an incompatible version)")
-        state = pickle.loads(zlib.decompress(blob[len(_MAGIC):]))
+        state = pickling.loads(zlib.decompress(blob[len(_MAGIC):]))
         eng = cls(home, settings)
         for pid, ps in state["persons"].items():
             if pid in eng._persons:
