@@ -223,3 +223,121 @@ async def test_every_response_carries_the_security_headers(mosquitto, tmp_path: 
         assert headers == SECURITY_HEADERS, where
     assert "frame-ancestors 'none'" in SECURITY_HEADERS["Content-Security-Policy"]
     assert "'unsafe-inline'" not in SECURITY_HEADERS["Content-Security-Policy"]
+
+
+ATTACKER_PAGE = """<!doctype html><html><body>
+<form id="f" method="post" enctype="text/plain" action="CONSOLEapi/pause" target="sink">
+<input name='{"person":"p1","hours":720,"x":"' value='"}'></form><iframe name="sink"></iframe>
+<script>
+const C = "CONSOLE", tried = {};
+const post = (path, body, extra) => fetch(C + path, {method: "POST", body: JSON.stringify(body), ...extra});
+async function attempt(name, go) {
+  try { tried[name] = await go(); } catch (e) { tried[name] = "blocked: " + e.name; }
+}
+(async () => {
+  await attempt("pause", () => post("api/pause", {person: "p1", hours: 720}, {mode: "no-cors"}).then(r => r.type));
+  await attempt("end", () => post("api/pause", {person: "p1", end: true}, {mode: "no-cors"}).then(r => r.type));
+  await attempt("outcome", () => post("api/alerts/outcome", {key: "KEY", outcome: "false_alarm", by: "x"},
+                                      {mode: "no-cors"}).then(r => r.type));
+  // no-cors strips what is not a simple header: this arrives as text/plain, without the token
+  await attempt("json_no_cors", () => post("api/pause", {person: "p1", end: true}, {mode: "no-cors",
+      headers: {"Content-Type": "application/json", "X-Hearth-CSRF": "guess"}}).then(r => r.type));
+  // a real JSON request must ask first (CORS preflight); the console never says yes
+  await attempt("json_cors", () => post("api/pause", {person: "p1", end: true},
+      {headers: {"Content-Type": "application/json"}}).then(r => r.status));
+  await attempt("read_token", () => fetch(C + "api/csrf").then(r => r.json()).then(j => j.token));
+  await attempt("read_status", () => fetch(C + "api/status").then(r => r.text()));
+  document.getElementById("f").submit();
+  window.tried = tried;
+})();
+</script></body></html>"""
+
+
+@asynccontextmanager
+async def attacker_site(console_url: str) -> AsyncIterator[str]:
+    """Another web site on loopback (another port: another origin) whose page attacks the console."""
+    from aiohttp import web
+
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(text=ATTACKER_PAGE.replace("CONSOLE", console_url).replace("KEY", KEY),
+                            content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"
+    finally:
+        await runner.cleanup()
+
+
+async def refused(http: aiohttp.ClientSession, base: str) -> dict[str, int]:
+    async with http.get(base + "api/status") as r:
+        return (await r.json())["console"]["refused"]
+
+
+async def test_a_page_from_another_origin_in_the_technicians_browser_changes_nothing(mosquitto, tmp_path: Path) -> None:
+    from tests.chromium import Browser
+
+    async with gateway(mosquitto, tmp_path, "gw-sec-browser") as gw, attacker_site(gw.console_url) as evil, \
+            aiohttp.ClientSession() as http, Browser() as browser:
+        before = await state(gw)
+        page = await browser.open(evil)
+        tried = await page.wait_for("window.tried")
+        for _ in range(100):  # the form's POST goes out after the script; wait until the console saw it
+            if (await refused(http, gw.console_url)).get("cross_origin", 0) >= 5:
+                break
+            await asyncio.sleep(0.1)
+        seen = await refused(http, gw.console_url)
+        after = await state(gw)
+    assert after == before and [by for by, _ in after[0]] == ["Ann (button)"] and after[1] == {}
+    assert seen == {"cross_origin": 5}  # 4 no-cors fetches and the form, each refused before any handler
+    # the no-cors posts were sent (counted above), but Cross-Origin-Resource-Policy withholds even their
+    # opaque answers; the JSON post never left (its preflight got no CORS yes); nothing could be read
+    assert tried == dict.fromkeys(["pause", "end", "outcome", "json_no_cors", "json_cors", "read_token",
+                                   "read_status"], "blocked: TypeError")
+
+
+async def test_a_rebound_name_gets_nothing_from_the_console(mosquitto, tmp_path: Path) -> None:
+    """DNS rebinding, played by Chromium's resolver: ``evil.example`` resolves to the console's address,
+    so a script on ``http://evil.example:PORT/`` is same-origin with it. The console answers it nothing."""
+    from tests.chromium import Browser
+
+    port = None
+    async with gateway(mosquitto, tmp_path, "gw-sec-rebind") as gw, \
+            Browser("--host-resolver-rules=MAP evil.example 127.0.0.1") as browser:
+        before = await state(gw)
+        port = URL(gw.console_url).port
+        page = await browser.open(f"http://evil.example:{port}/")
+        shown = await page.wait_for("document.readyState === 'complete' && document.body.textContent")
+        answers = await page.eval("""(async () => [
+            await fetch("/api/csrf").then(r => r.status),
+            await fetch("/api/status").then(r => r.status),
+            await fetch("/api/pause", {method: "POST", headers: {"Content-Type": "application/json"},
+                                       body: JSON.stringify({person: "p1", end: true})}).then(r => r.status),
+        ])()""")
+        assert await state(gw) == before
+    assert "not served as 'evil.example:" in shown and "hearth-csrf" not in shown
+    assert answers == [421, 421, 421]
+
+
+async def test_the_page_runs_under_its_policy_and_injected_script_does_not(mosquitto, tmp_path: Path) -> None:
+    from tests.chromium import Browser
+
+    async with gateway(mosquitto, tmp_path, "gw-sec-csp") as gw, Browser() as browser:
+        page = await browser.open(gw.console_url)
+        await page.wait_for("!document.getElementById('pause-form').hidden")  # the script file ran
+        header = await page.eval("getComputedStyle(document.querySelector('th')).backgroundColor")
+        note = await page.eval("document.getElementById('pause-note').textContent")
+        clean = list(page.messages)
+        ran = await page.eval("const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+                              "document.body.append(s); typeof window.injected")
+        await page.wait_for("true")  # one more round trip: the violation's log entry has arrived
+    assert header == "rgb(244, 241, 234)"  # the style sheet file applied
+    assert "urgent alerts included" in " ".join(note.split())
+    assert not [m for m in clean if "Content Security Policy" in m], clean
+    assert ran == "undefined"
+    assert any("Content Security Policy" in m for m in page.messages), page.messages
