@@ -25,12 +25,14 @@ KEY = "p1:silence:t1"
 
 
 @asynccontextmanager
-async def gateway(mosquitto: Any, tmp_path: Path, name: str) -> AsyncIterator[Gateway]:
+async def gateway(mosquitto: Any, tmp_path: Path, name: str, inbox: Any = None) -> AsyncIterator[Gateway]:
     """A running gateway with recipients (so pauses exist), an open urgent alert and Ann's own pause."""
     secret_file = tmp_path / "hook.secret"
     secret_file.write_text(SECRET)
     cfg = parse_config_text(home(mosquitto.port, name, "http://127.0.0.1:9/hook", secret_file), "home.yaml")
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
+    if inbox is not None:
+        gw.demo_inbox = inbox  # as `hearth run` does for the demo
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
     try:
@@ -341,3 +343,30 @@ async def test_the_page_runs_under_its_policy_and_injected_script_does_not(mosqu
     assert not [m for m in clean if "Content Security Policy" in m], clean
     assert ran == "undefined"
     assert any("Content Security Policy" in m for m in page.messages), page.messages
+
+
+async def test_the_demo_inbox_takes_signed_webhooks_but_no_cross_origin_post(mosquitto, tmp_path: Path) -> None:
+    """Mounted on the console in the demo: the gateway's own signed webhook needs no CSRF token (its
+    signature is its proof), a browser's cross-origin post is refused before the signature is even read,
+    and the page's style comes from a file the CSP allows."""
+    from alerts.notifiers.webhook import WebhookNotifier
+    from gateway.demo_inbox import DemoInbox
+    from tests.test_demo_inbox import message, recipient
+
+    inbox = DemoInbox(tmp_path / "inbox", SECRET.encode())
+    notifier = WebhookNotifier(home="demo-home")
+    async with gateway(mosquitto, tmp_path, "gw-sec-inbox", inbox) as gw, aiohttp.ClientSession() as http:
+        hook = gw.console_url + "inbox/hook"
+        sent = await notifier.send(message("m1", "sam", "Ann: not up"), recipient("sam", hook, tmp_path / "hook.secret"))
+        async with http.post(hook, data=b'{"message_id": "m2"}', headers={
+                "Origin": "http://evil.example", "Content-Type": "text/plain"}) as r:
+            cross = r.status
+        async with http.get(gw.console_url + "inbox") as r:
+            page = await r.text()
+        async with http.get(gw.console_url + "inbox/inbox.css") as r:
+            css = (r.status, r.content_type, r.headers["Content-Security-Policy"])
+    await notifier.close()
+    assert sent.ok and [m.message_id for m in inbox.messages] == ["m1"] and inbox.refused == 0
+    assert cross == 403
+    assert "<style>" not in page and "href='/inbox/inbox.css'" in page and "Ann: not up" in page
+    assert css == (200, "text/css", SECURITY_HEADERS["Content-Security-Policy"])
