@@ -2,7 +2,9 @@
 
 Served by aiohttp on the config's ``console.host:console.port`` (loopback by default: a technician
 reaches it over SSH port forwarding, the home opens no port). ``/`` is a small page that renders
-``/api/status`` and refreshes itself; ``/api/status`` is the same data as JSON for tools.
+``/api/status`` and refreshes itself; ``/api/status`` is the same data as JSON for tools. What keeps
+other web pages from using it (Host, Origin, JSON, CSRF token, headers) is in
+:mod:`gateway.console_security`; a tool that changes state first reads the token from ``/api/csrf``.
 """
 
 from __future__ import annotations
@@ -10,17 +12,24 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from alerts.pause import MAX_PAUSE
+from gateway.console_security import GUARD_KEY, MAX_BODY, TOKEN_HEADER, error, json_object, protect
 
 if TYPE_CHECKING:
     from gateway.service import Gateway
 
 log = logging.getLogger("hearth.console")
 GATEWAY_KEY: web.AppKey[Gateway] = web.AppKey("gateway")
+WEB = files("gateway").joinpath("web")
+STATIC = {"console.js": "text/javascript", "console.css": "text/css"}  # served as /static/NAME
+MAX_KEY, MAX_BY = 200, 80  # an alert key is ~40 characters, a name far less
 
 
 def _iso(t: Any) -> str | None:
@@ -63,6 +72,7 @@ async def api_status(request: web.Request) -> web.Response:
         "ble": {"sensors": len(gw.ble_decoder.bindings),
                 "radio": gw.ble_scanner.status if gw.ble_scanner else "not scanning (no BLE sensor, or disabled)",
                 "relay_topics": gw.ble_relay.topics, "counts": dict(gw.ble_decoder.counts)},
+        "console": {"refused": dict(request.app[GUARD_KEY].refused)},
     })
     return web.json_response(data, dumps=functools.partial(json.dumps, default=str))
 
@@ -73,36 +83,56 @@ def _sharing(gw: Gateway) -> dict[str, Any]:
         return {"configured": False}
     delivery = gw.alerting.delivery
     now = gw.clock.now()
-    return {"configured": True, "outbox": delivery.outbox.counts(),
+    return {"configured": True, "outbox": delivery.outbox.counts(), "max_pause_hours": MAX_PAUSE.days * 24,
             "pauses": [{"person": p.person, "until": _iso(p.end), "by": p.by} for p in delivery.pauses.active(now)],
             "people": [{"id": p.id, "name": p.name} for p in gw.cfg.people]}
+
+
+def _hours(value: Any) -> float | str:
+    """The pause length asked for, or what is wrong with it (the upper bound is PauseStore.start's)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"hours must be a number, not {type(value).__name__}"
+    if not math.isfinite(value):  # 0 and below, and too long, are PauseStore.start's to refuse
+        return f"hours must be a finite number (at most {MAX_PAUSE.days * 24}), not {value}"
+    return float(value)
+
+
+def _until(now: datetime, hours: float) -> datetime:
+    """``now`` plus ``hours``; a length past the calendar's end becomes the calendar's end, which
+    PauseStore.start then refuses with its own rule and words."""
+    try:
+        return now + timedelta(hours=hours)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 async def api_pause(request: web.Request) -> web.Response:
     """Privacy mode from the console: ``{"person": "p1", "hours": 4}`` or ``{"person": "p1", "end": true}``."""
     gw = request.app[GATEWAY_KEY]
     if gw.alerting is None:
-        return web.json_response({"error": "no recipients configured: nothing is shared"}, status=409)
-    try:
-        body = await request.json()
-        person = str(body["person"])
-        hours = None if body.get("end") else float(body["hours"])
-    except (ValueError, KeyError, TypeError):
-        return web.json_response({"error": 'send {"person": ID, "hours": N} or {"person": ID, "end": true}'},
-                                 status=400)
+        return error(409, "no recipients configured: nothing is shared")
+    body = await json_object(request)
+    if isinstance(body, web.Response):
+        return body
+    person, end = body.get("person"), body.get("end") is True
+    if not isinstance(person, str) or ("hours" not in body) == (not end):
+        return error(400, 'send {"person": ID, "hours": N} or {"person": ID, "end": true}')
     if person not in {p.id for p in gw.cfg.people}:
-        return web.json_response({"error": f"unknown person {person!r}"}, status=404)
+        return error(404, f"unknown person {person[:MAX_KEY]!r}")
     pauses = gw.alerting.delivery.pauses
     now = gw.clock.now()
-    if hours is None:
+    if end:
         ended = pauses.end(person, by="console", now=now)
         if ended:  # the team's note about urgent alerts held during it is due now, not after the idle wait
             gw.alerting.delivery.wake()
         return web.json_response({"ended": len(ended)})
+    hours = _hours(body["hours"])
+    if isinstance(hours, str):
+        return error(400, hours)
     try:
-        pause = pauses.start(person, now + timedelta(hours=hours), by="console", now=now)
+        pause = pauses.start(person, _until(now, hours), by="console", now=now)
     except ValueError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
+        return error(400, str(exc))
     return web.json_response({"person": person, "until": _iso(pause.end)})
 
 
@@ -112,14 +142,17 @@ async def api_outcome(request: web.Request) -> web.Response:
     Resolves the alert (escalation stops, held messages are cancelled), keeps the outcome with who and
     when, and feeds it back to the routine core so the same false alarm becomes less likely."""
     gw = request.app[GATEWAY_KEY]
-    try:
-        body = await request.json()
-        key, outcome, by = str(body["key"]), str(body["outcome"]), str(body["by"]).strip()
-    except (ValueError, KeyError, TypeError):
-        return web.json_response({"error": 'send {"key": ..., "outcome": "real"|"false_alarm", "by": NAME}'},
-                                 status=400)
-    if outcome not in ("real", "false_alarm") or not by:
-        return web.json_response({"error": "outcome must be real or false_alarm, and by a name"}, status=400)
+    body = await json_object(request)
+    if isinstance(body, web.Response):
+        return body
+    key, outcome, by = body.get("key"), body.get("outcome"), body.get("by")
+    if not (isinstance(key, str) and isinstance(outcome, str) and isinstance(by, str)):
+        return error(400, 'send {"key": ..., "outcome": "real"|"false_alarm", "by": NAME} (all strings)')
+    by = by.strip()
+    if outcome not in ("real", "false_alarm") or not by or len(by) > MAX_BY or not by.isprintable():
+        return error(400, f"outcome must be real or false_alarm, and by a name of 1 to {MAX_BY} printable characters")
+    if not key or len(key) > MAX_KEY:
+        return error(400, f"key must be an alert's key (1 to {MAX_KEY} characters)")
     now = gw.clock.now()
     resolved = gw.alerting.delivery.resolve(key, by, now, outcome) if gw.alerting is not None else None
     if resolved is None and gw.engine is not None:  # not open in delivery (or no recipients): tell the core
@@ -131,16 +164,31 @@ async def api_outcome(request: web.Request) -> web.Response:
     return web.json_response({"key": key, "outcome": outcome, "by": by, "at": _iso(now)})
 
 
-async def index(_request: web.Request) -> web.Response:
-    html = files("gateway").joinpath("web/console.html").read_text(encoding="utf-8")
-    return web.Response(text=html, content_type="text/html")
+async def api_csrf(request: web.Request) -> web.Response:
+    """The token a tool sends with a state change (readable only same-origin: no CORS, Host checked)."""
+    return web.json_response({"header": TOKEN_HEADER, "token": request.app[GUARD_KEY].token})
 
 
-def make_app(gw: Gateway) -> web.Application:
-    app = web.Application()
+async def index(request: web.Request) -> web.Response:
+    html = WEB.joinpath("console.html").read_text(encoding="utf-8")
+    return web.Response(text=html.replace("{{csrf_token}}", request.app[GUARD_KEY].token), content_type="text/html")
+
+
+async def static(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in STATIC:
+        raise web.HTTPNotFound()
+    return web.Response(text=WEB.joinpath(name).read_text(encoding="utf-8"), content_type=STATIC[name])
+
+
+def make_app(gw: Gateway, bind_host: str = "127.0.0.1") -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
     app[GATEWAY_KEY] = gw
+    protect(app, bind_host)
     app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", static)
     app.router.add_get("/api/status", api_status)
+    app.router.add_get("/api/csrf", api_csrf)
     app.router.add_post("/api/pause", api_pause)
     app.router.add_post("/api/alerts/outcome", api_outcome)
     inbox = getattr(gw, "demo_inbox", None)  # the demo's inbox (gateway.demo_inbox), only in the demo
@@ -150,7 +198,7 @@ def make_app(gw: Gateway) -> web.Application:
 
 
 async def start_console(gw: Gateway, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(make_app(gw), access_log=None)
+    runner = web.AppRunner(make_app(gw, host), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

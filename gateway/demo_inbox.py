@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from gateway.console_security import signed_by_hmac
 
 log = logging.getLogger("hearth.demo_inbox")
 
@@ -102,10 +103,12 @@ class DemoInbox:
         app.router.add_post(HOOK_PATH, self.hook)
         app.router.add_get(PAGE_PATH, self.page)
         app.router.add_get(PAGE_PATH + "/messages.json", self.messages_json)
+        app.router.add_get(PAGE_PATH + "/inbox.css", self.css)
         app.router.add_get(PAGE_PATH + "/charts/{name}", self.chart)
 
     # ---- receiving ---------------------------------------------------------------------------------
 
+    @signed_by_hmac  # the console's CSRF token is for browsers; this caller proves itself by its signature
     async def hook(self, request: web.Request) -> web.Response:
         body = await request.read()
         if not verify_signature(self.secret, body, request.headers.get(TIMESTAMP_HEADER),
@@ -186,7 +189,7 @@ class DemoInbox:
         e = html.escape
         parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Hearth demo inbox</title>"
                  "<meta http-equiv='refresh' content='5'><meta name='viewport' content='width=device-width'>"
-                 f"<style>{_CSS}</style></head><body><h1>Demo inbox</h1>"
+                 f"<link rel='stylesheet' href='{PAGE_PATH}/inbox.css'></head><body><h1>Demo inbox</h1>"
                  "<p class='note'>What the demo's recipients were sent, newest first. Times are the demo "
                  "home's clock, which runs fast. Only what the person consented to reaches each of them.</p>"]
         groups = self.by_recipient()
@@ -208,6 +211,10 @@ class DemoInbox:
 
     async def page(self, _request: web.Request) -> web.Response:
         return web.Response(text=self.render(), content_type="text/html")
+
+    async def css(self, _request: web.Request) -> web.Response:
+        """The page's style as a file: the console's Content-Security-Policy forbids inline style."""
+        return web.Response(text=_CSS, content_type="text/css")
 
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:46rem;margin:1rem auto;padding:0 1rem;color:#222}

@@ -99,9 +99,17 @@ async def test_pause_from_the_console_with_a_real_click(mosquitto, tmp_path: Pat
             assert (pause.person, pause.by) == ("p1", "console")
             assert 1.9 < (pause.end - gw.clock.now()).total_seconds() / 3600 <= 2.0
             assert text.startswith("Sharing about p1 paused until ")
+            assert text.endswith("Nothing about them leaves the home until then, urgent alerts included. ")
             await page.eval("document.getElementById('pause-end').click(); true")
             await page.wait_for("!document.querySelector('#sharing .pause')")
             assert gw.alerting.delivery.pauses.active(gw.clock.now()) == []
+            # what the gateway refuses is said on the page (here past PauseStore's 30 days)
+            await page.eval("const h = document.getElementById('pause-hours'); h.removeAttribute('max');"
+                            "h.value = '900'; document.getElementById('pause-start').click(); true")
+            refused = await page.wait_for("document.getElementById('pause-error').textContent")
+            assert refused == "Not done: a pause may last at most 30 days; review consent instead"
+            assert gw.alerting.delivery.pauses.active(gw.clock.now()) == []
+            assert not [m for m in page.messages if "Content Security Policy" in m]
     finally:
         stop.set()
         await task
