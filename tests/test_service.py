@@ -321,6 +321,7 @@ async def test_ending_a_pause_at_the_console_sends_the_held_alert_note_at_once(m
     pause is over, that something was held. Ending the pause at the console makes that note due, and
     it goes out at once — not after the sender's idle wait (made 120 s here so the two cannot be confused)."""
     from routines.alert import Alert, Audience, Severity
+    from tests.test_console_security import console_post
     from tests.test_digest_schedule import Receiver
     from tests.test_gateway_alerting import SECRET, home
 
@@ -337,16 +338,15 @@ async def test_ending_a_pause_at_the_console_sends_the_held_alert_note_at_once(m
             delivery = gw.alerting.delivery
             delivery.idle_s = 120.0
             async with aiohttp.ClientSession() as http:
-                async with http.post(gw.console_url + "api/pause", json={"person": "p1", "hours": 4}) as r:
-                    assert r.status == 200
+                assert (await console_post(http, gw.console_url, "api/pause", {"person": "p1", "hours": 4}))[0] == 200
                 gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                        "Urgent number 1.", key="p1:silence:1")])
                 await wait_for(lambda: any(w["alert_key"] == "p1:silence:1"
                                            for w in delivery.outbox.withheld(reason="paused")))
                 await asyncio.sleep(0.5)  # the sender has settled into its long idle wait
                 assert rx.got == []
-                async with http.post(gw.console_url + "api/pause", json={"person": "p1", "end": True}) as r:
-                    assert (r.status, await r.json()) == (200, {"ended": 1})
+                assert await console_post(http, gw.console_url, "api/pause", {"person": "p1", "end": True}) == (
+                    200, {"ended": 1})
                 ended = time.monotonic()
                 await wait_for(lambda: any("urgent alert(s) were held" in g["body"] for g in rx.got), within=10)
                 took = time.monotonic() - ended
