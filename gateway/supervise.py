@@ -30,7 +30,7 @@ log = logging.getLogger("hearth.gateway")
 BACKOFF_MIN_S = 1.0
 BACKOFF_MAX_S = 60.0
 STABLE_AFTER_S = 60.0  # a task that ran this long before dying starts again at the minimum backoff
-DOWN_TOO_LONG_S = 90.0  # restarting for longer than this: unhealthy (the watchdog stops being fed)
+DOWN_TOO_LONG_S = 90.0  # failing again and again for longer than this: unhealthy (no watchdog ping)
 
 
 @dataclass
@@ -42,7 +42,8 @@ class TaskRecord:
     restarts: int = 0
     last_error: str | None = None  # "ValueError: could not convert ... (gateway/service.py:312)"
     last_error_at: str | None = None  # wall-clock ISO time, for people
-    down_since: float | None = None  # monotonic, while restarting
+    failing_since: float | None = None  # monotonic: the first failure of the current run of failures
+    running_since: float = 0.0  # monotonic: when it was last started
 
     def as_dict(self) -> dict[str, Any]:
         return {"state": self.state, "restarts": self.restarts, "last_error": self.last_error,
@@ -87,8 +88,7 @@ class Supervisor:
         rec = self.records[name]
         backoff = BACKOFF_MIN_S
         while True:
-            rec.state, rec.down_since = "running", None
-            began = self._monotonic()
+            rec.state, rec.running_since = "running", self._monotonic()
             try:
                 await factory()
             except asyncio.CancelledError:
@@ -98,9 +98,10 @@ class Supervisor:
                 rec.restarts += 1
                 rec.last_error = describe_exception(exc)
                 rec.last_error_at = datetime.now(UTC).isoformat(timespec="seconds")
-                rec.state, rec.down_since = "restarting", self._monotonic()
-                if self._monotonic() - began >= STABLE_AFTER_S:
-                    backoff = BACKOFF_MIN_S
+                now = self._monotonic()
+                rec.state = "restarting"
+                if rec.failing_since is None or now - rec.running_since >= STABLE_AFTER_S:
+                    rec.failing_since, backoff = now, BACKOFF_MIN_S  # a new run of failures
                 log.error("gateway task %s failed; starting it again in %.0f s", name, backoff, exc_info=exc,
                           extra={"ctx": {"task": name, "error": rec.last_error, "restarts": rec.restarts}})
                 if self._on_failure is not None:
@@ -113,9 +114,12 @@ class Supervisor:
             return
 
     def healthy(self) -> bool:
-        """False when a task has been down (restarting) for longer than :data:`DOWN_TOO_LONG_S`."""
+        """False when a task has kept failing (never up for :data:`STABLE_AFTER_S` since) for longer than
+        :data:`DOWN_TOO_LONG_S`: restarting it in-process is not helping, let systemd restart the gateway."""
         now = self._monotonic()
-        return all(r.down_since is None or now - r.down_since < DOWN_TOO_LONG_S for r in self.records.values())
+        return not any(r.failing_since is not None and now - r.failing_since > DOWN_TOO_LONG_S
+                       and not (r.state == "running" and now - r.running_since >= STABLE_AFTER_S)
+                       for r in self.records.values())
 
     def problems(self) -> list[str]:
         """What is wrong now, in words: ``["consume restarting after 3 failures: ValueError ..."]``."""

@@ -1,0 +1,189 @@
+"""Nothing ends monitoring silently: a message the gateway fails on is counted and acked, a task that
+dies is restarted and reported, and the watchdog goes unfed only when restarting is not helping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from test_service import Publisher, home_config, plug, stored, wait_for
+from test_systemd import fields
+
+from gateway.config import parse_config_text
+from gateway.service import HEALTH_KEY, Gateway
+from gateway.storage import Store
+from gateway.supervise import DOWN_TOO_LONG_S
+from gateway.timebase import Clock
+
+RELAY = "hearth/ble-relay/#"
+DOOR_MAC = "A4:C1:38:8D:18:B2"
+# What the issue found ending all monitoring: each on a relay topic, then a normal reading must still count.
+POISON = [
+    b'{"mac": "A4:C1:38:8D:18:B2", "rssi": NaN, "uuid": "fcd2", "data": "402d01"}',
+    b'{"mac": "A4:C1:38:8D:18:B2", "rssi": Infinity, "uuid": "fcd2", "data": "402d01"}',
+    b'{"mac": "A4:C1:38:8D:18:B2", "rssi": 1e400, "uuid": "fcd2", "data": "402d01"}',
+    b"[" * 2000 + b"]" * 2000,
+]
+
+
+def relay_config(port: int, client: str) -> str:
+    return home_config(port, client) + f"ble: {{relay_topics: ['{RELAY}']}}\n"
+
+
+async def start(cfg_text: str, db: Path, **kw) -> tuple[Gateway, asyncio.Event, asyncio.Task[None]]:
+    gw = Gateway(parse_config_text(cfg_text, "home.yaml"), db, commit_s=0.05, **kw)
+    stop = asyncio.Event()
+    task = asyncio.create_task(gw.run(stop))
+    await asyncio.wait_for(gw.ready.wait(), 10)
+    await wait_for(lambda: gw.link.subscribed)
+    return gw, stop, task
+
+
+async def test_poison_relay_messages_are_counted_acked_and_never_come_back(mosquitto, tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    gw, stop, task = await start(relay_config(mosquitto.port, "gw-poison"), db)
+    p = Publisher(mosquitto.port, "z2m-poison")
+    try:
+        for payload in POISON:
+            p.pub("hearth/ble-relay/bedroom-proxy", payload)
+        p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
+        await wait_for(lambda: gw.stats.events == 1)
+        await gw.flushed(10)
+        assert gw.unacked_messages == 0 and not task.done()
+        assert gw.stats.rejections >= len(POISON)
+    finally:
+        stop.set()
+        await task
+    with Store(db) as s:
+        relay_rejections = sum(r.count for r in s.rejections() if "ble-relay" in (r.device or "") or r.source != "zigbee2mqtt")
+    assert relay_rejections >= len(POISON)
+    # a restart on the same persistent session: the broker has nothing of them left to give back
+    gw2, stop2, task2 = await start(relay_config(mosquitto.port, "gw-poison"), db)
+    try:
+        p.pub("zigbee2mqtt/kitchen/kettle", plug(0.0))
+        await wait_for(lambda: gw2.stats.events == 1)
+        assert gw2.stats.messages == 1  # only the new reading: no poison message redelivered before it
+    finally:
+        p.close()
+        stop2.set()
+        await task2
+    assert stored(db) == [("kettle", True), ("kettle", False)]
+
+
+async def test_a_bug_on_one_message_is_an_internal_error_and_the_next_is_handled(mosquitto, tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    gw, stop, task = await start(home_config(mosquitto.port, "gw-bug"), db)
+    real_handle = gw.adapter.handle
+
+    def buggy(topic: str, payload: bytes, now):  # an adapter bug on one device's messages
+        if topic.endswith("bed_strap"):
+            raise KeyError("occupancy")
+        return real_handle(topic, payload, now)
+
+    gw.adapter.handle = buggy
+    p = Publisher(mosquitto.port, "z2m-bug")
+    try:
+        p.pub("zigbee2mqtt/bedroom/bed_strap", json.dumps({"occupancy": True}).encode())
+        p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
+        await wait_for(lambda: gw.stats.events == 1)
+        await gw.flushed(10)
+        assert (gw.stats.internal_errors, gw.unacked_messages, task.done()) == (1, 0, False)
+    finally:
+        p.close()
+        stop.set()
+        await task
+    with Store(db) as s:
+        [bug] = [r for r in s.rejections() if r.reason == "internal_error"]
+    assert (bug.source, bug.device, bug.count) == ("mqtt", "zigbee2mqtt/bedroom/bed_strap", 1)
+    assert bug.last_detail.startswith("KeyError: 'occupancy' (tests/test_gateway_guard.py:")
+    assert stored(db) == [("kettle", True)]
+
+
+async def test_a_task_that_dies_is_restarted_and_reported(mosquitto, tmp_path: Path) -> None:
+    runs: list[int] = []
+
+    async def flaky() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RuntimeError("lost the radio")
+        await asyncio.Event().wait()
+
+    db = tmp_path / "h.sqlite3"
+    gw, stop, task = await start(home_config(mosquitto.port, "gw-flaky"), db, extra_tasks=[flaky], tick_s=0.05)
+    try:
+        await wait_for(lambda: len(runs) == 2)
+        rec = gw.supervisor.records["flaky"]
+        assert (rec.state, rec.restarts) == ("running", 1)
+        assert rec.last_error.startswith("RuntimeError: lost the radio (tests/test_gateway_guard.py:")
+        assert gw.healthy() and gw.problems() == []
+
+        async def saved() -> dict:
+            blob = await gw.in_db(gw.store.load_state, HEALTH_KEY)
+            return json.loads(blob) if blob else {}
+
+        # the failure is saved at once for `hearth status` / `hearth doctor`, not at the next refresh
+        for _ in range(200):
+            if (await saved()).get("tasks", {}).get("flaky", {}).get("restarts") == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert (await saved())["tasks"]["flaky"]["last_error"] == rec.last_error
+    finally:
+        stop.set()
+        await task
+
+
+class ManualMonotonic(Clock):
+    """Real wall time; a monotonic clock the test moves (to pass the 'failing too long' limit)."""
+
+    def __init__(self) -> None:
+        self.mono = 1000.0
+
+    def monotonic(self) -> float:
+        return self.mono
+
+
+@pytest.fixture
+def watchdog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.setblocking(False)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+    monkeypatch.setenv("WATCHDOG_USEC", "100000")  # ping every 50 ms
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    yield sock
+    sock.close()
+
+
+def drain(sock: socket.socket) -> list[dict[str, str]]:
+    got = []
+    while True:
+        try:
+            got.append(fields(sock.recv(4096)))
+        except BlockingIOError:
+            return got
+
+
+async def test_watchdog_unfed_while_a_task_keeps_failing(mosquitto, tmp_path: Path, watchdog) -> None:
+    async def broken() -> None:
+        raise OSError("hci0 gone")
+
+    clock = ManualMonotonic()
+    gw, stop, task = await start(home_config(mosquitto.port, "gw-wd"), tmp_path / "h.sqlite3", clock=clock,
+                                 extra_tasks=[broken], tick_s=0.02)
+    try:
+        await wait_for(lambda: any(f.get("WATCHDOG") == "1" for f in drain(watchdog)))  # fed while young
+        assert "broken restarting after 1 failure: OSError: hci0 gone" in gw.problems()[0]
+        clock.mono += DOWN_TOO_LONG_S + 1  # still failing, long past the limit
+        await wait_for(lambda: not gw.healthy())
+        drain(watchdog)
+        seen = gw.clock.now()
+        await wait_for(lambda: (gw.clock.now() - seen).total_seconds() > 0.3)  # several ping intervals
+        assert not any(f.get("WATCHDOG") == "1" for f in drain(watchdog))
+    finally:
+        stop.set()
+        await task
