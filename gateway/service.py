@@ -90,6 +90,8 @@ class GatewayStats:
     alerts: int = 0
     storage_errors: int = 0
     internal_errors: int = 0  # messages or events the gateway itself failed on (logged, counted, acked)
+    checkpoint_checks: int = 0  # times the checkpointer looked
+    checkpoints_written: int = 0  # times it found something changed and wrote it
     held_items: int = 0  # handled but not yet stored (the disk is full, or a batch is being written)
     intake_paused: bool = False  # the hold is full: no message is taken until the disk takes writes
     last_event: str = ""
@@ -628,11 +630,13 @@ class Gateway:
         counters = json.dumps(self.ble_decoder.counters()).encode()
         trust = self.trust.state()
         state = blob + b"\0" + counters + b"\0" + trust
+        self.stats.checkpoint_checks += 1
         if state == self._checkpoint_written:
             return
         await self.in_db(lambda: (store.save_state(STATE_KEY, blob), store.save_state(BLE_COUNTERS_KEY, counters),
                                   store.save_state(CLOCK_KEY, trust), store.commit()))
         self._checkpoint_written = state
+        self.stats.checkpoints_written += 1
 
     async def _checkpointer(self) -> None:
         while True:

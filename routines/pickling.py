@@ -33,14 +33,15 @@ RENAMED: dict[tuple[str, str], tuple[str, str]] = {
 ALLOWED_MODULES = ("routines.", "sensors.plug", "sensors.events", "collections", "datetime", "zoneinfo",
                    "numpy", "copyreg")
 ALLOWED_BUILTINS = frozenset({"getattr", "set", "frozenset", "complex", "slice", "range", "bytearray", "object"})
+ALLOWED_NAMES = frozenset({("_codecs", "encode")})  # how pickle protocol 2 writes bytes
 
 
 class CheckpointUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         module, name = RENAMED.get((module, name), (module, name))
-        allowed = (name in ALLOWED_BUILTINS) if module == "builtins" else (
+        allowed = (name in ALLOWED_BUILTINS) if module in ("builtins", "__builtin__") else (
             (module.startswith(ALLOWED_MODULES) and not name.startswith("_"))
-            or module.startswith("numpy") or module == "copyreg")
+            or module.startswith("numpy") or module == "copyreg" or (module, name) in ALLOWED_NAMES)
         if not allowed:
             raise pickle.UnpicklingError(f"a routine checkpoint may not hold {module}.{name}")
         return super().find_class(module, name)

@@ -42,6 +42,7 @@ def demo_config() -> HomeConfig:
 
 async def _main(args: argparse.Namespace) -> int:
     from gateway.broker import LocalBroker
+    from gateway.dblock import DatabaseInUseError
     from gateway.demo import run_demo_home
     from gateway.service import Gateway
 
@@ -92,6 +93,9 @@ async def _main(args: argparse.Namespace) -> int:
         loop.call_later(args.for_seconds, stop.set)
     try:
         await gw.run(stop)
+    except DatabaseInUseError as exc:
+        print(f"hearth run: {exc}", file=sys.stderr)
+        return 1
     finally:
         if broker is not None:
             await broker.stop()
