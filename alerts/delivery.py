@@ -6,8 +6,14 @@ for each recipient; allowed messages are written to the outbox (one per channel 
 anything is sent; the sender picks due rows, asks the gate again (a pause may have started), claims the
 row, calls the channel's notifier, and records the result. Every withholding is logged and kept.
 
-Message ids are derived from the alert key, the time of the alert that opened it, the escalation step,
-the recipient and the channel, so re-submitting the same alert after a restart queues nothing new.
+Message ids derive from the alert itself: its key, the episode of that key (:meth:`Outbox.episode`: the
+same until the alert is resolved), the category, the escalation step, the recipient and the channel. So
+the same alert raised again after a crash (even one that lost the policy's state) carries the same
+idempotency key to receivers, and the same ntfy sequence id; a new episode gets new ids.
+
+A write that fails because of the storage (a full disk) loses nothing: the policy is put back as it was,
+the alert is held in memory (:class:`alerts.hold.HeldAlerts`, bounded and counted) and submitted again by
+the next pass that can write.
 
 Wiring in the gateway::
 
@@ -33,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.consent import Decision, category_of, decide, log_withheld
 from alerts.digest import digest_message, weekly_trends
+from alerts.hold import HeldAlerts, could_not_store
 from alerts.notifiers.base import DeliveryResult, Notifier, OutgoingMessage
 from alerts.outbox import Outbox, OutboxRow
 from alerts.pause import PauseStore
@@ -73,6 +80,8 @@ class AlertDelivery:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self._reviews_flagged: set[str] = set()
+        self.hold = HeldAlerts()
+        self._unrecorded: dict[str, tuple[DeliveryResult, datetime]] = {}  # sent, result not yet stored
 
     # ---- intake ----------------------------------------------------------------------------------
 
@@ -93,14 +102,56 @@ class AlertDelivery:
         await self.queue.put(alert)
 
     def submit(self, alert: Alert) -> Submitted:
-        """Run an alert through the policy and queue what the gate allows. Durable when it returns."""
+        """Run an alert through the policy and queue what the gate allows. Durable when it returns, or
+        held (``action == "held"``) when the outbox cannot be written: the policy is left as it was and
+        the next pass that can write submits it again. Never raises for a full disk."""
+        key = alert_key(alert)
+        try:
+            result = self._submit_now(alert)
+        except Exception as exc:
+            if not could_not_store(exc):
+                raise
+            category = category_of(alert) or "technical"
+            self.hold.keep(("alert", key), category, alert)
+            log.warning("alert %s could not be stored (%s); held in memory (%d held) until writes succeed",
+                        key, exc, self.hold.count)
+            return Submitted("held", None)
+        self.hold.release(("alert", key))  # a newer copy went through: the held one is superseded
+        return result
+
+    def _submit_now(self, alert: Alert) -> Submitted:
+        key = alert_key(alert)
+        before = self.policy.snapshot(key)
         result = self.policy.submit(alert)
         if result.notify is not None:
-            self._address(result.notify, self.clock.now())
+            try:
+                self._address(result.notify, self.clock.now())
+            except BaseException:
+                self.policy.restore(key, before)  # not opened until it is really queued
+                raise
         return result
+
+    def _retry_held(self) -> None:
+        """Submit again what could not be stored, oldest first; stop at the first that still cannot be."""
+        for hkey, item in self.hold.items():
+            try:
+                if isinstance(item, Alert):
+                    self._submit_now(item)
+                else:
+                    state = self.policy.alerts.get(item.key)
+                    if state is not None and state.is_open and state.acknowledged_at is None:
+                        self._address(item, self.clock.now())
+            except Exception as exc:
+                if not could_not_store(exc):
+                    raise
+                return
+            self.hold.release(hkey)
+            log.info("held alert %s stored at last (%d still held)", hkey[1], self.hold.count)
 
     def _address(self, notify: Notify, now: datetime) -> int:
         pauses = self.pauses.active(now)
+        # open and raise at step 0 of one category are one message: the kind stays out of the id
+        episode = self.outbox.episode(notify.key)
         queued = reached = 0  # reached: recipients allowed (rows may exist already after a restart)
         for rid in notify.targets:
             recipient = self.recipients.get(rid)
@@ -113,8 +164,7 @@ class AlertDelivery:
             reached += 1
             for channel in recipient.channels:
                 msg = OutgoingMessage(
-                    message_id(notify.key, notify.first_time.isoformat(), notify.category, notify.kind,
-                               notify.step, rid, channel),
+                    message_id(notify.key, episode, notify.category, notify.step, rid, channel),
                     rid, channel, notify.category, self._title(notify), self._body(notify),
                     PRIORITY[notify.category], alert_key=notify.key, tags=TAGS.get(notify.category, ()))
                 queued += self.outbox.enqueue(msg, person=notify.alert.person, now=now,
@@ -224,6 +274,7 @@ class AlertDelivery:
         """Close the alert (who, when, optionally real / false_alarm); held messages are cancelled."""
         state = self.policy.resolve(alert_key, by, at, outcome)
         if state is not None:
+            self.outbox.close_episode(alert_key)
             n = self.outbox.cancel_for_alert(alert_key, f"resolved by {by}")
             if n:
                 log.info("cancelled %d held message(s) of resolved alert %s", n, alert_key)
@@ -253,8 +304,17 @@ class AlertDelivery:
     async def tick(self, *, wait_sends: bool = True) -> None:
         """One pass: due escalations, ended pauses, consent reviews, then due sends."""
         now = self.clock.now()
+        self._record_unrecorded()
+        self._retry_held()
         for notify in self.policy.due():
-            self._address(notify, now)
+            try:
+                self._address(notify, now)
+            except Exception as exc:
+                if not could_not_store(exc):
+                    raise
+                self.hold.keep(("escalate", notify.key, str(notify.step)), notify.category, notify)
+                log.warning("escalation of %s could not be stored (%s); held (%d held)", notify.key, exc,
+                            self.hold.count)
         self._report_pause_ends(now)
         self._flag_reviews(now)
         self.outbox.expire_due(now)
@@ -272,7 +332,12 @@ class AlertDelivery:
         self._tasks.add(intake)
         try:
             while True:
-                await self.tick(wait_sends=False)
+                try:
+                    await self.tick(wait_sends=False)
+                except Exception as exc:  # a full disk must not end delivery: try again after the wait
+                    if not could_not_store(exc):
+                        raise
+                    log.warning("delivery pass could not write: %s", exc)
                 self._wake.clear()
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
                 # arrives as the wake-up does, and shutdown would then wait for this task forever
@@ -336,9 +401,22 @@ class AlertDelivery:
                 except Exception as exc:  # a notifier should never raise; if one does, retry later
                     log.exception("%s notifier raised", msg.channel)
                     result = DeliveryResult.failed(f"notifier raised {type(exc).__name__}", retryable=True)
-            state = self.outbox.mark_result(msg.message_id, result, self.clock.now())
+            try:
+                state = self.outbox.mark_result(msg.message_id, result, self.clock.now())
+            except Exception as exc:
+                if not could_not_store(exc):
+                    raise
+                # sent but not recorded: keep the result and record it on the next pass, so the row is
+                # not left 'sending' (and resent, same id) until a restart
+                self._unrecorded[msg.message_id] = (result, self.clock.now())
+                return
             if state != "pending":
                 self.wake()
+
+    def _record_unrecorded(self) -> None:
+        for mid, (result, at) in list(self._unrecorded.items()):
+            self.outbox.mark_result(mid, result, at)
+            del self._unrecorded[mid]
 
     # ---- notes to the team -----------------------------------------------------------------------
 
