@@ -76,6 +76,7 @@ class AlertDelivery:
         self.queue: asyncio.Queue[Alert] = asyncio.Queue(queue_size)
         self.idle_s = idle_s
         self._send_slots = asyncio.Semaphore(max_parallel_sends)
+        self._dest_slots: dict[tuple[str, str], asyncio.Lock] = {}
         self._sending: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
@@ -375,7 +376,10 @@ class AlertDelivery:
 
     async def _send_one(self, row: OutboxRow) -> None:
         msg = row.message
-        async with self._send_slots:
+        # one send at a time per address: a receiver that hangs until its timeout holds one of the shared
+        # slots at most, and every other recipient's messages go on being sent
+        dest = self._dest_slots.setdefault((msg.recipient, msg.channel), asyncio.Lock())
+        async with dest, self._send_slots:
             now = self.clock.now()
             recipient = self.recipients.get(msg.recipient)
             if recipient is None or row.person is None:
@@ -410,8 +414,27 @@ class AlertDelivery:
                 # not left 'sending' (and resent, same id) until a restart
                 self._unrecorded[msg.message_id] = (result, self.clock.now())
                 return
+            if state == "failed":
+                self._refused(row, result)
             if state != "pending":
                 self.wake()
+
+    def _refused(self, row: OutboxRow, result: DeliveryResult) -> None:
+        """A permanent refusal (a 4xx: a wrong URL, an expired token) is never only a log line: the
+        technicians get a technical alert naming the address and what to fix, and an urgent alert goes
+        to its next escalation step at once instead of after the wait."""
+        msg = row.message
+        if msg.category == "urgent" and msg.alert_key:
+            self.policy.skip_wait(msg.alert_key)
+        who = self.recipients[msg.recipient].name if msg.recipient in self.recipients else msg.recipient
+        # one alert per refusing address (a refusal of this alert itself updates it, never loops)
+        self.submit(Alert(self.clock.now(), row.person or "?", "delivery_refused", Severity.WARNING,
+                          Audience.TECHNICAL,
+                          f"{who}'s {msg.channel} refused a {msg.category} message, which was not delivered: "
+                          f"{result.detail}. Check that address and its token or secret in the config.",
+                          key=f"{row.person}:delivery_refused:{msg.recipient}:{msg.channel}",
+                          evidence={"recipient": msg.recipient, "channel": msg.channel,
+                                    "message_id": msg.message_id, "category": msg.category}))
 
     def _record_unrecorded(self) -> None:
         for mid, (result, at) in list(self._unrecorded.items()):

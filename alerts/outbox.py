@@ -225,7 +225,9 @@ class Outbox:
                 if row is None:
                     raise KeyError(message_id)
                 attempts, expires_at = row
-                retry_at = _ts(now) + backoff_s(attempts)
+                # the receiver's Retry-After when it gave one (429, 503), never sooner than our own backoff
+                wait_s = max(backoff_s(attempts), result.retry_after_s or 0.0)
+                retry_at = _ts(now) + wait_s
                 if result.ok:
                     state = "sent"
                 elif not result.retryable:
@@ -250,7 +252,7 @@ class Outbox:
             log.error("message %s %s after %d attempt(s): %s", message_id, state, attempts, result.detail)
         elif state == "pending":
             log.warning("message %s not delivered (attempt %d), retrying in %.0f s: %s",
-                        message_id, attempts, backoff_s(attempts), result.detail)
+                        message_id, attempts, wait_s, result.detail)
         return state
 
     def reschedule(self, message_id: str, deliver_at: datetime) -> None:
