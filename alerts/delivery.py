@@ -162,8 +162,9 @@ class AlertDelivery:
             if not decision.allow:
                 self._withhold(notify.alert.person, rid, notify.category, notify.key, decision, now)
                 continue
-            reached += 1
-            for channel in recipient.channels:
+            allowed = self._per_address(notify.alert.person, rid, notify.category, notify.key, now, pauses)
+            reached += bool(allowed)
+            for channel, decision in allowed:
                 msg = OutgoingMessage(
                     message_id(notify.key, episode, notify.category, notify.step, rid, channel),
                     rid, channel, notify.category, self._title(notify), self._body(notify),
@@ -175,6 +176,19 @@ class AlertDelivery:
             self.policy.skip_wait(notify.key)
         self.wake()
         return queued
+
+    def _per_address(self, person: str, rid: str, category: str, key: str | None, now: datetime,
+                     pauses: list[Any]) -> list[tuple[str, Decision]]:
+        """The recipient's channels whose address the gate allows (others reading it may see it too);
+        each one withheld is logged and kept."""
+        allowed = []
+        for channel in self.recipients[rid].channels:
+            decision = decide(self.config, person, rid, category, now, pauses, channel)
+            if decision.allow:
+                allowed.append((channel, decision))
+            else:
+                self._withhold(person, rid, category, key, decision, now)
+        return allowed
 
     def _withhold(self, person: str | None, recipient: str, category: str, key: str | None,
                   decision: Decision, now: datetime, msg_id: str | None = None) -> None:
@@ -232,14 +246,14 @@ class AlertDelivery:
         now = self.clock.now()
         pauses = self.pauses.active(now)
         queued = 0
-        for rid, recipient in self.recipients.items():
+        for rid in self.recipients:
             decision = decide(self.config, person, rid, category, now, pauses)
             if not decision.allow:
                 self._withhold(person, rid, category, key, decision, now)
                 continue
-            for channel in recipient.channels:
+            for channel, by_address in self._per_address(person, rid, category, key, now, pauses):
                 queued += self.outbox.enqueue(build(rid, channel), person=person, now=now,
-                                              deliver_at=decision.deliver_at)
+                                              deliver_at=by_address.deliver_at)
         self.wake()
         return queued
 
@@ -260,7 +274,8 @@ class AlertDelivery:
             msg = row.message
             if msg.replaces is not None or row.state not in ("sent", "pending", "sending"):
                 continue
-            decision = decide(self.config, state.alert.person, msg.recipient, msg.category, now, pauses)
+            decision = decide(self.config, state.alert.person, msg.recipient, msg.category, now, pauses,
+                              msg.channel)
             if not decision.allow:
                 self._withhold(state.alert.person, msg.recipient, msg.category, alert_key, decision, now)
                 continue
@@ -296,7 +311,9 @@ class AlertDelivery:
         out: list[str] = []
         for targets in self.policy.chain_targets(category):
             for rid in targets:
-                if rid not in out and decide(self.config, alert.person, rid, category, now, pauses).allow:
+                if rid not in out and rid in self.recipients and any(
+                        decide(self.config, alert.person, rid, category, now, pauses, ch).allow
+                        for ch in self.recipients[rid].channels):
                     out.append(rid)
         return out
 
@@ -387,7 +404,8 @@ class AlertDelivery:
                 self._withhold(row.person, msg.recipient, msg.category, msg.alert_key,
                                Decision(False, now, reason), now, msg.message_id)
                 return
-            decision = decide(self.config, row.person, msg.recipient, msg.category, now, self.pauses.active(now))
+            decision = decide(self.config, row.person, msg.recipient, msg.category, now, self.pauses.active(now),
+                              msg.channel)
             if not decision.allow:
                 self._withhold(row.person, msg.recipient, msg.category, msg.alert_key, decision, now, msg.message_id)
                 return
