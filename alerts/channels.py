@@ -42,6 +42,17 @@ class _Channel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _loopback(host: str) -> bool:
+    """True for this machine's own addresses: nothing sent there crosses a network.
+
+    >>> _loopback("127.0.0.1:8080/inbox"), _loopback("[::1]:80"), _loopback("care.example.org")
+    (True, True, False)
+    """
+    name = host.split("/", 1)[0].rsplit("@", 1)[-1]
+    name = name[1:].split("]", 1)[0] if name.startswith("[") else name.split(":", 1)[0]
+    return name == "localhost" or name.startswith("127.") or name == "::1"
+
+
 def _one_source(file: Path | None, env: str | None, what: str) -> None:
     if file is not None and env is not None:
         raise ValueError(f"give {what}_file or {what}_env, not both")
@@ -90,6 +101,8 @@ class WebhookChannel(_Channel):
     secret_file: Path | None = Field(None, description="File holding the HMAC-SHA256 signing secret.")
     secret_env: str | None = Field(None, description="Environment variable holding the HMAC-SHA256 signing secret.")
     timeout_s: float = Field(10.0, gt=0, le=120, description="Seconds to wait for the receiver before giving up.")
+    allow_http: bool = Field(False, description="Allow a plain-http URL off this machine (a LAN-only receiver); "
+                                                "loopback needs no opt-in.")
 
     @field_validator("url")
     @classmethod
@@ -101,6 +114,9 @@ class WebhookChannel(_Channel):
     @model_validator(mode="after")
     def _checks(self) -> WebhookChannel:
         _one_source(self.secret_file, self.secret_env, "secret")
+        if self.url.startswith("http://") and not self.allow_http and not _loopback(self.url[7:]):
+            raise ValueError("webhook url must be https (messages about the person would cross the network in "
+                             "clear); set allow_http: true only for a receiver on your own LAN")
         return self
 
     def secret_value(self) -> str | None:
@@ -146,10 +162,16 @@ class SmtpSettings(_Channel):
     from_address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="The From address, e.g. hearth@example.org.")
     timeout_s: float = Field(20.0, gt=0, le=300, description="Seconds to wait for the SMTP server.")
     ca_file: Path | None = Field(None, description="CA certificate file for a private server certificate.")
+    allow_plaintext_auth: bool = Field(False, description="Allow logging in without STARTTLS (the password "
+                                                          "crosses the network in clear); loopback needs no opt-in.")
 
     @model_validator(mode="after")
     def _checks(self) -> SmtpSettings:
         _one_source(self.password_file, self.password_env, "password")
+        has_password = self.password_file is not None or self.password_env is not None
+        if has_password and not self.starttls and not self.allow_plaintext_auth and not _loopback(self.host):
+            raise ValueError("starttls: false with a password would send it in clear (AUTH PLAIN); keep starttls "
+                             "on, or set allow_plaintext_auth: true if that is really intended")
         return self
 
     def password_value(self) -> str | None:

@@ -10,7 +10,10 @@ may have started, or a quiet period begun, in between). The rules, in order:
    ``outbox_withheld`` table, and the team is told after the pause that something was held;
 4. quiet hours: a non-urgent message waits until the quiet period ends (``quiet_hours``); urgent
    messages are never held by quiet hours;
-5. otherwise it may go now (``consented``).
+5. otherwise it may go now (``consented``);
+6. per address: a message lands where others may read it too (recipients sharing one ntfy topic, one
+   email address, one MQTT uplink): it goes only if *every* one of them may receive
+   it (``shared_address``), and waits for the longest quiet hours among them.
 
 >>> from datetime import datetime, timezone
 >>> from types import SimpleNamespace as NS
@@ -92,11 +95,72 @@ def quiet_until(window: tuple[time, time] | None, now: datetime, tz: ZoneInfo) -
     return None
 
 
+# channel -> where a recipient's messages on it land: recipients with equal addresses read each other's.
+# A webhook is the exception: its signed body names its one recipient, and one URL routing for many
+# (an SMS gateway, a care-record system, the demo's inbox) is how webhooks are meant to be used, so each
+# recipient on it is an address of their own.
+ADDRESS_OF = {
+    "ntfy": lambda r, home: f"ntfy {r.ntfy.server}/{r.ntfy.topic}",
+    "webhook": lambda r, home: f"webhook {r.webhook.url} for {r.id}",
+    "email": lambda r, home: f"email {r.email.lower()}",
+    "mqtt": lambda r, home: f"mqtt {r.mqtt.host}:{r.mqtt.port}/{r.mqtt.alert_topic(home)}",
+}
+
+
+def delivery_address(recipient: Any, channel: str, home: str) -> str:
+    """Where ``recipient``'s messages on ``channel`` are delivered: an ntfy server and topic, a webhook
+    URL, an email address, an MQTT broker and topic (the uplink topic is per home, not per recipient)."""
+    return ADDRESS_OF[channel](recipient, home)
+
+
+def shared_addresses(cfg_view: Any) -> dict[str, list[str]]:
+    """Addresses two or more recipients share -> their ids, in config order.
+
+    >>> from types import SimpleNamespace as NS
+    >>> rs = [NS(id="sam", email="Team@x.org", channels=("email",)), NS(id="jo", email="team@x.org", channels=("email",))]
+    >>> shared_addresses(NS(name="home", recipients=rs))
+    {'email team@x.org': ['sam', 'jo']}
+    """
+    by_address: dict[str, list[str]] = {}
+    for r in getattr(cfg_view, "recipients", ()):
+        for channel in r.channels:
+            ids = by_address.setdefault(delivery_address(r, channel, getattr(cfg_view, "name", "home")), [])
+            if r.id not in ids:
+                ids.append(r.id)
+    return {a: ids for a, ids in by_address.items() if len(ids) > 1}
+
+
 def decide(cfg_view: Any, person: str, recipient: str, category: str, now: datetime,
-           pauses: Iterable[Any]) -> Decision:
+           pauses: Iterable[Any], channel: str | None = None) -> Decision:
     """The consent gate. ``cfg_view`` has ``timezone`` and ``consent`` (the home config will do);
     ``pauses`` are :class:`alerts.config.PrivacyPause` (anything with ``person`` and ``covers(now)``).
+
+    With ``channel``, the decision is for the *address* the message lands at: when other recipients
+    read the same address (one ntfy topic, one MQTT uplink), it may go only if every one of them may
+    receive it (else ``shared_address``), and only when the quietest of them is out of quiet hours.
     """
+    pauses = list(pauses)
+    own = _decide_one(cfg_view, person, recipient, category, now, pauses)
+    if channel is None or not own.allow:
+        return own
+    by_id = {r.id: r for r in getattr(cfg_view, "recipients", ())}
+    if recipient not in by_id:
+        return own
+    home = getattr(cfg_view, "name", "home")
+    address = delivery_address(by_id[recipient], channel, home)
+    for other in by_id.values():
+        if other.id == recipient or not any(delivery_address(other, c, home) == address for c in other.channels):
+            continue
+        theirs = _decide_one(cfg_view, person, other.id, category, now, pauses)
+        if not theirs.allow:
+            return Decision(False, own.deliver_at, "shared_address")
+        if theirs.deliver_at > own.deliver_at:
+            own = theirs
+    return own
+
+
+def _decide_one(cfg_view: Any, person: str, recipient: str, category: str, now: datetime,
+                pauses: Iterable[Any]) -> Decision:
     if now.tzinfo is None:
         raise ValueError("decide() needs an aware datetime")
     now_utc = now.astimezone(UTC)

@@ -6,8 +6,14 @@ for each recipient; allowed messages are written to the outbox (one per channel 
 anything is sent; the sender picks due rows, asks the gate again (a pause may have started), claims the
 row, calls the channel's notifier, and records the result. Every withholding is logged and kept.
 
-Message ids are derived from the alert key, the time of the alert that opened it, the escalation step,
-the recipient and the channel, so re-submitting the same alert after a restart queues nothing new.
+Message ids derive from the alert itself: its key, the episode of that key (:meth:`Outbox.episode`: the
+same until the alert is resolved), the category, the escalation step, the recipient and the channel. So
+the same alert raised again after a crash (even one that lost the policy's state) carries the same
+idempotency key to receivers, and the same ntfy sequence id; a new episode gets new ids.
+
+A write that fails because of the storage (a full disk) loses nothing: the policy is put back as it was,
+the alert is held in memory (:class:`alerts.hold.HeldAlerts`, bounded and counted) and submitted again by
+the next pass that can write.
 
 Wiring in the gateway::
 
@@ -33,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.consent import Decision, category_of, decide, log_withheld
 from alerts.digest import digest_message, weekly_trends
+from alerts.hold import HeldAlerts, could_not_store
 from alerts.notifiers.base import DeliveryResult, Notifier, OutgoingMessage
 from alerts.outbox import Outbox, OutboxRow
 from alerts.pause import PauseStore
@@ -69,10 +76,13 @@ class AlertDelivery:
         self.queue: asyncio.Queue[Alert] = asyncio.Queue(queue_size)
         self.idle_s = idle_s
         self._send_slots = asyncio.Semaphore(max_parallel_sends)
+        self._dest_slots: dict[tuple[str, str], asyncio.Lock] = {}
         self._sending: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self._reviews_flagged: set[str] = set()
+        self.hold = HeldAlerts()
+        self._unrecorded: dict[str, tuple[DeliveryResult, datetime]] = {}  # sent, result not yet stored
 
     # ---- intake ----------------------------------------------------------------------------------
 
@@ -93,14 +103,56 @@ class AlertDelivery:
         await self.queue.put(alert)
 
     def submit(self, alert: Alert) -> Submitted:
-        """Run an alert through the policy and queue what the gate allows. Durable when it returns."""
+        """Run an alert through the policy and queue what the gate allows. Durable when it returns, or
+        held (``action == "held"``) when the outbox cannot be written: the policy is left as it was and
+        the next pass that can write submits it again. Never raises for a full disk."""
+        key = alert_key(alert)
+        try:
+            result = self._submit_now(alert)
+        except Exception as exc:
+            if not could_not_store(exc):
+                raise
+            category = category_of(alert) or "technical"
+            self.hold.keep(("alert", key), category, alert)
+            log.warning("alert %s could not be stored (%s); held in memory (%d held) until writes succeed",
+                        key, exc, self.hold.count)
+            return Submitted("held", None)
+        self.hold.release(("alert", key))  # a newer copy went through: the held one is superseded
+        return result
+
+    def _submit_now(self, alert: Alert) -> Submitted:
+        key = alert_key(alert)
+        before = self.policy.snapshot(key)
         result = self.policy.submit(alert)
         if result.notify is not None:
-            self._address(result.notify, self.clock.now())
+            try:
+                self._address(result.notify, self.clock.now())
+            except BaseException:
+                self.policy.restore(key, before)  # not opened until it is really queued
+                raise
         return result
+
+    def _retry_held(self) -> None:
+        """Submit again what could not be stored, oldest first; stop at the first that still cannot be."""
+        for hkey, item in self.hold.items():
+            try:
+                if isinstance(item, Alert):
+                    self._submit_now(item)
+                else:
+                    state = self.policy.alerts.get(item.key)
+                    if state is not None and state.is_open and state.acknowledged_at is None:
+                        self._address(item, self.clock.now())
+            except Exception as exc:
+                if not could_not_store(exc):
+                    raise
+                return
+            self.hold.release(hkey)
+            log.info("held alert %s stored at last (%d still held)", hkey[1], self.hold.count)
 
     def _address(self, notify: Notify, now: datetime) -> int:
         pauses = self.pauses.active(now)
+        # open and raise at step 0 of one category are one message: the kind stays out of the id
+        episode = self.outbox.episode(notify.key)
         queued = reached = 0  # reached: recipients allowed (rows may exist already after a restart)
         for rid in notify.targets:
             recipient = self.recipients.get(rid)
@@ -110,11 +162,11 @@ class AlertDelivery:
             if not decision.allow:
                 self._withhold(notify.alert.person, rid, notify.category, notify.key, decision, now)
                 continue
-            reached += 1
-            for channel in recipient.channels:
+            allowed = self._per_address(notify.alert.person, rid, notify.category, notify.key, now, pauses)
+            reached += bool(allowed)
+            for channel, decision in allowed:
                 msg = OutgoingMessage(
-                    message_id(notify.key, notify.first_time.isoformat(), notify.category, notify.kind,
-                               notify.step, rid, channel),
+                    message_id(notify.key, episode, notify.category, notify.step, rid, channel),
                     rid, channel, notify.category, self._title(notify), self._body(notify),
                     PRIORITY[notify.category], alert_key=notify.key, tags=TAGS.get(notify.category, ()))
                 queued += self.outbox.enqueue(msg, person=notify.alert.person, now=now,
@@ -124,6 +176,19 @@ class AlertDelivery:
             self.policy.skip_wait(notify.key)
         self.wake()
         return queued
+
+    def _per_address(self, person: str, rid: str, category: str, key: str | None, now: datetime,
+                     pauses: list[Any]) -> list[tuple[str, Decision]]:
+        """The recipient's channels whose address the gate allows (others reading it may see it too);
+        each one withheld is logged and kept."""
+        allowed = []
+        for channel in self.recipients[rid].channels:
+            decision = decide(self.config, person, rid, category, now, pauses, channel)
+            if decision.allow:
+                allowed.append((channel, decision))
+            else:
+                self._withhold(person, rid, category, key, decision, now)
+        return allowed
 
     def _withhold(self, person: str | None, recipient: str, category: str, key: str | None,
                   decision: Decision, now: datetime, msg_id: str | None = None) -> None:
@@ -181,14 +246,14 @@ class AlertDelivery:
         now = self.clock.now()
         pauses = self.pauses.active(now)
         queued = 0
-        for rid, recipient in self.recipients.items():
+        for rid in self.recipients:
             decision = decide(self.config, person, rid, category, now, pauses)
             if not decision.allow:
                 self._withhold(person, rid, category, key, decision, now)
                 continue
-            for channel in recipient.channels:
+            for channel, by_address in self._per_address(person, rid, category, key, now, pauses):
                 queued += self.outbox.enqueue(build(rid, channel), person=person, now=now,
-                                              deliver_at=decision.deliver_at)
+                                              deliver_at=by_address.deliver_at)
         self.wake()
         return queued
 
@@ -209,7 +274,8 @@ class AlertDelivery:
             msg = row.message
             if msg.replaces is not None or row.state not in ("sent", "pending", "sending"):
                 continue
-            decision = decide(self.config, state.alert.person, msg.recipient, msg.category, now, pauses)
+            decision = decide(self.config, state.alert.person, msg.recipient, msg.category, now, pauses,
+                              msg.channel)
             if not decision.allow:
                 self._withhold(state.alert.person, msg.recipient, msg.category, alert_key, decision, now)
                 continue
@@ -224,6 +290,7 @@ class AlertDelivery:
         """Close the alert (who, when, optionally real / false_alarm); held messages are cancelled."""
         state = self.policy.resolve(alert_key, by, at, outcome)
         if state is not None:
+            self.outbox.close_episode(alert_key)
             n = self.outbox.cancel_for_alert(alert_key, f"resolved by {by}")
             if n:
                 log.info("cancelled %d held message(s) of resolved alert %s", n, alert_key)
@@ -244,7 +311,9 @@ class AlertDelivery:
         out: list[str] = []
         for targets in self.policy.chain_targets(category):
             for rid in targets:
-                if rid not in out and decide(self.config, alert.person, rid, category, now, pauses).allow:
+                if rid not in out and rid in self.recipients and any(
+                        decide(self.config, alert.person, rid, category, now, pauses, ch).allow
+                        for ch in self.recipients[rid].channels):
                     out.append(rid)
         return out
 
@@ -253,8 +322,17 @@ class AlertDelivery:
     async def tick(self, *, wait_sends: bool = True) -> None:
         """One pass: due escalations, ended pauses, consent reviews, then due sends."""
         now = self.clock.now()
+        self._record_unrecorded()
+        self._retry_held()
         for notify in self.policy.due():
-            self._address(notify, now)
+            try:
+                self._address(notify, now)
+            except Exception as exc:
+                if not could_not_store(exc):
+                    raise
+                self.hold.keep(("escalate", notify.key, str(notify.step)), notify.category, notify)
+                log.warning("escalation of %s could not be stored (%s); held (%d held)", notify.key, exc,
+                            self.hold.count)
         self._report_pause_ends(now)
         self._flag_reviews(now)
         self.outbox.expire_due(now)
@@ -272,7 +350,12 @@ class AlertDelivery:
         self._tasks.add(intake)
         try:
             while True:
-                await self.tick(wait_sends=False)
+                try:
+                    await self.tick(wait_sends=False)
+                except Exception as exc:  # a full disk must not end delivery: try again after the wait
+                    if not could_not_store(exc):
+                        raise
+                    log.warning("delivery pass could not write: %s", exc)
                 self._wake.clear()
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
                 # arrives as the wake-up does, and shutdown would then wait for this task forever
@@ -310,7 +393,10 @@ class AlertDelivery:
 
     async def _send_one(self, row: OutboxRow) -> None:
         msg = row.message
-        async with self._send_slots:
+        # one send at a time per address: a receiver that hangs until its timeout holds one of the shared
+        # slots at most, and every other recipient's messages go on being sent
+        dest = self._dest_slots.setdefault((msg.recipient, msg.channel), asyncio.Lock())
+        async with dest, self._send_slots:
             now = self.clock.now()
             recipient = self.recipients.get(msg.recipient)
             if recipient is None or row.person is None:
@@ -318,7 +404,8 @@ class AlertDelivery:
                 self._withhold(row.person, msg.recipient, msg.category, msg.alert_key,
                                Decision(False, now, reason), now, msg.message_id)
                 return
-            decision = decide(self.config, row.person, msg.recipient, msg.category, now, self.pauses.active(now))
+            decision = decide(self.config, row.person, msg.recipient, msg.category, now, self.pauses.active(now),
+                              msg.channel)
             if not decision.allow:
                 self._withhold(row.person, msg.recipient, msg.category, msg.alert_key, decision, now, msg.message_id)
                 return
@@ -336,9 +423,41 @@ class AlertDelivery:
                 except Exception as exc:  # a notifier should never raise; if one does, retry later
                     log.exception("%s notifier raised", msg.channel)
                     result = DeliveryResult.failed(f"notifier raised {type(exc).__name__}", retryable=True)
-            state = self.outbox.mark_result(msg.message_id, result, self.clock.now())
+            try:
+                state = self.outbox.mark_result(msg.message_id, result, self.clock.now())
+            except Exception as exc:
+                if not could_not_store(exc):
+                    raise
+                # sent but not recorded: keep the result and record it on the next pass, so the row is
+                # not left 'sending' (and resent, same id) until a restart
+                self._unrecorded[msg.message_id] = (result, self.clock.now())
+                return
+            if state == "failed":
+                self._refused(row, result)
             if state != "pending":
                 self.wake()
+
+    def _refused(self, row: OutboxRow, result: DeliveryResult) -> None:
+        """A permanent refusal (a 4xx: a wrong URL, an expired token) is never only a log line: the
+        technicians get a technical alert naming the address and what to fix, and an urgent alert goes
+        to its next escalation step at once instead of after the wait."""
+        msg = row.message
+        if msg.category == "urgent" and msg.alert_key:
+            self.policy.skip_wait(msg.alert_key)
+        who = self.recipients[msg.recipient].name if msg.recipient in self.recipients else msg.recipient
+        # one alert per refusing address (a refusal of this alert itself updates it, never loops)
+        self.submit(Alert(self.clock.now(), row.person or "?", "delivery_refused", Severity.WARNING,
+                          Audience.TECHNICAL,
+                          f"{who}'s {msg.channel} refused a {msg.category} message, which was not delivered: "
+                          f"{result.detail}. Check that address and its token or secret in the config.",
+                          key=f"{row.person}:delivery_refused:{msg.recipient}:{msg.channel}",
+                          evidence={"recipient": msg.recipient, "channel": msg.channel,
+                                    "message_id": msg.message_id, "category": msg.category}))
+
+    def _record_unrecorded(self) -> None:
+        for mid, (result, at) in list(self._unrecorded.items()):
+            self.outbox.mark_result(mid, result, at)
+            del self._unrecorded[mid]
 
     # ---- notes to the team -----------------------------------------------------------------------
 

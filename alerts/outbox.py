@@ -10,6 +10,8 @@ Tables (prefix ``outbox_``, in whatever SQLite file the gateway gives, WAL, ``sy
 - ``outbox_attempts``: every send attempt with its result, for technicians.
 - ``outbox_withheld``: every message the consent gate withheld, with the reason.
 - ``outbox_attachments``: attachment bytes (the digest's chart).
+- ``outbox_episodes``: per alert key, which episode of it is open (see :meth:`Outbox.episode`), so a
+  message id derives from the alert itself and a repeat after a crash carries the same one.
 
 Never twice: enqueueing an existing ``message_id`` is a no-op, and a ``sent`` row is never picked up again.
 A power cut between the send and the ``sent`` mark leaves the row ``sending``; on reopening it becomes
@@ -71,6 +73,9 @@ CREATE TABLE IF NOT EXISTS outbox_attachments (
 CREATE TABLE IF NOT EXISTS outbox_attempts (
     id INTEGER PRIMARY KEY, message_id TEXT NOT NULL, at REAL NOT NULL,
     ok INTEGER NOT NULL, retryable INTEGER NOT NULL, detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_episodes (
+    alert_key TEXT PRIMARY KEY, episode INTEGER NOT NULL, open INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outbox_withheld (
     id INTEGER PRIMARY KEY, at REAL NOT NULL, person TEXT, recipient TEXT NOT NULL,
@@ -137,6 +142,12 @@ class Outbox:
         with self._lock:
             self._con.close()
 
+    def _rollback(self) -> None:
+        # SQLite ends the transaction itself on SQLITE_FULL and some I/O errors; a ROLLBACK then
+        # would raise "no transaction is active" and hide the real error (a full disk) from the caller
+        if self._con.in_transaction:
+            self._con.execute("ROLLBACK")
+
     # ---- writing ---------------------------------------------------------------------------------
 
     def enqueue(self, msg: OutgoingMessage, *, person: str | None, now: datetime,
@@ -160,9 +171,30 @@ class Outbox:
                         [(msg.message_id, i, name, mime, data) for i, (name, data, mime) in enumerate(msg.attachments)])
                 self._con.execute("COMMIT")
             except BaseException:
-                self._con.execute("ROLLBACK")
+                self._rollback()
                 raise
         return bool(cur.rowcount)
+
+    def episode(self, alert_key: str) -> int:
+        """The episode of ``alert_key`` now open: 1 the first time, the same one for as long as it is
+        not resolved (also after a crash that forgot the policy's state), the next one after
+        :meth:`close_episode`. Part of every message id, so a re-raise after a restart repeats the same
+        ids while the same key coming back after a resolution is a new message.
+        """
+        with self._lock:
+            row = self._con.execute("SELECT episode, open FROM outbox_episodes WHERE alert_key=?",
+                                    (alert_key,)).fetchone()
+            if row is not None and row[1]:
+                return int(row[0])
+            episode = 1 if row is None else int(row[0]) + 1
+            self._con.execute("INSERT OR REPLACE INTO outbox_episodes (alert_key, episode, open) VALUES (?,?,1)",
+                              (alert_key, episode))
+        return episode
+
+    def close_episode(self, alert_key: str) -> None:
+        """The alert was resolved: the next time its key is raised is a new episode."""
+        with self._lock:
+            self._con.execute("UPDATE outbox_episodes SET open=0 WHERE alert_key=?", (alert_key,))
 
     def record_withheld(self, *, person: str | None, recipient: str, category: str, alert_key: str | None,
                         reason: str, now: datetime, message_id: str | None = None) -> None:
@@ -193,7 +225,9 @@ class Outbox:
                 if row is None:
                     raise KeyError(message_id)
                 attempts, expires_at = row
-                retry_at = _ts(now) + backoff_s(attempts)
+                # the receiver's Retry-After when it gave one (429, 503), never sooner than our own backoff
+                wait_s = max(backoff_s(attempts), result.retry_after_s or 0.0)
+                retry_at = _ts(now) + wait_s
                 if result.ok:
                     state = "sent"
                 elif not result.retryable:
@@ -212,13 +246,13 @@ class Outbox:
                                                          int(result.retryable), result.detail))
                 self._con.execute("COMMIT")
             except BaseException:
-                self._con.execute("ROLLBACK")
+                self._rollback()
                 raise
         if state in ("failed", "expired"):
             log.error("message %s %s after %d attempt(s): %s", message_id, state, attempts, result.detail)
         elif state == "pending":
             log.warning("message %s not delivered (attempt %d), retrying in %.0f s: %s",
-                        message_id, attempts, backoff_s(attempts), result.detail)
+                        message_id, attempts, wait_s, result.detail)
         return state
 
     def reschedule(self, message_id: str, deliver_at: datetime) -> None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -96,7 +96,7 @@ class AlertState:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
-    action: Literal["opened", "updated", "raised", "not_pushed", "already_resolved"]
+    action: Literal["opened", "updated", "raised", "not_pushed", "already_resolved", "held"]
     state: AlertState | None
     notify: Notify | None = None
 
@@ -141,6 +141,19 @@ class AlertPolicy:
             log.warning("alert %s rose to %s", key, category)
             return Submitted("raised", state, self._step(state, 0, "raise"))
         return Submitted("updated", state)
+
+    def snapshot(self, key: str) -> AlertState | None:
+        """A copy of ``key``'s state, to :meth:`restore` if what a submit decided cannot be stored."""
+        state = self.alerts.get(key)
+        return None if state is None else replace(state, notified=list(state.notified))
+
+    def restore(self, key: str, before: AlertState | None) -> None:
+        """Undo a submit: the alert is as it was (absent if it was), so submitting it again opens it
+        (or raises it) again rather than being taken for an update of something already sent."""
+        if before is None:
+            self.alerts.pop(key, None)
+        else:
+            self.alerts[key] = before
 
     def _step(self, state: AlertState, step: int, kind: Literal["open", "escalate", "raise"]) -> Notify:
         chain = self.escalation.chain(state.category)

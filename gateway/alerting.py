@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import pickle
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,8 @@ class Alerting:
         self.notifiers = build_notifiers(home=cfg.name, smtp=cfg.smtp, signer=self.signer)
         self.delivery = AlertDelivery(cfg, db_path, self.notifiers, clock, on_outcome=on_outcome)
         self.dropped = 0
+        self.policy_writes = 0  # times the open alerts were written (only when they changed)
+        self._saved_fingerprint: bytes | None = None
         self._state_db = self._open_state_db(db_path)
         self.restore_policy()
         # the daily digest and weekly trends, when the routine core can summarise days
@@ -69,7 +72,17 @@ class Alerting:
                     "saved_at REAL NOT NULL, blob BLOB NOT NULL)")
         return con
 
-    def save_policy(self) -> None:
+    def save_policy(self) -> bool:
+        """Write the open alerts if they changed since the last write; True when written.
+
+        Called every 15 s and after every alert: an unchanged policy is not rewritten (each write is a
+        forced sync of the SD card). "Changed" is judged on the states with their absolute monotonic
+        timers, which only move when the policy moves them; the seconds-left written with them stay right
+        because a restore takes off the wall time since ``saved_at``. A failed write (a full disk) is
+        logged and tried again at the next call."""
+        fingerprint = pickle.dumps(list(self.delivery.policy.alerts.values()), protocol=pickle.HIGHEST_PROTOCOL)
+        if fingerprint == self._saved_fingerprint:
+            return False
         now_m, states = self.clock.monotonic(), []
         for st in self.delivery.policy.alerts.values():
             copy = dataclasses.replace(st)
@@ -77,8 +90,15 @@ class Alerting:
             copy.resolved_mono = None if st.resolved_mono is None else st.resolved_mono - now_m
             states.append(copy)
         blob = pickle.dumps(states, protocol=pickle.HIGHEST_PROTOCOL)
-        self._state_db.execute("INSERT OR REPLACE INTO policy_state (id, saved_at, blob) VALUES (1, ?, ?)",
-                               (self.clock.now().timestamp(), blob))
+        try:
+            self._state_db.execute("INSERT OR REPLACE INTO policy_state (id, saved_at, blob) VALUES (1, ?, ?)",
+                                   (self.clock.now().timestamp(), blob))
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not save open alerts; will retry", extra={"ctx": {"error": str(exc)}})
+            return False
+        self._saved_fingerprint = fingerprint
+        self.policy_writes += 1
+        return True
 
     def restore_policy(self) -> int:
         row = self._state_db.execute("SELECT saved_at, blob FROM policy_state WHERE id = 1").fetchone()
@@ -97,6 +117,9 @@ class Alerting:
             if st.resolved_mono is not None:
                 st.resolved_mono = now_m + st.resolved_mono - down_s
             self.delivery.policy.alerts.setdefault(st.key, st)
+        # what was just read is what is stored: no need to write it back until it changes
+        self._saved_fingerprint = pickle.dumps(list(self.delivery.policy.alerts.values()),
+                                               protocol=pickle.HIGHEST_PROTOCOL)
         log.info("open alerts restored", extra={"ctx": {"alerts": len(states), "down_s": round(down_s)}})
         return len(states)
 
@@ -111,10 +134,21 @@ class Alerting:
             self.delivery.queue.put_nowait(alert)
         except asyncio.QueueFull:
             # The bounded queue is full only if delivery is stuck; submit directly so the alert is
-            # still written to the outbox (durable) rather than lost.
+            # still written to the outbox (durable, or held in memory if the disk is full) rather than lost.
             self.dropped += 1
             self.delivery.submit(alert)
         self._policy_dirty()
+
+    @property
+    def held_alerts(self) -> int:
+        """Alerts (and escalation steps) that could not be stored yet (a full disk), for status and the
+        console; they are stored and sent once writes succeed again."""
+        return self.delivery.hold.count
+
+    @property
+    def dropped_held_alerts(self) -> dict[str, int]:
+        """Per category, held alerts dropped because the hold reached its bound (logged when it happens)."""
+        return dict(self.delivery.hold.dropped)
 
     def acknowledged(self, ack: Acknowledgement) -> None:
         self.delivery.acknowledge(ack.alert_key, ack.recipient, datetime.fromtimestamp(ack.received_at, UTC))

@@ -4,8 +4,9 @@ For ANY generated home (people, recipients, consents with random categories and 
 escalation chain, privacy pauses, a timezone) and ANY alerts at any times, run the delivery service on a
 simulated clock for a day and check every message that reached a notifier: the person consented to that
 recipient receiving that category, no pause of the person covered the moment it was sent, and a
-non-urgent one was not sent inside the recipient's quiet hours. And, so the property is not vacuous:
-an urgent alert reaches every consenting, unpaused first-step recipient at once.
+non-urgent one was not sent inside the recipient's quiet hours; and all of that holds for every other
+recipient reading the same address (recipients may share an inbox). And, so the property is not
+vacuous: an urgent alert reaches every first-step recipient whose address's readers all consented, at once.
 """
 
 import asyncio
@@ -64,6 +65,8 @@ homes = st.fixed_dictionaries({
     "consents": st.dictionaries(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(RECIPIENTS)), consent, max_size=8),
     "urgent_chain": st.lists(st.sampled_from(RECIPIENTS), unique=True, max_size=4),
     "concern_chain": st.lists(st.sampled_from(RECIPIENTS), unique=True, max_size=4),
+    # which inbox each recipient reads: some share one, and then each of them may read what the other gets
+    "inbox": st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=len(RECIPIENTS), max_size=len(RECIPIENTS)),
 })
 pauses = st.lists(st.tuples(st.sampled_from(PEOPLE), st.integers(0, 24 * 60), st.integers(1, 12 * 60)), max_size=3)
 alerts = st.lists(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(list(Severity)), st.sampled_from(list(Audience)),
@@ -76,7 +79,8 @@ def build_config(h: dict) -> HomeConfig:
     return HomeConfig.model_validate({
         "timezone": h["timezone"],
         "people": [{"id": p, "name": p.upper()} for p in PEOPLE],
-        "recipients": [{"id": r, "name": r.upper(), "group": "team", "email": f"{r}@example.org"} for r in RECIPIENTS],
+        "recipients": [{"id": r, "name": r.upper(), "group": "team", "email": f"{box}@example.org"}
+                       for r, box in zip(RECIPIENTS, h["inbox"], strict=True)],
         "consent": [{"person": p, "recipient": r, **c} for (p, r), c in h["consents"].items()],
         "escalation": {"urgent": h["urgent_chain"], "concern": h["concern_chain"]},
     })
@@ -113,15 +117,18 @@ def test_nothing_is_delivered_outside_consent_pauses_or_quiet_hours(h, pause_spe
     with tempfile.TemporaryDirectory() as d:
         sent, rows, all_pauses, submitted = asyncio.run(scenario(cfg, pause_specs, alert_specs, start, Path(d) / "h.db"))
 
+    inbox = dict(zip(RECIPIENTS, h["inbox"], strict=True))
     for msg, at in sent:
         row = rows[msg.message_id]
         assert row.state == "sent" and row.sent_at == at
-        entry = consents.get((row.person, msg.recipient))
-        assert entry is not None, f"sent without consent: {msg}"
-        assert msg.category in entry.receives, f"{msg.category} not consented: {msg}"
+        # everyone who reads the inbox it landed in must have been allowed to receive it
+        for reader in [r for r in RECIPIENTS if inbox[r] == inbox[msg.recipient]]:
+            entry = consents.get((row.person, reader))
+            assert entry is not None, f"{reader} could read it without consent: {msg}"
+            assert msg.category in entry.receives, f"{msg.category} not consented by {reader}: {msg}"
+            if msg.category != "urgent":
+                assert quiet_until(entry.quiet_window, at, tz) is None, f"in {reader}'s quiet hours at {at}: {msg}"
         assert not any(p.person == row.person and p.covers(at) for p in all_pauses), f"sent during a pause: {msg}"
-        if msg.category != "urgent":
-            assert quiet_until(entry.quiet_window, at, tz) is None, f"sent in quiet hours at {at}: {msg}"
 
     # Liveness: an urgent alert reaches every consenting, unpaused first-step recipient in the same tick.
     chain = cfg.escalation.chain("urgent")
@@ -134,7 +141,7 @@ def test_nothing_is_delivered_outside_consent_pauses_or_quiet_hours(h, pause_spe
         if any(a.key == alert.key for a, t in submitted if t < at):
             continue
         for r in dict.fromkeys(first_step):
-            c = consents.get((alert.person, r))
-            if c is not None and "urgent" in c.receives:
+            readers = [x for x in RECIPIENTS if inbox[x] == inbox[r]]
+            if all((c := consents.get((alert.person, x))) is not None and "urgent" in c.receives for x in readers):
                 assert any(m.recipient == r and m.alert_key == alert.key and t == at for m, t in sent), \
                     f"urgent {alert.key} did not reach {r} at once"

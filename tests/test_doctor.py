@@ -48,7 +48,7 @@ def test_cli_ok_against_the_real_broker(mosquitto, tmp_path: Path, capsys: pytes
     code = main(["doctor", "--config", str(conf)])
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in out] == ["config", "broker", "bluetooth", "zigbee", "clock", "disk",
-                                                 "database", "sensors"]
+                                                 "database", "sensors", "outbox"]
     assert out[0].startswith("OK   config")
     assert out[1] == f"OK   broker     MQTT 127.0.0.1:{mosquitto.port} connected"
     assert all(line.split()[0] in ("OK", "WARN") for line in out), out
@@ -164,3 +164,46 @@ def test_sensors_last_seen_from_the_storage_schema(tmp_path: Path) -> None:
     run_checks(ctx)
     got = check_sensors(ctx, now=now)
     assert (got.status, got.detail) == ("WARN", "silent: bed (8 h)")
+
+
+RECIPIENTS = """\
+recipients:
+  - {id: sam, name: Sam, group: team, webhook: {url: "https://care.example.org/hook"}}
+  - {id: jo, name: Jo, group: circle, email: jo@example.org}
+"""
+
+
+def test_outbox_refusals_and_late_messages_per_address(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from alerts.notifiers.base import DeliveryResult, OutgoingMessage
+    from alerts.outbox import Outbox
+    from gateway.commands.doctor import check_outbox
+    from gateway.config import load_config
+
+    conf = write_config(tmp_path, free_port())
+    conf.write_text(conf.read_text() + RECIPIENTS)
+    ctx = Context(conf, places(tmp_path))
+    ctx.config = load_config(conf)
+    assert check_outbox(ctx).status == "OK"  # no database yet
+    t0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    box = Outbox(ctx.db_path())
+    box.enqueue(OutgoingMessage("m1", "sam", "webhook", "urgent", "t", "b", "urgent"), person="p1", now=t0)
+    box.mark_sending("m1", t0)
+    box.mark_result("m1", DeliveryResult.failed("webhook https://care.example.org/hook: HTTP 404: no such hook",
+                                                retryable=False), t0)
+    box.enqueue(OutgoingMessage("m2", "jo", "email", "concern", "t", "b", "high"), person="p1", now=t0)
+    soon = (t0 + timedelta(minutes=5)).timestamp()
+    f = check_outbox(ctx, now=soon)
+    assert (f.status, f.detail) == ("FAIL", "sam/webhook: 1 refused (webhook https://care.example.org/hook: "
+                                            "HTTP 404: no such hook)")
+    assert f"hearth send-test --config {conf} --recipient sam" in f.fix
+    # fixed: a later message to Sam's webhook went through; Jo's email is now 40 minutes late
+    box.enqueue(OutgoingMessage("m3", "sam", "webhook", "urgent", "t", "b", "urgent"), person="p1",
+                now=t0 + timedelta(minutes=10))
+    box.mark_sending("m3", t0 + timedelta(minutes=10))
+    box.mark_result("m3", DeliveryResult.delivered(), t0 + timedelta(minutes=10))
+    box.close()
+    f = check_outbox(ctx, now=(t0 + timedelta(minutes=40)).timestamp())
+    assert (f.status, f.detail) == ("WARN", "jo/email: 1 waiting, oldest 40 min (not tried)")
+    assert findings(ctx)["outbox"][0] == "WARN"  # in the table, on the real clock: still late

@@ -56,3 +56,21 @@ def test_secrets_are_read_at_use_and_missing_ones_named_not_shown(tmp_path: Path
     every_field_described = [f for m in (NtfyChannel, WebhookChannel, MqttChannel, SmtpSettings)
                              for f, info in m.model_fields.items() if not info.description]
     assert every_field_described == []
+
+
+def test_plaintext_is_refused_unless_explicitly_allowed() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from alerts.channels import SmtpSettings, WebhookChannel
+
+    with pytest.raises(ValidationError, match="webhook url must be https"):
+        WebhookChannel(url="http://care.example.org/hook")
+    assert WebhookChannel(url="http://care.example.org/hook", allow_http=True).allow_http
+    assert WebhookChannel(url="http://127.0.0.1:8080/inbox/hook").url  # loopback never leaves the machine
+    base = {"host": "smtp.example.org", "from_address": "hearth@example.org", "password_env": "X"}
+    with pytest.raises(ValidationError, match="starttls: false with a password would send it in clear"):
+        SmtpSettings(**base, starttls=False)
+    assert SmtpSettings(**base, starttls=False, allow_plaintext_auth=True).allow_plaintext_auth
+    assert SmtpSettings(**base).starttls  # the default: STARTTLS before AUTH
+    assert not SmtpSettings(**(base | {"host": "localhost"}), starttls=False).starttls

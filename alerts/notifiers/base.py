@@ -15,6 +15,7 @@ False
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import aiohttp
@@ -75,14 +76,15 @@ class DeliveryResult:
     retryable: bool
     detail: str
     remote_id: str | None = None
+    retry_after_s: float | None = None  # the receiver asked to wait this long (HTTP Retry-After)
 
     @classmethod
     def delivered(cls, detail: str = "delivered", remote_id: str | None = None) -> DeliveryResult:
         return cls(True, False, detail, remote_id)
 
     @classmethod
-    def failed(cls, detail: str, *, retryable: bool) -> DeliveryResult:
-        return cls(False, retryable, detail[:300])
+    def failed(cls, detail: str, *, retryable: bool, retry_after_s: float | None = None) -> DeliveryResult:
+        return cls(False, retryable, detail[:300], retry_after_s=retry_after_s if retryable else None)
 
 
 class RecipientLike(Protocol):
@@ -105,13 +107,43 @@ class Notifier(Protocol):
         ...
 
 
-def http_status_result(status: int, text: str, remote_id: str | None = None) -> DeliveryResult:
-    """Map an HTTP status to a result: 2xx delivered; 408/425/429/5xx retryable; other 4xx not."""
+# 4xx answers that say "not now" rather than "never": timeout, too early, too many requests
+RETRYABLE_4XX = frozenset({408, 425, 429})
+RETRY_AFTER_MAX_S = 6 * 3600.0  # a Retry-After beyond this is a receiver's mistake, not a wish to honour
+
+
+def retry_after_s(value: str | None, now: float) -> float | None:
+    """Seconds an HTTP ``Retry-After`` asks for (delta seconds or an HTTP date), or ``None``.
+
+    >>> retry_after_s("120", 0.0), retry_after_s("Thu, 01 Jan 1970 00:01:00 GMT", 30.0), retry_after_s("soon", 0.0)
+    (120.0, 30.0, None)
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_MAX_S)
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return min(max(0.0, when - now), RETRY_AFTER_MAX_S)
+
+
+def http_status_result(status: int, text: str, remote_id: str | None = None,
+                       retry_after: float | None = None) -> DeliveryResult:
+    """Map an HTTP status to a result: 2xx delivered; 408/425/429/5xx retryable (after ``retry_after``
+    seconds when the receiver said so); any other 4xx is a permanent refusal.
+
+    >>> http_status_result(429, "slow down", retry_after=60.0).retry_after_s, http_status_result(404, "").retryable
+    (60.0, False)
+    """
     if 200 <= status < 300:
         return DeliveryResult.delivered(f"HTTP {status}", remote_id)
-    retryable = status in (408, 425, 429) or status >= 500
+    retryable = status in RETRYABLE_4XX or status >= 500
     snippet = " ".join(text.split())[:160]
-    return DeliveryResult.failed(f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}", retryable=retryable)
+    return DeliveryResult.failed(f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}", retryable=retryable,
+                                 retry_after_s=retry_after)
 
 
 class HttpSession:

@@ -29,7 +29,13 @@ import aiohttp
 
 from alerts.ack import Acknowledgement, AckSigner, AckVerifier
 from alerts.channels import NtfyChannel
-from alerts.notifiers.base import DeliveryResult, HttpSession, OutgoingMessage, http_status_result
+from alerts.notifiers.base import (
+    DeliveryResult,
+    HttpSession,
+    OutgoingMessage,
+    http_status_result,
+    retry_after_s,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +130,11 @@ async def _result(resp: aiohttp.ClientResponse, ch: NtfyChannel) -> DeliveryResu
     if resp.status in (401, 403):
         return DeliveryResult.failed(f"ntfy {ch.server}: HTTP {resp.status}, not allowed to publish to "
                                      f"{ch.topic} (check the access token)", retryable=False)
-    result = http_status_result(resp.status, text, remote_id)
+    result = http_status_result(resp.status, text, remote_id,
+                                retry_after=retry_after_s(resp.headers.get("Retry-After"), time.time()))
     if not result.ok:
-        return DeliveryResult.failed(f"ntfy {ch.server}: {result.detail}", retryable=result.retryable)
+        return DeliveryResult.failed(f"ntfy {ch.server}: {result.detail}", retryable=result.retryable,
+                                     retry_after_s=result.retry_after_s)
     return result
 
 

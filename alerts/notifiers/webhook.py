@@ -30,7 +30,13 @@ from typing import Any
 import aiohttp
 
 from alerts.channels import WebhookChannel
-from alerts.notifiers.base import DeliveryResult, HttpSession, OutgoingMessage, http_status_result
+from alerts.notifiers.base import (
+    DeliveryResult,
+    HttpSession,
+    OutgoingMessage,
+    http_status_result,
+    retry_after_s,
+)
 
 TIMESTAMP_HEADER = "X-Hearth-Timestamp"
 SIGNATURE_HEADER = "X-Hearth-Signature"
@@ -86,7 +92,8 @@ class WebhookNotifier(HttpSession):
             async with self._http().post(ch.url, data=body, headers=headers,
                                           timeout=aiohttp.ClientTimeout(total=ch.timeout_s)) as resp:
                 text = await resp.text(errors="replace")
-                result = http_status_result(resp.status, text)
+                result = http_status_result(resp.status, text,
+                                            retry_after=retry_after_s(resp.headers.get("Retry-After"), self.clock()))
         except TimeoutError:
             return DeliveryResult.failed(f"webhook {ch.url}: no answer within {ch.timeout_s:g} s", retryable=True)
         except aiohttp.ClientConnectorError as exc:
@@ -96,4 +103,5 @@ class WebhookNotifier(HttpSession):
             return DeliveryResult.failed(f"webhook {ch.url}: {type(exc).__name__}: {exc}", retryable=True)
         if result.ok:
             return DeliveryResult.delivered(result.detail, resp.headers.get("X-Request-Id") or msg.message_id)
-        return DeliveryResult.failed(f"webhook {ch.url}: {result.detail}", retryable=result.retryable)
+        return DeliveryResult.failed(f"webhook {ch.url}: {result.detail}", retryable=result.retryable,
+                                     retry_after_s=result.retry_after_s)

@@ -1,4 +1,4 @@
-"""``hearth doctor [--config FILE]``: check a gateway's broker, adapters, sensors, clock and disk.
+"""``hearth doctor [--config FILE]``: check a gateway's broker, adapters, sensors, clock, disk and outbox.
 
 One line per check, ``OK``, ``WARN`` or ``FAIL``, and for anything not OK what to do. Exit code 1
 if any check FAILs, so scripts and the technician's checklist can rely on it. Example::
@@ -183,6 +183,58 @@ def check_database(ctx: Context) -> Finding:
     return Finding("OK", f"{db}: readable, {tables} table(s)")
 
 
+OUTBOX_LATE_S = 15 * 60  # a message still unsent this long after it was due is worth a look
+OUTBOX_REFUSED_WINDOW_S = 3 * 86400  # refusals older than this (and not since fixed) are history
+
+
+def check_outbox(ctx: Context, now: float | None = None) -> Finding:
+    """The outbox, read-only, per recipient channel: messages a receiver refused (FAIL, unless a later
+    message to that address went through) and messages late in going out (WARN), with the last error."""
+    db = ctx.db_path()
+    if ctx.config is not None and not ctx.config.recipients:
+        return Finding("OK", "no recipients configured: nothing is sent")
+    if not db.exists():
+        return Finding("OK", "no outbox yet")
+    now = time.time() if now is None else now
+    try:
+        con = _open_ro(db)
+        try:
+            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox_messages'").fetchone():
+                return Finding("OK", "no outbox yet")
+            # per address: the last refusal, the last success, and the oldest message overdue
+            rows = con.execute(
+                "SELECT recipient, channel,"
+                " MAX(CASE WHEN state='failed' THEN created_at END),"
+                " SUM(state='failed' AND created_at>=?),"
+                " MAX(sent_at),"
+                " MIN(CASE WHEN state IN ('pending','sending') AND deliver_at<=? THEN deliver_at END),"
+                " SUM(state IN ('pending','sending') AND deliver_at<=?),"
+                " (SELECT last_error FROM outbox_messages m2 WHERE m2.recipient=m.recipient AND m2.channel=m.channel"
+                "  AND m2.last_error IS NOT NULL ORDER BY created_at DESC LIMIT 1)"
+                " FROM outbox_messages m GROUP BY recipient, channel ORDER BY recipient, channel",
+                (now - OUTBOX_REFUSED_WINDOW_S, now, now)).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return Finding("FAIL", f"{db}: cannot read the outbox ({exc})", "see the database check above")
+    refused, late = [], []
+    for rid, channel, last_failed, n_failed, last_sent, oldest_due, n_due, error in rows:
+        where = f"{rid}/{channel}"
+        if n_failed and (last_sent is None or last_sent < last_failed):
+            refused.append(f"{where}: {n_failed} refused ({error})")
+        elif oldest_due is not None and now - oldest_due > OUTBOX_LATE_S:
+            late.append(f"{where}: {n_due} waiting, oldest {(now - oldest_due) / 60:.0f} min ({error or 'not tried'})")
+    if refused:
+        first = refused[0].split(":", 1)[0].split("/")[0]
+        return Finding("FAIL", "; ".join(refused + late),
+                       f"fix that address or its token/secret in the config, then: hearth send-test --config "
+                       f"{ctx.config_path} --recipient {first}")
+    if late:
+        return Finding("WARN", "; ".join(late), "check the receiver is up and reachable from here; "
+                       "messages are retried with backoff until they expire")
+    return Finding("OK", f"{len(rows)} address(es), nothing refused or late")
+
+
 _ID_COLUMNS = ("sensor_id", "sensor", "device")
 # (column, seconds per unit for numbers): gateway/storage.py keeps device_health.last_seen_us
 _TIME_COLUMNS = (("last_seen_us", 1e-6), ("last_seen", 1.0), ("time_us", 1e-6), ("time", 1.0), ("ts", 1.0))
@@ -253,6 +305,7 @@ CHECKS: list[tuple[str, Callable[[Context], Finding]]] = [
     ("disk", check_disk),
     ("database", check_database),
     ("sensors", check_sensors),
+    ("outbox", check_outbox),
 ]
 
 
