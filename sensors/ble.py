@@ -165,7 +165,7 @@ class BleDecoder:
             self._unknown_reported.add(mac)
             return self._reject(now, source, "unknown_device", f"BTHome sensor {mac} is not in the config", None, mac)
         state = self._state.setdefault(mac, _DeviceState())
-        if data == state.last_data and (binding.bindkey or mono - state.last_mono < self.repeat_window_s):
+        if data and data == state.last_data and (binding.bindkey or mono - state.last_mono < self.repeat_window_s):
             self.counts["repeats"] += 1  # the same advert again (encrypted: same counter, so always a repeat)
             return BleOutput()
         try:

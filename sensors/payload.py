@@ -58,6 +58,13 @@ class BadNumber:
 
     text: str
 
+    def describe(self) -> str:
+        """For a technician: ``NaN``, ``1e400`` or ``a 400-digit number``."""
+        digits = self.text.lstrip("-")
+        if len(self.text) > 24 and digits.isdigit():
+            return f"a {len(digits)}-digit number"
+        return self.text if len(self.text) <= 24 else f"{self.text[:16]}... ({len(self.text)} characters)"
+
     def __repr__(self) -> str:
         shown = self.text if len(self.text) <= 24 else f"{self.text[:16]}... ({len(self.text)} characters)"
         return f"BadNumber({shown!r})"

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sensors.payload import BadNumber
+
 
 class WrongType(ValueError):
     """A known key carried a value of the wrong type, no value, or a value outside its range."""
@@ -57,6 +59,8 @@ def _short(value: object) -> str:
 def type_error(expected: str, value: object) -> WrongType:
     if value is None:
         return WrongType(f"expected {expected}, got no value (null)")
+    if isinstance(value, BadNumber):
+        return WrongType(f"expected {expected}, got {value.describe()} (not a finite number)")
     return WrongType(f"expected {expected}, got {type(value).__name__} {_short(value)}")
 
 
