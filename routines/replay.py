@@ -2,7 +2,8 @@
 
 Ticks happen on a minute grid between events, exactly as the live gateway's timer would, but a tick
 is skipped when the engine says nothing can be due (``RoutineEngine.next_due``), so a quiet night costs
-nothing.
+nothing. With ``max_gap_s`` the clock ticks at most that far past an event: across a longer gap in the
+recording (or up to a far ``until``) it jumps, so a replay always ends and its alerts stay bounded.
 
 >>> from datetime import datetime, timezone
 >>> from routines.home import Home, Person, SensorInfo
@@ -17,7 +18,7 @@ nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from routines.alert import Alert
@@ -39,17 +40,23 @@ def replay(home: Home, events: Iterable[SensorEvent], settings: RoutineSettings 
 
 
 def replay_into(engine: RoutineEngine, rows: Iterable[tuple[float, str, bool | float]],
-                tick_every_s: int = 60, until: float | None = None) -> Iterator[Alert]:
-    """The replay loop on ``(epoch_seconds, sensor_id, value)`` rows, into an existing engine."""
+                tick_every_s: int = 60, until: float | None = None, max_gap_s: float = math.inf,
+                on_gap: Callable[[float, float], None] | None = None) -> Iterator[Alert]:
+    """The replay loop on ``(epoch_seconds, sensor_id, value)`` rows, into an existing engine.
+
+    ``max_gap_s``: tick at most this long after an event; ``on_gap(from_s, to_s)`` is told of each jump.
+    """
     sensors = engine._sensors
     tick = float(tick_every_s)
     next_tick = math.inf
+    last = math.inf  # the time of the previous event
     for t, sid, value in rows:
         if next_tick == math.inf:
             next_tick = (t // tick + 1) * tick
         if next_tick <= t:
-            yield from _ticks(engine, next_tick, t, tick)
+            yield from _ticks(engine, next_tick, _bounded(t, last, max_gap_s, on_gap), tick)
             next_tick = (t // tick + 1) * tick
+        last = t
         s = sensors.get(sid)
         if s is None or s.p is None:
             engine.unknown_events += 1
@@ -58,7 +65,16 @@ def replay_into(engine: RoutineEngine, rows: Iterable[tuple[float, str, bool | f
         if alerts:
             yield from alerts
     if until is not None and next_tick <= until:
-        yield from _ticks(engine, next_tick, until, tick)
+        yield from _ticks(engine, next_tick, _bounded(until, last, max_gap_s, on_gap), tick)
+
+
+def _bounded(t: float, last: float, max_gap_s: float, on_gap: Callable[[float, float], None] | None) -> float:
+    """Where ticking towards ``t`` stops: ``t``, or ``max_gap_s`` after the previous event."""
+    if t - last <= max_gap_s:
+        return t
+    if on_gap is not None:
+        on_gap(last, t)
+    return last + max_gap_s
 
 
 def _ticks(engine: RoutineEngine, first: float, last: float, tick: float) -> Iterator[Alert]:

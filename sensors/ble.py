@@ -40,8 +40,18 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 
-from sensors.bthome import BTHOME_UUID, BTHomeError, BTHomePacket, format_mac, mac_bytes, parse_service_data
+from sensors.bthome import (
+    BTHOME_UUID,
+    BTHomeError,
+    BTHomePacket,
+    Reading,
+    format_mac,
+    mac_bytes,
+    parse_service_data,
+)
 from sensors.events import DeviceHealth, Rejection, SensorEvent, SensorKind
+from sensors.payload import safe_text
+from sensors.readings import RANGES, WrongType, as_number
 
 if TYPE_CHECKING:
     from gateway.config import SensorConfig
@@ -59,6 +69,8 @@ KIND_READINGS: dict[SensorKind, tuple[str, ...]] = {
 REPEAT_WINDOW_S = 10.0  # a BTHome device re-sends one advert several times within a second or two
 COUNTER_WRAP_MARGIN = 0x10000  # a counter this close to 2**32 may wrap round to a small number
 REPORTED_UNKNOWN_MAX = 256  # distinct unknown MACs reported once each (neighbours' sensors exist)
+# Readings checked against sensors.readings.RANGES (the zigbee2mqtt adapter and replay use the same).
+CHECKED_READINGS: dict[str, str] = {"power": "watts", "battery": "percent"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +137,17 @@ class BleDecoder:
         return {mac: s.counter for mac, s in self._state.items() if s.counter is not None}
 
     def restore_counters(self, saved: dict[str, int]) -> None:
-        for mac, counter in saved.items():
-            self._state.setdefault(format_mac(mac_bytes(mac)), _DeviceState()).counter = int(counter)
+        """Take back :meth:`counters`. A damaged entry (not a MAC, not a 32-bit counter) is skipped and
+        logged, never raised: the rest still protects against replays."""
+        for mac, counter in (saved.items() if isinstance(saved, dict) else ()):
+            try:
+                key = format_mac(mac_bytes(mac))
+                if isinstance(counter, bool) or not isinstance(counter, int) or not 0 <= counter <= 0xFFFFFFFF:
+                    raise BTHomeError("replayed", f"counter {counter!r:.40} is not a 32-bit count")
+            except (BTHomeError, TypeError, AttributeError) as exc:
+                log.warning("stored BLE counter skipped: %s", exc)
+                continue
+            self._state.setdefault(key, _DeviceState()).counter = counter
 
     def handle(self, mac: str, data: bytes, rssi: int | None, now: datetime, source: str = "ble",
                mono: float | None = None) -> BleOutput:
@@ -144,7 +165,7 @@ class BleDecoder:
             self._unknown_reported.add(mac)
             return self._reject(now, source, "unknown_device", f"BTHome sensor {mac} is not in the config", None, mac)
         state = self._state.setdefault(mac, _DeviceState())
-        if data == state.last_data and (binding.bindkey or mono - state.last_mono < self.repeat_window_s):
+        if data and data == state.last_data and (binding.bindkey or mono - state.last_mono < self.repeat_window_s):
             self.counts["repeats"] += 1  # the same advert again (encrypted: same counter, so always a repeat)
             return BleOutput()
         try:
@@ -168,11 +189,12 @@ class BleDecoder:
     def _output(self, binding: BleBinding, packet: BTHomePacket, rssi: int | None, now: datetime,
                 source: str, mac: str) -> BleOutput:
         events: tuple[SensorEvent, ...] = ()
-        reading = packet.first(*KIND_READINGS.get(binding.kind, ()))
+        refused: list[str] = []
+        reading = _checked(packet.first(*KIND_READINGS.get(binding.kind, ())), refused)
         if reading is not None and isinstance(reading.value, bool | int | float):
             value: bool | float = reading.value if isinstance(reading.value, bool) else float(reading.value)
             events = (SensorEvent(now, binding.sensor_id, binding.kind, value, source),)
-        battery = packet.first("battery")
+        battery = _checked(packet.first("battery"), refused)
         volts = next((r for r in packet.readings if r.name == "voltage" and r.unit == "V" and r.object_id == 0x0C), None)
         tamper = packet.first("tamper")
         health = (DeviceHealth(
@@ -182,9 +204,11 @@ class BleDecoder:
             voltage=round(float(volts.value) * 1000.0, 1) if volts is not None else None,  # type: ignore[arg-type]
             tamper=bool(tamper.value) if tamper is not None else None,
         ),)
-        rejections: tuple[Rejection, ...] = ()
+        rejections: tuple[Rejection, ...] = tuple(
+            r for detail in refused for r in self._reject(now, source, "wrong_type", detail, binding.sensor_id,
+                                                          mac).rejections)
         if packet.stopped_at is not None:  # readings before an unknown id are valid; the rest is lost
-            rejections = self._reject(now, source, "unknown_object_id",
+            rejections += self._reject(now, source, "unknown_object_id",
                                       f"object id 0x{packet.stopped_at:02x}: later objects skipped "
                                       "(newer BTHome firmware than this parser?)", binding.sensor_id, mac).rejections
         return BleOutput(events, health, rejections, packet)
@@ -197,7 +221,20 @@ class BleDecoder:
         if len(self._logged) < 4096:
             self._logged.add(key)
         log.log(level, "BLE %s (%s) rejected: %s: %s", mac, sensor_id or "unconfigured", reason, detail)
-        return BleOutput(rejections=(Rejection(now, source, reason, detail[:300], sensor_id or mac),))
+        return BleOutput(rejections=(Rejection(now, source, reason, safe_text(detail), sensor_id or safe_text(mac, 40)),))
+
+
+def _checked(reading: Reading | None, refused: list[str]) -> Reading | None:
+    """``reading`` if it is within its range in :data:`sensors.readings.RANGES`, else None (and why, in ``refused``)."""
+    quantity = CHECKED_READINGS.get(reading.name) if reading is not None else None
+    if reading is None or quantity is None or isinstance(reading.value, bool):
+        return reading
+    try:
+        as_number(reading.value, RANGES[quantity])
+    except WrongType as exc:
+        refused.append(f"{reading.name}: {exc}")
+        return None
+    return reading
 
 
 def _newer(counter: int, last: int) -> bool:

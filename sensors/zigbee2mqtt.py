@@ -17,8 +17,12 @@ Rejection reasons (``Rejection.reason``), for technicians:
 
 =================== ================================================================================
 ``too_large``       payload over ``max_payload_bytes`` (32x that for bridge/devices), refused unread
-``not_json``        not UTF-8 JSON;  ``not_object``: JSON but not an object
-``wrong_type``      a known key with a value of the wrong type or range (``"contact": "yes"``)
+``not_json``        not UTF-8 JSON (NaN / Infinity are not JSON);  ``not_object``: JSON but not an object
+``too_deep``        JSON nested deeper than any zigbee2mqtt message (refused before parsing)
+``wrong_type``      a known key with a value of the wrong type or range (``"contact": "yes"``,
+                    ``"power": -2000``, ``"battery": 1e400``): only that key; the rest is still read
+``no_value``        ``null`` for a key Hearth acts on (``contact``, ``occupancy``, ``power``): the
+                    device has not reported it yet
 ``unknown_device``  a name with no binding that zigbee2mqtt has not listed
 ``unassigned_device`` a paired device no sensor is configured for
 ``unknown_key``     a key Hearth does not know (once per device and key)
@@ -28,6 +32,12 @@ Rejection reasons (``Rejection.reason``), for technicians:
 ``bad_device_entry`` an unusable element of bridge/devices
 ``foreign_topic``   a topic outside the base topic;  ``internal_error``: a bug, logged with its trace
 =================== ================================================================================
+
+A *retained* message (``handle(..., retained=True)``: the broker re-sends every retained topic on
+each (re)subscribe) is a state sync, not news: it updates the sensor's last known value and its
+health, but yields no :class:`SensorEvent`. Messages queued for Hearth's persistent session during a
+restart arrive first and are not retained, so nothing real is lost. :meth:`Zigbee2MqttAdapter.restore_last_values`
+seeds the last values from the store, so a repeat of the state before a restart is not a new event.
 
 Until the retained ``bridge/devices`` has arrived, messages from names that cannot be resolved
 yet are held (bounded) and replayed, with their own times, once it does.
@@ -46,14 +56,14 @@ yet are held (bounded) and replayed, with their own times, once it does.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sensors.events import DeviceHealth, Rejection, SensorEvent, SensorKind
+from sensors.payload import PayloadError, load_json, safe_text
 from sensors.plug import PlugSwitch
 from sensors.zigbee2mqtt_bridge import (
     BridgeEvent,
@@ -63,7 +73,7 @@ from sensors.zigbee2mqtt_bridge import (
     parse_event,
     parse_rename_response,
 )
-from sensors.zigbee2mqtt_keys import KEYS, QUIET_KEYS, KeySpec, Role, WrongType
+from sensors.zigbee2mqtt_keys import KEYS, NULL_REFUSED, QUIET_KEYS, KeySpec, Role, WrongType
 
 __all__ = ["AdapterOutput", "PairedDevice", "Zigbee2MqttAdapter", "ZigbeeBinding"]
 
@@ -71,7 +81,8 @@ SOURCE = "zigbee2mqtt"
 log = logging.getLogger("hearth.zigbee")
 
 # How loudly the first rejection of each (reason, device) is logged; anything else is a warning.
-_LOG_LEVEL = {"ignored_key": logging.DEBUG, "unknown_key": logging.INFO, "unassigned_device": logging.INFO}
+_LOG_LEVEL = {"ignored_key": logging.DEBUG, "unknown_key": logging.INFO, "unassigned_device": logging.INFO,
+              "no_value": logging.INFO}
 # Bridge topics that carry nothing for Hearth (bridge/state, info, logging, groups, responses...).
 _HANDLED_BRIDGE = ("devices", "event", "response/device/rename")
 _PENDING_MAX = 256  # messages held back until bridge/devices tells us which IEEE address they are
@@ -144,12 +155,10 @@ class _Bad(Exception):
 
 
 def _load_json(payload: bytes) -> object:
-    try:
-        return json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise _Bad("not_json", "payload is not UTF-8 text") from None
-    except (ValueError, RecursionError):
-        raise _Bad("not_json", f"payload is not JSON: {payload[:40]!r}") from None
+    try:  # the size was checked by _dispatch, with the larger limit for bridge/devices
+        return load_json(payload, max_bytes=len(payload))
+    except PayloadError as exc:
+        raise _Bad(exc.reason, exc.detail) from None
 
 
 class Zigbee2MqttAdapter:
@@ -177,7 +186,7 @@ class Zigbee2MqttAdapter:
         self._paired: dict[str, PairedDevice] = {}
         self._name_to_ieee: dict[str, str] = {}
         self._devices_seen = False
-        self._pending: list[tuple[str, bytes, datetime]] = []
+        self._pending: list[tuple[str, bytes, datetime, bool]] = []
         self._pending_bytes = 0
         self._logged: set[tuple[str, str | None]] = set()
         self._key_rejected: set[tuple[str, str]] = set()
@@ -187,6 +196,7 @@ class Zigbee2MqttAdapter:
             Role.STATE: self._on_state, Role.POWER: self._on_power, Role.RELAY: self._on_relay,
             Role.PRESSURE: self._on_pressure,
         }
+        self._retained = False  # whether the message being handled is a retained one (a state sync)
         self._events: dict[str, Callable[[BridgeEvent, datetime, AdapterOutput], None]] = {
             "device_joined": self._on_joined, "device_announce": self._on_announce,
             "device_interview": self._on_interview, "device_leave": self._on_leave,
@@ -199,20 +209,41 @@ class Zigbee2MqttAdapter:
     def subscriptions(self) -> list[str]:
         return [f"{self.base_topic}/#"]
 
-    def handle(self, topic: str, payload: bytes, now: datetime) -> AdapterOutput:
+    def handle(self, topic: str, payload: bytes, now: datetime, retained: bool = False) -> AdapterOutput:
         """Turn one MQTT message into events, health, rejections and notes. Never raises on input.
 
         ``now`` must be timezone-aware (the gateway's receive time); a naive one is a caller bug.
+        ``retained``: the broker's retain flag (``MqttMessage.retain``); a retained state message
+        updates what the adapter knows but yields no event (see the module's docstring).
         """
         if now.tzinfo is None:
             raise ValueError("handle() needs a timezone-aware time")
         out = AdapterOutput()
         try:
-            self._dispatch(topic, bytes(payload), now, out)
+            self._dispatch(topic, bytes(payload), now, out, retained)
         except Exception:  # a bug here must not take the gateway down; it is logged with its trace
             log.exception("zigbee2mqtt adapter failed on topic %r", topic[:100])
             self._reject(out, now, "internal_error", f"adapter error on {topic[:100]}", None)
+        finally:
+            self._retained = False
         return out
+
+    def restore_last_values(self, values: Mapping[str, bool]) -> None:
+        """Seed each sensor's last known state (sensor id -> True = active), e.g. from the store at
+        start, so that a repeat of the state before a restart is not a new event. Ids of sensors not
+        bound to this adapter are ignored."""
+        for sensor_id, value in values.items():
+            sensor = self._sensors.get(sensor_id)
+            if sensor is None:
+                continue
+            sensor.last_value = bool(value)
+            if sensor.binding.kind is SensorKind.PLUG:
+                sensor.plug.state = bool(value)  # the hysteresis goes on from the same side
+
+    def last_value(self, sensor_id: str) -> bool | None:
+        """A sensor's last known state (True = active), None if not known yet."""
+        sensor = self._sensors.get(sensor_id)
+        return sensor.last_value if sensor else None
 
     def paired_devices(self) -> list[PairedDevice]:
         """Devices zigbee2mqtt has paired (from bridge/devices and bridge events), not the Coordinator."""
@@ -239,7 +270,9 @@ class Zigbee2MqttAdapter:
 
     # ---- routing ----------------------------------------------------------------------------
 
-    def _dispatch(self, topic: str, payload: bytes, now: datetime, out: AdapterOutput) -> None:
+    def _dispatch(self, topic: str, payload: bytes, now: datetime, out: AdapterOutput,
+                  retained: bool = False) -> None:
+        self._retained = retained
         if not topic.startswith(self._prefix):
             self._reject(out, now, "foreign_topic", f"topic {topic[:100]!r} is not under {self._prefix}", None)
             return
@@ -272,7 +305,7 @@ class Zigbee2MqttAdapter:
         if (not self._devices_seen and len(self._pending) < _PENDING_MAX
                 and self._pending_bytes + len(payload) <= _PENDING_BYTES):
             # The retained bridge/devices may arrive after a device's retained topics: hold them.
-            self._pending.append((topic, payload, now))
+            self._pending.append((topic, payload, now, self._retained))
             self._pending_bytes += len(payload)
             return
         ieee = self._name_to_ieee.get(name) or normalize_ieee(name)
@@ -311,11 +344,16 @@ class Zigbee2MqttAdapter:
             raise _Bad("not_object", f"state is JSON {type(data).__name__}, not an object")
         health: dict[str, bool | float] = {}
         for key, value in data.items():
-            if value is None:
-                continue  # zigbee2mqtt publishes null for a value it has not received yet
             spec = KEYS.get(key)
+            if value is None and (spec is None or spec.role not in NULL_REFUSED
+                                  or sensor.binding.kind not in spec.kinds):
+                continue  # zigbee2mqtt publishes null for a value it has not received yet
             if spec is None or sensor.binding.kind not in spec.kinds:
                 self._unused_key(sensor, key, spec, now, out)
+                continue
+            if value is None:
+                self._reject(out, now, "no_value", f"{key} is null: zigbee2mqtt has no reading from the "
+                                                   "device yet (just paired, or it has not reported)", sensor.id)
                 continue
             try:
                 reading = spec.convert(value)
@@ -347,7 +385,8 @@ class Zigbee2MqttAdapter:
     def _on_state(self, sensor: _Sensor, value: bool | float, now: datetime, out: AdapterOutput) -> None:
         if value != sensor.last_value:
             sensor.last_value = bool(value)
-            out.events.append(SensorEvent(now, sensor.id, sensor.binding.kind, bool(value), SOURCE))
+            if not self._retained:  # a retained message is the broker's copy of old state, not news
+                out.events.append(SensorEvent(now, sensor.id, sensor.binding.kind, bool(value), SOURCE))
 
     def _on_power(self, sensor: _Sensor, watts: bool | float, now: datetime, out: AdapterOutput) -> None:
         self._on_state(sensor, sensor.plug.update(float(watts)), now, out)
@@ -417,8 +456,10 @@ class Zigbee2MqttAdapter:
             out.notes.append("configured zigbee sensors not paired with zigbee2mqtt: " + ", ".join(missing))
         self._devices_seen = True
         pending, self._pending, self._pending_bytes = self._pending, [], 0
-        for topic, payload, then in pending:
-            self._dispatch(topic, payload, then, out)
+        retained = self._retained
+        for topic, payload, then, was_retained in pending:
+            self._dispatch(topic, payload, then, out, was_retained)
+        self._retained = retained
 
     def _remember(self, event: BridgeEvent) -> PairedDevice | None:
         if event.ieee_address is None:
@@ -486,7 +527,8 @@ class Zigbee2MqttAdapter:
     # ---- rejections -------------------------------------------------------------------------
 
     def _reject(self, out: AdapterOutput, now: datetime, reason: str, detail: str, device: str | None) -> None:
-        detail = detail if len(detail) <= _DETAIL_MAX else detail[:_DETAIL_MAX - 3] + "..."
+        detail = safe_text(detail, _DETAIL_MAX)
+        device = None if device is None else safe_text(device, _DETAIL_MAX)
         out.rejections.append(Rejection(now, SOURCE, reason, detail, device))
         self.counts[reason] += 1
         if (reason, device) not in self._logged and len(self._logged) < _MEMORY_MAX:

@@ -4,7 +4,8 @@ zigbee2mqtt publishes a device's *whole* state as one JSON object on ``<base>/<f
 which keys appear depends on the device (its "Exposes" on zigbee2mqtt.io). One row per key says
 for which :class:`~sensors.events.SensorKind` the key means something, what it is for, and how to
 turn the JSON value into a typed reading. A converter raises :class:`WrongType` for a value of the
-wrong JSON type or outside its documented range.
+wrong JSON type or outside its range; the ranges are :data:`sensors.readings.RANGES`, the same ones
+replay applies to a CSV row.
 
 >>> KEYS["contact"].convert(True)   # zigbee2mqtt: contact true = CLOSED; Hearth: True = open
 False
@@ -15,21 +16,19 @@ True
 >>> KEYS["battery"].convert("full")
 Traceback (most recent call last):
 ...
-sensors.zigbee2mqtt_keys.WrongType: expected a number 0..100, got str 'full'
+sensors.readings.WrongType: expected a number 0..100, got str 'full'
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sensors.events import SensorKind
+from sensors.readings import RANGES, WrongType, as_bool, as_number, type_error
 
-
-class WrongType(ValueError):
-    """A known key carried a value of the wrong JSON type or outside its range."""
+__all__ = ["KEYS", "QUIET_KEYS", "KeySpec", "Role", "WrongType", "as_bool"]
 
 
 class Role(StrEnum):
@@ -40,31 +39,9 @@ class Role(StrEnum):
     PRESSURE = "pressure"  # bed/chair strap's raw pressure: kept for technicians, occupancy decides
 
 
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _type_error(expected: str, value: object) -> WrongType:
-    return WrongType(f"expected {expected}, got {type(value).__name__} {_short(value)}")
-
-
-def as_bool(value: object) -> bool:
-    # zigbee2mqtt publishes binary exposes as JSON true/false; 0/1 or "true" mean a broken producer.
-    if not isinstance(value, bool):
-        raise _type_error("true or false", value)
-    return value
-
-
-def as_number(value: object, low: float = -math.inf, high: float = math.inf,
-              expected: str = "a number") -> float:
-    # bool is an int in Python, but `true` is not a number in JSON.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _type_error(expected, value)
-    number = float(value)
-    if not math.isfinite(number) or not low <= number <= high:
-        raise _type_error(expected, value)
-    return number
+# Roles whose null is refused (counted "no_value"): Hearth acts on them, as replay refuses an empty
+# value. zigbee2mqtt's null for a health or relay key it has not heard yet is simply skipped.
+NULL_REFUSED = frozenset({Role.STATE, Role.POWER})
 
 
 def _not_contact(value: object) -> bool:
@@ -72,23 +49,23 @@ def _not_contact(value: object) -> bool:
 
 
 def _watts(value: object) -> float:
-    return as_number(value, expected="watts (a finite number)")
+    return as_number(value, RANGES["watts"])
 
 
 def _percent(value: object) -> float:
-    return as_number(value, 0.0, 100.0, "a number 0..100")
+    return as_number(value, RANGES["percent"])
 
 
 def _lqi(value: object) -> float:
-    return as_number(value, 0.0, 255.0, "a link quality 0..255")
+    return as_number(value, RANGES["linkquality"])
 
 
 def _millivolts(value: object) -> float:
-    return as_number(value, 0.0, 100_000.0, "millivolts (a number)")
+    return as_number(value, RANGES["millivolts"])
 
 
 def _pressure(value: object) -> float:
-    return as_number(value, expected="a raw pressure (a number)")
+    return as_number(value, RANGES["pressure"])
 
 
 _RELAY = {"ON": True, "OFF": False}
@@ -96,7 +73,7 @@ _RELAY = {"ON": True, "OFF": False}
 
 def _relay(value: object) -> bool:
     if not isinstance(value, str) or value not in _RELAY:
-        raise _type_error('"ON" or "OFF"', value)
+        raise type_error('"ON" or "OFF"', value)
     return _RELAY[value]
 
 

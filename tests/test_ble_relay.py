@@ -64,7 +64,7 @@ def test_other_service_uuids_and_presence_messages_are_ignored() -> None:
     (b'{"id":"A4:C1:38:8D:18:B2","servicedata":"40zz","servicedatauuid":"fcd2"}', "bad_hex"),
     (b'{"id":"A4:C1:38:8D:18:B2","data":[64, 300]}', "bad_hex"),
     (b'{"id":"nope","servicedata":"402d01","servicedatauuid":"fcd2"}', "bad_mac"),
-    (b'{"id":"A4:C1:38:8D:18:B2","rssi":"loud","servicedata":"402d01","servicedatauuid":"fcd2"}', "wrong_type"),
+    (b'[' * 5 + b']' * 5, "too_deep"),
     (b'{"pad":"' + b"x" * 5000 + b'"}', "too_large"),
 ])
 def test_bad_relay_messages_are_counted_and_rejected(payload: bytes, reason: str) -> None:

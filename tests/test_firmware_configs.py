@@ -160,3 +160,35 @@ def test_device_notes_object_ids_and_bindings(doc: str, sensor_id: str, encrypte
     assert f"**`{sensor_id}`**" in text and f"**`{sensor.ble.mac}`**" in text
     assert sensor.kind is SensorKind.CONTACT
     assert (sensor.ble.key_bytes() is not None) == encrypted
+
+
+DEPLOY = ROOT.parent / "deploy"
+
+
+def _zigbee2mqtt_configs() -> list[Path]:
+    """Every zigbee2mqtt configuration Hearth ships (a fragment to merge, and the one install.sh writes)."""
+    return sorted(p for base in (ROOT, DEPLOY) for p in base.rglob("*.yaml") if p.parent.name == "zigbee2mqtt")
+
+
+def test_every_shipped_zigbee2mqtt_config_publishes_at_qos_1() -> None:
+    # At QoS 0 the broker drops what arrives while Hearth restarts, persistent session or not.
+    configs = _zigbee2mqtt_configs()
+    assert [str(p.relative_to(ROOT.parent)) for p in configs] == [
+        "deploy/raspberrypi/zigbee2mqtt/configuration.yaml", "firmware_configs/zigbee2mqtt/configuration.yaml"]
+    for path in configs:
+        text = path.read_text(encoding="utf-8").replace("@SERIAL_PORT@", "/dev/ttyUSB0")  # install.sh fills it
+        options = load_yaml_text(text).get("device_options") or {}
+        assert options.get("qos") == 1, f"{path}: device_options.qos must be 1"
+        assert options.get("retain", False) is False, f"{path}: device_options.retain must stay false"
+        for ieee, device in (load_yaml_text(text).get("devices") or {}).items():
+            assert device.get("qos", 1) == 1 and not device.get("retain", False), f"{path}: device {ieee}"
+
+
+def test_esphome_relay_publishes_adverts_at_qos_1_not_retained() -> None:
+    lam = load_yaml(ROOT / "esphome" / "ble-proxy-relay.yaml")["esp32_ble_tracker"]["on_ble_advertise"]["then"][0]
+    calls = re.findall(r"\.publish\((.*?)\);", lam["lambda"], flags=re.DOTALL)
+    assert calls and all(re.search(r",\s*1,\s*false\s*$", c) for c in calls), calls  # (topic, payload, qos, retain)
+
+
+def load_yaml_text(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from test_routines_days import TZ, make_home, month
 
 from sensors.events import SensorEvent, SensorKind
-from sensors.replay import read_events_csv
+from sensors.replay import JUMP_LOOKAHEAD, in_time, read_events_csv
 
 CONFIG = """\
 timezone: Europe/London
@@ -74,7 +74,7 @@ def test_bad_rows_are_reported_with_line_numbers_and_skipped(tmp_path: Path) -> 
         (4, "unknown sensor 'toaster'"),
         (5, "value 'maybe' is not one of on/off, open/closed, occupied/vacant, true/false, 1/0"),
         (6, "expected 3 columns (time,sensor,value), got 2"),
-        (7, "watts must be a finite number >= 0, not '-3'"),
+        (7, "value '-3': expected watts (a number 0..100000), got float -3.0"),  # as live (sensors.readings)
     ]
 
 
@@ -113,3 +113,69 @@ def test_hearth_replay_reports_a_broken_config(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "home.yaml:9: sensors[5].kind" in proc.stderr
+
+
+def _days_csv(start: date, days: int) -> list[str]:
+    """A plain routine: up at 7, kettle at 7:20, in bed at 22 (home time)."""
+    rows = []
+    for d in range(days):
+        day = datetime.combine(start, datetime.min.time()) + timedelta(days=d)
+        rows += [f"{(day + timedelta(hours=h, minutes=m)).isoformat()},{sid},{v}"
+                 for h, m, sid, v in ((7, 0, "bed", "off"), (7, 20, "kettle", "2100"), (7, 24, "kettle", "0"),
+                                      (22, 0, "bed", "on"))]
+    return rows
+
+
+def test_rows_far_outside_the_files_time_are_refused_with_reasons() -> None:
+    bed = SensorKind.BED
+    t0 = datetime(2026, 3, 2, 7, tzinfo=UTC).timestamp()
+    rows = [(2, t0), (3, t0 + 60), (4, t0 + 40 * 86400), (5, t0 + 120), (6, t0 - 3 * 86400), (7, t0 + 400 * 86400),
+            (8, t0 + 180)]
+    bad: list[tuple[int, str]] = []
+    got = [r[0] for r in in_time(((n, (t, "bed", bed, True)) for n, t in rows), lambda n, r: bad.append((n, r)))]
+    assert got == [t0, t0 + 60, t0 + 120, t0 + 180]
+    assert bad == [
+        (4, "time 2026-04-11T07:00:00+00:00 is more than a day ahead of the rows around it "
+            "(2026-03-02T07:01:00+00:00)"),
+        (6, "time 2026-02-27T07:00:00+00:00 is more than a day before the row before it "
+            "(2026-03-02T07:02:00+00:00): is the file sorted?"),
+        (7, "time 2027-04-06T07:00:00+00:00 is more than a year after the row before it (2026-03-02T07:02:00+00:00)"),
+    ]
+
+
+def test_a_real_gap_is_kept_when_the_rows_after_it_follow() -> None:
+    t0 = datetime(2026, 3, 2, 7, tzinfo=UTC).timestamp()
+    times = [t0, t0 + 60] + [t0 + 20 * 86400 + 60 * i for i in range(JUMP_LOOKAHEAD + 2)]
+    bad: list[tuple[int, str]] = []
+    got = [r[0] for r in in_time(((n, (t, "bed", SensorKind.BED, True)) for n, t in enumerate(times, 2)),
+                                 lambda n, r: bad.append((n, r)))]
+    assert (got, bad) == (times, [])
+
+
+def test_hearth_replay_ends_and_stays_small_with_far_future_rows(tmp_path: Path) -> None:
+    # Once, one far-future row made `hearth replay` raise an alert for every day up to it: 458 MB in 10 minutes.
+    (tmp_path / "home.yaml").write_text(CONFIG)
+    rows = ["time,sensor,value", *_days_csv(date(2026, 3, 2), 6)]
+    rows.insert(10, "9999-12-31T23:59:59,maindoor,open")  # line 11
+    rows.insert(14, "2125-03-06T08:00:00,maindoor,open")  # line 15
+    rows.insert(18, "2026-04-20T08:00:00,maindoor,open")  # line 19: a typo within the year
+    rows += _days_csv(date(2026, 3, 30), 6)  # a real 3-week gap (the recorder was off): the clock jumps it
+    (tmp_path / "events.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "alerts.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "gateway.cli", "replay", "--config", str(tmp_path / "home.yaml"),
+                           "--events", str(tmp_path / "events.csv"), "--alerts-out", str(out),
+                           "--until", "2124-01-01T00:00:00"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    events = tmp_path / "events.csv"
+    assert f"{events}:11: skipped: time '9999-12-31T23:59:59' is outside 1970..2200\n" in proc.stderr
+    assert f"{events}:15: skipped: time 2125-03-06T08:00:00+00:00 is more than a year after the row before it" \
+        in proc.stderr
+    assert f"{events}:19: skipped: time 2026-04-20T07:00:00+00:00 is more than a day ahead of the rows around it" \
+        in proc.stderr
+    assert proc.stderr.count("clock jumped over a gap of ") == 2  # the 3 weeks, and up to --until
+    assert "(3 bad rows skipped, 0 unknown, 2 gaps jumped)" in proc.stderr
+    alerts = [json.loads(x) for x in out.read_text().splitlines()]
+    # 6 + 6 days of events, 7 ticked across the gap and 7 towards --until: a few alerts a day, not one a day for a century
+    assert out.stat().st_size < 60_000 and len(alerts) < 4 * 26
+    assert max(a["time"] for a in alerts) < "2026-05"

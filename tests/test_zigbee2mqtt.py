@@ -309,8 +309,13 @@ def test_a_bad_key_does_not_spoil_the_rest_of_the_message(zb: Zigbee2MqttAdapter
     assert reasons(out) == ["wrong_type"]
 
 
-def test_null_values_are_not_reports(zb: Zigbee2MqttAdapter) -> None:
-    assert zb.handle("zigbee2mqtt/front door", b'{"contact":null,"battery":null}', t(1)) == AdapterOutput()
+def test_null_state_is_counted_as_no_value_and_null_health_is_skipped(zb: Zigbee2MqttAdapter) -> None:
+    # Replay refuses an empty value; live refuses a null state the same way (sensors.readings).
+    out = zb.handle("zigbee2mqtt/front door", b'{"contact":null,"battery":null,"linkquality":90}', t(1))
+    assert out == AdapterOutput(health=[DeviceHealth(t(1), "front_door", SRC, linkquality=90.0)], rejections=[
+        Rejection(t(1), SRC, "no_value", "contact is null: zigbee2mqtt has no reading from the device yet "
+                                         "(just paired, or it has not reported)", "front_door")])
+    assert zb.counts == {"no_value": 1}
 
 
 def test_messages_before_bridge_devices_wait_for_it(z: Zigbee2MqttAdapter) -> None:
@@ -416,4 +421,4 @@ def test_deeply_nested_json_is_refused_not_raised(zb: Zigbee2MqttAdapter) -> Non
     out = zb.handle("zigbee2mqtt/front door", b"[" * 60000 + b"]" * 60000, T0)
     assert reasons(out) == ["too_large"]
     out = zb.handle("zigbee2mqtt/front door", b"[" * 30000 + b"]" * 30000, T0)
-    assert reasons(out) == ["not_json"]
+    assert reasons(out) == ["too_deep"]

@@ -1,7 +1,10 @@
 """``hearth replay --config HOME.yaml --events EVENTS.csv --alerts-out ALERTS.jsonl``.
 
 Runs recorded events through the same routine engine as the live gateway, on a simulated clock, as fast
-as possible. Bad CSV rows are reported (file:line: reason) on stderr, counted and skipped.
+as possible. Bad CSV rows are reported (file:line: reason) on stderr, counted and skipped; so are rows
+whose time is far outside the file's own (sensors.replay). The simulated clock never ticks more than
+``--max-gap-days`` past an event: across a longer gap, or up to a far ``--until``, it jumps (said on
+stderr), so a replay always ends and its alerts file stays bounded by the events in it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from gateway.config import HomeConfig, load_config
 
 MAX_REPORTED = 50
+DEFAULT_MAX_GAP_DAYS = 7.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tick", type=int, default=60, help="Simulated seconds between ticks (default 60).")
     p.add_argument("--until", default=None,
                    help="Keep the clock running after the last event up to this ISO time (default: stop).")
+    p.add_argument("--max-gap-days", type=float, default=DEFAULT_MAX_GAP_DAYS,
+                   help="Tick at most this many simulated days past an event; across a longer gap in the "
+                        f"recording the clock jumps (default {DEFAULT_MAX_GAP_DAYS:g}).")
     p.add_argument("--checkpoint-out", default=None, help="Write the engine's state here at the end.")
     p.add_argument("--digests-out", default=None,
                    help="Write each closed day's family digest per person here as PERSON-YYYY-MM-DD.txt and .png.")
@@ -55,9 +62,17 @@ def run(args: argparse.Namespace) -> int:
 
     until = None
     if args.until:
-        u = datetime.fromisoformat(args.until)
+        try:
+            u = datetime.fromisoformat(args.until)
+        except ValueError:
+            print(f"--until {args.until[:40]!r} is not an ISO 8601 time", file=sys.stderr)
+            return 2
         until = (u if u.tzinfo else u.replace(tzinfo=home.tz)).timestamp()
+    if not args.max_gap_days > 0:
+        print("--max-gap-days must be above 0", file=sys.stderr)
+        return 2
     n = 0
+    gaps: list[tuple[float, float]] = []
 
     digests = DigestWriter(engine, cfg, Path(args.digests_out)) if args.digests_out else None
     who = Recipients(cfg) if cfg.recipients else None
@@ -79,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     n_alerts = 0
     try:
-        for alert in replay_into(engine, rows(), args.tick, until):
+        for alert in replay_into(engine, rows(), args.tick, until, args.max_gap_days * 86400.0,
+                                 lambda a, b: gaps.append((a, b))):
             if who is not None:
                 alert.recipients = who.of(alert)
             out.write(json.dumps(alert.to_json(), ensure_ascii=False) + "\n")
@@ -97,10 +113,14 @@ def run(args: argparse.Namespace) -> int:
             f.write(engine.checkpoint())
     if bad > MAX_REPORTED:
         print(f"... and {bad - MAX_REPORTED} more bad rows", file=sys.stderr)
+    for a, b in gaps[:MAX_REPORTED]:
+        print(f"clock jumped over a gap of {(b - a) / 86400:.1f} days after {datetime.fromtimestamp(a, home.tz)} "
+              f"(ticked only {args.max_gap_days:g} days of it)", file=sys.stderr)
     secs = time.perf_counter() - started
     if who is not None:
         who.close()
-    print(f"replayed {n} events ({bad} bad rows skipped, {engine.unknown_events} unknown) -> {n_alerts} alerts "
+    print(f"replayed {n} events ({bad} bad rows skipped, {engine.unknown_events} unknown, {len(gaps)} gaps jumped) "
+          f"-> {n_alerts} alerts "
           f"in {secs:.2f} s", file=sys.stderr)
     return 0
 
