@@ -239,11 +239,20 @@ def receiver_faults(modes: tuple[int | str, ...] = (500, 404, "hang")) -> list[R
     by_key = rig.rx.keys_by_alert()
     for t, (key, mode) in zip(sent, first.items(), strict=False):
         got = [d.at for d in rig.rx.deliveries if d.body.get("alert_key") == key]
+        # a 4xx is a permanent refusal (a wrong URL, an expired token): it is not retried, and it is not
+        # lost either when the technicians are told, by a delivery_refused alert, that it was refused
+        told = [d.at for d in rig.rx.deliveries if ":delivery_refused:" in str(d.body.get("alert_key") or "")]
+        permanent = isinstance(mode, int) and 400 <= mode < 500
         name = f"receiver answers {mode} once"
         ids = len(by_key.get((key, "tech"), set()))
-        rows += [Row(name, "alerts lost", "0 of 1" if got else "1 of 1", "0", bool(got)),
+        if got:
+            lost, recover = "0 of 1", f"{min(got) - t:.1f} s to delivered"
+        elif permanent and told:
+            lost, recover = "0 of 1 (refusal reported)", f"{min(told) - t:.1f} s to technicians told"
+        else:
+            lost, recover = "1 of 1", "never delivered"
+        rows += [Row(name, "alerts lost", lost, "0", lost.startswith("0 of")),
                  Row(name, "alerts delivered twice with different ids", str(int(ids > 1)), "0", ids <= 1),
-                 Row(name, "time to recover", f"{min(got) - t:.1f} s to delivered" if got else "never delivered",
-                     "reported", True)]
+                 Row(name, "time to recover", recover, "reported", True)]
     return rows
 

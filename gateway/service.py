@@ -260,6 +260,8 @@ class Gateway:
             self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
         await self._catch_up(last_event_id)
         self._event_id_committed = await self.in_db(self.store.last_event_id)
+        # a repeat of the last stored state (e.g. a retained copy) after a restart is not a change
+        self.adapter.restore_last_values(await self.in_db(self.store.last_values))
         broker = self.cfg.broker
         self.link = MqttLink(self.broker_host or broker.host, self.broker_port or broker.port,
                              self.adapter.subscriptions + self.ble_relay.topics, client_id=broker.client_id,
@@ -392,9 +394,10 @@ class Gateway:
         try:
             now = self.clock.now()
             if any(mqtt_topic_matches(sub, msg.topic) for sub in self.ble_relay.topics):
-                self._ingest(self.ble_relay.handle(msg.topic, msg.payload, now, self.clock.monotonic()))
-            else:
-                self._ingest(self.adapter.handle(msg.topic, msg.payload, now))
+                self._ingest(self.ble_relay.handle(msg.topic, msg.payload, now, self.clock.monotonic(),
+                                                   retained=msg.retain))
+            else:  # a retained copy (sent again at every subscribe) syncs state, it is not a new event
+                self._ingest(self.adapter.handle(msg.topic, msg.payload, now, retained=msg.retain))
         except Exception as exc:  # noqa: BLE001 - one bad message must never end monitoring
             self._internal_error(exc, source="mqtt", device=msg.topic, payload=msg.payload)
         self._queue_ack(msg)
