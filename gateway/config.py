@@ -15,7 +15,10 @@ inline as a last resort, and are held as ``SecretStr`` so they are never printed
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
+import ssl
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,6 +131,69 @@ class SensorConfig(Strict):
         return self
 
 
+def _is_loopback(host: str) -> bool:
+    """The Pi itself: a password sent there never crosses a network.
+
+    >>> [_is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "192.168.1.20", "broker.lan")]
+    [True, True, True, False, False]
+    """
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NamedContext(ssl.SSLContext):
+    """An SSL context that checks the broker's certificate against ``server_name``, not the host
+    connected to (paho passes its host as the name, with no way to give another)."""
+
+    server_name: str | None = None
+
+    def wrap_socket(self, sock: Any, *args: Any, server_hostname: str | None = None, **kw: Any) -> Any:
+        return super().wrap_socket(sock, *args, server_hostname=self.server_name or server_hostname, **kw)
+
+
+class BrokerTls(Strict):
+    ca_file: Path = Field(description="CA certificate (PEM) that signed the broker's certificate; the broker "
+                                      "is trusted only if its certificate chains to it.")
+    cert_file: Path | None = Field(None, description="Client certificate (PEM), for a broker that asks for one "
+                                                     "(require_certificate true).")
+    key_file: Path | None = Field(None, description="Private key of cert_file (PEM, unencrypted); keep it mode 0600.")
+    server_name: str | None = Field(None, min_length=1,
+                                    description="Name the broker's certificate must carry, when broker.host is not "
+                                                "it (e.g. host is an IP address): e.g. broker.home.internal.")
+
+    def context(self) -> ssl.SSLContext:
+        """A verifying client context: the system's defaults (TLS 1.2+, hostname check, CERT_REQUIRED)
+        with only ``ca_file`` trusted. There is deliberately no way to switch verification off."""
+        ctx = _NamedContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.server_name = self.server_name
+        ctx.load_verify_locations(cafile=self.ca_file)
+        if self.cert_file is not None:
+            ctx.load_cert_chain(self.cert_file, self.key_file)
+        return ctx
+
+    @model_validator(mode="after")
+    def _loads(self) -> BrokerTls:
+        if self.key_file is not None and self.cert_file is None:
+            raise ValueError("key_file is given without cert_file: give both (the client certificate and its key)")
+        for name in ("ca_file", "cert_file", "key_file"):  # at check-config time, not at 3am
+            path = getattr(self, name)
+            if path is not None and not os.access(path, os.R_OK):
+                raise ValueError(f"{name}: cannot read {path} (no such file, or not readable by this user)")
+        try:
+            self.context()
+        except ssl.SSLError as exc:
+            raise ValueError(f"ca_file, cert_file and key_file must be PEM certificates / an unencrypted "
+                             f"PEM key matching cert_file ({exc.reason or exc})") from None
+        except OSError as exc:  # e.g. a folder named as a file
+            raise ValueError(f"cannot read the certificate files: {exc.strerror or exc}") from None
+        return self
+
+
 class BrokerConfig(Strict):
     host: str = Field("127.0.0.1", description="MQTT broker host (mosquitto on the Pi itself by default).")
     port: int = Field(1883, ge=0, le=65535, description="MQTT broker port (0 = pick a free one, demo only).")
@@ -137,9 +203,24 @@ class BrokerConfig(Strict):
     password_env: str | None = Field(None, description="Environment variable holding the MQTT password.")
     client_id: str = Field("hearth-gateway", description="MQTT client id; fixed so the persistent session resumes.")
     keepalive_s: int = Field(30, ge=5, le=600, description="MQTT keepalive in seconds.")
+    tls: BrokerTls | None = Field(None, description="TLS for the broker link (needed for a broker on another "
+                                                    "machine when a password is sent): ca_file, optional "
+                                                    "cert_file / key_file, optional server_name.")
+    allow_plaintext: bool = Field(False, description="Send the broker password without TLS to a broker that is "
+                                                     "not on this Pi. Only on a network you fully trust.")
 
     def password_value(self) -> str | None:
         return _read_secret(self.password, self.password_file, self.password_env, "broker password")
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> BrokerConfig:
+        has_password = any(v is not None for v in (self.password, self.password_file, self.password_env))
+        if has_password and self.tls is None and not self.allow_plaintext and not _is_loopback(self.host):
+            raise ValueError(
+                f"a password for broker {self.host} (not this Pi) would cross the network in clear: add "
+                "broker.tls (ca_file: the CA that signed the broker's certificate, and the broker's TLS port, "
+                "usually 8883), or set broker.allow_plaintext: true on a network you fully trust")
+        return self
 
 
 class Zigbee2MqttConfig(Strict):
