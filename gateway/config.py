@@ -15,10 +15,13 @@ inline as a last resort, and are held as ``SecretStr`` so they are never printed
 
 from __future__ import annotations
 
+import grp
 import ipaddress
+import logging
 import os
 import re
 import ssl
+import stat
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +36,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from alerts.channels import SmtpSettings, read_secret
 from alerts.config import ConsentConfig, DigestSchedule, EscalationConfig, RecipientConfig, check_references
@@ -40,9 +44,17 @@ from routines.home import Home, Person, SensorInfo
 from routines.settings import RoutineSettings
 from sensors.events import SensorKind
 
+log = logging.getLogger("hearth.config")
+
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _MAC = r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"
 _IEEE = r"^0x[0-9a-fA-F]{16}$"
+# What each pattern means, for technicians: a raw regex in an error message helps nobody.
+PATTERN_WORDS: dict[str, str] = {
+    _ID: "an id is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit (e.g. p1, front_door)",
+    _MAC: "a BLE MAC address is six pairs of hex digits joined by colons, e.g. A4:C1:38:12:34:56",
+    _IEEE: "an IEEE address is 0x and 16 hex digits, as zigbee2mqtt shows it, e.g. 0x00158d0001a2b3c4",
+}
 
 
 class ConfigError(Exception):
@@ -283,12 +295,15 @@ class HomeConfig(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> HomeConfig:
-        _unique([p.id for p in self.people], "people", "person id")
-        _unique([s.id for s in self.sensors], "sensors", "sensor id")
-        people = {p.id for p in self.people}
-        for s in self.sensors:
-            if s.person not in people:
-                raise ValueError(f"sensor {s.id!r}: person {s.person!r} is not one of people ({', '.join(sorted(people))})")
+        # located errors (the item's own line), all at once, like alerts.config.check_references
+        errors = _duplicates([p.id for p in self.people], "people", "person id")
+        errors += _duplicates([s.id for s in self.sensors], "sensors", "sensor id")
+        people = [p.id for p in self.people]
+        errors += [_located(("sensors", i, "person"), s.person,
+                            f"sensor {s.id!r}: person {s.person!r} is not one of people ({', '.join(people)})")
+                   for i, s in enumerate(self.sensors) if s.person not in people]
+        if errors:
+            raise ValidationError.from_exception_data("HomeConfig", errors)
         check_references(self)
         return self
 
@@ -302,12 +317,19 @@ class HomeConfig(Strict):
         )
 
 
-def _unique(ids: list[str], where: str, what: str) -> None:
+def _located(loc: tuple[Any, ...], value: Any, message: str) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
+
+
+def _duplicates(ids: list[str], where: str, what: str) -> list[InitErrorDetails]:
+    """Each repeat, at its own line (the first one stands)."""
     seen: set[str] = set()
-    for i in ids:
+    out = []
+    for n, i in enumerate(ids):
         if i in seen:
-            raise ValueError(f"{where}: {what} {i!r} appears twice")
+            out.append(_located((where, n, "id"), i, f"{what} {i!r} appears twice"))
         seen.add(i)
+    return out
 
 
 # ---- YAML with line numbers ---------------------------------------------------------------------
@@ -336,6 +358,40 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+def _readable_by_others(path: Path) -> str | None:
+    """Who besides its owner may read a secret file, in words; None if nobody (or no such file).
+
+    Group ``hearth`` is fine: install.sh gives secrets root:hearth 0640 so the gateway (user hearth)
+    reads them and nobody else does."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # a missing key file is the validator's business, not a warning's
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    who = ["every user"] if st.st_mode & stat.S_IROTH else []
+    if st.st_mode & stat.S_IRGRP and group != "hearth":
+        who.insert(0, f"group {group}")
+    return " and ".join(who) if who else None
+
+
+def config_warnings(cfg: HomeConfig, filename: str, node: yaml.Node | None = None) -> list[str]:
+    """Things that work but should not be so, e.g. a bind key file others can read. Never the key."""
+    out = []
+    for i, s in enumerate(cfg.sensors):
+        key_file = s.ble.bindkey_file if s.ble is not None else None
+        who = _readable_by_others(key_file) if key_file is not None else None
+        if key_file is not None and who:
+            loc = ("sensors", i, "ble", "bindkey_file")
+            mode = stat.S_IMODE(key_file.stat().st_mode)
+            out.append(f"{filename}:{_line_of(node, loc)}: {_field_name(loc)}: warning: {key_file} can be read by "
+                       f"{who} (mode {mode:04o}): anyone who reads it can forge this sensor's messages; "
+                       f"run: chmod 600 {key_file} (or chown root:hearth and chmod 640)")
+    return out
+
+
 def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
     """Parse and validate YAML text; raise :class:`ConfigError` naming file, line and field."""
     try:
@@ -348,7 +404,10 @@ def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
     if not isinstance(data, dict):
         raise ConfigError([f"{filename}:1: (top level): expected a mapping with timezone, people and sensors"])
     try:
-        return HomeConfig.model_validate(data)
+        cfg = HomeConfig.model_validate(data)
+        for warning in config_warnings(cfg, filename, node):  # check-config and the gateway log both show it
+            log.warning("%s", warning)
+        return cfg
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -360,6 +419,8 @@ def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
                 msg = "unknown field (check the spelling; see `hearth check-config --help`)"
             elif err["type"] == "missing":
                 msg = "required field is missing"
+            elif err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") in PATTERN_WORDS:
+                msg = f"{PATTERN_WORDS[err['ctx']['pattern']]}; got {err['input']!r}"
             elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], dict):
                 msg = f"{msg}; got {err['input']!r}"
             problems.append(f"{where}: {_field_name(loc)}: {msg}")
