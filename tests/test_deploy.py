@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproces
 # ---- static checks -----------------------------------------------------------------------------
 
 def test_shellcheck_every_script() -> None:
-    scripts = sorted(DEPLOY.rglob("*.sh"))
+    scripts = [*sorted(DEPLOY.rglob("*.sh")), REPO / "scripts" / "setup.sh"]
     assert INSTALL in scripts
     result = subprocess.run([need("shellcheck"), "--severity=style", *map(str, scripts)],
                             capture_output=True, text=True, check=False)
@@ -399,3 +400,53 @@ def test_installed_broker_keeps_a_burst_for_a_restarting_gateway(
             z2m.loop_stop()
     assert sorted(int(p) for p in got if p != b"end") == list(range(burst))
     assert dropped[-1] == b"0"
+
+
+# ---- scripts/setup.sh stops on a failure and on Ctrl-C ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def setup_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """scripts/setup.sh in a throwaway checkout with a real venv (pip included) already made."""
+    repo = tmp_path_factory.mktemp("checkout")
+    (repo / "scripts").mkdir()
+    shutil.copy2(REPO / "scripts" / "setup.sh", repo / "scripts" / "setup.sh")
+    shutil.copy2(REPO / "pyproject.toml", repo / "pyproject.toml")
+    subprocess.run(["python3", "-m", "venv", str(repo / ".venv")], check=True, timeout=120)
+    return repo
+
+
+def pip_env(index_port: int) -> dict[str, str]:
+    # pip sees only an index on loopback: no cache, no machine pip config, no retries
+    return {**os.environ, "PIP_INDEX_URL": f"http://127.0.0.1:{index_port}/simple/", "PIP_NO_CACHE_DIR": "1",
+            "PIP_CONFIG_FILE": os.devnull, "PIP_RETRIES": "0", "PIP_TIMEOUT": "60"}
+
+
+def test_setup_stops_with_a_message_when_pip_fails(setup_copy: Path) -> None:
+    result = subprocess.run(["bash", str(setup_copy / "scripts" / "setup.sh")], capture_output=True, text=True,
+                            env=pip_env(free_port()), timeout=300, check=False)  # nothing listens: pip fails
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert ("setup: ERROR: pip could not install Hearth into .venv (see above): check the network and free "
+            "space, then run this again") in result.stderr
+    assert "setup: ready" not in result.stdout
+
+
+def test_setup_stops_on_ctrl_c(setup_copy: Path) -> None:
+    with socket.socket() as index:  # an index that accepts and never answers: pip waits on it
+        index.bind(("127.0.0.1", 0))
+        index.listen(8)
+        index.settimeout(120)
+        proc = subprocess.Popen(["bash", str(setup_copy / "scripts" / "setup.sh")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=pip_env(index.getsockname()[1]),
+                                start_new_session=True)
+        try:
+            conn, _ = index.accept()  # pip is mid-install now
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+            out, err = proc.communicate(timeout=60)
+            conn.close()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert proc.returncode == 130, out + err
+    assert "setup: interrupted (Ctrl-C): stopped; run it again to finish" in err
+    assert "setup: ready" not in out and "going on" not in out
