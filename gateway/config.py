@@ -15,7 +15,13 @@ inline as a last resort, and are held as ``SecretStr`` so they are never printed
 
 from __future__ import annotations
 
+import grp
+import ipaddress
+import logging
+import os
 import re
+import ssl
+import stat
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +36,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from alerts.channels import SmtpSettings, read_secret
 from alerts.config import ConsentConfig, DigestSchedule, EscalationConfig, RecipientConfig, check_references
@@ -37,9 +44,17 @@ from routines.home import Home, Person, SensorInfo
 from routines.settings import RoutineSettings
 from sensors.events import SensorKind
 
+log = logging.getLogger("hearth.config")
+
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _MAC = r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"
 _IEEE = r"^0x[0-9a-fA-F]{16}$"
+# What each pattern means, for technicians: a raw regex in an error message helps nobody.
+PATTERN_WORDS: dict[str, str] = {
+    _ID: "an id is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit (e.g. p1, front_door)",
+    _MAC: "a BLE MAC address is six pairs of hex digits joined by colons, e.g. A4:C1:38:12:34:56",
+    _IEEE: "an IEEE address is 0x and 16 hex digits, as zigbee2mqtt shows it, e.g. 0x00158d0001a2b3c4",
+}
 
 
 class ConfigError(Exception):
@@ -128,6 +143,69 @@ class SensorConfig(Strict):
         return self
 
 
+def _is_loopback(host: str) -> bool:
+    """The Pi itself: a password sent there never crosses a network.
+
+    >>> [_is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "192.168.1.20", "broker.lan")]
+    [True, True, True, False, False]
+    """
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NamedContext(ssl.SSLContext):
+    """An SSL context that checks the broker's certificate against ``server_name``, not the host
+    connected to (paho passes its host as the name, with no way to give another)."""
+
+    server_name: str | None = None
+
+    def wrap_socket(self, sock: Any, *args: Any, server_hostname: str | None = None, **kw: Any) -> Any:
+        return super().wrap_socket(sock, *args, server_hostname=self.server_name or server_hostname, **kw)
+
+
+class BrokerTls(Strict):
+    ca_file: Path = Field(description="CA certificate (PEM) that signed the broker's certificate; the broker "
+                                      "is trusted only if its certificate chains to it.")
+    cert_file: Path | None = Field(None, description="Client certificate (PEM), for a broker that asks for one "
+                                                     "(require_certificate true).")
+    key_file: Path | None = Field(None, description="Private key of cert_file (PEM, unencrypted); keep it mode 0600.")
+    server_name: str | None = Field(None, min_length=1,
+                                    description="Name the broker's certificate must carry, when broker.host is not "
+                                                "it (e.g. host is an IP address): e.g. broker.home.internal.")
+
+    def context(self) -> ssl.SSLContext:
+        """A verifying client context: the system's defaults (TLS 1.2+, hostname check, CERT_REQUIRED)
+        with only ``ca_file`` trusted. There is deliberately no way to switch verification off."""
+        ctx = _NamedContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.server_name = self.server_name
+        ctx.load_verify_locations(cafile=self.ca_file)
+        if self.cert_file is not None:
+            ctx.load_cert_chain(self.cert_file, self.key_file)
+        return ctx
+
+    @model_validator(mode="after")
+    def _loads(self) -> BrokerTls:
+        if self.key_file is not None and self.cert_file is None:
+            raise ValueError("key_file is given without cert_file: give both (the client certificate and its key)")
+        for name in ("ca_file", "cert_file", "key_file"):  # at check-config time, not at 3am
+            path = getattr(self, name)
+            if path is not None and not os.access(path, os.R_OK):
+                raise ValueError(f"{name}: cannot read {path} (no such file, or not readable by this user)")
+        try:
+            self.context()
+        except ssl.SSLError as exc:
+            raise ValueError(f"ca_file, cert_file and key_file must be PEM certificates / an unencrypted "
+                             f"PEM key matching cert_file ({exc.reason or exc})") from None
+        except OSError as exc:  # e.g. a folder named as a file
+            raise ValueError(f"cannot read the certificate files: {exc.strerror or exc}") from None
+        return self
+
+
 class BrokerConfig(Strict):
     host: str = Field("127.0.0.1", description="MQTT broker host (mosquitto on the Pi itself by default).")
     port: int = Field(1883, ge=0, le=65535, description="MQTT broker port (0 = pick a free one, demo only).")
@@ -137,9 +215,24 @@ class BrokerConfig(Strict):
     password_env: str | None = Field(None, description="Environment variable holding the MQTT password.")
     client_id: str = Field("hearth-gateway", description="MQTT client id; fixed so the persistent session resumes.")
     keepalive_s: int = Field(30, ge=5, le=600, description="MQTT keepalive in seconds.")
+    tls: BrokerTls | None = Field(None, description="TLS for the broker link (needed for a broker on another "
+                                                    "machine when a password is sent): ca_file, optional "
+                                                    "cert_file / key_file, optional server_name.")
+    allow_plaintext: bool = Field(False, description="Send the broker password without TLS to a broker that is "
+                                                     "not on this Pi. Only on a network you fully trust.")
 
     def password_value(self) -> str | None:
         return _read_secret(self.password, self.password_file, self.password_env, "broker password")
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> BrokerConfig:
+        has_password = any(v is not None for v in (self.password, self.password_file, self.password_env))
+        if has_password and self.tls is None and not self.allow_plaintext and not _is_loopback(self.host):
+            raise ValueError(
+                f"a password for broker {self.host} (not this Pi) would cross the network in clear: add "
+                "broker.tls (ca_file: the CA that signed the broker's certificate, and the broker's TLS port, "
+                "usually 8883), or set broker.allow_plaintext: true on a network you fully trust")
+        return self
 
 
 class Zigbee2MqttConfig(Strict):
@@ -202,12 +295,15 @@ class HomeConfig(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> HomeConfig:
-        _unique([p.id for p in self.people], "people", "person id")
-        _unique([s.id for s in self.sensors], "sensors", "sensor id")
-        people = {p.id for p in self.people}
-        for s in self.sensors:
-            if s.person not in people:
-                raise ValueError(f"sensor {s.id!r}: person {s.person!r} is not one of people ({', '.join(sorted(people))})")
+        # located errors (the item's own line), all at once, like alerts.config.check_references
+        errors = _duplicates([p.id for p in self.people], "people", "person id")
+        errors += _duplicates([s.id for s in self.sensors], "sensors", "sensor id")
+        people = [p.id for p in self.people]
+        errors += [_located(("sensors", i, "person"), s.person,
+                            f"sensor {s.id!r}: person {s.person!r} is not one of people ({', '.join(people)})")
+                   for i, s in enumerate(self.sensors) if s.person not in people]
+        if errors:
+            raise ValidationError.from_exception_data("HomeConfig", errors)
         check_references(self)
         return self
 
@@ -221,12 +317,19 @@ class HomeConfig(Strict):
         )
 
 
-def _unique(ids: list[str], where: str, what: str) -> None:
+def _located(loc: tuple[Any, ...], value: Any, message: str) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
+
+
+def _duplicates(ids: list[str], where: str, what: str) -> list[InitErrorDetails]:
+    """Each repeat, at its own line (the first one stands)."""
     seen: set[str] = set()
-    for i in ids:
+    out = []
+    for n, i in enumerate(ids):
         if i in seen:
-            raise ValueError(f"{where}: {what} {i!r} appears twice")
+            out.append(_located((where, n, "id"), i, f"{what} {i!r} appears twice"))
         seen.add(i)
+    return out
 
 
 # ---- YAML with line numbers ---------------------------------------------------------------------
@@ -255,6 +358,40 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+def _readable_by_others(path: Path) -> str | None:
+    """Who besides its owner may read a secret file, in words; None if nobody (or no such file).
+
+    Group ``hearth`` is fine: install.sh gives secrets root:hearth 0640 so the gateway (user hearth)
+    reads them and nobody else does."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # a missing key file is the validator's business, not a warning's
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    who = ["every user"] if st.st_mode & stat.S_IROTH else []
+    if st.st_mode & stat.S_IRGRP and group != "hearth":
+        who.insert(0, f"group {group}")
+    return " and ".join(who) if who else None
+
+
+def config_warnings(cfg: HomeConfig, filename: str, node: yaml.Node | None = None) -> list[str]:
+    """Things that work but should not be so, e.g. a bind key file others can read. Never the key."""
+    out = []
+    for i, s in enumerate(cfg.sensors):
+        key_file = s.ble.bindkey_file if s.ble is not None else None
+        who = _readable_by_others(key_file) if key_file is not None else None
+        if key_file is not None and who:
+            loc = ("sensors", i, "ble", "bindkey_file")
+            mode = stat.S_IMODE(key_file.stat().st_mode)
+            out.append(f"{filename}:{_line_of(node, loc)}: {_field_name(loc)}: warning: {key_file} can be read by "
+                       f"{who} (mode {mode:04o}): anyone who reads it can forge this sensor's messages; "
+                       f"run: chmod 600 {key_file} (or chown root:hearth and chmod 640)")
+    return out
+
+
 def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
     """Parse and validate YAML text; raise :class:`ConfigError` naming file, line and field."""
     try:
@@ -267,7 +404,10 @@ def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
     if not isinstance(data, dict):
         raise ConfigError([f"{filename}:1: (top level): expected a mapping with timezone, people and sensors"])
     try:
-        return HomeConfig.model_validate(data)
+        cfg = HomeConfig.model_validate(data)
+        for warning in config_warnings(cfg, filename, node):  # check-config and the gateway log both show it
+            log.warning("%s", warning)
+        return cfg
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -279,6 +419,8 @@ def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
                 msg = "unknown field (check the spelling; see `hearth check-config --help`)"
             elif err["type"] == "missing":
                 msg = "required field is missing"
+            elif err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") in PATTERN_WORDS:
+                msg = f"{PATTERN_WORDS[err['ctx']['pattern']]}; got {err['input']!r}"
             elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], dict):
                 msg = f"{msg}; got {err['input']!r}"
             problems.append(f"{where}: {_field_name(loc)}: {msg}")

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real mosquitto broker on a free loopback port, restartable."""
+"""Shared fixtures: a real mosquitto broker on a free loopback port, restartable; with a password,
+or with TLS (a CA and certificates made by the test)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -105,4 +108,72 @@ def password_broker(tmp_path: Path) -> Iterator[Mosquitto]:
                                                            f"allow_anonymous false\npassword_file {pwfile}"))
     broker.start()
     yield broker
+    broker.stop()
+
+
+# ---- TLS: a throwaway CA and certificates, made here with `cryptography` ------------------------
+
+TLS_SERVER_NAME = "broker.home.internal"  # the only name in the test broker's certificate (not 127.0.0.1)
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A CA (``ca_file``) and a certificate it signed (``cert_file`` / ``key_file``), all PEM files."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+def make_pki(where: Path, names: list[str], *, client: bool = False) -> Pki:
+    """A fresh CA in ``where`` and a server (or client) certificate for ``names``, valid for a day."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    where.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+
+    def build(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, signer: ec.EllipticCurvePrivateKey,
+              ca: bool) -> x509.Certificate:
+        b = (x509.CertificateBuilder()
+             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                              content_commitment=False, key_encipherment=False,
+                                              data_encipherment=False, key_agreement=False,
+                                              encipher_only=False, decipher_only=False), critical=True)
+        else:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
+            b = b.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        return b.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = f"Hearth test CA {where.name}"
+    files = Pki(where / "ca.pem", where / "cert.pem", where / "key.pem")
+    files.ca_file.write_bytes(build(ca_name, ca_key, ca_name, ca_key, True).public_bytes(serialization.Encoding.PEM))
+    files.cert_file.write_bytes(build(names[0], key, ca_name, ca_key, False).public_bytes(serialization.Encoding.PEM))
+    files.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()))
+    files.key_file.chmod(0o600)
+    return files
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path) -> Iterator[tuple[Mosquitto, Pki]]:
+    """mosquitto whose only listener speaks TLS, with a certificate for ``TLS_SERVER_NAME`` signed by
+    the returned CA (``pki.ca_file``). A client certificate is not required."""
+    broker = Mosquitto(tmp_path / "tls-broker")
+    pki = make_pki(tmp_path / "tls-broker" / "pki", [TLS_SERVER_NAME])
+    # listener options apply to the listener above them: appended, they belong to the only one
+    broker.conf.write_text(broker.conf.read_text() + f"cafile {pki.ca_file}\ncertfile {pki.cert_file}\n"
+                                                      f"keyfile {pki.key_file}\n")
+    broker.start()
+    yield broker, pki
     broker.stop()

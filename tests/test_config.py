@@ -107,3 +107,59 @@ def test_run_with_a_broken_config_says_what_is_wrong_and_exits(tmp_path: Path, c
     assert main(["run", "--config", str(f), "--db", str(tmp_path / "h.sqlite3")]) == 1
     assert f"{f}:7: sensors[0].kind: Input should be" in capsys.readouterr().err
     assert not (tmp_path / "h.sqlite3").exists()  # nothing started
+
+
+def test_reference_errors_point_at_the_offending_item() -> None:
+    text = MINIMAL.replace("person: p1\n  - id: maindoor", "person: p9\n  - id: maindoor") + """\
+  - id: bed
+    kind: plug
+    room: kitchen
+    person: p1
+"""
+    with pytest.raises(ConfigError) as exc:
+        parse_config_text(text, "h.yaml")
+    assert exc.value.problems == [
+        "h.yaml:16: sensors[2].id: sensor id 'bed' appears twice",
+        "h.yaml:10: sensors[0].person: sensor 'bed': person 'p9' is not one of people (p1)",
+    ]
+    two_people = MINIMAL.replace("    name: Resident\n", "    name: Resident\n  - id: p1\n    name: Again\n")
+    with pytest.raises(ConfigError) as exc:
+        parse_config_text(two_people, "h.yaml")
+    assert exc.value.problems == ["h.yaml:5: people[1].id: person id 'p1' appears twice"]
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ('ble: {mac: "A4-C1-38-12-34-56"}',
+     "h.yaml:20: sensors[2].ble.mac: a BLE MAC address is six pairs of hex digits joined by colons, "
+     "e.g. A4:C1:38:12:34:56; got 'A4-C1-38-12-34-56'"),
+    ('zigbee: {ieee_address: "00158d0001a2b3c4"}',
+     "h.yaml:20: sensors[2].zigbee.ieee_address: an IEEE address is 0x and 16 hex digits, as zigbee2mqtt "
+     "shows it, e.g. 0x00158d0001a2b3c4; got '00158d0001a2b3c4'"),
+])
+def test_address_errors_say_what_an_address_looks_like(source: str, words: str) -> None:
+    text = MINIMAL + f"  - id: door2\n    kind: contact\n    room: hall\n    person: p1\n    {source}\n"
+    with pytest.raises(ConfigError) as exc:
+        parse_config_text(text, "h.yaml")
+    assert exc.value.problems == [words]
+    assert "[0-9A-Fa-f]" not in str(exc.value)
+
+
+KEY = "231d39c1d7cc1ab1aee224cd096db932"
+
+
+def test_a_bind_key_others_can_read_is_a_warning_never_showing_the_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "door.key"
+    key.write_text(KEY + "\n")
+    f = tmp_path / "home.yaml"
+    f.write_text(MINIMAL + f"  - id: door2\n    kind: contact\n    room: hall\n    person: p1\n"
+                           f"    ble: {{mac: 'A4:C1:38:00:00:01', bindkey_file: {key}}}\n")
+    key.chmod(0o644)
+    assert main(["check-config", str(f)]) == 0  # a warning, not an error: the home still runs
+    err = capsys.readouterr().err
+    assert (f"{f}:20: sensors[2].ble.bindkey_file: warning: {key} can be read by group root and every user "
+            f"(mode 0644): anyone who reads it can forge this sensor's messages; run: chmod 600 {key}") in err
+    assert KEY not in err
+    key.chmod(0o600)
+    assert main(["check-config", str(f)]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -6,14 +6,17 @@ the numeric ids the prefix's own /etc/passwd and /etc/group give.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -76,7 +79,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproces
 # ---- static checks -----------------------------------------------------------------------------
 
 def test_shellcheck_every_script() -> None:
-    scripts = sorted(DEPLOY.rglob("*.sh"))
+    scripts = [*sorted(DEPLOY.rglob("*.sh")), REPO / "scripts" / "setup.sh"]
     assert INSTALL in scripts
     result = subprocess.run([need("shellcheck"), "--severity=style", *map(str, scripts)],
                             capture_output=True, text=True, check=False)
@@ -303,9 +306,9 @@ def _connect(port: int, user: str | None, password: str | None) -> mqtt.ReasonCo
     return outcome["rc"]  # type: ignore[return-value]
 
 
-def test_installed_mosquitto_config_needs_the_installed_passwords(
-        installed: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
-    root, _ = installed
+@contextlib.contextmanager
+def installed_broker(root: Path, tmp_path: Path) -> Iterator[int]:
+    """mosquitto running the installed hearth.conf (on a free port, its own persistence dir)."""
     port = free_port()
     conf = (root / "etc/mosquitto/conf.d/hearth.conf").read_text()
     assert "listener 1883 127.0.0.1\n" in conf
@@ -324,12 +327,126 @@ def test_installed_mosquitto_config_needs_the_installed_passwords(
             except OSError:
                 assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
                 time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def test_installed_mosquitto_config_needs_the_installed_passwords(
+        installed: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    root, _ = installed
+    with installed_broker(root, tmp_path) as port:
         hearth_pw = (root / "etc/hearth/secrets/mqtt_password").read_text()
         z2m_pw = (root / "etc/hearth/secrets/zigbee2mqtt_mqtt_password").read_text()
         assert _connect(port, "hearth", hearth_pw) == 0
         assert _connect(port, "zigbee2mqtt", z2m_pw) == 0
         assert _connect(port, "hearth", "wrong") != 0
         assert _connect(port, None, None) != 0  # no anonymous clients
-    finally:
-        proc.terminate()
-        proc.wait(5)
+
+
+def _client(port: int, user: str, password: str, client_id: str, persistent: bool) -> mqtt.Client:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not persistent,
+                    protocol=mqtt.MQTTv311)
+    c.username_pw_set(user, password)
+    c.connect("127.0.0.1", port, keepalive=30)
+    c.loop_start()
+    return c
+
+
+def _settle(pred: Callable[[], bool], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not pred():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_installed_broker_keeps_a_burst_for_a_restarting_gateway(
+        installed: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    """Well above the old queue limits: zigbee2mqtt keeps publishing while the gateway is away, and
+    the gateway's persistent session gets every message when it is back; the broker dropped none."""
+    root, _ = installed
+    hearth_pw = (root / "etc/hearth/secrets/mqtt_password").read_text()
+    z2m_pw = (root / "etc/hearth/secrets/zigbee2mqtt_mqtt_password").read_text()
+    burst = 12_000  # above the 10000 this config once held (and mosquitto's default 1000)
+    with installed_broker(root, tmp_path) as port:
+        gw = _client(port, "hearth", hearth_pw, "hearth-gateway", persistent=True)
+        subscribed: list[int] = []
+        gw.on_subscribe = lambda c, u, mid, rc, p: subscribed.append(mid)
+        gw.subscribe("zigbee2mqtt/#", qos=1)
+        _settle(lambda: bool(subscribed))
+        gw.disconnect()  # the gateway restarts...
+        gw.loop_stop()
+        z2m = _client(port, "zigbee2mqtt", z2m_pw, "z2m", persistent=False)
+        for i in range(burst):  # ...while sensors go on
+            z2m.publish(f"zigbee2mqtt/plug{i % 7}", str(i), qos=1)
+        z2m.publish("zigbee2mqtt/last", "end", qos=1).wait_for_publish(30)
+        got: list[bytes] = []
+        dropped: list[bytes] = []
+        back = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hearth-gateway", clean_session=False,
+                           protocol=mqtt.MQTTv311)
+        back.username_pw_set("hearth", hearth_pw)
+        back.on_message = lambda c, u, m: (dropped if m.topic.startswith("$SYS") else got).append(m.payload)
+        back.connect("127.0.0.1", port)
+        back.loop_start()
+        try:
+            _settle(lambda: len(got) == burst + 1)
+            back.subscribe("$SYS/broker/publish/messages/dropped", qos=0)
+            _settle(lambda: bool(dropped))
+        finally:
+            back.disconnect()
+            back.loop_stop()
+            z2m.disconnect()
+            z2m.loop_stop()
+    assert sorted(int(p) for p in got if p != b"end") == list(range(burst))
+    assert dropped[-1] == b"0"
+
+
+# ---- scripts/setup.sh stops on a failure and on Ctrl-C ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def setup_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """scripts/setup.sh in a throwaway checkout with a real venv (pip included) already made."""
+    repo = tmp_path_factory.mktemp("checkout")
+    (repo / "scripts").mkdir()
+    shutil.copy2(REPO / "scripts" / "setup.sh", repo / "scripts" / "setup.sh")
+    shutil.copy2(REPO / "pyproject.toml", repo / "pyproject.toml")
+    subprocess.run(["python3", "-m", "venv", str(repo / ".venv")], check=True, timeout=120)
+    return repo
+
+
+def pip_env(index_port: int) -> dict[str, str]:
+    # pip sees only an index on loopback: no cache, no machine pip config, no retries
+    return {**os.environ, "PIP_INDEX_URL": f"http://127.0.0.1:{index_port}/simple/", "PIP_NO_CACHE_DIR": "1",
+            "PIP_CONFIG_FILE": os.devnull, "PIP_RETRIES": "0", "PIP_TIMEOUT": "60"}
+
+
+def test_setup_stops_with_a_message_when_pip_fails(setup_copy: Path) -> None:
+    result = subprocess.run(["bash", str(setup_copy / "scripts" / "setup.sh")], capture_output=True, text=True,
+                            env=pip_env(free_port()), timeout=300, check=False)  # nothing listens: pip fails
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert ("setup: ERROR: pip could not install Hearth into .venv (see above): check the network and free "
+            "space, then run this again") in result.stderr
+    assert "setup: ready" not in result.stdout
+
+
+def test_setup_stops_on_ctrl_c(setup_copy: Path) -> None:
+    with socket.socket() as index:  # an index that accepts and never answers: pip waits on it
+        index.bind(("127.0.0.1", 0))
+        index.listen(8)
+        index.settimeout(120)
+        proc = subprocess.Popen(["bash", str(setup_copy / "scripts" / "setup.sh")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=pip_env(index.getsockname()[1]),
+                                start_new_session=True)
+        try:
+            conn, _ = index.accept()  # pip is mid-install now
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+            out, err = proc.communicate(timeout=60)
+            conn.close()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert proc.returncode == 130, out + err
+    assert "setup: interrupted (Ctrl-C): stopped; run it again to finish" in err
+    assert "setup: ready" not in out and "going on" not in out

@@ -166,11 +166,81 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     members = tar.getmembers()
+    seen: set[str] = set()
     for m in members:
         p = PurePosixPath(m.name)
-        if p.is_absolute() or ".." in p.parts or p.parts[0] != TOP or not (m.isfile() or m.isdir()):
-            raise BackupError(f"refusing archive member {m.name!r}: not a file inside {TOP}/")
+        if (p.is_absolute() or ".." in p.parts or "\\" in m.name or not p.parts or p.parts[0] != TOP
+                or not (m.isfile() or m.isdir())):
+            raise BackupError(f"refusing archive member {m.name!r}: not a file inside {TOP}/ "
+                              "(links, devices and names leaving it are never restored)")
+        # a second member of the same name would silently replace the first one checked
+        if m.isfile() and str(p) in seen:
+            raise BackupError(f"refusing archive member {m.name!r}: it appears twice in the archive")
+        seen.add(str(p))
     return members
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:  # json.loads would keep the last silently: which one was checked?
+            raise BackupError(f"manifest.json names {key!r} twice")
+        out[key] = value
+    return out
+
+
+def _restorable_name(name: object) -> PurePosixPath:
+    """A manifest name that stays inside ``config/`` or ``data/``; else :class:`BackupError`.
+
+    Checked by its letters, not by resolving, so nothing on this machine decides what it means:
+    plain relative POSIX names only, already in normal form (no ``..``, ``.``, ``//``, ``\\``).
+
+    >>> _restorable_name("config/secrets/mqtt_password")
+    PurePosixPath('config/secrets/mqtt_password')
+    >>> _restorable_name("config/../escape/x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gateway.commands.backup.BackupError: manifest.json names 'config/../escape/x': ...
+    """
+    why = None
+    if not isinstance(name, str) or not name:
+        why = "not a file name"
+    elif "\\" in name or "\0" in name:
+        why = "backslashes and NUL are not allowed in names"
+    elif name.startswith("/"):
+        why = "an absolute name"
+    else:
+        parts = name.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            why = "empty, '.' or '..' parts would leave (or blur) its folder"
+        elif parts[0] not in ("config", "data") or len(parts) < 2:
+            why = "not inside config/ or data/"
+    if why is not None:
+        raise BackupError(f"manifest.json names {name!r}: {why}; refusing the whole backup, nothing was written")
+    return PurePosixPath(str(name))
+
+
+def _check_manifest(manifest: dict[str, object]) -> None:
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(d, str) for d in files.values()):
+        raise BackupError("manifest.json has no valid file list")
+    names = [_restorable_name(n) for n in files]
+    folded = [str(n).casefold() for n in names]  # one file twice on a case-insensitive disk (a USB stick)
+    if len(set(folded)) != len(folded):
+        raise BackupError("manifest.json names one file twice (differing only in case); refusing it")
+    database = manifest.get("database")
+    if database is not None and (database not in files or _restorable_name(database).parts[0] != "data"):
+        raise BackupError(f"manifest.json: database {database!r} is not one of its data/ files")
+
+
+def _inside(dest: Path, folder: Path) -> Path:
+    """``dest`` if, with every link already on this disk followed, it is still inside ``folder``.
+
+    Catches a folder on the target that is a symlink (``config_dir/secrets -> /etc/cron.d``)."""
+    if not dest.resolve().is_relative_to(folder.resolve()):
+        raise BackupError(f"{dest} would land at {dest.resolve()}, outside {folder} (a symlink?); "
+                          "nothing was written")
+    return dest
 
 
 def _read_archive(archive: Path, into: Path) -> dict[str, object]:
@@ -183,11 +253,18 @@ def _read_archive(archive: Path, into: Path) -> dict[str, object]:
         raise BackupError(f"{archive}: not a readable hearth backup ({exc})") from None
     stage = into / TOP
     try:
-        manifest = json.loads((stage / "manifest.json").read_text())
+        manifest = json.loads((stage / "manifest.json").read_text(), object_pairs_hook=_no_duplicate_keys)
+    except BackupError as exc:
+        raise BackupError(f"{archive}: {exc}") from None
     except (OSError, ValueError):
         raise BackupError(f"{archive}: no manifest.json; not made by `hearth backup`") from None
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"{archive}: backup format {manifest.get('format')!r}, this Hearth reads {FORMAT}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise BackupError(f"{archive}: backup format {found!r}, this Hearth reads {FORMAT}")
+    try:
+        _check_manifest(manifest)
+    except BackupError as exc:
+        raise BackupError(f"{archive}: {exc}") from None
     for rel, digest in manifest["files"].items():
         path = stage / rel
         if not path.is_file() or _sha256(path) != digest:
@@ -229,6 +306,13 @@ def _place(src: Path, dest: Path, owner: tuple[int, int] | None) -> None:
     os.replace(tmp, dest)
 
 
+def _destination(rel: PurePosixPath, config_dir: Path, data_dir: Path) -> tuple[Path, bool]:
+    """Where a checked manifest name goes, and whether it is config (``_check_manifest`` ran first)."""
+    is_config = rel.parts[0] == "config"
+    folder = config_dir if is_config else data_dir
+    return _inside(folder.joinpath(*rel.parts[1:]), folder), is_config
+
+
 def restore(archive: Path, config_dir: Path, data_dir: Path, force: bool = False) -> list[str]:
     """Restore an archive; return what was written. Raises :class:`BackupError` before changing anything."""
     if data_dir.is_dir() and any(p.name != "backups" for p in data_dir.iterdir()) and not force:
@@ -237,6 +321,9 @@ def restore(archive: Path, config_dir: Path, data_dir: Path, force: bool = False
     db = data_dir / DATABASE_NAME
     with tempfile.TemporaryDirectory(prefix="hearth-restore-") as tmp:
         manifest = _read_archive(archive, Path(tmp))
+        stage = Path(tmp) / TOP
+        # every destination is decided and checked before the first byte is written
+        plan = [(stage / rel, _destination(PurePosixPath(rel), config_dir, data_dir)) for rel in manifest["files"]]
         if manifest.get("database"):
             db = data_dir / PurePosixPath(str(manifest["database"])).name
         if _database_in_use(db):
@@ -248,21 +335,15 @@ def restore(archive: Path, config_dir: Path, data_dir: Path, force: bool = False
         for suffix in SKIP_SUFFIXES:  # a stale WAL next to the restored file would corrupt it
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         written = []
-        stage = Path(tmp) / TOP
-        for rel in manifest["files"]:
-            part = PurePosixPath(rel)
-            if part.parts[0] == "data":
-                dest = data_dir.joinpath(*part.parts[1:])
-                _place(stage / rel, dest, owner)
-            elif part.parts[0] == "config":
-                dest = config_dir.joinpath(*part.parts[1:])
-                if dest.exists() and dest.read_bytes() != (stage / rel).read_bytes():
+        for src, (dest, is_config) in plan:
+            if is_config:
+                if dest.exists() and dest.read_bytes() != src.read_bytes():
                     shutil.copy2(dest, dest.with_name(dest.name + ".before-restore"))
                 cst = config_dir.stat()
-                _place(stage / rel, dest, (cst.st_uid, cst.st_gid) if os.geteuid() == 0 else None)
+                _place(src, dest, (cst.st_uid, cst.st_gid) if os.geteuid() == 0 else None)
                 os.chmod(dest, 0o640)  # readable by the hearth group, like install.sh lays it down
             else:
-                continue
+                _place(src, dest, owner)
             written.append(str(dest))
     return written
 
