@@ -401,6 +401,8 @@ def parse_config_text(text: str, filename: str = "<config>") -> HomeConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"{filename}:{mark.line + 1}" if mark is not None else filename
         raise ConfigError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError([f"{filename}: not a home config: nested too deeply to read"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{filename}:1: (top level): expected a mapping with timezone, people and sensors"])
     try:

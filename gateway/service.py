@@ -266,7 +266,7 @@ class Gateway:
         self.link = MqttLink(self.broker_host or broker.host, self.broker_port or broker.port,
                              self.adapter.subscriptions + self.ble_relay.topics, client_id=broker.client_id,
                              username=broker.username, password=broker.password_value(),
-                             keepalive_s=broker.keepalive_s)
+                             keepalive_s=broker.keepalive_s, tls=broker.tls)
         await self.link.start()
         now = self.clock.monotonic()
         self._last_take = self._last_tick = self._last_flush = now

@@ -101,7 +101,11 @@ def _parse_rows(source: str | Path | IO[str], home: Home,
             parts = line.rstrip("\r\n").split(",")
             if len(parts) != 3:
                 if '"' in line:
-                    parts = next(csv.reader([line]), [])
+                    try:
+                        parts = next(csv.reader([line]), [])
+                    except csv.Error as exc:  # e.g. a lone carriage return inside an unquoted field
+                        on_bad_row(line_no, f"not a CSV row: {exc}")
+                        continue
                 if len(parts) != 3:
                     if line.strip():
                         on_bad_row(line_no, f"expected 3 columns (time,sensor,value), got {len(parts)}")

@@ -163,3 +163,8 @@ def test_a_bind_key_others_can_read_is_a_warning_never_showing_the_key(
     key.chmod(0o600)
     assert main(["check-config", str(f)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_yaml_nested_past_the_parsers_depth_is_a_config_error_not_a_crash() -> None:
+    with pytest.raises(ConfigError, match=r"^h.yaml: not a home config: nested too deeply to read"):
+        parse_config_text("timezone: " + "[" * 5000 + "]" * 5000 + "\n", "h.yaml")

@@ -53,3 +53,11 @@ def test_any_csv_rows_never_raise_and_every_line_is_accounted_for(table: list[li
 def test_any_bytes_as_a_csv_file_never_raise(raw: bytes) -> None:
     text = raw.decode("utf-8", errors="surrogateescape")
     list(read_rows(io.StringIO(text), HOME, lambda n, why: None))
+
+
+def test_a_row_the_csv_module_refuses_is_a_bad_row_not_a_crash() -> None:
+    bad: list[tuple[int, str]] = []
+    text = 'time,sensor,value\n2026-01-05T07:00:00,"b,ed",1\rx\n2026-01-05T07:01:00,bed,0\n'  # csv: a bare CR
+    got = list(read_rows(io.StringIO(text), HOME, lambda n, why: bad.append((n, why))))
+    assert [(n, why.split(":")[0]) for n, why in bad] == [(2, "not a CSV row")]
+    assert len(got) == 1

@@ -2,13 +2,11 @@
 figures it reports (nothing lost, nothing doubled, nobody let in). Each scenario starts its own real
 mosquitto, `hearth run` subprocess and webhook receiver; nothing here asserts on timing.
 
-Scenarios that fail on today's main because of a bug issue 12 names are strict xfails: they flip to
-passing (and so fail as XPASS) once the fix is merged, when the mark is removed.
+Every scenario here passes since the fixes of issue 12 (they began as strict xfails, one per bug
+the suite found, removed as each fix landed).
 """
 
 from __future__ import annotations
-
-import pytest
 
 from benchmarks import reliability_faults as faults
 from benchmarks import reliability_hostile as hostile
@@ -60,14 +58,10 @@ def test_ble_relay_parser_survives_hostile_input() -> None:
     assert failing(hostile.ble_relay(200)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="found by this suite, not yet in issue 12: csv.Error (a newline in an "
-                                       "unquoted field) escapes sensors.replay.read_rows")
 def test_replay_csv_parser_survives_hostile_input() -> None:
     assert failing(hostile.events_csv(300)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="found by this suite, not yet in issue 12: deeply nested YAML raises "
-                                       "RecursionError from parse_config_text, not ConfigError")
 def test_config_parser_survives_hostile_input() -> None:
     assert failing(hostile.config(50)) == []
 
