@@ -62,7 +62,10 @@ async def api_status(request: web.Request) -> web.Response:
     data.update({
         "home": gw.cfg.name,
         "now": _iso(gw.clock.now()),
-        "broker": {"connected": bool(gw.link and gw.link.connected), "status": gw.link.status if gw.link else ""},
+        "broker": {"connected": bool(gw.link and gw.link.connected), "status": gw.link.status if gw.link else "",
+                   "dropped": gw.link.broker_dropped if gw.link else None,
+                   "disconnects": gw.link.disconnects if gw.link else 0},
+        "gateway": gw.health_record(),
         "stats": vars(gw.stats),
         "sensors": list(sensors.values()),
         "unassigned_devices": [{"ieee_address": d.ieee_address, "friendly_name": d.friendly_name,

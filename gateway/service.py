@@ -49,6 +49,7 @@ from gateway.checkpoint import pack, unpack
 from gateway.clocktrust import ClockTrust
 from gateway.config import HomeConfig
 from gateway.dblock import DatabaseLock
+from gateway.health import HEALTH_KEY  # what `hearth status` / `doctor` read
 from gateway.mqtt import MqttLink, MqttMessage
 from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
 from gateway.storage import Store
@@ -67,7 +68,6 @@ T = TypeVar("T")
 STATE_KEY = "routines"
 BLE_COUNTERS_KEY = "ble_counters"
 CLOCK_KEY = "clock_trust"
-HEALTH_KEY = "gateway_health"  # what `hearth status` / `hearth doctor` read: tasks, failures, hold
 HOLD_MAX = 20_000  # handled items waiting for the disk; past this, intake stops (the broker holds the rest)
 CHUNK = 1_000  # items per transaction when a backlog is written: progress even with little space freed
 STALL_S = 120.0  # messages waiting, or writes pending, this long with no progress: the gateway is stuck
@@ -225,12 +225,26 @@ class Gateway:
                        "taken (the broker keeps them) and no routine judged until space is freed")
         if self.restore_problem:
             out.append(self.restore_problem)
+        held = self.alerting.held_alerts if self.alerting is not None else 0
+        if held:
+            out.append(f"{held} alert(s) held in memory: the outbox cannot be written (disk full?); "
+                       "they are queued as soon as it can")
+        dropped = self.link.broker_dropped if self.link is not None else None
+        if dropped:
+            out.append(f"the broker dropped {dropped} message(s) it could not queue for Hearth "
+                       "(raise max_queued_messages, or find what floods it)")
         return out
 
     def health_record(self) -> dict[str, Any]:
+        """The gateway's own health, as the console shows it and `hearth status` / `doctor` read it."""
+        link, alerting = self.link, self.alerting
         return {"pid": os.getpid(), "tasks": self.supervisor.report(), "problems": self.problems(),
                 "internal_errors": self.stats.internal_errors, "held_items": self.stats.held_items,
-                "intake_paused": self.stats.intake_paused, "storage_errors": self.stats.storage_errors}
+                "intake_paused": self.stats.intake_paused, "storage_errors": self.stats.storage_errors,
+                "held_alerts": alerting.held_alerts if alerting is not None else 0,
+                "dropped_held_alerts": dict(alerting.dropped_held_alerts) if alerting is not None else {},
+                "broker_dropped": link.broker_dropped if link is not None else None,
+                "broker_disconnects": link.disconnects if link is not None else 0}
 
     def _task_failed(self, rec: TaskRecord) -> None:
         self._health_written = ("", 0.0)  # the next health save writes at once

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_cli_ok_against_the_real_broker(mosquitto, tmp_path: Path, capsys: pytes
     code = main(["doctor", "--config", str(conf)])
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in out] == ["config", "broker", "bluetooth", "zigbee", "clock", "disk",
-                                                 "database", "sensors", "outbox"]
+                                                 "database", "gateway", "sensors", "outbox"]
     assert out[0].startswith("OK   config")
     assert out[1] == f"OK   broker     MQTT 127.0.0.1:{mosquitto.port} connected"
     assert all(line.split()[0] in ("OK", "WARN") for line in out), out
@@ -207,3 +208,17 @@ def test_outbox_refusals_and_late_messages_per_address(tmp_path: Path) -> None:
     f = check_outbox(ctx, now=(t0 + timedelta(minutes=40)).timestamp())
     assert (f.status, f.detail) == ("WARN", "jo/email: 1 waiting, oldest 40 min (not tried)")
     assert findings(ctx)["outbox"][0] == "WARN"  # in the table, on the real clock: still late
+
+
+def test_gateway_check_reads_what_the_gateway_said_of_itself() -> None:
+    from gateway.health import judge
+
+    saved = "2026-03-02T07:00:00+00:00"
+    now = datetime.fromisoformat(saved).timestamp()
+    running = {"tasks": {"consume": {"state": "running", "restarts": 0}}, "problems": [], "saved_at": saved}
+    assert judge(running, now + 60)[0] == "OK"
+    assert judge(running, now + 3600)[:2] == (
+        "FAIL", f"no health report from the gateway since {saved} (not running, or stuck)")
+    full = {**running, "problems": ["storage full: 20000 handled items held in memory, ..."]}
+    assert judge(full, now + 60)[:2] == ("FAIL", "storage full: 20000 handled items held in memory, ...")
+    assert judge(None, now)[0] == "WARN"

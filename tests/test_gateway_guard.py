@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from test_service import Publisher, home_config, plug, stored, wait_for
 from test_systemd import fields
 
 from gateway.config import parse_config_text
+from gateway.health import judge, read_health
 from gateway.service import HEALTH_KEY, Gateway
 from gateway.storage import Store
 from gateway.supervise import DOWN_TOO_LONG_S
@@ -79,10 +81,10 @@ async def test_a_bug_on_one_message_is_an_internal_error_and_the_next_is_handled
     gw, stop, task = await start(home_config(mosquitto.port, "gw-bug"), db)
     real_handle = gw.adapter.handle
 
-    def buggy(topic: str, payload: bytes, now):  # an adapter bug on one device's messages
+    def buggy(topic: str, payload: bytes, now, **kw):  # an adapter bug on one device's messages
         if topic.endswith("bed_strap"):
             raise KeyError("occupancy")
-        return real_handle(topic, payload, now)
+        return real_handle(topic, payload, now, **kw)
 
     gw.adapter.handle = buggy
     p = Publisher(mosquitto.port, "z2m-bug")
@@ -131,6 +133,10 @@ async def test_a_task_that_dies_is_restarted_and_reported(mosquitto, tmp_path: P
                 break
             await asyncio.sleep(0.05)
         assert (await saved())["tasks"]["flaky"]["last_error"] == rec.last_error
+        # what `hearth doctor` and `hearth status` make of it, from another process's point of view
+        state, what, fix = judge(read_health(db), time.time())
+        assert (state, fix) == ("WARN", "report it with the log lines: journalctl -u hearth | grep -i 'failed'")
+        assert f"flaky restarted 1x (last: {rec.last_error})" in what
     finally:
         stop.set()
         await task

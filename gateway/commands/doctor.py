@@ -296,6 +296,13 @@ def check_sensors(ctx: Context, now: float | None = None) -> Finding:
     return Finding("OK", f"all {len(ctx.config.sensors)} sensor(s) heard within {SILENT_AFTER_S // 3600} h")
 
 
+def check_gateway(ctx: Context) -> Finding:
+    """What the running gateway last said of itself: tasks that died, input it failed on, a full hold."""
+    from gateway.health import judge, read_health
+
+    return Finding(*judge(read_health(ctx.db_path()), time.time()))
+
+
 CHECKS: list[tuple[str, Callable[[Context], Finding]]] = [
     ("config", check_config),
     ("broker", check_broker),
@@ -304,6 +311,7 @@ CHECKS: list[tuple[str, Callable[[Context], Finding]]] = [
     ("clock", check_clock),
     ("disk", check_disk),
     ("database", check_database),
+    ("gateway", check_gateway),
     ("sensors", check_sensors),
     ("outbox", check_outbox),
 ]

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from gateway.config import load_config
+from gateway.health import judge, read_health
 from gateway.paths import database_path
 from gateway.storage import Store
 from gateway.storage_errors import StorageError
@@ -49,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
             battery = f"{h.battery:.0f}%" if h is not None and h.battery is not None else "-"
             link = f"{h.linkquality:.0f}" if h is not None and h.linkquality is not None else "-"
             print(f"  {sid:<16} {_t(h.last_seen if h else None):<17} {online:<8} {battery:<8} {link}")
+        health = read_health(db)
+        state, what, fix = judge(health, time.time())
+        print(f"Gateway: {state} {what}" + (f" -> {fix}" if fix else ""))
+        for name, t in ((health or {}).get("tasks") or {}).items():
+            if t.get("restarts"):
+                print(f"  task {name}: {t['state']}, restarted {t['restarts']}x, last {t.get('last_error_at')}: "
+                      f"{t.get('last_error')}")
         untrusted = store.count_clock_untrusted()
         if untrusted:
             print(f"Events kept while the clock was not synchronised (stored, never judged): {untrusted}")
