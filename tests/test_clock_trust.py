@@ -191,3 +191,22 @@ def test_restart_after_a_three_day_power_cut_judges_the_gap_as_unknown() -> None
     fresh.restore_state(b"not json")  # an unreadable state falls back to the engine's own times
     assert care(drive(fresh, rows_of(), back, end, lambda r: 0.0)) == []
     assert t0 - 3600 <= fresh.spans[0][0] <= t0
+
+
+def test_a_sped_up_demo_clock_is_not_taken_for_a_stepped_one() -> None:
+    """At 2880x a few real milliseconds between reading now() and monotonic() are minutes of demo time;
+    the demo logged 14 false clock jumps that way. Its tolerance is the real one, scaled."""
+    import time
+
+    from gateway.timebase import ScaledClock
+
+    clock = ScaledClock(datetime(2026, 3, 2, 6, 50, tzinfo=UTC), 2880)
+    watch = ClockTrust.for_clock(clock).watch
+    for _ in range(20):
+        mono = clock.monotonic()
+        time.sleep(0.005)  # what a busy loop does between the two readings
+        watch.observe(mono, clock.now().timestamp())
+    assert watch.jumps == []
+    real = ClockTrust.for_clock(type("Stepped", (ScaledClock,), {"speed": 1.0})(clock.start, 1.0)).watch
+    real.observe(1000.0, 5000.0)
+    assert real.observe(1001.0, 5000.0 + 1 + 3.0) is not None  # a 3 s step at real speed still counts
