@@ -22,6 +22,7 @@ from pathlib import Path
 
 from benchmarks import reliability_faults as faults
 from benchmarks import reliability_hostile as hostile
+from benchmarks.reliability_clock import clock_jumps
 from benchmarks.reliability_load import load
 from benchmarks.reliability_privacy import demo_scan
 from benchmarks.reliability_rig import REPO, Row
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, tuple[Callable[[argparse.Namespace], list[Row]], Callable[[
     "broker": (lambda a: faults.broker_kill(seconds=20), lambda a: faults.broker_kill(seconds=6)),
     "disk": (lambda a: faults.disk_full(events=300), lambda a: faults.disk_full(events=60)),
     "receiver": (lambda a: faults.receiver_faults(), lambda a: faults.receiver_faults()),
+    "clock": (lambda a: clock_jumps(per_phase=100), lambda a: clock_jumps(per_phase=20, settle_s=5)),
     "parsers": (lambda a: hostile.parsers(5000), lambda a: hostile.parsers(500)),
     "console": (lambda a: hostile.console_other_origin(), lambda a: hostile.console_other_origin()),
     "privacy": (lambda a: demo_scan(seconds=150), lambda a: demo_scan(seconds=40)),
@@ -74,9 +76,12 @@ MEANING = """\
   database dump and every outgoing message (the outbox) are scanned for the webhook secret, messages
   in a category the recipient's consent does not list, and raw sensor data in messages.
 
-Not measured yet: **clock jumps** (the `hearth run` process uses the system clock; stepping it needs
-root and would move every process on the machine). It needs a seam: e.g. `hearth run --clock-offset-file F`
-(wall time = system time + the seconds in F, re-read each tick), or libfaketime in CI.
+  - *clock jumps*: the wall clock steps three days forward, then an hour back, while events flow (the
+    gateway in-process with a wall clock the scenario steps, as a wrong NTP answer or a fake-hwclock
+    restore would; this machine's clock is never touched). *Care alerts for the unwatched time*: alerts
+    to people raised because of the step (three days forward is not three days of stillness).
+    *Time to recover*: from the forward step to judging again (the settle time; 60 s by default).
+    After the backward step judging is held until wall time passes what was already judged.
 
 A Raspberry Pi: not measured here. A Pi 4's core runs this Python code about 3-4x slower than this
 machine's; the figures above divided by that are an estimate, not a measurement.

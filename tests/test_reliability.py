@@ -68,3 +68,9 @@ def test_config_parser_survives_hostile_input() -> None:
 
 def test_console_from_another_origin_changes_nothing() -> None:
     assert failing(hostile.console_other_origin()) == []
+
+
+def test_clock_jumps_lose_nothing_and_raise_no_care_alert() -> None:
+    from benchmarks.reliability_clock import clock_jumps
+
+    assert failing(clock_jumps(per_phase=10, settle_s=2.0)) == []
