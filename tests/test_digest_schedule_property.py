@@ -1,10 +1,11 @@
 """The consent property for digests and trends notes, through the real path (gate -> outbox -> notifier).
 
-For ANY generated home (consents with random categories and quiet hours, pauses, a timezone) and digests
+For ANY generated home (consents with random categories and quiet hours, shared inboxes, pauses, a timezone) and digests
 and trends notes handed over at any times of a day, every message that reached a notifier was one the
 person agreed that recipient may receive, was not sent during a pause of that person, and not inside the
 recipient's quiet hours. Not vacuous: each note reaches (is queued for) every recipient who consented to
-its category and was not paused when it was handed over, once per channel, and never twice.
+its category and was not paused when it was handed over (and whose inbox's other readers may read it too),
+once per channel, and never twice.
 """
 
 import asyncio
@@ -19,7 +20,17 @@ from hypothesis import strategies as st
 
 from alerts.consent import quiet_until
 from alerts.delivery import AlertDelivery
-from tests.test_delivery_property import PEOPLE, STEP, Recorder, SimClock, build_config, homes, pauses, starts
+from tests.test_delivery_property import (
+    PEOPLE,
+    RECIPIENTS,
+    STEP,
+    Recorder,
+    SimClock,
+    build_config,
+    homes,
+    pauses,
+    starts,
+)
 from tests.test_digest_schedule import summary
 
 notes = st.lists(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(["digest", "trends"]),
@@ -70,9 +81,16 @@ def test_digests_and_trends_go_only_where_consented_unpaused_and_out_of_quiet_ho
         assert quiet_until(entry.quiet_window, at, tz) is None, f"sent in quiet hours at {at}: {msg.message_id}"
     assert len(sent) == len({m.message_id for m, _ in sent}), "a note reached a notifier twice"
 
+    inbox = dict(zip(RECIPIENTS, h["inbox"], strict=True))
+
+    def allowed(person: str, r: str, kind: str) -> bool:
+        return (c := consents.get((person, r))) is not None and kind in c.receives
+
     for person, kind, day, at in handed:
         paused = any(p.person == person and p.covers(at) for p in all_pauses)
-        expected = set() if paused else {r for (p, r), c in consents.items() if p == person and kind in c.receives}
+        # queued for a recipient only when everyone reading that recipient's inbox may receive it
+        expected = set() if paused else {r for (p, r) in consents if p == person and all(
+            allowed(person, x, kind) for x in RECIPIENTS if inbox[x] == inbox[r])}
         queued = {r.message.recipient for r in rows if r.message.category == kind and r.person == person
                   and f"/{person}/{day.isoformat()}/" in r.message.message_id}
         assert queued == expected
