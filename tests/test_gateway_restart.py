@@ -93,14 +93,14 @@ async def test_a_killed_gateway_catches_up_from_stored_events(mosquitto, tmp_pat
     """SIGKILL long before the next checkpoint: on restart the core is given every event stored since
     its last checkpoint, so it knows exactly what a core that never stopped knows."""
     cfg = tmp_path / "home.yaml"
-    text = home_config(mosquitto.port, "gw-kill") + "clock: {require_sync: false}\n"  # judged, whatever NTP says
+    text = home_config(mosquitto.port, "gw-catch-up") + "clock: {require_sync: false}\n"  # judged, whatever NTP says
     cfg.write_text(text)
     db = tmp_path / "h.sqlite3"
     proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "--log-format", "json", "run", "--config",  # noqa: ASYNC220
                              str(cfg), "--db", str(db)], env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ChildLog(proc).wait_for(lambda line: line["msg"] == "subscribed")
-    p = Publisher(mosquitto.port, "z2m-kill")
+    p = Publisher(mosquitto.port, "z2m-catch-up")
     try:
         for sensor, value in engine_events(6):
             if sensor == "kettle":
