@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_gateway_guard import start
 from test_service import ChildLog, Publisher, aqara, home_config, plug, stored, wait_for
 
 from gateway import checkpoint
@@ -28,15 +29,6 @@ from routines.engine import _MAGIC, RoutineEngine
 from sensors.events import SensorEvent, SensorKind
 
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
-
-
-async def start(cfg_text: str, db: Path, **kw) -> tuple[Gateway, asyncio.Event, asyncio.Task[None]]:
-    gw = Gateway(parse_config_text(cfg_text, "home.yaml"), db, commit_s=0.05, **kw)
-    stop = asyncio.Event()
-    task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
-    await wait_for(lambda: gw.link.subscribed)
-    return gw, stop, task
 
 
 async def test_a_second_gateway_on_the_same_database_refuses_to_start(mosquitto, tmp_path: Path) -> None:
