@@ -26,14 +26,27 @@ from __future__ import annotations
 
 import csv
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
-from routines.home import Home
 from sensors.events import SensorEvent, SensorKind
 from sensors.readings import WrongType, watts_from_text
+
+
+class _SensorInfo(Protocol):
+    id: str
+    kind: SensorKind
+
+
+class Home(Protocol):
+    """What reading rows needs of a home (``routines.home.Home`` is one): its timezone and sensors.
+    A protocol, not an import: ``sensors/`` imports nothing above it."""
+
+    tz: tzinfo
+    sensors: Sequence[_SensorInfo]
+
 
 WORDS: dict[str, bool] = {
     "on": True, "off": False, "open": True, "closed": False, "close": False, "occupied": True, "vacant": False,
