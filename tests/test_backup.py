@@ -130,6 +130,23 @@ def test_restore_refuses_while_the_database_is_busy(tmp_path: Path) -> None:
     live.close()
 
 
+def test_restore_refuses_while_an_idle_gateway_holds_the_database(tmp_path: Path) -> None:
+    """An idle gateway has no transaction open, so SQLite alone would let a restore in under it."""
+    from gateway.dblock import DatabaseLock
+
+    config, db, live = make_home(tmp_path / "home")
+    live.close()
+    out = tmp_path / "b.tar.gz"
+    make_backup(config, db, out)
+    gateway = DatabaseLock.acquire(db)
+    try:
+        with pytest.raises(BackupError, match="stop the gateway first"):
+            restore(out, config.parent, db.parent, force=True)
+    finally:
+        gateway.release()
+    assert restore(out, config.parent, db.parent, force=True)
+
+
 def test_damaged_archive_is_refused_before_anything_changes(tmp_path: Path) -> None:
     config, db, live = make_home(tmp_path / "home")
     live.close()

@@ -35,11 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from gateway.config import ConfigError, load_config
+from gateway.dblock import DatabaseLock
 from gateway.paths import DATABASE_NAME, database_path, default_config_dir, default_data_dir
 
 FORMAT = 1
 TOP = "hearth-backup"
-SKIP_SUFFIXES = ("-wal", "-shm", "-journal")  # SQLite's side files: the backup API covers them
+SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".lock")  # SQLite's side files (the backup API covers
+# them) and the running gateway's lock (gateway/dblock.py), which belongs to a process, not the data
 
 
 class BackupError(Exception):
@@ -283,6 +285,10 @@ def _read_archive(archive: Path, into: Path) -> dict[str, object]:
 
 
 def _database_in_use(db: Path) -> bool:
+    """A gateway holds the database's lock (even idle, with no transaction open), or another writer
+    holds SQLite's."""
+    if DatabaseLock.in_use(db):
+        return True
     if not db.exists():
         return False
     con = sqlite3.connect(db, timeout=0)
