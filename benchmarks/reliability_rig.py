@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
@@ -245,9 +246,11 @@ def jsonl_alert_keys(path: Path) -> list[str]:
 
 # --- zigbee2mqtt, played ------------------------------------------------------------------------------
 def contact_payload(open_: bool, battery: int = 91) -> bytes:
-    """An Aqara door contact's real zigbee2mqtt message (``contact`` is true when closed)."""
+    """An Aqara door contact's real zigbee2mqtt message (``contact`` is true when closed), with the
+    ``last_seen`` stamp the shipped zigbee2mqtt config adds (``advanced: last_seen: ISO_8601``)."""
+    seen = datetime.now(UTC).isoformat(timespec="microseconds")
     return json.dumps({"battery": battery, "contact": not open_, "device_temperature": 21, "linkquality": 120,
-                       "voltage": 3005}).encode()
+                       "voltage": 3005, "last_seen": seen}).encode()
 
 
 class Publisher:

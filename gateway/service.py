@@ -60,7 +60,7 @@ from routines.alert import Alert
 from routines.engine import RoutineEngine
 from sensors.ble import BleAdapter, BleDecoder, BleOutput, BleScanner, bindings_from_config
 from sensors.ble_relay import BleRelay
-from sensors.events import Rejection
+from sensors.events import NOT_FAULTS, Rejection
 from sensors.zigbee2mqtt import AdapterOutput, Zigbee2MqttAdapter, ZigbeeBinding
 
 log = logging.getLogger("hearth.gateway")
@@ -449,8 +449,9 @@ class Gateway:
         assert self.engine is not None
         judge = self._admit() if out.health or out.events else True
         for r in out.rejections:
-            # keys zigbee2mqtt always sends that Hearth does not use are recorded, but are not a fault
-            self.stats.rejections += r.reason != "ignored_key"
+            # keys zigbee2mqtt always sends that Hearth does not use, and repeats of a message already
+            # handled, are recorded, but are not a fault
+            self.stats.rejections += r.reason not in NOT_FAULTS
             self._queue_write(lambda s, r=r: s.add_rejection(r))
         for h in out.health:
             self.stats.health_updates += 1

@@ -66,6 +66,10 @@ class DeviceHealth:
     tamper: bool | None = None
 
 
+# Rejection reasons that are bookkeeping, not faults: counted and shown, never in the fault count.
+NOT_FAULTS = frozenset({"ignored_key", "redelivered"})
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """An input that was refused, with a short machine reason and a human detail.

@@ -27,6 +27,10 @@ Rejection reasons (``Rejection.reason``), for technicians:
 ``unassigned_device`` a paired device no sensor is configured for
 ``unknown_key``     a key Hearth does not know (once per device and key)
 ``ignored_key``     a key zigbee2mqtt commonly sends that Hearth does not use (once, logged at debug)
+``redelivered``     the same message again: its ``last_seen`` (zigbee2mqtt's ``advanced: last_seen``,
+                    on in the shipped config) is older than the device's last, or equal with the same
+                    bytes. QoS 1 is at-least-once: a broker killed before it saved our acks sends
+                    them again. Counted (not a fault), never a second event
 ``key_not_for_kind`` e.g. ``occupancy`` from a sensor configured as a contact: check its kind
 ``bad_availability`` availability that is neither online nor offline
 ``bad_device_entry`` an unusable element of bridge/devices
@@ -57,6 +61,7 @@ yet are held (bounded) and replayed, with their own times, once it does.
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -82,7 +87,7 @@ log = logging.getLogger("hearth.zigbee")
 
 # How loudly the first rejection of each (reason, device) is logged; anything else is a warning.
 _LOG_LEVEL = {"ignored_key": logging.DEBUG, "unknown_key": logging.INFO, "unassigned_device": logging.INFO,
-              "no_value": logging.INFO}
+              "no_value": logging.INFO, "redelivered": logging.INFO}
 # Bridge topics that carry nothing for Hearth (bridge/state, info, logging, groups, responses...).
 _HANDLED_BRIDGE = ("devices", "event", "response/device/rename")
 _PENDING_MAX = 256  # messages held back until bridge/devices tells us which IEEE address they are
@@ -137,12 +142,30 @@ class _Sensor:
     ieee: str | None  # configured, or learned from the bridge
     plug: PlugSwitch
     last_value: bool | None = None
+    last_seen: tuple[float, bytes] | None = None  # the newest message's last_seen stamp, and its bytes
     relay: bool | None = None
     pressure: float | None = None
 
     @property
     def id(self) -> str:
         return self.binding.sensor_id
+
+
+def last_seen_s(value: object) -> float | None:
+    """zigbee2mqtt's ``last_seen`` as epoch seconds: ISO 8601 (``ISO_8601``, ``ISO_8601_local``) or epoch
+    milliseconds (``epoch``); ``None`` when absent or unreadable (then no repeat check is made).
+
+    >>> last_seen_s("2026-03-02T07:00:00.250Z"), last_seen_s(1772434800250), last_seen_s("soon")
+    (1772434800.25, 1772434800.25, None)
+    """
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value) / 1000.0
+    return None
 
 
 class _Bad(Exception):
@@ -342,6 +365,13 @@ class Zigbee2MqttAdapter:
         data = _load_json(payload)
         if not isinstance(data, dict):
             raise _Bad("not_object", f"state is JSON {type(data).__name__}, not an object")
+        stamp = last_seen_s(data.get("last_seen"))
+        if stamp is not None:
+            if sensor.last_seen is not None and (stamp, payload) <= sensor.last_seen:
+                self._reject(out, now, "redelivered", f"last_seen {data['last_seen']!s:.40} is not newer than "
+                             "the device's last message: a repeat, not a new reading", sensor.id)
+                return
+            sensor.last_seen = (stamp, payload)
         health: dict[str, bool | float] = {}
         for key, value in data.items():
             spec = KEYS.get(key)

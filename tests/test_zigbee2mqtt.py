@@ -422,3 +422,21 @@ def test_deeply_nested_json_is_refused_not_raised(zb: Zigbee2MqttAdapter) -> Non
     assert reasons(out) == ["too_large"]
     out = zb.handle("zigbee2mqtt/front door", b"[" * 30000 + b"]" * 30000, T0)
     assert reasons(out) == ["too_deep"]
+
+
+def test_a_repeat_of_a_message_is_counted_as_redelivered_and_never_a_second_event(z: Zigbee2MqttAdapter) -> None:
+    """QoS 1 is at-least-once: a broker killed before it saved our acks sends messages again. With
+    zigbee2mqtt's `last_seen` (on in the shipped config) a repeat is known by its stamp."""
+    def bed(on: bool, seen: str) -> bytes:
+        return json.dumps({"occupancy": on, "last_seen": seen}).encode()
+
+    topic = "zigbee2mqtt/bed strap"
+    first = z.handle(topic, bed(True, "2026-01-05T07:40:00.120Z"), t(0))
+    assert first.events == [SensorEvent(t(0), "bed", SensorKind.BED, True, SRC)]
+    z.handle(topic, bed(False, "2026-01-05T07:41:00.000Z"), t(1))
+    again = z.handle(topic, bed(True, "2026-01-05T07:40:00.120Z"), t(2))  # the first one, redelivered
+    assert again.events == [] and reasons(again) == ["redelivered"]
+    exact = z.handle(topic, bed(False, "2026-01-05T07:41:00.000Z"), t(2))  # the latest, redelivered
+    assert exact.events == [] and reasons(exact) == ["redelivered"]
+    news = z.handle(topic, bed(True, "2026-01-05T07:42:00.000Z"), t(3))
+    assert news.events == [SensorEvent(t(3), "bed", SensorKind.BED, True, SRC)] and news.rejections == []
