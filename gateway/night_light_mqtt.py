@@ -32,6 +32,7 @@ log = logging.getLogger("hearth.night_light")
 
 STATE_KEY = "night_light"  # JSON list of light keys Hearth left switched on
 RETRY_OFF_S = 30.0
+NAMES_WAIT_S = 5.0  # at start, how long to wait for bridge/devices before naming a light by its IEEE address
 _REPORT_MAX = 4096  # a light's state report is a few hundred bytes
 
 
@@ -80,6 +81,7 @@ class NightLightLink:
         self._remember: Callable[[bytes], None] = lambda blob: None
         self._remembered: list[str] = []
         self._left_on: list[str] = []
+        self._connected_at: float | None = None
         self._off_pending: dict[str, float] = {}  # light key -> monotonic time of the next try
 
     @classmethod
@@ -139,7 +141,7 @@ class NightLightLink:
         """The supervised task: once connected, switch off what a previous run left on; then the timers."""
         while True:
             mono = self._monotonic()
-            if self._left_on and self._link is not None and self._link.connected:
+            if self._left_on and self._link is not None and self._link.connected and self._named(mono):
                 log.warning("night light: switching off what Hearth left on before it restarted",
                             extra={"ctx": {"lights": ",".join(self._left_on)}})
                 self._send(self.controller.at_start(self._left_on, mono))
@@ -149,6 +151,16 @@ class NightLightLink:
                 if mono >= at:
                     self._send([LightCommand(key, False, None, "trying again")])
             await asyncio.sleep(self.poll_s)
+
+    def _named(self, mono: float) -> bool:
+        """Every light left on has its friendly name from bridge/devices (retained: it comes just after
+        subscribing), or :data:`NAMES_WAIT_S` have passed since connecting (then its IEEE address, which
+        zigbee2mqtt also takes, is used)."""
+        if self._connected_at is None:
+            self._connected_at = mono
+        known = {d.ieee_address for d in self._adapter.paired_devices()}
+        return (mono - self._connected_at >= NAMES_WAIT_S
+                or all(k in known or self._configured_name.get(k) for k in self._left_on))
 
     # --- for technicians ---------------------------------------------------------------------
     def report(self) -> dict[str, object]:
