@@ -40,6 +40,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from alerts.channels import SmtpSettings, read_secret
 from alerts.config import ConsentConfig, DigestSchedule, EscalationConfig, RecipientConfig, check_references
+from gateway.config_actions import ActionsConfig, action_errors
 from routines.home import Home, Person, SensorInfo
 from routines.settings import RoutineSettings
 from sensors.events import SensorKind
@@ -79,6 +80,9 @@ class PersonConfig(Strict):
     id: str = Field(pattern=_ID, description="Short stable id used everywhere else in this file (e.g. p1).")
     name: str = Field(min_length=1, description="What the team calls the person, used in explanations.")
     pronoun: Literal["she", "he", "they"] = Field("they", description="Pronoun used in explanations.")
+    actions: ActionsConfig = Field(default_factory=ActionsConfig,
+                                   description="What Hearth may do in the home for this person, with their "
+                                               "agreement (night_light; see gateway/config_actions.py).")
 
 
 class ZigbeeSource(Strict):
@@ -302,6 +306,7 @@ class HomeConfig(Strict):
         errors += [_located(("sensors", i, "person"), s.person,
                             f"sensor {s.id!r}: person {s.person!r} is not one of people ({', '.join(people)})")
                    for i, s in enumerate(self.sensors) if s.person not in people]
+        errors += action_errors(self)
         if errors:
             raise ValidationError.from_exception_data("HomeConfig", errors)
         check_references(self)

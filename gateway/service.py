@@ -51,6 +51,8 @@ from gateway.config import HomeConfig
 from gateway.dblock import DatabaseLock
 from gateway.health import HEALTH_KEY  # what `hearth status` / `doctor` read
 from gateway.mqtt import MqttLink, MqttMessage
+from gateway.night_light_mqtt import STATE_KEY as NIGHT_LIGHT_KEY
+from gateway.night_light_mqtt import NightLightLink
 from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
 from gateway.storage import Store
 from gateway.storage_errors import StorageError
@@ -131,6 +133,8 @@ class Gateway:
         self.ble_decoder = BleDecoder(bindings_from_config(self.cfg.sensors))
         self.ble_relay = BleRelay(self.ble_decoder, self.cfg.ble.relay_topics)
         self.ble_scanner: BleScanner | None = None
+        # lights switched for people who agreed to it (gateway/night_light.py); None: nobody has one
+        self.night_light = NightLightLink.for_config(self.cfg, self.adapter, self.clock.monotonic)
         self.alerting: Any = None  # gateway.alerting.Alerting when the config has recipients
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-db")
         self.store: Store | None = None
@@ -244,7 +248,8 @@ class Gateway:
                 "held_alerts": alerting.held_alerts if alerting is not None else 0,
                 "dropped_held_alerts": dict(alerting.dropped_held_alerts) if alerting is not None else {},
                 "broker_dropped": link.broker_dropped if link is not None else None,
-                "broker_disconnects": link.disconnects if link is not None else 0}
+                "broker_disconnects": link.disconnects if link is not None else 0,
+                "night_light": self.night_light.report() if self.night_light is not None else None}
 
     def _task_failed(self, rec: TaskRecord) -> None:
         self._health_written = ("", 0.0)  # the next health save writes at once
@@ -275,13 +280,17 @@ class Gateway:
         await self._catch_up(last_event_id)
         self._event_id_committed = await self.in_db(self.store.last_event_id)
         # a repeat of the last stored state (e.g. a retained copy) after a restart is not a change
-        self.adapter.restore_last_values(await self.in_db(self.store.last_values))
+        last_values = await self.in_db(self.store.last_values)
+        self.adapter.restore_last_values(last_values)
         broker = self.cfg.broker
         self.link = MqttLink(self.broker_host or broker.host, self.broker_port or broker.port,
                              self.adapter.subscriptions + self.ble_relay.topics, client_id=broker.client_id,
                              username=broker.username, password=broker.password_value(),
                              keepalive_s=broker.keepalive_s, tls=broker.tls)
         await self.link.start()
+        if self.night_light is not None:
+            self.night_light.attach(self.link, await self.in_db(self.store.load_state, NIGHT_LIGHT_KEY), last_values,
+                                    lambda b: self._queue_write(lambda s: s.save_state(NIGHT_LIGHT_KEY, b)))
         now = self.clock.monotonic()
         self._last_take = self._last_tick = self._last_flush = now
         tasks: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
@@ -290,6 +299,8 @@ class Gateway:
         tasks += [(getattr(make, "__name__", "extra").strip("_<>") or "extra", make) for make in self.extra_tasks]
         if self.ble_decoder.bindings and self.cfg.ble.enabled:
             tasks.append(("ble", self._ble))
+        if self.night_light is not None:
+            tasks.append(("night_light", self.night_light.run))
         for name, make in tasks:
             self.supervisor.start(name, make)
         self._committer_task = asyncio.create_task(self._committer())
@@ -407,7 +418,9 @@ class Gateway:
         self.stats.messages += 1
         try:
             now = self.clock.now()
-            if any(mqtt_topic_matches(sub, msg.topic) for sub in self.ble_relay.topics):
+            if self.night_light is not None and self.night_light.claims(msg.topic, msg.payload):
+                pass  # a night light's own report: it is not a sensor
+            elif any(mqtt_topic_matches(sub, msg.topic) for sub in self.ble_relay.topics):
                 self._ingest(self.ble_relay.handle(msg.topic, msg.payload, now, self.clock.monotonic(),
                                                    retained=msg.retain))
             else:  # a retained copy (sent again at every subscribe) syncs state, it is not a new event
@@ -463,6 +476,8 @@ class Gateway:
             self.stats.unjudged_events = self.trust.unjudged
             self._queue_write(lambda s, ev=events, j=judge: (s.add_events(ev, clock_trusted=j),
                                                              [s.mark_seen(e.sensor_id, e.time) for e in ev]))
+            if self.night_light is not None:
+                self.night_light.events(events, trusted=judge)
             for e in events:
                 if e.sensor_id in self._privacy_switches and self.alerting is not None:
                     self._pending_switches.append((self._privacy_switches[e.sensor_id], e.sensor_id, e))

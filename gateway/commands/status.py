@@ -69,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"Recent alerts ({len(alerts)} shown):")
         for a in alerts:
             print(f"  {_t(a.time)}  {a.severity:<7} {a.kind:<16} {a.message}")
+        night_light = (health or {}).get("night_light")  # gateway/night_light.py: lights, never care alerts
+        for key, light in ((night_light or {}).get("lights") or {}).items():
+            c = light.get("counts") or {}
+            print(f"Night light {key}: switched on {c.get('switched_on', 0)}x, off {c.get('switched_off', 0)}x"
+                  + (", OFFLINE" if light.get("available") is False else "")
+                  + (f"; last problem: {light['last_problem']}" if light.get("last_problem") else ""))
     finally:
         store.close()
     return 0
