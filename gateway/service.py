@@ -556,7 +556,9 @@ class Gateway:
         assert self.store is not None
         record = self.health_record()
         # what changes with every message is saved with the periodic refresh, not on its own
-        text = json.dumps({k: record[k] for k in ("tasks", "problems", "intake_paused")}, sort_keys=True)
+        light = record.get("night_light") or {}
+        text = json.dumps({**{k: record[k] for k in ("tasks", "problems", "intake_paused")},
+                           "lights": light.get("problems")}, sort_keys=True, default=str)
         mono = self.clock.monotonic()
         if text == self._health_written[0] and mono - self._health_written[1] < HEALTH_EVERY_S:
             return
