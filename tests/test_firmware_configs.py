@@ -128,12 +128,16 @@ def test_zigbee2mqtt_fragment_matches_the_hearth_config(example: HomeConfig) -> 
     assert z2m["device_options"]["retain"] is False
     devices = {ieee: d["friendly_name"] for ieee, d in z2m["devices"].items()}
     hearth = {s.zigbee.ieee_address: s.zigbee.friendly_name for s in example.sensors if s.zigbee is not None}
-    assert devices == hearth
+    lights = {light.ieee_address for p in example.people if p.actions and p.actions.night_light
+              for light in p.actions.night_light.lights}
+    assert lights and devices == hearth | {ieee: devices.get(ieee) for ieee in lights}
+    assert all(devices[ieee] for ieee in lights)  # every night light is paired, with a name
 
 
 def test_reporting_intervals_spare_batteries_and_catch_the_kettle() -> None:
     z2m = load_yaml(ROOT / "zigbee2mqtt" / "configuration.yaml")
-    names = {d["friendly_name"] for d in z2m["devices"].values()}
+    # the sensors' reporting: a night light reports nothing Hearth waits on
+    names = {d["friendly_name"] for d in z2m["devices"].values() if "night_light" not in d["friendly_name"]}
     requests = json.loads((ROOT / "zigbee2mqtt" / "configure_reporting.json").read_text())["requests"]
     assert {r["id"] for r in requests} == names
     for r in requests:
