@@ -74,6 +74,9 @@ class NightLightLink:
         self._adapter, self._monotonic, self.poll_s = adapter, monotonic, poll_s
         self._configured_name = {light.key: light.friendly_name for p in cfg.people if p.actions.night_light
                                  for light in p.actions.night_light.lights}
+        # lights are paired devices Hearth uses, not sensors missing a config
+        adapter.not_sensors |= {light.ieee_address for p in cfg.people if p.actions.night_light
+                                for light in p.actions.night_light.lights if light.ieee_address}
         self._by_topic: dict[str, tuple[str, bool]] = {}  # topic -> (light key, is availability)
         self._bridge = f"{self.base}/bridge/"
         self._names_stale = True

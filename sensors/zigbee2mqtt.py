@@ -193,6 +193,9 @@ class Zigbee2MqttAdapter:
         self._sensors: dict[str, _Sensor] = {}
         self._by_ieee: dict[str, _Sensor] = {}  # configured and learned addresses
         self._by_name: dict[str, _Sensor] = {}  # configured friendly names
+        # paired devices Hearth uses but that are not sensors (night lights it switches): never listed
+        # as "paired with no sensor configured"
+        self.not_sensors: set[str] = set()
         for b in bindings:
             if b.sensor_id in self._sensors:
                 raise ValueError(f"sensor {b.sensor_id} is bound twice")
@@ -274,7 +277,8 @@ class Zigbee2MqttAdapter:
 
     def unassigned_devices(self) -> list[PairedDevice]:
         """Paired devices no configured sensor is bound to."""
-        return [d for d in self.paired_devices() if d.ieee_address not in self._by_ieee]
+        return [d for d in self.paired_devices() if d.ieee_address not in self._by_ieee
+                and d.ieee_address not in self.not_sensors]
 
     def learned_ieee(self, sensor_id: str) -> str | None:
         """The IEEE address a sensor is bound to now (configured or learned), if known."""

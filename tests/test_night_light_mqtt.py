@@ -10,7 +10,7 @@ import asyncio
 import json
 import queue
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -204,3 +204,27 @@ async def test_a_restart_while_the_light_is_on_switches_it_off_and_a_silent_ligh
         z2m.close()
         stop.set()
         await task
+
+
+def test_a_night_light_is_not_listed_as_a_paired_device_without_a_sensor() -> None:
+    from gateway.config import parse_config_text
+    from gateway.night_light_mqtt import NightLightLink
+    from gateway.service import zigbee_bindings
+    from sensors.zigbee2mqtt import Zigbee2MqttAdapter
+
+    cfg = parse_config_text("""\
+timezone: Europe/London
+people:
+  - id: p1
+    name: Ann
+    actions: {night_light: {consented: true, lights: [{ieee_address: "0x0017880104a1b2c3"}], dark_hours: "21:30-07:00"}}
+sensors:
+  - {id: bed, kind: bed, room: bedroom, role: bed, person: p1}
+""", "home.yaml")
+    adapter = Zigbee2MqttAdapter(zigbee_bindings(cfg))
+    devices = [{"ieee_address": "0x0017880104a1b2c3", "friendly_name": "hall/night_light", "type": "Router",
+                "supported": True, "definition": {"model": "LWA017", "vendor": "Philips", "description": "bulb"}}]
+    adapter.handle("zigbee2mqtt/bridge/devices", json.dumps(devices).encode(), datetime.now(UTC))
+    assert [d.ieee_address for d in adapter.unassigned_devices()] == ["0x0017880104a1b2c3"]
+    NightLightLink.for_config(cfg, adapter, lambda: 0.0)
+    assert adapter.unassigned_devices() == []
