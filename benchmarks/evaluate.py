@@ -30,7 +30,10 @@ class Pending(Exception):
     """A system that cannot run yet (the routine core not merged)."""
 
 
-def run_hearth(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
+def run_hearth(p: HomeProfile, stream: Stream, seed: int, prior: object = None,
+               settings: object = None) -> list[Detection]:
+    """Hearth on one stream; ``prior``: the population prior to start from (the first-month figures pass
+    one made without this home; default: the shipped one)."""
     try:
         from routines.replay import replay
     except ImportError as exc:
@@ -45,7 +48,8 @@ def run_hearth(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
     events = (SensorEvent(aware(t, tz), sid, kinds[sid], on, "replay") for t, sid, on in stream.events)
     return [Detection(local_seconds(a.time.astimezone(tz).replace(tzinfo=None)), a.kind, str(a.severity),
                       str(a.audience), a.key)
-            for a in replay(home, events, settings=cfg.routines, tick_every_s=60, until=aware(stream.end, tz))]
+            for a in replay(home, events, settings=settings or cfg.routines, tick_every_s=60, until=aware(stream.end, tz),
+                          prior=prior)]  # type: ignore[arg-type]
 
 
 def run_telecare(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
