@@ -80,8 +80,11 @@ def test_out_of_bed_at_night_and_still() -> None:
     [a] = alerts
     assert a.kind == "night_bed_exit" and a.severity == Severity.URGENT
     assert a.time == t("02:59")  # the cold-start 45 min limit
+    # last seen outside the bedroom (the bathroom) and nothing since: watched from the first night
     assert a.message == ("Ann got out of bed at 02:14 and has not returned (45 min); no movement since 02:15. "
-                         "the starting limit is 45 min until her own nights are learned. Possible fall.")
+                         "Last seen outside the bedroom, and nothing has moved for 30 min (watched from the first "
+                         "night, whatever her usual trips). Possible fall.")
+    assert a.evidence["limit"] == "still_away"
 
 
 def test_a_night_trip_that_ends_in_bed_is_fine() -> None:

@@ -33,7 +33,7 @@ def _blend(eng: RoutineEngine, m: MarkerModel, name: str, days: int | None = Non
     if pr is None:
         return m.quantile
     v, w = m.values[:n], m.weights[:n]
-    own = n if days is None else days
+    own = n if days is None else days * pr.per_day
     return lambda q: blended_quantile(v, w, own, pr, q, st.prior_days, st.own_routine_days)
 
 
@@ -68,7 +68,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     bed = _blend(eng, p.bed_model, "bed")
     bed_med = bed(0.5) if bed_use else _parse_hhmm(st.default_bed_time, h0)
     bed_lo = bed(1 - q) if bed_use else bed_med - 60
-    thr["bed_learned"], thr["bed_med"] = bed_ok, bed_med
+    thr["bed_learned"], thr["bed_med"], thr["bed_prior"] = bed_ok, bed_med, bed_use and not bed_ok
     # the evening starts no sooner than 10 h after the latest usual wake: a learned bed time can never
     # drag the night into the afternoon (a quiet afternoon taken for bed, learned, then earlier still)
     thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, wake_q + 600, bed_lo - 120)
@@ -82,7 +82,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr["no_meal_dsm"] = min(thr["kitchen_q"] + (st.kitchen_margin_min if k_use else 0.0), 1410.0)
     e_ok = p.exit_len.ready
     e_use = e_ok or has_prior(eng, "exit_len")
-    exit_q = _blend(eng, p.exit_len, "exit_len")(q) if e_use else None
+    exit_q = _blend(eng, p.exit_len, "exit_len", p.night_exits_model.n)(q) if e_use else None
     thr["exit_learned"], thr["exit_q"], thr["exit_prior"] = e_ok, exit_q, e_use and not e_ok
     thr["exit_thr_s"] = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
                          else st.default_night_exit_min * 60)
