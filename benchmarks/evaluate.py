@@ -26,11 +26,17 @@ TARGET_RECALL = 0.95
 TARGET_FA_PER_30D = 1.0
 
 
+LOHO_PRIORS: dict[str, object] = {}  # home -> the prior made from the other homes (filled by evaluate_home)
+
+
 class Pending(Exception):
     """A system that cannot run yet (the routine core not merged)."""
 
 
-def run_hearth(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
+def run_hearth(p: HomeProfile, stream: Stream, seed: int, prior: object = None,
+               settings: object = None) -> list[Detection]:
+    """Hearth on one stream; ``prior``: the population prior to start from (the first-month figures pass
+    one made without this home; default: the shipped one)."""
     try:
         from routines.replay import replay
     except ImportError as exc:
@@ -45,7 +51,8 @@ def run_hearth(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
     events = (SensorEvent(aware(t, tz), sid, kinds[sid], on, "replay") for t, sid, on in stream.events)
     return [Detection(local_seconds(a.time.astimezone(tz).replace(tzinfo=None)), a.kind, str(a.severity),
                       str(a.audience), a.key)
-            for a in replay(home, events, settings=cfg.routines, tick_every_s=60, until=aware(stream.end, tz))]
+            for a in replay(home, events, settings=settings or cfg.routines, tick_every_s=60, until=aware(stream.end, tz),
+                          prior=prior or LOHO_PRIORS.get(p.home.name))]  # type: ignore[arg-type]
 
 
 def run_telecare(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:
@@ -77,7 +84,12 @@ SYSTEMS: dict[str, Callable[[HomeProfile, Stream, int], list[Detection]]] = {
 
 def evaluate_home(name: str, data: Path | str = DEFAULT_DATA, learning_days: int = 21, test_days: int = 200,
                   seed: int = 1, systems: tuple[str, ...] = tuple(SYSTEMS)) -> dict:
-    """Evaluate every system on one recorded home; a JSON-ready dict."""
+    """Evaluate every system on one recorded home; a JSON-ready dict. Hearth starts from a population
+    prior made without this home (leave-one-home-out), never the shipped one that contains it."""
+    if "hearth" in systems and name not in LOHO_PRIORS:
+        from benchmarks.prior import leave_one_out
+
+        LOHO_PRIORS[name] = leave_one_out(name, data)
     return evaluate_profile(profile(load_home(name, data)), learning_days, test_days, seed, systems)
 
 
@@ -196,6 +208,12 @@ def main(data: Path | str = DEFAULT_DATA, days: int = 200, learning_days: int = 
         echo(f"[{name}: {time.perf_counter() - t0:.1f} s]")
     total = overall(results)
     echo(report(results, total))
+    if "hearth" in systems:  # issue 14: the first 28 days after installing, leave-one-home-out prior
+        from benchmarks.first_month import first_month
+        from benchmarks.first_month import table as first_table
+
+        echo("")
+        echo(first_table([first_month(name, data, seed) for name in homes]))
     doc = {"seed": seed, "days": days, "learning_days": learning_days, "homes": results, "overall": total}
     if json_out:
         Path(json_out).write_text(json.dumps(doc, indent=2), encoding="utf-8")

@@ -27,6 +27,7 @@ from typing import Any
 from routines import detectors, pickling
 from routines.alert import Alert
 from routines.home import APPLIANCE_ROLES, Home
+from routines.prior import Prior, shipped
 from routines.settings import RoutineSettings
 from routines.state import DAY, NIGHT, PersonState, SensorState, fill_missing
 from routines.summary import DaySummary
@@ -45,9 +46,11 @@ _MAGIC = b"HEARTH-ROUTINES\x01"
 
 
 class RoutineEngine:
-    def __init__(self, home: Home, settings: RoutineSettings | None = None):
+    def __init__(self, home: Home, settings: RoutineSettings | None = None, prior: Prior | None = None):
         self.home = home
         self.settings = settings or RoutineSettings()
+        # where a new person's limits start (not checkpointed: a newer prior applies on restart)
+        self.prior = prior if prior is not None else (shipped() if self.settings.population_prior else None)
         self.tz = home.tz
         st = self.settings
         self.names = {p.id: p for p in home.people}
@@ -369,7 +372,8 @@ class RoutineEngine:
         return _MAGIC + zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)
 
     @classmethod
-    def restore(cls, home: Home, blob: bytes, settings: RoutineSettings | None = None) -> RoutineEngine:
+    def restore(cls, home: Home, blob: bytes, settings: RoutineSettings | None = None,
+                prior: Prior | None = None) -> RoutineEngine:
         """Rebuild an engine from :meth:`checkpoint` bytes, following ``home`` (sensors or people added or
         removed since keep working; only state of ids still configured is carried over).
 
@@ -379,7 +383,7 @@ class RoutineEngine:
         if not blob.startswith(_MAGIC):
             raise ValueError("not a Hearth routine checkpoint (or from an incompatible version)")
         state = pickling.loads(zlib.decompress(blob[len(_MAGIC):]))
-        eng = cls(home, settings)
+        eng = cls(home, settings, prior)
         for pid, ps in state["persons"].items():
             if pid in eng._persons:
                 eng._persons[pid] = ps

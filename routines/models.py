@@ -164,10 +164,13 @@ class SilenceModel:
         total = float(h.sum())
         return float(h[: self._bin(x[1])].sum()) / total if total > 0 else 0.0
 
-    def quantiles(self, q: float) -> list[float | None]:
-        """:meth:`quantile` for all 24 hours at once (what the engine refreshes daily)."""
-        pooled = self.hist + np.roll(self.hist, 1, axis=0) + np.roll(self.hist, -1, axis=0)
-        counts = self.count + np.roll(self.count, 1) + np.roll(self.count, -1)
+    def quantiles(self, q: float, extra: np.ndarray | None = None) -> list[float | None]:
+        """:meth:`quantile` for all 24 hours at once (what the engine refreshes daily); ``extra``: pseudo-
+        spells (24 x bins, a population prior) counted with the person's own."""
+        hist = self.hist if extra is None else self.hist + extra
+        count = self.count if extra is None else self.count + extra.sum(axis=1)
+        pooled = hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)
+        counts = count + np.roll(count, 1) + np.roll(count, -1)
         cum = np.cumsum(pooled, axis=1)
         out: list[float | None] = []
         for h in range(24):
@@ -183,7 +186,7 @@ class SilenceModel:
         filled = np.nonzero(self.hist.sum(axis=0) > 0)[0]
         return float(_GAP_EDGES[filled[-1] + 1]) if len(filled) else 0.0
 
-    def overall_quantile(self, q: float) -> float | None:
+    def overall_quantile(self, q: float, extra: np.ndarray | None = None) -> float | None:
         """Spell length (seconds, upper bin edge) below which a share ``q`` of ALL spells ended, any hour.
 
         >>> m = SilenceModel(warmup=2)
@@ -192,8 +195,9 @@ class SilenceModel:
         >>> round(m.overall_quantile(0.5)), round(m.overall_quantile(0.99) / 3600, 1)
         (664, 5.1)
         """
-        h = self.hist.sum(axis=0)
-        if int(self.count.sum()) < self.warmup or h.sum() <= 0:
+        h = self.hist.sum(axis=0) if extra is None else (self.hist + extra).sum(axis=0)
+        n = float(self.count.sum()) + (0.0 if extra is None else float(extra.sum()))
+        if n < self.warmup or h.sum() <= 0:
             return None
         cum = np.cumsum(h)
         i = int(np.searchsorted(cum, q * cum[-1], side="left"))

@@ -24,17 +24,19 @@ from datetime import datetime
 from routines.alert import Alert
 from routines.engine import RoutineEngine
 from routines.home import Home
+from routines.prior import Prior
 from routines.settings import RoutineSettings
 from sensors.events import SensorEvent
 
 
 def replay(home: Home, events: Iterable[SensorEvent], settings: RoutineSettings | None = None,
-           tick_every_s: int = 60, until: datetime | None = None) -> Iterator[Alert]:
+           tick_every_s: int = 60, until: datetime | None = None, prior: Prior | None = None) -> Iterator[Alert]:
     """Yield the alerts a live gateway would have raised for these (time-ordered) events.
 
     ``until``: keep ticking after the last event up to this time (a silence at the end is a signal).
+    ``prior``: the population prior to start from (default: the shipped one, see :mod:`routines.prior`).
     """
-    engine = RoutineEngine(home, settings)
+    engine = RoutineEngine(home, settings, prior)
     yield from replay_into(engine, ((e.time.timestamp(), e.sensor_id, e.value) for e in events),
                            tick_every_s, until.timestamp() if until is not None else None)
 

@@ -17,6 +17,15 @@ class RoutineSettings(BaseModel):
                                   description="Cold start: usual bed time (HH:MM) until learned.")
     learning_days: int = Field(7, ge=1, le=60,
                                description="Days of the person's own data before learned routines replace defaults.")
+    population_prior: bool = Field(True, description="Start a new person's limits from the population prior "
+                                                     "(routines/priors/population.json) rather than from the "
+                                                     "fixed starting settings alone.")
+    prior_days: float = Field(3.0, ge=0, le=30,
+                              description="The population prior counts as this many days of the person's own "
+                                          "evidence on their first day.")
+    own_routine_days: int = Field(14, ge=1, le=90,
+                                  description="Days of a check's own evidence after which the prior has faded "
+                                              "out and the check watches with the person's own routine only.")
     half_life_days: float = Field(30.0, gt=1, le=365,
                                   description="Forgetting: how many days until an old day counts half as much.")
     day_start_hour: int = Field(4, ge=0, le=12,

@@ -116,6 +116,7 @@ class PersonState:
         "not_up_weak_told",
         "out_since",
         "outings",
+        "own_since",
         "phase",
         "profile",
         "returns_by_type",
@@ -202,6 +203,7 @@ class PersonState:
         self.not_up_weak_told = False  # technicians told 'not up' is a weak check here (unseen outings)
         self.summaries: deque = deque(maxlen=62)
         self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
+        self.own_since: dict[str, object] = {}  # check -> date it began watching with the person's own routine
 
 
 def fill_missing(obj: SensorState | PersonState) -> None:

@@ -102,7 +102,9 @@ def test_hearth_replay_end_to_end(tmp_path: Path) -> None:
     assert set(a) >= {"time", "person", "kind", "severity", "audience", "message", "recipients"}
     assert (a["person"], a["severity"], a["audience"], a["recipients"]) == ("p1", "urgent", "care", [])
     assert a["time"].startswith("2026-03-14T0")
-    assert a["message"].startswith("Ann is usually up by ")
+    # 12 days of her own (the prior still fading in until 14): the alert names the limit it used
+    assert a["message"].startswith("Ann is not up by ") and "the limit while learning: 12 of 14 days" in a["message"]
+    assert a["evidence"]["limit"] == "learning"
 
 
 def test_hearth_replay_reports_a_broken_config(tmp_path: Path) -> None:

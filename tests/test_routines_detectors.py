@@ -9,9 +9,14 @@ from test_routines_days import SENSORS, TZ, make_home, month
 from routines.alert import Audience, Severity
 from routines.engine import RoutineEngine
 from routines.home import Home
+from routines.settings import RoutineSettings
 from sensors.events import DeviceHealth, SensorEvent
 
 D = date(2026, 3, 10)
+
+# the technician's fixed starting settings, no population prior: these tests pin the detectors' logic
+# against known limits (the prior has its own tests: test_prior.py, test_first_month.py)
+START = RoutineSettings(population_prior=False)
 
 
 def t(hhmm: str, day: int = 0) -> datetime:
@@ -25,7 +30,7 @@ KINDS = {s.id: s.kind for s in SENSORS}
 def run(events: list[tuple[datetime, str, bool | float]], until: datetime, home: Home | None = None,
         engine: RoutineEngine | None = None):
     """Feed events and tick every minute up to ``until``; return all alerts."""
-    eng = engine or RoutineEngine(home or make_home())
+    eng = engine or RoutineEngine(home or make_home(), START)
     alerts = []
     evs = sorted(events, key=lambda e: e[0])
     now = evs[0][0] if evs else until
@@ -75,8 +80,11 @@ def test_out_of_bed_at_night_and_still() -> None:
     [a] = alerts
     assert a.kind == "night_bed_exit" and a.severity == Severity.URGENT
     assert a.time == t("02:59")  # the cold-start 45 min limit
+    # last seen outside the bedroom (the bathroom) and nothing since: watched from the first night
     assert a.message == ("Ann got out of bed at 02:14 and has not returned (45 min); no movement since 02:15. "
-                         "the starting limit is 45 min until her own nights are learned. Possible fall.")
+                         "Last seen outside the bedroom, and nothing has moved for 30 min (watched from the first "
+                         "night, whatever her usual trips). Possible fall.")
+    assert a.evidence["limit"] == "still_away"
 
 
 def test_a_night_trip_that_ends_in_bed_is_fine() -> None:
@@ -152,7 +160,7 @@ def test_offline_sensor_is_technical_and_blinds_its_check() -> None:
 
 
 def test_low_battery_needs_two_readings() -> None:
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     eng.process(SensorEvent(t("08:00"), "fridge", KINDS["fridge"], True, "test"))
     assert eng.observe_health(DeviceHealth(t("08:10"), "fridge", "zigbee2mqtt", battery=12)) == []
     [a] = eng.observe_health(DeviceHealth(t("09:10"), "fridge", "zigbee2mqtt", battery=11))
@@ -168,7 +176,7 @@ def test_silent_kitchen_sensors_give_technical_alerts_and_no_care_alert() -> Non
     def kill(i, d, day):
         return [e for e in day if not (i >= 12 and e[1] in dead)]
 
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     alerts = []
     for e in month(date(2026, 3, 2), 15, seed=11, edit=kill):
         alerts += eng.process(e)
@@ -186,7 +194,7 @@ def test_silent_kitchen_sensors_give_technical_alerts_and_no_care_alert() -> Non
 
 
 def test_holiday_context_pauses_care_alerts() -> None:
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     eng.set_context("p1", "holiday", t("12:00", -1), t("12:00", 3))
     _, alerts = run(evening(), t("12:00"), engine=eng)
     assert alerts == []

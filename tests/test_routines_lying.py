@@ -12,10 +12,15 @@ from test_routines_detectors import evening, moving, t
 from routines import detectors
 from routines.engine import RoutineEngine
 from routines.home import Home, Person, SensorInfo
+from routines.settings import RoutineSettings
 from sensors.events import SensorEvent, SensorKind
 
 HOUR = 3600.0
 BEDROOM_DOOR = SensorInfo("bedroom_door", SensorKind.CONTACT, "hall", "bedroom_door", "p1")
+
+# the technician's fixed starting settings, no population prior: these tests pin the detectors' logic
+# against known limits (the prior has its own tests: test_prior.py, test_first_month.py)
+START = RoutineSettings(population_prior=False)
 
 
 def _home(bed: bool) -> Home:
@@ -25,7 +30,7 @@ def _home(bed: bool) -> Home:
 
 def _taught(bed: bool = False) -> RoutineEngine:
     """20 learned days: quiet spells of 20-30 min at every hour, and one of 3 h in the afternoon."""
-    eng = RoutineEngine(_home(bed))
+    eng = RoutineEngine(_home(bed), START)
     p = eng._persons["p1"]
     eng._sensors["maindoor"].n = 40  # a front door that works: going out can be seen
     for _ in range(20):

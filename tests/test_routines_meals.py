@@ -12,7 +12,7 @@ from routines.settings import RoutineSettings
 
 def _late_deadline_engine() -> RoutineEngine:
     # a usual first kitchen use that falls after the person's bed time (as a late quantile can)
-    return RoutineEngine(make_home(), RoutineSettings(default_first_kitchen_time="23:30"))
+    return RoutineEngine(make_home(), RoutineSettings(population_prior=False, default_first_kitchen_time="23:30"))
 
 
 def _day_up_then_bed(kitchen_at: str | None = None) -> list:

@@ -8,8 +8,13 @@ from test_routines_detectors import moving, run, t
 
 from routines.engine import RoutineEngine
 from routines.home import Home, Person
+from routines.settings import RoutineSettings
 
 NO_BED = Home("Europe/London", (Person("p1", "Ann", "she"),), tuple(s for s in SENSORS if s.id != "bed"))
+
+# the technician's fixed starting settings, no population prior: these tests pin the detectors' logic
+# against known limits (the prior has its own tests: test_prior.py, test_first_month.py)
+START = RoutineSettings(population_prior=False)
 
 
 def _day(d: int, outing: bool) -> list:
@@ -24,7 +29,7 @@ def _day(d: int, outing: bool) -> list:
 
 def _fortnight(outing_days: set[int], today_outing: bool) -> tuple[RoutineEngine, list]:
     evs = [e for d in range(-14, 0) for e in _day(d, d in outing_days)] + _day(0, today_outing)
-    return run(evs, t("23:00"), engine=RoutineEngine(NO_BED))
+    return run(evs, t("23:00"), engine=RoutineEngine(NO_BED, START))
 
 
 def _care(alerts: list, kind: str) -> list:
@@ -54,6 +59,6 @@ def test_without_learned_unseen_outings_the_same_day_is_still_not_up() -> None:
 def test_a_still_person_is_still_called_not_up_once_past_her_latest_usual_return() -> None:
     # the same fortnight, then nothing at all today after last night
     evs = [e for d in range(-14, 0) for e in _day(d, d in {-13, -6})]
-    _eng, alerts = run(evs, t("23:00"), engine=RoutineEngine(NO_BED))
+    _eng, alerts = run(evs, t("23:00"), engine=RoutineEngine(NO_BED, START))
     late = _care(alerts, "not_up")
     assert len(late) == 1 and t("19:10") <= late[0].time <= t("20:00")

@@ -12,9 +12,14 @@ from routines import detectors
 from routines.alert import Audience
 from routines.engine import RoutineEngine
 from routines.home import Home, Person, SensorInfo
+from routines.settings import RoutineSettings
 from sensors.events import SensorKind
 
 K = SensorKind
+
+# the technician's fixed starting settings, no population prior: these tests pin the detectors' logic
+# against known limits (the prior has its own tests: test_prior.py, test_first_month.py)
+START = RoutineSettings(population_prior=False)
 
 
 def learn_wakes(eng: RoutineEngine, weekday_minutes: list[float], weekend_minutes: list[float] = ()) -> None:
@@ -49,7 +54,7 @@ def test_an_appliance_with_brief_spells_left_on_still_warns_carers() -> None:
 
 
 def test_a_flagged_day_learns_what_its_alert_was_not_about() -> None:
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     p = eng._persons["p1"]
     eng._day_date = D
     p.thr["silence_thr"] = [3600.0] * 24  # as if an hour were this person's learned limit at 10:00
@@ -84,7 +89,7 @@ def _flag_a_late_wake(eng: RoutineEngine, key: str) -> None:
 
 
 def test_an_alert_nobody_marks_real_that_ended_by_itself_is_learned_after_two_days() -> None:
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     p = eng._persons["p1"]
     _flag_a_late_wake(eng, "p1:not_up:x")  # up at 09:20, 5 min past the 09:00 deadline
     eng._day_date = D + timedelta(days=1)
@@ -96,7 +101,7 @@ def test_an_alert_nobody_marks_real_that_ended_by_itself_is_learned_after_two_da
 
 
 def test_an_alert_marked_real_is_never_learned() -> None:
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     p = eng._persons["p1"]
     _flag_a_late_wake(eng, "p1:not_up:y")
     eng.record_outcome("p1:not_up:y", "real")
@@ -106,7 +111,7 @@ def test_an_alert_marked_real_is_never_learned() -> None:
 
 
 def test_weekday_and_weekend_wake_deadlines_are_learned_apart() -> None:
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     learn_wakes(eng, [180.0] * 10, [360.0] * 4)  # 07:00 on weekdays, 10:00 at weekends
     p = eng._persons["p1"]
     eng._day_date = date(2026, 3, 14)  # a Saturday

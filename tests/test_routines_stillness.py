@@ -11,14 +11,19 @@ from routines import detectors
 from routines.alert import Audience
 from routines.engine import RoutineEngine
 from routines.home import Home, Person
+from routines.settings import RoutineSettings
 
 HOUR = 3600.0
+
+# the technician's fixed starting settings, no population prior: these tests pin the detectors' logic
+# against known limits (the prior has its own tests: test_prior.py, test_first_month.py)
+START = RoutineSettings(population_prior=False)
 
 
 def taught(home: Home | None = None) -> RoutineEngine:
     """An engine that has learned, over 20 days, that quiet after the toilet flush ends within 10 minutes
     and quiet after the living-room sensor can last three hours (sitting with a book)."""
-    eng = RoutineEngine(home or make_home())
+    eng = RoutineEngine(home or make_home(), START)
     for sid, longs in (("flush", [400.0, 500.0, 600.0] * 20), ("living_pir", [1800.0, 3 * HOUR] * 20)):
         s = eng._sensors[sid]
         for _ in range(20):
@@ -55,7 +60,7 @@ def test_stillness_after_sitting_down_waits_for_the_usual_limit() -> None:
 
 
 def test_a_sensor_with_too_few_days_behind_it_keeps_the_hourly_limit() -> None:
-    eng = RoutineEngine(make_home())
+    eng = RoutineEngine(make_home(), START)
     s = eng._sensors["flush"]
     for _ in range(5):  # plenty of gaps but only five days: not enough to know its longest quiet
         detectors.learn_context_gaps(s, 400, [400.0])

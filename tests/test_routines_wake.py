@@ -78,7 +78,7 @@ def _no_bed_trip(later: str) -> tuple:
     evs = [*moving(t("20:00", -1), t("22:30", -1)),
            (t("05:10"), "flush", True), (t("05:11"), "flush", False), *moving(t("05:10"), t("05:20"), "bath_pir", 4),
            *moving(t(later), t("12:00"), "kitchen_pir", 10)]
-    eng = RoutineEngine(_no_bed_home(), RoutineSettings(default_wake_time="10:00"))
+    eng = RoutineEngine(_no_bed_home(), RoutineSettings(population_prior=False, default_wake_time="10:00"))
     return run(evs, t("12:00"), engine=eng)
 
 
@@ -92,6 +92,6 @@ def test_without_a_bed_sensor_up_at_06_30_and_quiet_for_an_hour_is_still_up() ->
     """Past the earliest usual wake a quiet hour is a person sitting where no sensor sees, not the night."""
     evs = [*moving(t("20:00", -1), t("22:30", -1)), *moving(t("06:30"), t("06:45"), "kitchen_pir", 5),
            *moving(t("08:30"), t("12:00"), "kitchen_pir", 10)]
-    eng, alerts = run(evs, t("12:00"), engine=RoutineEngine(_no_bed_home(), RoutineSettings(default_wake_time="10:00")))
+    eng, alerts = run(evs, t("12:00"), engine=RoutineEngine(_no_bed_home(), RoutineSettings(population_prior=False, default_wake_time="10:00")))
     assert alerts == []
     assert _wake(eng) == time(6, 30)

@@ -29,6 +29,27 @@ def _t(t: object) -> str:
     return t.strftime("%Y-%m-%d %H:%M") if t is not None else "never"  # type: ignore[attr-defined]
 
 
+def _print_learning(store: Store, cfg: object) -> None:
+    """Per person and check, how far the routine is learned: the same words the console and the uplink
+    show (routines.learning through RoutineEngine.status), read from the gateway's checkpoint."""
+    from gateway.checkpoint import unpack
+    from gateway.service import STATE_KEY
+    from routines.engine import RoutineEngine
+
+    blob = store.load_state(STATE_KEY)
+    try:
+        engine = (RoutineEngine.restore(cfg.to_home(), unpack(blob).engine, cfg.routines)  # type: ignore[attr-defined]
+                  if blob else RoutineEngine(cfg.to_home(), cfg.routines))  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - status must still print the rest
+        print(f"Learning: the learned routines could not be read ({exc})")
+        return
+    print("Learning" + ("" if blob else " (nothing learned yet: the gateway has not saved its routines)") + ":")
+    for pid, st in engine.status().items():
+        print(f"  {st['name']} ({pid}), starting limits from prior {st['prior'] or 'none'}:")
+        for c in st["checks"]:
+            print(f"    {c['watches']:<28} {c['words']}")
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config) if args.config else None
     db = Path(args.db) if args.db else database_path(cfg.storage.path if cfg else None)
@@ -65,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Rejected input ({sum(r.count for r in rejections)} in all):")
         for r in sorted(rejections, key=lambda r: -r.count):
             print(f"  {r.count:>7}  {r.source}/{r.reason}  {r.device or '-'}  last {_t(r.last)}: {r.last_detail[:80]}")
+        if cfg is not None:
+            _print_learning(store, cfg)
         alerts = store.alerts()[-args.alerts:]
         print(f"Recent alerts ({len(alerts)} shown):")
         for a in alerts:

@@ -13,6 +13,7 @@ from routines.detectors.days import _features, day_payload, learn_day, settle_un
 from routines.detectors.health import _silent_limit, _unhealthy, blind_checks
 from routines.detectors.thresholds import refresh_thresholds, stillness_checkable
 from routines.explain import Pronouns
+from routines.learning import learning_status, note_own
 from routines.state import DAY, NIGHT, PersonState
 from routines.summary import DaySummary
 
@@ -82,6 +83,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
         learn_day(eng, p, pl)
     settle_unconfirmed(eng, p)
     refresh_thresholds(eng, p)
+    note_own(eng, p)
     return _weekly_trends(eng, p)
 
 
@@ -162,4 +164,7 @@ def person_status(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, Any
                   "first_kitchen_by": _hm(p.thr["kitchen_q"], h0),
                   "night_exit_limit_min": round(p.thr["exit_thr_s"] / 60, 1)},
         "contexts": sorted(eng.active_contexts(p.id, t)),
+        # per check, in words: what status, console and uplink all show (routines.learning)
+        "checks": learning_status(eng, p),
+        "prior": eng.prior.version if eng.prior is not None else None,
     }

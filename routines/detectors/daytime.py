@@ -10,6 +10,7 @@ from __future__ import annotations
 from routines.detectors.common import Tick, _alert, _clock, _hm
 from routines.detectors.thresholds import appliance_limit, stillness_checkable, stuck_on
 from routines.explain import duration, share
+from routines.learning import limit_words, state_of
 from routines.state import DAY, NIGHT
 
 # 'no meal' at bed time only after a real day up (a short morning nap taken for the night is not a day)
@@ -50,6 +51,8 @@ def silence(c: Tick) -> None:
                      f"longer than {pr.poss} usual longest ({duration(thr['silence_blind'])}, "
                      f"{round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
                      if thr["silence_blind"] is not None and limit >= thr["silence_cap_s"] - 1 else
+                     f"The limit at this time of day is {duration(limit)}: {limit_words(eng, p, 'silence')}"
+                     if thr["silence_prior"] and limit_words(eng, p, "silence") else
                      f"At this time of day {pr.poss} quiet spells at home end within {duration(q)} "
                      f"({round(st.silence_quantile * 100)} in 100)" if q is not None else
                      f"The starting limit is {duration(limit)} until {pr.poss} own days are learned")
@@ -59,7 +62,8 @@ def silence(c: Tick) -> None:
                        {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
                         "limit_min": round(limit / 60, 1), "learned": q is not None or here is not None,
                         "last_sensor": p.last_s.id if p.last_s is not None else None,
-                        "by_last_sensor": here is not None, "sitting": p.chair_count > 0}))
+                        "by_last_sensor": here is not None, "sitting": p.chair_count > 0,
+                        "limit": state_of(eng, p, "silence")}))
         else:
             due.append(p.last_act + limit)
 
@@ -79,8 +83,10 @@ def no_meal(c: Tick) -> None:
         usual_by = max(ep["no_meal"], p.wake_t + 7200.0)
         deadline = min(usual_by, t) if to_bed else usual_by
         if t >= deadline and not p.away:
+            limit = limit_words(eng, p, "no_meal")
             usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.deadline_quantile)})"
-                     if thr["kitchen_learned"] else
+                     if thr["kitchen_learned"] and not limit else
+                     f"No kitchen activity from {name} by {_clock(eng, usual_by)} ({limit})" if eng.prior is not None else
                      f"No kitchen activity from {name} by {_clock(eng, usual_by)} (the starting setting, "
                      f"until {pr.poss} own routine is learned)")
             woke = f" since {pr.subj} got up at {_clock(eng, p.wake_t)}" if p.wake_t is not None else ""
@@ -88,7 +94,8 @@ def no_meal(c: Tick) -> None:
                 woke += f", and {pr.subj} went to bed at {_clock(eng, p.bed_t)}"
             add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
                        f"{usual}; no kitchen activity today{woke}.",
-                       {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"]}))
+                       {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"],
+                        "limit": state_of(eng, p, "no_meal")}))
         elif t < deadline:
             due.append(deadline)
 

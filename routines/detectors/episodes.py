@@ -106,7 +106,8 @@ def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
         # without a bed sensor 'gone to bed' is only a quiet evening: it takes the person's own usual
         # sleep hours as well (an evening outing after a quiet spell before the usual bed time is not a
         # night exit, and the alert's "during the usual sleep hours" must be true)
-        if not eng.has(p.id, "bed") and p.thr["bed_learned"] and not in_sleep_hours(eng, p, t):
+        if (not eng.has(p.id, "bed") and (p.thr["bed_learned"] or p.thr.get("bed_prior"))
+                and not in_sleep_hours(eng, p, t)):
             return
         if p.door_night_t is None:
             p.door_night_t = t

@@ -10,6 +10,7 @@ from __future__ import annotations
 from routines.detectors.common import Tick, _alert, _clock, _hm
 from routines.detectors.episodes import pulsing
 from routines.explain import duration, share
+from routines.learning import limit_words, state_of
 from routines.state import NIGHT
 
 
@@ -27,8 +28,10 @@ def not_up(c: Tick) -> None:
             if still_at < deadline:
                 deadline = still_at
         if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
+            limit = limit_words(eng, p, "not_up")
             usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.deadline_quantile)})"
-                     if thr["wake_learned"] else
+                     if not limit else
+                     f"{name} is not up by {_clock(eng, deadline)} ({limit})" if eng.prior is not None else
                      f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
                      f"{_hm(thr['wake_q'], h0)} plus {st.wake_margin_min:.0f} min, until {pr.poss} own routine is learned)")
             since = p.bed_t or p.night_bed_t or p.in_bed_since or p.last_act
@@ -39,6 +42,7 @@ def not_up(c: Tick) -> None:
                 now_words = f"no movement since {_clock(eng, p.last_act)}"
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
                        {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
+                        "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
         elif t < deadline:
@@ -59,14 +63,20 @@ def night_bed_exit(c: Tick) -> None:
         if p.last_up >= p.last_act:  # last seen outside the bedroom: stillness there is not lying in bed
             fire_at = min(fire_at, max(p.last_act, p.out_since) + st.night_still_away_min * 60)
         if t >= fire_at:
-            usual = (f"{pr.poss.capitalize()} night-time trips usually end within "
-                     f"{duration(thr['exit_q'])} ({share(st.usual_quantile)})" if thr["exit_learned"] else
+            still = fire_at < p.out_since + thr["exit_thr_s"] - 1  # fired on stillness away from the bedroom
+            limit = limit_words(eng, p, "night_bed_exit")
+            usual = (f"Last seen outside the bedroom, and nothing has moved for {st.night_still_away_min:.0f} min "
+                     f"(watched from the first night, whatever {pr.poss} usual trips)" if still else
+                     f"{pr.poss.capitalize()} night-time trips usually end within "
+                     f"{duration(thr['exit_q'])} ({share(st.usual_quantile)})" if thr["exit_learned"] and not limit else
+                     f"The limit is {duration(thr['exit_thr_s'])}: {limit}" if eng.prior is not None else
                      f"the starting limit is {duration(thr['exit_thr_s'])} until {pr.poss} own nights are learned")
             add(_alert(eng, p, t, "night_bed_exit", f"{p.id}:night_bed_exit:{p.out_since:.0f}",
                        f"{name} got out of bed at {_clock(eng, p.out_since)} and has not returned "
                        f"({duration(out_for)}); no movement since {_clock(eng, last_move)}. {usual}. Possible fall.",
                        {"out_since": eng.alert_time(p.out_since).isoformat(), "out_min": round(out_for / 60, 1),
-                        "limit_min": round(thr["exit_thr_s"] / 60, 1), "learned": thr["exit_learned"]}))
+                        "limit_min": round(thr["exit_thr_s"] / 60, 1), "learned": thr["exit_learned"],
+                        "limit": "still_away" if still else state_of(eng, p, "night_bed_exit")}))
         else:
             due.append(fire_at)
 

@@ -8,16 +8,37 @@ epoch seconds; stillness after a particular sensor and appliance on-times have t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from routines.detectors.common import _parse_hhmm
-from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S
+from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel
+from routines.prior import blended_quantile
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
     from routines.state import PersonState, SensorState
+
+
+def _blend(eng: RoutineEngine, m: MarkerModel, name: str, days: int | None = None) -> Callable[[float], float | None]:
+    """Quantiles of the person's own values of marker ``name`` together with the population prior's,
+    weighted as a few days and fading as the person's own days grow (:mod:`routines.prior`); the
+    person's own only, once the model has warmed up and there is no prior (or it has faded). ``days``: the
+    check's own evidence, when the model holds only part of it (weekday or weekend wakes)."""
+    st = eng.settings
+    pr = eng.prior.marker(name) if eng.prior is not None else None
+    n = m.n
+    if pr is None:
+        return m.quantile
+    v, w = m.values[:n], m.weights[:n]
+    own = n if days is None else days * pr.per_day
+    return lambda q: blended_quantile(v, w, own, pr, q, st.prior_days, st.own_routine_days)
+
+
+def has_prior(eng: RoutineEngine, name: str) -> bool:
+    return eng.prior is not None and eng.prior.marker(name) is not None and eng.settings.prior_days > 0
 
 
 def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
@@ -26,35 +47,48 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     q = st.usual_quantile
     thr: dict[str, Any] = {}
     dq = st.deadline_quantile
+    # a limit comes from the person's own days once warmed up, or from the population prior blended
+    # with them while learning, or (no prior) from the technician's starting settings
     wake_ok = p.wake_model.ready
-    wake_q = p.wake_model.quantile(dq) if wake_ok else _parse_hhmm(st.default_wake_time, h0)
-    wake_lo = p.wake_model.quantile(1 - q) if wake_ok else wake_q - 240
-    thr["wake_learned"], thr["wake_q"] = wake_ok, wake_q
+    wake_use = wake_ok or has_prior(eng, "wake")
+    wake = _blend(eng, p.wake_model, "wake")
+    wake_q = wake(dq) if wake_use else _parse_hhmm(st.default_wake_time, h0)
+    wake_lo = wake(1 - q) if wake_use else wake_q - 240
+    thr["wake_learned"], thr["wake_q"], thr["wake_prior"] = wake_ok, wake_q, wake_use and not wake_ok
     # weekdays and weekends apart, each once it has its own days (else the pooled days)
-    thr["wake_q_by_type"] = tuple(m.quantile(dq) if m.ready else wake_q for m in p.wake_by_type)
-    usual_wake = p.wake_model.quantile(q) if wake_ok else wake_q  # the usual wake, for "still in bed"
-    thr["wake_usual_by_type"] = tuple(m.quantile(q) if m.ready else usual_wake for m in p.wake_by_type)
+    by_type = [_blend(eng, m, "wake", p.wake_model.n) for m in p.wake_by_type]
+    thr["wake_q_by_type"] = tuple(b(dq) if m.ready else wake_q for b, m in zip(by_type, p.wake_by_type, strict=True))
+    usual_wake = wake(q) if wake_use else wake_q  # the usual wake, for "still in bed"
+    thr["wake_usual_by_type"] = tuple(b(q) if m.ready else usual_wake
+                                      for b, m in zip(by_type, p.wake_by_type, strict=True))
     thr["not_up_dsm"] = wake_q + st.wake_margin_min
     thr["earliest_wake_dsm"] = max(0.0, wake_lo - 60)
     bed_ok = p.bed_model.ready
-    bed_med = p.bed_model.quantile(0.5) if bed_ok else _parse_hhmm(st.default_bed_time, h0)
-    bed_lo = p.bed_model.quantile(1 - q) if bed_ok else bed_med - 60
-    thr["bed_learned"], thr["bed_med"] = bed_ok, bed_med
+    bed_use = bed_ok or has_prior(eng, "bed")
+    bed = _blend(eng, p.bed_model, "bed")
+    bed_med = bed(0.5) if bed_use else _parse_hhmm(st.default_bed_time, h0)
+    bed_lo = bed(1 - q) if bed_use else bed_med - 60
+    thr["bed_learned"], thr["bed_med"], thr["bed_prior"] = bed_ok, bed_med, bed_use and not bed_ok
     # the evening starts no sooner than 10 h after the latest usual wake: a learned bed time can never
     # drag the night into the afternoon (a quiet afternoon taken for bed, learned, then earlier still)
     thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, wake_q + 600, bed_lo - 120)
     thr["sleep"] = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
     k_ok = p.kitchen_model.ready
-    thr["kitchen_learned"] = k_ok
-    thr["kitchen_q"] = p.kitchen_model.quantile(dq) if k_ok else _parse_hhmm(st.default_first_kitchen_time, h0)
+    k_use = k_ok or has_prior(eng, "first_kitchen")
+    thr["kitchen_learned"], thr["kitchen_prior"] = k_ok, k_use and not k_ok
+    thr["kitchen_q"] = (_blend(eng, p.kitchen_model, "first_kitchen")(dq) if k_use
+                        else _parse_hhmm(st.default_first_kitchen_time, h0))
     # at the latest half an hour before the day ends: a day without a meal is still told that day
-    thr["no_meal_dsm"] = min(thr["kitchen_q"] + (st.kitchen_margin_min if k_ok else 0.0), 1410.0)
+    thr["no_meal_dsm"] = min(thr["kitchen_q"] + (st.kitchen_margin_min if k_use else 0.0), 1410.0)
     e_ok = p.exit_len.ready
-    exit_q = p.exit_len.quantile(q) if e_ok else None
-    thr["exit_learned"], thr["exit_q"] = e_ok, exit_q
+    e_use = e_ok or has_prior(eng, "exit_len")
+    exit_q = _blend(eng, p.exit_len, "exit_len", p.night_exits_model.n)(q) if e_use else None
+    thr["exit_learned"], thr["exit_q"], thr["exit_prior"] = e_ok, exit_q, e_use and not e_ok
     thr["exit_thr_s"] = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
                          else st.default_night_exit_min * 60)
-    sil, silq = [], p.silence.quantiles(st.silence_quantile)
+    extra = silence_prior(eng, p)
+    sil, silq = [], p.silence.quantiles(st.silence_quantile, extra)
+    thr["silence_prior"] = extra is not None
     # cold start, conservative: nothing below the cap before one whole day is learned (a sparse home can
     # be quiet for hours on an ordinary morning), then the default or half again the longest quiet spell
     # this home has shown so far, whichever is longer
@@ -68,7 +102,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     # hourly limit alarms on every longer outing. The limit grows to cover this person's own longest
     # quiet spells at any hour (their usual outings), up to a longer cap; technicians are told (blind_check).
     thr["silence_cap_s"], thr["silence_blind"] = st.silence_cap_min * 60, None
-    over = p.silence.overall_quantile(st.blind_silence_quantile)
+    over = p.silence.overall_quantile(st.blind_silence_quantile, extra)
     blind = (st.silence_cap_min * 60 if over is None else
              min(st.blind_silence_cap_min * 60, max(st.silence_cap_min * 60, over * st.silence_margin)))
     # also the limit where lying down cannot be seen (last seen going to the bedroom, no bed sensor)
@@ -82,6 +116,16 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     for s in eng.person_sensors.get(p.id, ()):
         s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable and not s.kitchen else (None, None)
     p.thr = thr
+
+
+def silence_prior(eng: RoutineEngine, p: PersonState) -> np.ndarray | None:
+    """The prior's quiet spells (24 x bins, per day) weighted as ``prior_days`` days, fading as the
+    person's own days are learned; None once faded (or without a prior)."""
+    st = eng.settings
+    if eng.prior is None or eng.prior.silence is None:
+        return None
+    w = st.prior_days * max(0.0, 1.0 - p.activity_total.n / st.own_routine_days)
+    return eng.prior.silence * w if w > 0 else None
 
 
 def context_limit(eng: RoutineEngine, s: SensorState) -> tuple[float | None, float | None]:
