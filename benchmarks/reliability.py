@@ -23,13 +23,14 @@ from pathlib import Path
 from benchmarks import reliability_faults as faults
 from benchmarks import reliability_hostile as hostile
 from benchmarks.reliability_clock import clock_jumps
-from benchmarks.reliability_load import load
+from benchmarks.reliability_load import capacity, load
 from benchmarks.reliability_privacy import demo_scan
 from benchmarks.reliability_rig import REPO, Row
 
 # name -> (full run, quick run); the load's length comes from --load-minutes
 SCENARIOS: dict[str, tuple[Callable[[argparse.Namespace], list[Row]], Callable[[argparse.Namespace], list[Row]]]] = {
     "load": (lambda a: load(seconds=a.load_minutes * 60), lambda a: load(seconds=30, homes=100, rate=200)),
+    "capacity": (lambda a: capacity(), lambda a: capacity(messages=5_000)),
     "kills": (lambda a: faults.gateway_kills(kills=20), lambda a: faults.gateway_kills(kills=4)),
     "broker": (lambda a: faults.broker_kill(seconds=20), lambda a: faults.broker_kill(seconds=6)),
     "disk": (lambda a: faults.disk_full(events=300), lambda a: faults.disk_full(events=60)),
@@ -52,6 +53,10 @@ MEANING = """\
   a technical alert at once; the time is from that message's publish to the webhook receiver's 2xx
   (broker, adapter, store queue, core, consent gate, outbox, signed webhook). *Memory growth*: the
   gateway's RSS at the end minus after warm-up (a quarter of the run, at most 1 min).
+- **capacity**: the same gateway and home, 20,000 messages published at once (QoS 1), timed from
+  the first publish to the last stored event: the most this machine's gateway stores per second. A Pi
+  4 core runs this Python about 3-4x slower; the Pi figure divides by 4 and converts to homes' worth at
+  500 events a day (a home sends 200-500). An estimate, not a measurement on a Pi.
 - **faults**: each with its own broker, gateway and recording webhook receiver. *Events lost*: QoS 1
   messages the broker acknowledged to the publisher that are not rows in the events table at the end.
   *Alerts lost*: alert keys the core raised (`--alerts-out` and the alerts table) never delivered.
@@ -83,8 +88,7 @@ MEANING = """\
     *Time to recover*: from the forward step to judging again (the settle time; 60 s by default).
     After the backward step judging is held until wall time passes what was already judged.
 
-A Raspberry Pi: not measured here. A Pi 4's core runs this Python code about 3-4x slower than this
-machine's; the figures above divided by that are an estimate, not a measurement.
+A Raspberry Pi: not measured here (see *capacity* for the estimate and how it is made).
 """
 
 

@@ -115,3 +115,40 @@ def _sid(friendly_name: str) -> str:
     home, role = friendly_name.split("/")
     return f"s{home[1:]}{role[:3]}"
 
+
+
+# A Raspberry Pi 4's Cortex-A72 core runs this kind of pure-Python work about 3-4x slower than this
+# machine's (x86_64, shared); the Pi's figure below is the ceiling divided by the slower end.
+PI4_SLOWDOWN = 4.0
+
+
+def capacity(messages: int = 20_000, homes: int = 100) -> list[Row]:
+    """The ceiling: ``messages`` published at once (QoS 1), timed from the first to the last stored.
+    What the gateway sustains on one core here, and an estimate for a Pi 4 (:data:`PI4_SLOWDOWN`)."""
+    work = Path(tempfile.mkdtemp(prefix="hearth-rel-cap-"))
+    broker = Mosquitto(work / "broker")
+    broker.start()
+    gw = GatewayProc(work, home_config(broker.port, "rel-cap", homes, None, work))
+    pub: Publisher | None = None
+    try:
+        gw.start()
+        pub = Publisher(broker.port, "rel-cap-z2m")
+        names = [sensor_name(h, r) for h in range(homes) for r in ROLES]
+        t0 = time.monotonic()
+        for i in range(messages):
+            pub.contact(names[i % len(names)])
+        stored = wait_settled(lambda: count_events(gw.db), messages, stall_s=30)
+        took = time.monotonic() - t0
+    finally:
+        if pub is not None:
+            pub.close()
+        gw.stop()
+        broker.stop()
+    rate = stored / took
+    # a home sends 200-500 events a day (README): the Pi's ceiling in homes' worth of events
+    homes_on_pi = rate / PI4_SLOWDOWN / (500 / 86400)
+    name = f"capacity ({messages:,} messages at once, QoS 1)"
+    return [Row(name, "events stored per s (ceiling, this machine)", f"{rate:.0f} ({stored:,} in {took:.1f} s)",
+                "reported", stored == messages),
+            Row(name, "a Raspberry Pi 4, estimated", f"about {rate / PI4_SLOWDOWN:.0f} events/s: "
+                f"{homes_on_pi:,.0f} homes' worth at 500 events a day", "reported", stored == messages)]
