@@ -112,13 +112,24 @@ class Uplink:
             "interval_s": self.heartbeat_s, "timezone": self.cfg.timezone,
             "people": [{"id": p.id, "name": p.name, "shared": shared[p.id]} for p in people],
             "circle": circle,
-            "open_alerts": [_state_json(s) for s in self.delivery.policy.alerts.values()
+            "open_alerts": [_state_json(s) | {"told": self.told(s.key)} for s in self.delivery.policy.alerts.values()
                             if s.alert.person in shared and s.category in shared[s.alert.person]],
         }
         technical = bool(self.cfg.people) and all("technical" in shared.get(p.id, ()) for p in self.cfg.people)
         if technical and self.view is not None:
             body["health"] = await self.view.status()
         return body
+
+    def told(self, key: str) -> list[dict[str, Any]]:
+        """Who was sent the alert (not the hubs), on which channel and when, for the hub's "who was told"."""
+        out = []
+        for row in self.delivery.outbox.for_alert(key):
+            msg = row.message
+            if msg.replaces is None and msg.channel != "mqtt" and row.sent_at is not None:
+                r = self.delivery.recipients.get(msg.recipient)
+                out.append({"name": r.name if r else msg.recipient, "group": r.group if r else None,
+                            "channel": msg.channel, "at": _iso(row.sent_at)})
+        return out
 
     def publish_event(self, state: AlertState, event: str) -> None:
         """An alert acknowledged or resolved, to each hub allowed to hear of that alert."""
@@ -127,7 +138,8 @@ class Uplink:
             if not any(self._allowed(state.alert.person, rid, state.category, now) for rid in rids):
                 continue
             link.publish(topic(link.ch.topic_prefix, self.cfg.name, EVENTS),
-                         envelope(event, self.cfg.name, now.timestamp(), _state_json(state)))
+                         envelope(event, self.cfg.name, now.timestamp(),
+                                  _state_json(state) | {"told": self.told(state.key)}))
             self.sent["events"] += 1
 
     # ---- the hub's actions -------------------------------------------------------------------------
