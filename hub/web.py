@@ -25,7 +25,7 @@ from hub.db import Db
 log = logging.getLogger("hearth.hub.web")
 MAX_BODY = 16 * 1024
 COOKIE, LOGIN_COOKIE, CSRF_HEADER = "hearth_hub", "hearth_hub_login", "X-CSRF-Token"
-PUBLIC = ("/login", "/static/hub.css", "/healthz")
+PUBLIC = ("/login", "/static/hub.css", "/healthz", "/favicon.ico")
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                       "frame-ancestors 'none'; base-uri 'none'",
            "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
@@ -125,7 +125,10 @@ def session_of(request: web.Request) -> auth.Session:
 # ---- signing in and out ---------------------------------------------------------------------------
 
 async def login_page(request: web.Request) -> web.Response:
-    token = secrets.token_urlsafe(24)
+    # the same token for every tab and every redirect here (a browser's favicon request lands here too)
+    token = request.cookies.get(LOGIN_COOKIE) or ""
+    if not (20 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()):
+        token = secrets.token_urlsafe(24)
     resp = _html(pages.login(login_token=token))
     resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=request.app[HUB].secure_cookies,
                     max_age=1800)
@@ -171,6 +174,10 @@ async def logout(request: web.Request) -> web.Response:
     return resp
 
 
+async def favicon(_request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
@@ -188,6 +195,7 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_post("/login", login_post)
     app.router.add_post("/logout", logout)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/static/hub.css", static)
     handlers.add_routes(app)
     return app
