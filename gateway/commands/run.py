@@ -85,7 +85,9 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"Hearth demo: a simulated home ({', '.join(s.id for s in cfg.sensors)}) on a local "
               f"{'broker'} at {broker.host}:{broker.port}, {args.speed:g}x real time.\n"
               f"  database: {db}\n  alerts:   {gw.alerts_jsonl}\n"
-              f"  console:  http://{cfg.console.host}:{port}/\n"
+              f"  console:  http://{cfg.console.host}:{port}/"
+              + (f"  (port {cfg.console.port} is in use by another program, so {port} instead)\n"
+                 if port != cfg.console.port else "\n") +
               f"  inbox:    {inbox_url}  (what Sam of the team and Jo, Ann's daughter, were sent)\n"
               "  Ctrl-C to stop. Events appear below within seconds; day 4 brings a 'not up' alert.",
               file=sys.stderr, flush=True)
