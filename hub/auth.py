@@ -46,6 +46,7 @@ class User:
     role: str
     home: str | None  # a Circle member's home
     recipient: str | None  # a Circle member's recipient id in that home's config
+    team: tuple[str, ...] | None = None  # a worker's homes (None: every home on this hub)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Session:
 
 
 def add_user(db: Db, name: str, role: str, password: str, now: float, home: str | None = None,
-             recipient: str | None = None) -> None:
+             recipient: str | None = None, team: list[str] | None = None) -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "circle" and not (home and recipient):
@@ -65,18 +66,22 @@ def add_user(db: Db, name: str, role: str, password: str, now: float, home: str 
         raise ValueError("a password needs at least 10 characters")
     if db.one("SELECT 1 FROM users WHERE name=?", (name,)):
         raise ValueError(f"there is already an account named {name!r}")
-    db.execute("INSERT INTO users (name, role, hash, home, recipient, created) VALUES (?,?,?,?,?,?)",
-               (name, role, hash_password(password), home, recipient, now))
+    db.execute("INSERT INTO users (name, role, hash, home, recipient, team, created) VALUES (?,?,?,?,?,?,?)",
+               (name, role, hash_password(password), home, recipient, ",".join(team) if team else None, now))
     db.commit()
 
 
 def check_login(db: Db, name: str, password: str) -> User | None:
-    row = db.one("SELECT role, hash, home, recipient FROM users WHERE name=?", (name,))
+    row = db.one("SELECT role, hash, home, recipient, team FROM users WHERE name=?", (name,))
     if row is None:
         verify_password(_DUMMY, password)
         return None
-    role, stored, home, recipient = row
-    return User(name, role, home, recipient) if verify_password(stored, password) else None
+    role, stored, home, recipient, team = row
+    return User(name, role, home, recipient, _team(team)) if verify_password(stored, password) else None
+
+
+def _team(text: str | None) -> tuple[str, ...] | None:
+    return tuple(text.split(",")) if text else None
 
 
 def _digest(token: str) -> str:
@@ -97,14 +102,14 @@ def start_session(db: Db, user: User, now: float) -> str:
 def session_of(db: Db, token: str | None, now: float) -> Session | None:
     if not token or len(token) > 100:
         return None
-    row = db.one("SELECT s.csrf, s.created, s.seen, s.previous_visit, u.name, u.role, u.home, u.recipient "
+    row = db.one("SELECT s.csrf, s.created, s.seen, s.previous_visit, u.name, u.role, u.home, u.recipient, u.team "
                  "FROM sessions s JOIN users u ON u.name = s.name WHERE s.token_hash=?", (_digest(token),))
     if row is None:
         return None
-    csrf, created, seen, previous, name, role, home, recipient = row
+    csrf, created, seen, previous, name, role, home, recipient, team = row
     if now - seen > IDLE_S or now - created > MAX_S:
         return None
-    return Session(User(name, role, home, recipient), csrf, previous)
+    return Session(User(name, role, home, recipient, _team(team)), csrf, previous)
 
 
 def touch(db: Db, token: str, now: float) -> None:

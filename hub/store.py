@@ -37,7 +37,7 @@ SCHEMA = [
     "at DOUBLE PRECISION NOT NULL, UNIQUE (home, message_id))",
     "CREATE INDEX IF NOT EXISTS notes_by_person ON notes (home, person, at)",
     "CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, "
-    "home TEXT, recipient TEXT, created DOUBLE PRECISION NOT NULL, last_visit DOUBLE PRECISION)",
+    "home TEXT, recipient TEXT, team TEXT, created DOUBLE PRECISION NOT NULL, last_visit DOUBLE PRECISION)",
     "CREATE TABLE IF NOT EXISTS sessions (token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL, "
     "created DOUBLE PRECISION NOT NULL, seen DOUBLE PRECISION NOT NULL, previous_visit DOUBLE PRECISION)",
     "CREATE TABLE IF NOT EXISTS person_notes (id {id}, home TEXT NOT NULL, person TEXT NOT NULL, "

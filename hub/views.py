@@ -43,13 +43,29 @@ class Home:
         return next((str(p.get("name") or person) for p in self.people() if p["id"] == person), person or "?")
 
 
-def homes(db: Db) -> dict[str, Home]:
-    return {h: Home(h, seen, json.loads(st)) for h, seen, st in db.all("SELECT home, last_seen, status FROM homes")}
+def scope(user: User | None) -> tuple[str, ...] | None:
+    """The homes an account can see anything of (None: any): a Circle member's one, a worker's team."""
+    if user is None or user.role == "technician":
+        return None
+    return (user.home or "",) if user.role == "circle" else user.team
+
+
+def _in(col: str, homes: tuple[str, ...] | None) -> tuple[str, list[str]]:
+    return ("", []) if homes is None else (f" AND {col} IN ({','.join('?' * len(homes))})", list(homes))
+
+
+def homes(db: Db, user: User | None = None) -> dict[str, Home]:
+    """Homes and their latest heartbeat: only those ``user`` may see (a worker of a team: the team's)."""
+    cond, args = _in("home", scope(user))
+    rows = db.all(f"SELECT home, last_seen, status FROM homes WHERE 1=1{cond}", args)
+    return {h: Home(h, seen, json.loads(st)) for h, seen, st in rows}
 
 
 def allowed(user: User, hs: dict[str, Home], home: str, person: str | None) -> tuple[str, ...]:
     """The categories ``user`` may see about ``person`` in ``home`` (empty: nothing at all)."""
     if user.role == "worker":
+        if user.team is not None and home not in user.team:
+            return ()
         h = hs.get(home)
         shared = next((p.get("shared", []) for p in h.people() if p["id"] == person), None) if h else None
         return SEES["worker"] if shared is None else tuple(c for c in SEES["worker"] if c in shared)
@@ -81,8 +97,9 @@ def alert_json(row: tuple[Any, ...], hs: dict[str, Home]) -> dict[str, Any]:
 
 def alerts(db: Db, user: User, *, open_only: bool = True, home: str | None = None, person: str | None = None,
            since: float | None = None) -> list[dict[str, Any]]:
-    hs = homes(db)
-    conds, args = [], []
+    hs = homes(db, user)
+    cond, args = _in("home", scope(user))
+    conds = [cond[5:]] if cond else []
     if open_only:
         conds.append("state <> 'resolved'")
     for col, val in (("home", home), ("person", person)):
@@ -107,7 +124,7 @@ def alert(db: Db, user: User, alert_id: int) -> dict[str, Any] | None:
 
 def board(db: Db, user: User, now: float) -> list[dict[str, Any]]:
     """People in the order a worker acts: open urgent first, then concerns, then quiet homes, then all well."""
-    hs = homes(db)
+    hs = homes(db, user)
     open_alerts = alerts(db, user)
     people: dict[tuple[str, str], dict[str, Any]] = {}
     for h in hs.values():

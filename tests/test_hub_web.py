@@ -18,7 +18,7 @@ from hub.db import connect
 from hub.schema import Uplinked, parse
 from tests.hub_support import Browserless, hub_on
 
-PASSWORDS = {"sam": "sam-password-1", "jo": "jo-password-12", "tess": "tess-password-1"}
+PASSWORDS = {"sam": "sam-password-1", "jo": "jo-password-12", "tess": "tess-password-1", "lee": "lee-password-1"}
 
 
 def uplinked(home: str, kind: str, body: dict) -> Uplinked:
@@ -54,6 +54,7 @@ def seed(db_path: Path) -> None:
     auth.add_user(db, "sam", "worker", PASSWORDS["sam"], now)
     auth.add_user(db, "jo", "circle", PASSWORDS["jo"], now, home="ann-home", recipient="jo")
     auth.add_user(db, "tess", "technician", PASSWORDS["tess"], now)
+    auth.add_user(db, "lee", "worker", PASSWORDS["lee"], now, team=["bob-home"])
     db.close()
 
 
@@ -180,3 +181,11 @@ async def test_views_and_actions_are_in_the_audit_log(hub) -> None:
     handover = (await sam.get("/handover"))[1]
     assert "Ann's son visits on Tuesdays." in handover.replace("&#x27;", "'")
     await sam.close()
+
+
+async def test_a_worker_of_one_team_sees_only_that_teams_homes(hub) -> None:
+    lee = await signed_in(hub, "lee")
+    assert [p["name"] for p in (await lee.get("/api/board"))[1]["people"]] == ["Bob"]
+    assert {a["person_name"] for a in (await lee.get("/api/alerts"))[1]["alerts"]} == {"Bob"}
+    assert (await lee.get("/people/ann-home/p1"))[0] == 404
+    await lee.close()

@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
     add.add_argument("--role", choices=("worker", "circle", "technician"), required=True)
     add.add_argument("--home", help="For a Circle member: the home whose person they are close to.")
     add.add_argument("--recipient", help="For a Circle member: their recipient id in that home's config.")
+    add.add_argument("--team-home", action="append", default=None, dest="team",
+                     help="For a worker: a home of their team (repeat); without it, every home on this hub.")
     add.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
     add.set_defaults(func=_user_add)
 
@@ -106,7 +108,7 @@ def _user_add(args: argparse.Namespace) -> int:
     db = connect(args.database_url or args.db)
     store.create(db)
     try:
-        auth.add_user(db, args.name, args.role, password, time.time(), args.home, args.recipient)
+        auth.add_user(db, args.name, args.role, password, time.time(), args.home, args.recipient, args.team)
     except ValueError as exc:
         print(f"not added: {exc}", file=sys.stderr)
         return 1
