@@ -54,6 +54,7 @@ class Session:
     user: User
     csrf: str
     previous_visit: float | None  # when this account last signed in before (the handover starts there)
+    seen: float = 0.0  # when the session was last used (kept to the minute)
 
 
 def add_user(db: Db, name: str, role: str, password: str, now: float, home: str | None = None,
@@ -109,7 +110,7 @@ def session_of(db: Db, token: str | None, now: float) -> Session | None:
     csrf, created, seen, previous, name, role, home, recipient, team = row
     if now - seen > IDLE_S or now - created > MAX_S:
         return None
-    return Session(User(name, role, home, recipient, _team(team)), csrf, previous)
+    return Session(User(name, role, home, recipient, _team(team)), csrf, previous, seen)
 
 
 def touch(db: Db, token: str, now: float) -> None:

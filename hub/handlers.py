@@ -21,8 +21,8 @@ def _html(text: str, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html")
 
 
-def _tzs(db: Db) -> dict[str, str | None]:
-    return {h.home: h.status.get("timezone") for h in views.homes(db).values()}
+def _tzs(db: Db, user: Any) -> dict[str, str | None]:
+    return {h.home: h.status.get("timezone") for h in views.homes(db, user).values()}
 
 
 def _not_found(request: web.Request, what: str) -> web.Response:
@@ -43,7 +43,7 @@ async def home_page(request: web.Request) -> web.Response:
     hub, s = request.app[HUB], session_of(request)
     now = hub.clock()
     if s.user.role == "worker":
-        rows, tzs = await hub.read(lambda db: (views.board(db, s.user, now), _tzs(db)))
+        rows, tzs = await hub.read(lambda db: (views.board(db, s.user, now), _tzs(db, s.user)))
         await hub.audit(s.user.name, "viewed the board", detail=f"{len(rows)} people")
         return _html(pages.board(rows, tzs, s.user, s.csrf))
     if s.user.role == "technician":
@@ -56,7 +56,7 @@ async def home_page(request: web.Request) -> web.Response:
 
 
 def _circle(db: Db, user: Any) -> list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], str | None]]:
-    hs = views.homes(db)
+    hs = views.homes(db, user)
     h = hs.get(user.home)
     if h is None:
         return []
@@ -76,7 +76,7 @@ async def alert_page(request: web.Request) -> web.Response:
         a = views.alert(db, s.user, aid) if aid is not None else None
         if a is None:
             return None, None, None
-        tz = views.homes(db).get(a["home"])
+        tz = views.homes(db, s.user).get(a["home"])
         notes = views.notes(db, s.user, a["home"], a["person"], limit=1)
         return a, tz.status.get("timezone") if tz else None, notes[0]["id"] if notes and notes[0]["has_chart"] else None
 
@@ -145,7 +145,7 @@ async def person_page(request: web.Request) -> web.Response:
     home, pid = request.match_info["home"], request.match_info["person"]
 
     def read(db: Db) -> tuple[Any, ...] | None:
-        hs = views.homes(db)
+        hs = views.homes(db, s.user)
         if not views.allowed(s.user, hs, home, pid) or home not in hs or s.user.role == "technician":
             return None
         h = hs[home]
@@ -168,7 +168,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     home, pid = request.match_info["home"], request.match_info["person"]
     if s.user.role != "worker":
         return _forbidden(request, "Only wellbeing workers write notes.")
-    ok = await hub.read(lambda db: bool(views.allowed(s.user, views.homes(db), home, pid)))
+    ok = await hub.read(lambda db: bool(views.allowed(s.user, views.homes(db, s.user), home, pid)))
     if not ok:
         return _not_found(request, "person")
     text = (await _form_or_json(request)).get("text")
@@ -197,7 +197,7 @@ async def handover_page(request: web.Request) -> web.Response:
     hub, s = request.app[HUB], session_of(request)
     if s.user.role != "worker":
         return _forbidden(request, "The handover list is for wellbeing workers.")
-    data, tzs = await hub.read(lambda db: (views.handover(db, s.user, s.previous_visit), _tzs(db)))
+    data, tzs = await hub.read(lambda db: (views.handover(db, s.user, s.previous_visit), _tzs(db, s.user)))
     await hub.audit(s.user.name, "viewed the handover list")
     return _html(pages.handover(data, tzs, s.user, s.csrf))
 

@@ -115,7 +115,7 @@ def alerts(db: Db, user: User, *, open_only: bool = True, home: str | None = Non
 
 
 def alert(db: Db, user: User, alert_id: int) -> dict[str, Any] | None:
-    hs = homes(db)
+    hs = homes(db, user)
     row = db.one(f"SELECT {ALERT_COLS} FROM alerts WHERE id = ?", (alert_id,))
     if row is None or row[5] not in allowed(user, hs, row[1], row[3]):
         return None
@@ -147,7 +147,7 @@ def board(db: Db, user: User, now: float) -> list[dict[str, Any]]:
 
 
 def notes(db: Db, user: User, home: str, person: str, limit: int = 14) -> list[dict[str, Any]]:
-    hs = homes(db)
+    hs = homes(db, user)
     cats = [c for c in allowed(user, hs, home, person) if c in ("digest", "trends", "technical")]
     if not cats:
         return []
@@ -160,7 +160,7 @@ def notes(db: Db, user: User, home: str, person: str, limit: int = 14) -> list[d
 
 def chart(db: Db, user: User, note_id: int) -> bytes | None:
     row = db.one("SELECT home, person, category, chart FROM notes WHERE id=?", (note_id,))
-    if row is None or row[3] is None or row[2] not in allowed(user, homes(db), row[0], row[1]):
+    if row is None or row[3] is None or row[2] not in allowed(user, homes(db, user), row[0], row[1]):
         return None
     return bytes(row[3])
 
@@ -200,7 +200,7 @@ def handover(db: Db, user: User, since: float | None) -> dict[str, Any]:
     changed = alerts(db, user, open_only=False, since=since)
     written = db.all("SELECT home, person, author, at, text FROM person_notes WHERE at >= ? ORDER BY at DESC LIMIT 200",
                      (since,))
-    hs = homes(db)
+    hs = homes(db, user)
     return {"since": since or None, "alerts": changed,
             "notes": [{"home": h, "person": p, "name": hs[h].name_of(p) if h in hs else p, "author": a, "at": at,
                        "text": t} for h, p, a, at, t in written if allowed(user, hs, h, p)]}

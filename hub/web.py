@@ -24,6 +24,7 @@ from hub.db import Db
 
 log = logging.getLogger("hearth.hub.web")
 MAX_BODY = 16 * 1024
+TOUCH_S = 60.0
 COOKIE, LOGIN_COOKIE, CSRF_HEADER = "hearth_hub", "hearth_hub_login", "X-CSRF-Token"
 PUBLIC = ("/login", "/static/hub.css", "/healthz", "/favicon.ico")
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -60,10 +61,14 @@ class Hub:
 
     async def audit(self, name: str, action: str, home: str | None = None, person: str | None = None,
                     detail: str = "") -> None:
+        """Queue one audit entry on the writer thread (in order, after what is queued there) without
+        making the page wait for the intake's batch ahead of it; it is written within that batch's time."""
+        at = self.clock()
+
         def do(db: Db) -> None:
-            store.audit(db, self.clock(), name, action, home, person, detail)
+            store.audit(db, at, name, action, home, person, detail)
             db.commit()
-        await self.write(do)
+        self.writer.submit(do, self.write_db)
 
 
 def see_other(location: str) -> web.Response:
@@ -113,7 +118,8 @@ async def _guarded(request: web.Request, handler: Callable[[web.Request], Awaita
             await hub.audit(session.user.name, "refused: missing or wrong CSRF token", detail=request.path)
             return web.json_response({"error": "missing or wrong CSRF token"}, status=403)
     assert token is not None
-    await hub.write(auth.touch, token, hub.clock())
+    if hub.clock() - session.seen > TOUCH_S:  # idle time is kept to the minute, not written per request
+        hub.writer.submit(auth.touch, hub.write_db, token, hub.clock())
     request[SESSION] = session
     return await handler(request)
 
