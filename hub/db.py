@@ -59,13 +59,16 @@ class Db:
         self.con.close()
 
 
-def connect(where: str | Path) -> Db:
-    """A SQLite file (WAL, so pages read while the intake writes) or a ``postgresql://`` URL."""
+def connect(where: str | Path, *, reader: bool = False) -> Db:
+    """A SQLite file (WAL, so pages read while the intake writes) or a ``postgresql://`` URL.
+
+    A ``reader`` connection to PostgreSQL commits each statement by itself, so it never sits idle in
+    a transaction between page views."""
     text = str(where)
     if text.startswith(("postgresql://", "postgres://")):
         import psycopg  # only an organisation that set database_url needs it
 
-        return Db(psycopg.connect(text), "postgres")
+        return Db(psycopg.connect(text, autocommit=reader), "postgres")
     if text != ":memory:":
         Path(text).parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(text, check_same_thread=False, timeout=30)

@@ -35,7 +35,7 @@ class RunningHub:
 async def running_hub(cfg: HubConfig) -> AsyncIterator[RunningHub]:
     write_db = connect(cfg.store)
     store.create(write_db)
-    read_db = connect(cfg.store)
+    read_db = connect(cfg.store, reader=True)
     intake: Intake | None = None
     hub = Hub(read_db, write_db, lambda *a: intake.reply(*a) if intake else False, secure_cookies=cfg.secure_cookies)
     b = cfg.broker

@@ -31,6 +31,7 @@ def register(sub: Any) -> None:
     run = hs.add_parser("run", help="Run the hub: uplink intake and web pages.")
     run.add_argument("--config", type=Path, help="hub.yaml (everything else); flags below override it.")
     run.add_argument("--db", type=Path, help="SQLite file of the hub.")
+    run.add_argument("--database-url", help="postgresql://... instead of SQLite.")
     run.add_argument("--port", type=int, help="Web port (default 8090).")
     run.add_argument("--host", help="Address to listen on (default 127.0.0.1).")
     run.add_argument("--broker", type=_broker, help="The team's broker as HOST:PORT.")
@@ -38,7 +39,7 @@ def register(sub: Any) -> None:
 
     user = hs.add_parser("user", help="Accounts.").add_subparsers(dest="user_command", metavar="USER_COMMAND")
     add = user.add_parser("add", help="Add an account; prints a one-time password (or reads one from stdin).")
-    add.add_argument("--db", type=Path, required=True, help="SQLite file of the hub (or --database-url).")
+    add.add_argument("--db", type=Path, help="SQLite file of the hub (or --database-url).")
     add.add_argument("--database-url", help="postgresql://... instead of --db.")
     add.add_argument("name", help="The account's name (as colleagues know them).")
     add.add_argument("--role", choices=("worker", "circle", "technician"), required=True)
@@ -78,6 +79,8 @@ def _run(args: argparse.Namespace) -> int:
     over: dict[str, Any] = {}
     if args.db:
         over["database"] = args.db
+    if args.database_url:
+        over["database_url"] = args.database_url
     if args.port is not None:
         over["port"] = args.port
     if args.host:
@@ -101,6 +104,9 @@ def _user_add(args: argparse.Namespace) -> int:
     from hub import auth, store
     from hub.db import connect
 
+    if not (args.db or args.database_url):
+        print("give --db PATH (SQLite) or --database-url postgresql://...", file=sys.stderr)
+        return 2
     if args.password_stdin:
         password, shown = sys.stdin.readline().rstrip("\n"), False
     else:
