@@ -191,3 +191,14 @@ async def test_bad_uplink_input_is_dropped_and_counted(mosquitto, tmp_path: Path
         assert db.all("SELECT home FROM homes") == [("ann",)]
         db.close()
         assert store  # the store module is what wrote these rows
+
+
+def test_the_hub_imports_nothing_of_the_gateway_sensors_or_routines() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, hub.service, hub.handlers, hub.broker, hub.config; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'gateway', 'sensors', 'routines', 'alerts'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
