@@ -94,9 +94,10 @@ def digest_sentences(s: DaySummary, name: str, tz: ZoneInfo | None = None) -> li
         out.append(bed.replace(" as usual.", "."))
     else:
         out.append(f"I did not see {name} go to bed.")
-    # the person day runs to the next morning, so its night comes after bed time
+    # the person day runs to the next morning, so its night comes after bed time; a night is called
+    # settled only when the bed was seen and she was seen going to it (else nothing is claimed)
     if s.night_bed_exits == 0:
-        if "bed" not in blind:
+        if "bed" not in blind and s.bed_time is not None:
             out.append("A settled night.")
     else:
         out.append(f"Up {_times(s.night_bed_exits)} in the night.")
@@ -138,39 +139,62 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size)  # Pillow's own scalable font
 
 
-def digest_chart(s: DaySummary, name: str) -> bytes:
-    """A 720x360 PNG: the day's activity per hour (bars) against the usual day (line), large labels."""
+DAY_START_HOUR = 4  # routines' default day_start_hour; a home that changes it passes its own
+
+
+def _hour_label(h: int) -> str:
+    return {0: "midnight", 12: "noon"}.get(h, f"{h % 12 or 12}{'am' if h < 12 else 'pm'}")
+
+
+def digest_chart(s: DaySummary, name: str, day_start_hour: int = DAY_START_HOUR) -> bytes:
+    """A 720x360 PNG: the person day's sensor events per hour (bars) against a usual day (line).
+
+    The hours run in the person day's own order, from ``day_start_hour`` to the same hour next morning,
+    so the night after the day is drawn after its evening, not on its morning. The bars are named by the
+    day's weekday (a digest is read the next morning: "Today" would be wrong), the y axis says what it
+    counts, and while the usual day is still being learned the chart says so instead of leaving it out.
+    """
     img = Image.new("RGB", (WIDTH, HEIGHT), "white")
     d = ImageDraw.Draw(img)
     title, label, small = _font(26), _font(20), _font(18)
     d.text((20, 12), digest_title(s, name), font=title, fill=INK)
-    left, right, top, bottom = 30, WIDTH - 20, 96, HEIGHT - 44
+    left, right, top, bottom = 44, WIDTH - 20, 116, HEIGHT - 44
+    order = [(day_start_hour + i) % 24 for i in range(24)]
+    today = [s.hourly_activity[h] if h < len(s.hourly_activity) else 0 for h in order]
+    usual = [s.usual_hourly_activity[h] if h < len(s.usual_hourly_activity) else 0.0 for h in order]
+    learning = not any(usual)
     # legend
     d.rectangle((24, 58, 44, 78), fill=TODAY)
-    d.text((52, 56), "Today", font=label, fill=INK)
-    d.line((150, 68, 186, 68), fill=USUAL, width=5)
-    d.text((194, 56), "A usual day", font=label, fill=INK)
-    today = list(s.hourly_activity[:24]) + [0] * (24 - len(s.hourly_activity[:24]))
-    usual = list(s.usual_hourly_activity[:24]) + [0.0] * (24 - len(s.usual_hourly_activity[:24]))
+    day_word = s.date.strftime("%A")
+    d.text((52, 56), day_word, font=label, fill=INK)
+    lx = 52 + d.textlength(day_word, font=label) + 28
+    if learning:
+        d.text((lx, 56), "Usual day: still learning", font=label, fill=USUAL)
+    else:
+        d.line((lx, 68, lx + 36, 68), fill=USUAL, width=5)
+        d.text((lx + 44, 56), "A usual day", font=label, fill=INK)
     peak = max([*today, *usual, 1])
     slot = (right - left) / 24
 
     def y(v: float) -> float:
         return bottom - (bottom - top) * v / peak
 
+    d.text((left - 36, top - 14), "sensor events each hour", font=small, fill=(110, 110, 110), anchor="ls")
     for frac in (0.5, 1.0):
         d.line((left, y(peak * frac), right, y(peak * frac)), fill=GRID, width=1)
-    for h, v in enumerate(today):
+        d.text((left - 6, y(peak * frac)), f"{peak * frac:.0f}", font=small, fill=(110, 110, 110), anchor="rm")
+    for i, v in enumerate(today):
         if v > 0:
-            d.rectangle((left + h * slot + 3, y(v), left + (h + 1) * slot - 3, bottom), fill=TODAY)
-    if any(usual):
-        pts = [(left + (h + 0.5) * slot, y(v)) for h, v in enumerate(usual)]
+            d.rectangle((left + i * slot + 3, y(v), left + (i + 1) * slot - 3, bottom), fill=TODAY)
+    if not learning:
+        pts = [(left + (i + 0.5) * slot, y(v)) for i, v in enumerate(usual)]
         d.line(pts, fill=USUAL, width=5, joint="curve")
     d.line((left, bottom, right, bottom), fill=INK, width=2)
-    for h, text in ((0, "midnight"), (6, "6am"), (12, "noon"), (18, "6pm")):
-        x = left + h * slot
-        d.line((x, bottom, x, bottom + 6), fill=INK, width=2)
-        d.text((x, bottom + 8), text, font=small, fill=INK, anchor="ma" if h else "la")
+    for i, h in enumerate(order):
+        if i % 4 == 0:  # every four hours from the day's start: room for "midnight" on a phone
+            x = left + i * slot
+            d.line((x, bottom, x, bottom + 6), fill=INK, width=2)
+            d.text((x, bottom + 8), _hour_label(h), font=small, fill=INK, anchor="ma" if i else "la")
     if s.blind:
         d.text((right, 60), "some sensors offline", font=small, fill=(170, 40, 40), anchor="ra")
     buf = io.BytesIO()
@@ -241,20 +265,21 @@ def weekly_trends(days: Sequence[DaySummary], name: str) -> str:
 # ---- as a message, and as files --------------------------------------------------------------------
 
 def digest_message(s: DaySummary, name: str, recipient: str, channel: str,
-                   tz: ZoneInfo | None = None) -> OutgoingMessage:
+                   tz: ZoneInfo | None = None, day_start_hour: int = DAY_START_HOUR) -> OutgoingMessage:
     """The daily digest for one recipient on one channel, chart attached; the id is stable per day."""
     return OutgoingMessage(
         message_id=f"digest/{s.person}/{s.date.isoformat()}/{recipient}/{channel}", recipient=recipient,
         channel=channel, category="digest", title=digest_title(s, name), body=digest_text(s, name, tz),
         priority="low", tags=("house",),
-        attachments=((f"{s.person}-{s.date.isoformat()}.png", digest_chart(s, name), "image/png"),))
+        attachments=((f"{s.person}-{s.date.isoformat()}.png", digest_chart(s, name, day_start_hour), "image/png"),))
 
 
-def write_digest_files(s: DaySummary, name: str, out_dir: Path, tz: ZoneInfo | None = None) -> tuple[Path, Path]:
+def write_digest_files(s: DaySummary, name: str, out_dir: Path, tz: ZoneInfo | None = None,
+                       day_start_hour: int = DAY_START_HOUR) -> tuple[Path, Path]:
     """Write ``PERSON-YYYY-MM-DD.txt`` and ``.png`` into ``out_dir`` (used by ``hearth replay``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"{s.person}-{s.date.isoformat()}"
     txt, png = stem.with_suffix(".txt"), stem.with_suffix(".png")
     txt.write_text(f"{digest_title(s, name)}\n\n{digest_text(s, name, tz)}\n", encoding="utf-8")
-    png.write_bytes(digest_chart(s, name))
+    png.write_bytes(digest_chart(s, name, day_start_hour))
     return txt, png

@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 from alerts.ack import Acknowledgement, AckSigner, AckVerifier, SeenNonces, load_home_secret
 from alerts.delivery import AlertDelivery
 from alerts.notifiers import build_notifiers, close_notifiers
-from alerts.notifiers.mqtt import MqttAckListener
 from alerts.notifiers.ntfy import NtfyAckListener
 from alerts.outbox import connect
 from gateway.config import HomeConfig
 from gateway.digests import DigestScheduler, SummaryOf, closed_days
+from gateway.uplink import GatewayView, Uplink
 from routines.alert import Alert
 
 log = logging.getLogger("hearth.alerting")
@@ -60,6 +60,12 @@ class Alerting:
             self.digests = DigestScheduler(cfg.digests, ZoneInfo(cfg.timezone), [p.id for p in cfg.people],
                                            self.delivery, closed_days(summary_of), clock,
                                            cfg.routines.day_start_hour)
+        # the team's hub, for recipients with an mqtt channel: heartbeat, events, its actions back
+        self.uplink = Uplink(cfg, self.delivery, clock, self.verifier, self._policy_dirty)
+
+    def attach(self, view: GatewayView) -> None:
+        """Give the uplink the running gateway's status and outcome store (once both exist)."""
+        self.uplink.view = view
 
     # ---- open alerts survive a restart ----------------------------------------------------------
     # The policy keeps open alerts and their escalation timers in memory; a restart in the middle of an
@@ -151,8 +157,21 @@ class Alerting:
         return dict(self.delivery.hold.dropped)
 
     def acknowledged(self, ack: Acknowledgement) -> None:
-        self.delivery.acknowledge(ack.alert_key, ack.recipient, datetime.fromtimestamp(ack.received_at, UTC))
+        state = self.delivery.acknowledge(ack.alert_key, ack.recipient, datetime.fromtimestamp(ack.received_at, UTC))
+        if state is not None:
+            self.uplink.publish_event(state, "acknowledged")
         self._policy_dirty()
+
+    def resolve(self, key: str, by: str, at: datetime, outcome: str) -> bool:
+        """Resolved from the console (or a tool): as the hub's "Resolved" does, all-clear included.
+        False when the alert was not open here (the caller tells the routine core itself)."""
+        state = self.delivery.resolve(key, by, at, outcome)
+        if state is None:
+            return False
+        self.uplink.all_clear(state, by, at, outcome)
+        self.uplink.publish_event(state, "resolved")
+        self._policy_dirty()
+        return True
 
     def _policy_dirty(self) -> None:
         # the queue is taken by the delivery loop: save once it has run (soon), and on every tick
@@ -178,11 +197,7 @@ class Alerting:
             listener = NtfyAckListener(server, sorted(set(topics)), self.verifier, token=token,
                                        since=since.get(server))
             out.append(lambda listener=listener: self._consume(listener.acks(), listener))
-        seen_brokers: set[tuple[str, int, str]] = set()
-        for r in self.cfg.recipients:
-            if r.mqtt is not None and (r.mqtt.host, r.mqtt.port, r.mqtt.ack_topic(self.cfg.name)) not in seen_brokers:
-                seen_brokers.add((r.mqtt.host, r.mqtt.port, r.mqtt.ack_topic(self.cfg.name)))
-                out.append(lambda ch=r.mqtt: self._mqtt_acks(ch))
+        out += self.uplink.tasks()  # one per team broker: the hub's actions come back on it
         return out
 
     async def _consume(self, acks: AsyncIterator[Acknowledgement], ntfy: NtfyAckListener | None = None) -> None:
@@ -207,10 +222,6 @@ class Alerting:
             tmp.replace(self._since_file)
         except OSError as exc:  # a full disk: acks still work, a restart may just miss older ones
             log.warning("could not save the ntfy acknowledgement position", extra={"ctx": {"error": exc.strerror}})
-
-    async def _mqtt_acks(self, ch: Any) -> None:
-        async with MqttAckListener(ch, self.cfg.name, self.verifier) as listener:
-            await self._consume(listener.acks())
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import math
+import shutil
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -157,8 +158,8 @@ async def api_outcome(request: web.Request) -> web.Response:
     if not key or len(key) > MAX_KEY:
         return error(400, f"key must be an alert's key (1 to {MAX_KEY} characters)")
     now = gw.clock.now()
-    resolved = gw.alerting.delivery.resolve(key, by, now, outcome) if gw.alerting is not None else None
-    if resolved is None and gw.engine is not None:  # not open in delivery (or no recipients): tell the core
+    resolved = gw.alerting.resolve(key, by, now, outcome) if gw.alerting is not None else False
+    if not resolved and gw.engine is not None:  # not open in delivery (or no recipients): tell the core
         gw.engine.record_outcome(key, outcome)
     store = gw.store
     assert store is not None
@@ -200,7 +201,32 @@ def make_app(gw: Gateway, bind_host: str = "127.0.0.1") -> web.Application:
     return app
 
 
+class UplinkView:
+    """What the hub uplink reads from the running gateway: the technicians' status, and the outcome
+    store the console's own "what happened" writes to."""
+
+    def __init__(self, gw: Gateway):
+        self.gw = gw
+
+    async def status(self) -> dict[str, Any]:
+        gw = self.gw
+        data = await gw.in_db(status_snapshot, gw)
+        disk = shutil.disk_usage(gw.db_path.parent)
+        return {"devices": data["health"], "rejected": sum(r["count"] for r in data["rejections"]),
+                "gateway": gw.health_record(), "broker_connected": bool(gw.link and gw.link.connected),
+                "clock": gw.trust.note(), "disk_free_mb": disk.free // 2**20,
+                "disk_used_pct": round(100 * disk.used / disk.total, 1) if disk.total else None,
+                "routines": gw.engine.status() if gw.engine is not None else {}}
+
+    async def record_outcome(self, key: str, outcome: str, by: str, at: datetime) -> None:
+        store = self.gw.store
+        if store is not None:
+            await self.gw.in_db(lambda: (store.record_outcome(key, outcome, by, at), store.commit()))
+
+
 async def start_console(gw: Gateway, host: str, port: int) -> web.AppRunner:
+    if gw.alerting is not None:  # the console starts once the store and the core exist: so can the uplink
+        gw.alerting.attach(UplinkView(gw))
     runner = web.AppRunner(make_app(gw, host), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

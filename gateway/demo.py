@@ -60,7 +60,9 @@ def _bed(occupied: bool, rng: random.Random) -> dict:
 class DemoDay:
     """Builds one day's messages (local time) with a little seeded variation."""
 
-    def __init__(self, day: date, index: int, tz: ZoneInfo, base: str, rng: random.Random):
+    def __init__(self, day: date, index: int, tz: ZoneInfo, base: str, rng: random.Random,
+                 not_up_day: int | None = NOT_UP_DAY):
+        self.not_up_day = not_up_day
         self.day, self.index, self.tz, self.base, self.rng = day, index, tz, base, rng
         self.out: list[DemoMessage] = []
 
@@ -81,7 +83,7 @@ class DemoDay:
         self.pub(when + timedelta(seconds=self.rng.uniform(120, 200)), "kitchen/kettle_plug", _plug(0.0, self.rng))
 
     def build(self) -> list[DemoMessage]:
-        stays_in_bed = self.index == NOT_UP_DAY
+        stays_in_bed = self.index == self.not_up_day
         night = self.at("03:10", 40)
         self.pub(night, "bedroom/bed_strap", _bed(False, self.rng))  # a trip to the toilet
         self.pub(night + timedelta(minutes=self.rng.uniform(3, 9)), "bedroom/bed_strap", _bed(True, self.rng))
@@ -106,13 +108,15 @@ class DemoDay:
         return sorted(self.out, key=lambda m: m.at)
 
 
-def demo_messages(start: datetime, tz: ZoneInfo, base: str = "zigbee2mqtt", seed: int = 7) -> Iterator[DemoMessage]:
-    """All demo messages from ``start`` on, day after day, in time order."""
+def demo_messages(start: datetime, tz: ZoneInfo, base: str = "zigbee2mqtt", seed: int = 7,
+                  not_up_day: int | None = NOT_UP_DAY) -> Iterator[DemoMessage]:
+    """All demo messages from ``start`` on, day after day, in time order (``not_up_day``: the day index
+    the person stays in bed, or None for a home where nothing goes wrong)."""
     rng = random.Random(seed)
     day0 = start.astimezone(tz).date()
     index = 0
     while True:
-        for m in DemoDay(day0 + timedelta(days=index), index, tz, base, rng).build():
+        for m in DemoDay(day0 + timedelta(days=index), index, tz, base, rng, not_up_day).build():
             if m.at >= start:
                 yield m
         index += 1
@@ -129,9 +133,10 @@ def bridge_devices_payload() -> list[dict]:
     return devices
 
 
-async def run_demo_home(host: str, port: int, clock: Clock, tz: ZoneInfo, base: str = "zigbee2mqtt") -> None:
+async def run_demo_home(host: str, port: int, clock: Clock, tz: ZoneInfo, base: str = "zigbee2mqtt",
+                        seed: int = 7, not_up_day: int | None = NOT_UP_DAY) -> None:
     """Act as zigbee2mqtt for the demo home until cancelled."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="hearth-demo-zigbee2mqtt")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"hearth-demo-{base}")
     client.connect_async(host, port)
     client.loop_start()
     try:
@@ -140,7 +145,7 @@ async def run_demo_home(host: str, port: int, clock: Clock, tz: ZoneInfo, base: 
         for name in DEVICES:
             client.publish(f"{base}/{name}/availability", json.dumps({"state": "online"}), qos=1, retain=True)
         log.info("demo home is publishing zigbee2mqtt messages", extra={"ctx": {"speed": f"{clock.speed:g}x"}})
-        for msg in demo_messages(clock.now(), tz, base):
+        for msg in demo_messages(clock.now(), tz, base, seed, not_up_day):
             wait = (msg.at - clock.now()).total_seconds()
             if wait > 0:
                 await asyncio.sleep(clock.sleep_s(wait))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up Hearth on a fresh Debian / Raspberry Pi OS machine: system packages where missing
-# (mosquitto; with --test also Chromium for the console tests), a venv in .venv, and Hearth in it.
+# (mosquitto; with --test also Chromium for the browser tests and PostgreSQL for the hub's), a venv in .venv, and Hearth in it.
 # Safe to run again: it only installs what is missing. A failure or Ctrl-C stops it with a message
 # (nothing half-done is taken for done: running it again picks up where it stopped).
 set -Eeuo pipefail
@@ -20,6 +20,8 @@ if (( with_test )); then
     command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
     command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
     command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+    # the hub's PostgreSQL tests start their own server (initdb, pg_ctl) in a temp dir
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 
@@ -31,7 +33,8 @@ if (( ${#need_apt[@]} )); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null ||
         die "apt-get could not install ${need_apt[*]} (see above)"
 fi
-# Debian starts mosquitto as a system service on install; Hearth's tests start their own on free ports.
+# Debian starts mosquitto (and postgresql) as system services on install; Hearth's tests start their own
+# on free ports.
 
 if [[ ! -x .venv/bin/python ]]; then
     python3 -m venv .venv || die "could not create .venv (see above); is python3-venv installed?"

@@ -83,17 +83,51 @@ def test_chart_is_a_phone_sized_png_showing_today_against_usual() -> None:
     colours = {c for _, c in img.getcolors(720 * 360)}
     assert TODAY in colours and USUAL in colours
     # the busiest hour (08:00, 12 events) has the tallest bar: count today's colour per column
-    slot = (720 - 20 - 30) / 24
-
-    def bar_height(hour: int) -> int:
-        x = int(30 + (hour + 0.5) * slot)
-        return sum(1 for yy in range(360) if img.getpixel((x, yy)) == TODAY)
-
-    assert bar_height(8) > bar_height(12) > bar_height(21) > 0
-    assert bar_height(14) == 0  # out: no bar
+    assert bar_height(img, 8) > bar_height(img, 12) > bar_height(img, 21) > 0
+    assert bar_height(img, 14) == 0  # out: no bar
     offline = Image.open(io.BytesIO(digest_chart(day(blind=["the bed sensor"]), "Ann"))).convert("RGB")
     assert (170, 40, 40) in {c for _, c in offline.getcolors(720 * 360)}
     assert (170, 40, 40) not in colours
+
+
+SLOT = (720 - 20 - 44) / 24
+
+
+def bar_height(img: Image.Image, hour: int, day_start: int = 4) -> int:
+    """Pixels of the day's colour in the column of clock ``hour`` (hours run from the day's start)."""
+    x = int(44 + ((hour - day_start) % 24 + 0.5) * SLOT)
+    return sum(1 for yy in range(116, 360) if img.getpixel((x, yy)) == TODAY)
+
+
+def test_the_night_after_the_day_is_drawn_after_its_evening() -> None:
+    """A 03:00 trip belongs to the night after the day (the person day ends at 04:00): it is drawn at
+    the right end, after midnight, never at the left as if it were that morning."""
+    hourly = [0] * 24
+    hourly[3], hourly[9] = 5, 7
+    img = Image.open(io.BytesIO(digest_chart(day(hourly_activity=tuple(hourly)), "Ann"))).convert("RGB")
+    last_column = int(44 + 23.5 * SLOT)
+    first_column = int(44 + 0.5 * SLOT)
+    assert sum(1 for yy in range(116, 316) if img.getpixel((last_column, yy)) == TODAY) > 0
+    assert sum(1 for yy in range(116, 316) if img.getpixel((first_column, yy)) == TODAY) == 0
+    assert bar_height(img, 9) > bar_height(img, 3) > 0
+    late_start = Image.open(io.BytesIO(digest_chart(day(hourly_activity=tuple(hourly)), "Ann", day_start_hour=2)))
+    assert bar_height(late_start.convert("RGB"), 3, day_start=2) > 0
+
+
+def test_the_chart_names_its_day_and_says_when_the_usual_day_is_still_being_learned() -> None:
+    learning = Image.open(io.BytesIO(digest_chart(day(usual_hourly_activity=(0.0,) * 24), "Ann"))).convert("RGB")
+    plot = learning.crop((44, 116, 700, 316))
+    assert USUAL not in {c for _, c in plot.getcolors(656 * 200)}  # no line drawn...
+    legend = learning.crop((0, 50, 720, 90))
+    assert USUAL in {c for _, c in legend.getcolors(720 * 40)}  # ...and the legend says why, in its colour
+    learned = Image.open(io.BytesIO(digest_chart(day(), "Ann"))).convert("RGB")
+    assert USUAL in {c for _, c in learned.crop((44, 116, 700, 316)).getcolors(656 * 200)}
+
+
+def test_a_night_is_not_called_settled_when_bed_was_not_seen() -> None:
+    s = day(bed_time=None, night_bed_exits=0)
+    assert digest_sentences(s, "Ann")[-1] == "I did not see Ann go to bed."
+    assert "settled" not in digest_text(s, "Ann")
 
 
 def test_title_names_the_day() -> None:

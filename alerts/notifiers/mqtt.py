@@ -1,9 +1,11 @@
-"""MQTT to the wellbeing team's own broker (one topic per home), and acknowledgements back the same way.
+"""MQTT to the wellbeing team's own broker (one topic per home), and the hub's actions back the same way.
 
 Messages are published as JSON (QoS 1) to ``PREFIX/HOME/alerts``; each carries ``message_id`` (repeats
 after a retry are dropped by the team's app on that key) and, for urgent and concern alerts, a signed
 ``ack_token`` (:mod:`alerts.ack`). The team's app acknowledges by publishing that token, as is, to
-``PREFIX/HOME/ack``; :class:`MqttAckListener` verifies it. Both are outbound connections from the home.
+``PREFIX/HOME/ack``, or (the hub) a JSON action that also resolves with an outcome (:mod:`alerts.uplink`,
+``docs/uplink.md``); :class:`MqttUplink` verifies them, and publishes the gateway's own events and
+heartbeat on the same connection. Both are outbound connections from the home.
 
 paho-mqtt is thread-based: a send runs connect/publish/wait in a worker thread
 (:func:`asyncio.to_thread`), and the listener hands messages to the loop with ``call_soon_threadsafe``.
@@ -15,6 +17,7 @@ paho-mqtt is thread-based: a send runs connect/publish/wait in a worker thread
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import secrets
@@ -25,13 +28,34 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from alerts.ack import Acknowledgement, AckSigner, AckVerifier
+from alerts.ack import Acknowledgement, AckRefused, AckSigner, AckVerifier
 from alerts.channels import MqttChannel
 from alerts.notifiers.base import DeliveryResult, OutgoingMessage
+from alerts.uplink import VERSION, HubAction, parse_action
 
 log = logging.getLogger(__name__)
 
 ACKABLE = frozenset({"urgent", "concern"})
+MAX_INLINE_ATTACHMENTS = 256 * 1024  # a digest's chart (tens of kB) travels with it; anything larger by name
+RESOLVE_GRACE_S = 6 * 24 * 3600  # a resolve may come days after the alert; an acknowledgement may not
+
+
+def about(msg: OutgoingMessage) -> tuple[str | None, str | None]:
+    """The person and the kind a message is about, from its alert key (``PERSON:KIND:...``) or, for a
+    note, its id (``digest/PERSON/DATE/...``), so the hub files it without parsing words.
+
+    >>> about(OutgoingMessage("m", "hub", "mqtt", "urgent", "t", "b", "urgent", alert_key="p1:not_up:2026-01-05"))
+    ('p1', 'not_up')
+    >>> about(OutgoingMessage("digest/p1/2026-01-05/hub/mqtt", "hub", "mqtt", "digest", "t", "b", "low"))
+    ('p1', 'digest')
+    """
+    if msg.alert_key and msg.alert_key.count(":") >= 2:
+        person, kind = msg.alert_key.split(":")[:2]
+        return person, kind
+    parts = msg.message_id.split("/")
+    if len(parts) >= 3 and parts[0] in ("digest", "trends"):
+        return parts[1], parts[0]
+    return None, None
 
 
 def _client(ch: MqttChannel, client_id: str, password: str | None, timeout_s: float) -> mqtt.Client:
@@ -61,7 +85,12 @@ class MqttNotifier:
         return ch.alert_topic(self.home)
 
     def payload(self, msg: OutgoingMessage) -> bytes:
-        data: dict[str, Any] = {"home": self.home, "sent_at": int(self.clock())} | msg.to_json()
+        person, kind = about(msg)
+        data: dict[str, Any] = {"v": VERSION, "type": "message", "home": self.home, "sent_at": int(self.clock()),
+                                "person": person, "kind": kind} | msg.to_json()
+        if sum(len(b) for _n, b, _m in msg.attachments) <= MAX_INLINE_ATTACHMENTS:
+            for item, (_n, blob, _m) in zip(data["attachments"], msg.attachments, strict=True):
+                item["data_b64"] = base64.b64encode(blob).decode("ascii")
         if self.signer is not None and msg.alert_key and msg.category in ACKABLE and not msg.replaces:
             data["ack_token"] = self.signer.issue(msg.alert_key, msg.recipient, now=self.clock(),
                                                   ttl_s=self.ack_ttl_s)
@@ -118,21 +147,28 @@ class MqttNotifier:
             client.loop_stop()
 
 
-class MqttAckListener:
-    """Subscribes to ``PREFIX/HOME/ack`` on the team's broker and yields verified acknowledgements.
+class MqttUplink:
+    """One lasting connection to the team's broker: subscribes to ``PREFIX/HOME/ack`` and yields verified
+    actions, and publishes the gateway's events and heartbeat (:meth:`publish`).
 
     paho reconnects by itself; the subscription is renewed on every (re)connect. Use as
-    ``async with listener: async for ack in listener.acks(): ...``.
+    ``async with uplink: async for ack, action in uplink.actions(): ...``.
+
+    A token works once per action: "I'm on it" then "Resolved" with the same token are two uses, a
+    repeat of either is refused as replayed. A resolve is taken for some days after the token's expiry
+    (an outcome is often said the next day); an acknowledgement is not.
     """
 
     def __init__(self, ch: MqttChannel, home: str, verifier: AckVerifier, *, queue_size: int = 100,
                  clock: Callable[[], float] = time.time):
         self.ch = ch
+        self.home = home
         self.topic = ch.ack_topic(home)
         self.verifier = verifier
         self.clock = clock
         self.connected = asyncio.Event()
         self.dropped = 0
+        self.malformed = 0
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
         self._loop: asyncio.AbstractEventLoop | None = None
         client_id = ch.client_id or f"hearth-{home}-ack"
@@ -142,7 +178,7 @@ class MqttAckListener:
         self._client.on_message = self._on_message
         self._client.reconnect_delay_set(1, 30)
 
-    async def __aenter__(self) -> MqttAckListener:
+    async def __aenter__(self) -> MqttUplink:
         self._loop = asyncio.get_running_loop()
         self._client.connect_async(self.ch.host, self.ch.port, keepalive=30)
         self._client.loop_start()
@@ -152,9 +188,13 @@ class MqttAckListener:
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
 
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Queue a QoS 1 publish (thread-safe, never blocks; paho resends it after a reconnect)."""
+        self._client.publish(topic, payload, qos=1, retain=retain)
+
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: mqtt.ReasonCode, _p: Any) -> None:
         if reason.is_failure:
-            log.warning("mqtt ack listener refused", extra={"ctx": {"host": self.ch.host, "reason": str(reason)}})
+            log.warning("mqtt uplink refused", extra={"ctx": {"host": self.ch.host, "reason": str(reason)}})
             return
         client.subscribe(self.topic, qos=1)
         assert self._loop is not None
@@ -175,10 +215,41 @@ class MqttAckListener:
             self.dropped += 1
             log.warning("mqtt ack queue full; message dropped", extra={"ctx": {"dropped": self.dropped}})
 
-    async def acks(self) -> AsyncIterator[Acknowledgement]:
+    def _verify(self, action: HubAction) -> Acknowledgement | None:
+        now = self.clock()
+        if action.action == "ack":
+            return self.verifier.try_verify(action.token, now=now, channel="mqtt")
+        try:  # a resolve: same signature, a longer window, its own use of the nonce
+            key, recipient, expires, nonce = self.verifier.signer.check(action.token)
+            if now > expires + RESOLVE_GRACE_S:
+                raise AckRefused("expired", f"expired {int(now - expires)} s ago")
+            if not self.verifier.seen.claim(f"{nonce}:{action.action}", expires + RESOLVE_GRACE_S, now):
+                raise AckRefused("replayed", "this alert was already resolved with this token")
+        except AckRefused as exc:
+            self.verifier.refused[exc.reason] = self.verifier.refused.get(exc.reason, 0) + 1
+            log.warning("hub action refused", extra={"ctx": {"reason": exc.reason, "action": action.action}})
+            return None
+        return Acknowledgement(key, recipient, expires, nonce, now, "mqtt")
+
+    async def actions(self) -> AsyncIterator[tuple[Acknowledgement, HubAction]]:
+        """Verified actions, in the order they came; malformed ones are counted and logged."""
         while True:
             payload = await self._queue.get()
-            token = payload.decode("utf-8", "replace")
-            ack = self.verifier.try_verify(token, now=self.clock(), channel="mqtt")
+            action = parse_action(payload)
+            if action is None:
+                self.malformed += 1
+                log.warning("malformed reply on the uplink dropped", extra={"ctx": {"topic": self.topic,
+                                                                                    "bytes": len(payload)}})
+                continue
+            ack = self._verify(action)
             if ack is not None:
+                yield ack, action
+
+    async def acks(self) -> AsyncIterator[Acknowledgement]:
+        """Only the acknowledgements (a team app that has no resolve button)."""
+        async for ack, action in self.actions():
+            if action.action == "ack":
                 yield ack
+
+
+MqttAckListener = MqttUplink  # the name it had before it also published

@@ -13,6 +13,7 @@ import tempfile
 from datetime import datetime, time
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from gateway.config import HomeConfig, load_config, parse_config_text
 from gateway.paths import database_path
@@ -32,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Demo only: how many times faster than real time the demo home lives (default 720: "
                         "a day in two minutes).")
     p.add_argument("--for-seconds", type=float, default=None, help="Stop after this many real seconds.")
+    p.add_argument("--with-hub", action="store_true",
+                   help="Demo only: three simulated homes feeding the wellbeing team's hub (scripts/demo.sh).")
     p.set_defaults(func=run)
 
 
@@ -74,6 +77,10 @@ async def _main(args: argparse.Namespace) -> int:
         port = pick_port(cfg.console.host, cfg.console.port)
         inbox_url = f"http://{cfg.console.host}:{port}/inbox"
         cfg = with_demo_recipients(cfg, f"{inbox_url}/hook", secret_file)
+        if args.with_hub:
+            from gateway.demo_hub import with_hub
+
+            cfg = with_hub(cfg, broker.host, broker.port)
         gw = Gateway(cfg, db, clock, broker_host=broker.host, broker_port=broker.port,
                      alerts_jsonl=Path(args.alerts_out) if args.alerts_out else tmp / "alerts.jsonl",
                      console_port=port)
@@ -85,14 +92,19 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"Hearth demo: a simulated home ({', '.join(s.id for s in cfg.sensors)}) on a local "
               f"{'broker'} at {broker.host}:{broker.port}, {args.speed:g}x real time.\n"
               f"  database: {db}\n  alerts:   {gw.alerts_jsonl}\n"
-              f"  console:  http://{cfg.console.host}:{port}/\n"
+              f"  console:  http://{cfg.console.host}:{port}/"
+              + (f"  (port {cfg.console.port} is in use by another program, so {port} instead)\n"
+                 if port != cfg.console.port else "\n") +
               f"  inbox:    {inbox_url}  (what Sam of the team and Jo, Ann's daughter, were sent)\n"
               "  Ctrl-C to stop. Events appear below within seconds; day 4 brings a 'not up' alert.",
               file=sys.stderr, flush=True)
+    others: list[Any] = []
+    if args.with_hub and not args.config:
+        others = await _start_hub_demo(args, broker, clock, tmp, stop)
     if args.for_seconds:
         loop.call_later(args.for_seconds, stop.set)
     try:
-        await gw.run(stop)
+        await asyncio.gather(gw.run(stop), *others)
     except DatabaseInUseError as exc:
         print(f"hearth run: {exc}", file=sys.stderr)
         return 1
@@ -100,6 +112,38 @@ async def _main(args: argparse.Namespace) -> int:
         if broker is not None:
             await broker.stop()
     return 0
+
+
+async def _start_hub_demo(args: argparse.Namespace, broker: Any, clock: Any, tmp: Path,
+                          stop: asyncio.Event) -> list[Any]:
+    """Two more simulated homes and the hub; returns what to run alongside Ann's gateway."""
+    from gateway.demo import run_demo_home
+    from gateway.demo_hub import HUB_PORT, OTHER_HOMES, hub_config, make_accounts, other_home, with_hub
+    from gateway.demo_inbox import pick_port
+    from gateway.service import Gateway
+    from hub.service import serve
+
+    runs: list[Any] = []
+    names = []
+    for name, person, base, seed, not_up_day in OTHER_HOMES:
+        cfg = with_hub(other_home(demo_config(), name, person, base), broker.host, broker.port)
+        gw = Gateway(cfg, tmp / f"{name}.sqlite3", clock, broker_host=broker.host, broker_port=broker.port,
+                     alerts_jsonl=tmp / f"{name}-alerts.jsonl", console_port=0)
+        home_tz = cfg.to_home().tz
+        gw.extra_tasks.append(lambda b=base, s=seed, n=not_up_day, tz=home_tz:
+                              run_demo_home(broker.host, broker.port, clock, tz, b, s, n))
+        runs.append(gw.run(stop))
+        names.append(f"{person} ({name})")
+    hub_db = tmp / "hub.db"
+    accounts = make_accounts(hub_db)
+    port = pick_port("127.0.0.1", HUB_PORT)
+    runs.append(serve(hub_config(hub_db, port, broker.host, broker.port), stop))
+    moved = f"  (port {HUB_PORT} is in use by another program, so {port} instead)" if port != HUB_PORT else ""
+    print(f"  hub:      http://127.0.0.1:{port}/{moved}\n"
+          f"            three homes: Ann (demo-home), {', '.join(names)}; sign in as\n"
+          + "".join(f"            {a.name} / {a.password}   ({a.role})\n" for a in accounts),
+          file=sys.stderr, flush=True)
+    return runs
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,11 +12,30 @@ async function post(path, body) {
   }
   return r.json();
 }
+// plain words for the ids the config and the core use (a technician on a phone reads words, not ids)
+const KINDS = {bed: "Bed pressure pad", chair: "Chair pad", contact: "Door contact", motion: "Motion sensor", plug: "Smart plug"};
+const ALERTS = {not_up: "Not up at the usual time", night_bed_exit: "Out of bed in the night for long",
+  night_door: "Front door opened in the night", no_meal: "No kitchen activity", silence: "No movement for longer than usual",
+  appliance_on: "An appliance left on", battery_low: "Battery low", sensor_offline: "Sensor offline",
+  sensor_silent: "Sensor gone silent", blind_check: "A check cannot run", delivery_refused: "A message was refused",
+  held_during_pause: "Alerts held during a pause", consent_review_due: "Consent review due"};
+const SEVERITY = {urgent: "Urgent", warning: "Concern", info: "Note"};
+function words(id) { return id ? String(id).replaceAll("_", " ") : id; }
+function sensorWhat(x) {
+  const kind = KINDS[x.kind] || words(x.kind);
+  return x.role && x.role !== x.kind ? kind + ": " + words(x.role) : kind;
+}
 function cell(text, cls) { const td = document.createElement("td"); td.textContent = text ?? "—"; if (cls) td.className = cls; return td; }
 function fill(id, rows, render, empty) {
   const body = document.querySelector("#" + id + " tbody"); body.replaceChildren();
   if (!rows.length) { const tr = document.createElement("tr"); const td = cell(empty, "muted"); td.colSpan = 8; tr.append(td); body.append(tr); return; }
-  for (const r of rows) { const tr = document.createElement("tr"); render(r, tr); body.append(tr); }
+  // each cell carries its column's name: on a phone the rows become cards that label their values
+  const labels = [...document.querySelectorAll("#" + id + " thead th")].map(th => th.textContent);
+  for (const r of rows) {
+    const tr = document.createElement("tr"); render(r, tr);
+    [...tr.children].forEach((td, i) => { td.dataset.label = labels[i] || ""; });
+    body.append(tr);
+  }
 }
 function describe(st) {
   if (typeof st !== "object" || st === null) return String(st);
@@ -53,7 +72,7 @@ async function refresh() {
   const health = Object.fromEntries(s.health.map(h => [h.sensor, h]));
   fill("sensors", s.sensors, (x, tr) => {
     const h = health[x.id] || {};
-    tr.append(cell(x.id), cell(x.kind + " / " + x.role), cell(x.room), cell(short(h.last_seen), h.last_seen ? "" : "bad"),
+    tr.append(cell(x.id), cell(sensorWhat(x)), cell(words(x.room)), cell(short(h.last_seen), h.last_seen ? "" : "bad"),
       cell(h.available === false ? "offline" : (h.available ? "online" : "?"), h.available === false ? "bad" : "ok"),
       cell(h.battery != null ? h.battery + "%" : null, h.battery != null && h.battery < 20 ? "bad" : ""), cell(h.linkquality));
   }, "No sensors configured");
@@ -63,7 +82,8 @@ async function refresh() {
       cell(r.device), cell(r.count), cell(short(r.last)), cell(r.detail)), "Nothing rejected");
   fill("alerts", s.alerts, (a, tr) => {
     tr.className = a.severity;
-    tr.append(cell(short(a.time)), cell(a.severity), cell(a.kind), cell(a.message), afterwards(a));
+    tr.append(cell(short(a.time)), cell(SEVERITY[a.severity] || a.severity), cell(ALERTS[a.kind] || words(a.kind)),
+      cell(a.message), afterwards(a));
   }, "No alerts");
   const people = Object.entries(s.routines.people || s.routines || {});
   fill("routines", people, ([p, st], tr) => tr.append(cell(st.name || p), cell(describe(st), st.degraded ? "bad" : "")),
