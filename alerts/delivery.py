@@ -38,7 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.consent import Decision, category_of, decide, log_withheld
-from alerts.digest import digest_message, weekly_trends
+from alerts.digest import DAY_START_HOUR, digest_message, weekly_trends
 from alerts.hold import HeldAlerts, could_not_store
 from alerts.notifiers.base import DeliveryResult, Notifier, OutgoingMessage
 from alerts.outbox import Outbox, OutboxRow
@@ -66,6 +66,9 @@ class AlertDelivery:
                  max_parallel_sends: int = 4, idle_s: float = 5.0):
         self.config = config
         self.tz = ZoneInfo(config.timezone)
+        # where the person's day starts (the chart's first hour): the home's routine setting
+        routines = getattr(config, "routines", None)
+        self.day_start_hour = getattr(routines, "day_start_hour", DAY_START_HOUR)
         self.recipients = {r.id: r for r in config.recipients}
         self.people = {p.id: p.name for p in config.people}
         self.notifiers = notifiers
@@ -219,7 +222,7 @@ class AlertDelivery:
 
         def build(rid: str, channel: str) -> OutgoingMessage:
             if not first:  # the chart is drawn once (tens of ms on a Pi), then shared by every copy
-                first.append(digest_message(summary, name, rid, channel, self.tz))
+                first.append(digest_message(summary, name, rid, channel, self.tz, self.day_start_hour))
             stem = first[0].message_id.rsplit("/", 2)[0]  # digest/PERSON/DATE
             return replace(first[0], message_id=f"{stem}/{rid}/{channel}", recipient=rid, channel=channel)
 

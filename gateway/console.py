@@ -13,7 +13,6 @@ import functools
 import json
 import logging
 import math
-import shutil
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -201,32 +200,7 @@ def make_app(gw: Gateway, bind_host: str = "127.0.0.1") -> web.Application:
     return app
 
 
-class UplinkView:
-    """What the hub uplink reads from the running gateway: the technicians' status, and the outcome
-    store the console's own "what happened" writes to."""
-
-    def __init__(self, gw: Gateway):
-        self.gw = gw
-
-    async def status(self) -> dict[str, Any]:
-        gw = self.gw
-        data = await gw.in_db(status_snapshot, gw)
-        disk = shutil.disk_usage(gw.db_path.parent)
-        return {"devices": data["health"], "rejected": sum(r["count"] for r in data["rejections"]),
-                "gateway": gw.health_record(), "broker_connected": bool(gw.link and gw.link.connected),
-                "clock": gw.trust.note(), "disk_free_mb": disk.free // 2**20,
-                "disk_used_pct": round(100 * disk.used / disk.total, 1) if disk.total else None,
-                "routines": gw.engine.status() if gw.engine is not None else {}}
-
-    async def record_outcome(self, key: str, outcome: str, by: str, at: datetime) -> None:
-        store = self.gw.store
-        if store is not None:
-            await self.gw.in_db(lambda: (store.record_outcome(key, outcome, by, at), store.commit()))
-
-
 async def start_console(gw: Gateway, host: str, port: int) -> web.AppRunner:
-    if gw.alerting is not None:  # the console starts once the store and the core exist: so can the uplink
-        gw.alerting.attach(UplinkView(gw))
     runner = web.AppRunner(make_app(gw, host), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

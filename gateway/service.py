@@ -277,6 +277,10 @@ class Gateway:
             self.alerting = Alerting(self.cfg, self.db_path, self.clock, on_outcome=engine.record_outcome,
                                      summary_of=engine.day_summary)
             self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
+        if self.alerting is not None:  # the hub uplink reads the running gateway once store and core exist
+            from gateway.uplink import UplinkView
+
+            self.alerting.attach(UplinkView(self))
         await self._catch_up(last_event_id)
         self._event_id_committed = await self.in_db(self.store.last_event_id)
         # a repeat of the last stored state (e.g. a retained copy) after a restart is not a change

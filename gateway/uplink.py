@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -202,3 +203,28 @@ def _state_json(s: AlertState) -> dict[str, Any]:
             "acknowledged_by": s.acknowledged_by, "acknowledged_at": _iso(s.acknowledged_at),
             "resolved_by": s.resolved_by, "resolved_at": _iso(s.resolved_at), "outcome": s.outcome,
             "open": s.is_open}
+
+
+class UplinkView:
+    """What the hub uplink reads from the running gateway: the technicians' status, and the outcome
+    store the console's own "what happened" writes to."""
+
+    def __init__(self, gw: Any):  # gateway.service.Gateway (not imported: it imports this module's users)
+        self.gw = gw
+
+    async def status(self) -> dict[str, Any]:
+        gw = self.gw
+        from gateway.console import status_snapshot
+
+        data = await gw.in_db(status_snapshot, gw)
+        disk = await asyncio.to_thread(shutil.disk_usage, gw.db_path.parent)  # a stalled card must not stall the loop
+        return {"devices": data["health"], "rejected": sum(r["count"] for r in data["rejections"]),
+                "gateway": gw.health_record(), "broker_connected": bool(gw.link and gw.link.connected),
+                "clock": gw.trust.note(), "disk_free_mb": disk.free // 2**20,
+                "disk_used_pct": round(100 * disk.used / disk.total, 1) if disk.total else None,
+                "routines": gw.engine.status() if gw.engine is not None else {}}
+
+    async def record_outcome(self, key: str, outcome: str, by: str, at: datetime) -> None:
+        store = self.gw.store
+        if store is not None:
+            await self.gw.in_db(lambda: (store.record_outcome(key, outcome, by, at), store.commit()))
