@@ -40,7 +40,7 @@ if [[ ! -x .venv/bin/python ]]; then
     python3 -m venv .venv || die "could not create .venv (see above); is python3-venv installed?"
 fi
 extra=""
-(( with_test )) && extra="[test]"
+(( with_test )) && extra="[test,evaluate]"
 # a newer pip is nice to have, not needed: offline, the venv's own pip does
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 ||
     echo "setup: note: could not upgrade pip (offline?); going on with the venv's own pip"

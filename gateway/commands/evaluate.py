@@ -7,15 +7,30 @@ benchmarks/README.md for what each column means.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
 
+BASELINES = ("river", "sklearn")  # what the figures are compared against; the gateway itself needs neither
+
+
 def _benchmarks_importable() -> None:
-    """``benchmarks`` is not installed with the package: find it beside ``gateway/`` in the checkout."""
+    """``benchmarks`` is not installed with the package: find it beside ``gateway/`` in the checkout.
+    The baselines are an extra (``hearth[evaluate]``): say how to install them rather than fail later."""
     root = str(Path(__file__).resolve().parents[2])
     if root not in sys.path:
         sys.path.insert(0, root)
+    missing = []
+    for name in BASELINES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise SystemExit(f"hearth: the baselines the figures are compared with are not installed "
+                         f"({', '.join(missing)}): pip install 'hearth[evaluate]' "
+                         "(in a checkout: .venv/bin/pip install -e '.[evaluate]')")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
