@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from statistics import mean
 
+from benchmarks import night_hours
 from benchmarks.evaluate import run_hearth
 from benchmarks.homes import DEFAULT_DATA, HOMES, load_home
 from benchmarks.prior import leave_one_out
@@ -40,14 +41,15 @@ def first_month(name: str, data: Path | str = DEFAULT_DATA, seed: int = 1, days:
     p = profile(load_home(name, data))
     clean, anom, skipped = build_streams(p, 0, days, seed, kinds=FIRST_KINDS)
     priors = {"prior": leave_one_out(name, data), "start defaults": None}
+    night = night_hours.leave_one_out(name, str(data))  # the default a technician leaves, made without this home
     out: dict = {"home": name, "seed": seed, "days": days, "skipped": skipped, "variants": {}}
     from gateway.config import parse_config_text
 
     cfg = parse_config_text(p.home.config_yaml(), f"{name}.yaml")
     for variant, prior in priors.items():
         settings = cfg.routines.model_copy(update={"population_prior": prior is not None})
-        on_clean = run_hearth(p, clean, seed, prior, settings)
-        on_anom = run_hearth(p, anom, seed, prior, settings)
+        on_clean = run_hearth(p, clean, seed, prior, settings, night)
+        on_anom = run_hearth(p, anom, seed, prior, settings, night)
         hits = score_anomalies(anom.truths, on_anom)
         kinds = {}
         for kind in FIRST_KINDS:
