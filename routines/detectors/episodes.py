@@ -7,6 +7,7 @@ night-time trip once the person stays (decided in :mod:`routines.detectors.phase
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from routines.detectors.thresholds import _epochs
@@ -133,6 +134,16 @@ def in_night_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
         return True
     own = eng.settings.own_routine_days
     return p.wake_model.n >= own and p.bed_model.n >= own and in_sleep_hours(eng, p, t)
+
+
+def night_began(eng: RoutineEngine, p: PersonState, t: float) -> float:
+    """Epoch seconds of the start of the latest night-hours window begun at or before ``t`` (wall clock)."""
+    start, _ = eng.night[p.id]
+    d = eng.alert_time(t)
+    s = d.replace(hour=start // 60, minute=start % 60, second=0, microsecond=0)
+    if s > d:
+        s -= timedelta(days=1)
+    return s.timestamp()
 
 
 def up_for_the_day(eng: RoutineEngine, p: PersonState, t: float) -> bool:

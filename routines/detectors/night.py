@@ -8,7 +8,7 @@ adds an explained alert through ``c.add``, or the time it falls due to ``c.due``
 from __future__ import annotations
 
 from routines.detectors.common import Tick, _alert, _clock, _hm
-from routines.detectors.episodes import in_night_hours, in_sleep_hours, pulsing, up_for_the_day
+from routines.detectors.episodes import in_night_hours, in_sleep_hours, night_began, pulsing, up_for_the_day
 from routines.explain import duration, share
 from routines.learning import limit_words, state_of
 from routines.state import NIGHT
@@ -65,9 +65,12 @@ def night_bed_exit(c: Tick) -> None:
         fire_at = max(p.out_since + thr["exit_thr_s"], last_move + st.night_exit_quiet_min * 60)
         if p.last_up >= p.last_act:  # last seen outside the bedroom: stillness there is not lying in bed
             fire_at = min(fire_at, max(p.last_act, p.out_since) + st.night_still_away_min * 60)
-        if p.phase != NIGHT and (not in_night_hours(eng, p, max(p.last_act, p.out_since))
-                                 or up_for_the_day(eng, p, max(p.last_act, p.out_since))):
-            return  # read as up: the stillness began after the night hours, or in the person's morning
+        still_from = max(p.last_act, p.out_since)
+        if p.phase != NIGHT and (not in_night_hours(eng, p, still_from) or up_for_the_day(eng, p, still_from)
+                                 or p.out_since < night_began(eng, p, still_from)):
+            # read as up: the stillness began outside the night hours or in the person's morning, or the
+            # person left bed before tonight's night hours began (up all day, still in the night: not an exit)
+            return
         if t >= fire_at:
             still = fire_at < p.out_since + thr["exit_thr_s"] - 1  # fired on stillness away from the bedroom
             limit = limit_words(eng, p, "night_bed_exit")
