@@ -27,6 +27,17 @@ TARGET_FA_PER_30D = 1.0
 
 
 LOHO_PRIORS: dict[str, object] = {}  # home -> the prior made from the other homes (filled by evaluate_home)
+LOHO_NIGHT: dict[str, str] = {}  # home -> the default night hours made from the other homes (likewise)
+
+
+def with_night_hours(home, hours: str | None):
+    """``home`` with every person's night hours set to ``hours`` (what the technician left as default,
+    made without this home: :func:`benchmarks.night_hours.leave_one_out`); unchanged for None."""
+    import dataclasses
+
+    if hours is None:
+        return home
+    return dataclasses.replace(home, people=tuple(dataclasses.replace(q, night_hours=hours) for q in home.people))
 
 
 class Pending(Exception):
@@ -34,9 +45,10 @@ class Pending(Exception):
 
 
 def run_hearth(p: HomeProfile, stream: Stream, seed: int, prior: object = None,
-               settings: object = None) -> list[Detection]:
+               settings: object = None, night_hours: str | None = None) -> list[Detection]:
     """Hearth on one stream; ``prior``: the population prior to start from (the first-month figures pass
-    one made without this home; default: the shipped one)."""
+    one made without this home; default: the shipped one); ``night_hours``: likewise the default night
+    hours made without this home."""
     try:
         from routines.replay import replay
     except ImportError as exc:
@@ -45,7 +57,7 @@ def run_hearth(p: HomeProfile, stream: Stream, seed: int, prior: object = None,
     from sensors.events import SensorEvent
 
     cfg = parse_config_text(p.home.config_yaml(), f"{p.home.name}.yaml")
-    home = cfg.to_home()
+    home = with_night_hours(cfg.to_home(), night_hours or LOHO_NIGHT.get(p.home.name))
     tz = home.tz
     kinds = {s.id: s.kind for s in home.sensors}
     events = (SensorEvent(aware(t, tz), sid, kinds[sid], on, "replay") for t, sid, on in stream.events)
@@ -90,6 +102,10 @@ def evaluate_home(name: str, data: Path | str = DEFAULT_DATA, learning_days: int
         from benchmarks.prior import leave_one_out
 
         LOHO_PRIORS[name] = leave_one_out(name, data)
+    if "hearth" in systems and name not in LOHO_NIGHT:
+        from benchmarks import night_hours
+
+        LOHO_NIGHT[name] = night_hours.leave_one_out(name, str(data))
     return evaluate_profile(profile(load_home(name, data)), learning_days, test_days, seed, systems)
 
 

@@ -41,7 +41,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from alerts.channels import SmtpSettings, read_secret
 from alerts.config import ConsentConfig, DigestSchedule, EscalationConfig, RecipientConfig, check_references
 from gateway.config_actions import ActionsConfig, action_errors
-from routines.home import Home, Person, SensorInfo
+from routines.home import DEFAULT_NIGHT_HOURS, Home, Person, SensorInfo
 from routines.settings import RoutineSettings
 from sensors.events import SensorKind
 
@@ -50,11 +50,13 @@ log = logging.getLogger("hearth.config")
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _MAC = r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"
 _IEEE = r"^0x[0-9a-fA-F]{16}$"
+_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 # What each pattern means, for technicians: a raw regex in an error message helps nobody.
 PATTERN_WORDS: dict[str, str] = {
     _ID: "an id is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit (e.g. p1, front_door)",
     _MAC: "a BLE MAC address is six pairs of hex digits joined by colons, e.g. A4:C1:38:12:34:56",
     _IEEE: "an IEEE address is 0x and 16 hex digits, as zigbee2mqtt shows it, e.g. 0x00158d0001a2b3c4",
+    _HOURS: "night hours are HH:MM-HH:MM in 24-hour local time, e.g. 23:30-06:30 (may wrap midnight)",
 }
 
 
@@ -83,6 +85,20 @@ class PersonConfig(Strict):
     actions: ActionsConfig = Field(default_factory=ActionsConfig,
                                    description="What Hearth may do in the home for this person, with their "
                                                "agreement (night_light; see gateway/config_actions.py).")
+    night_hours: str = Field(DEFAULT_NIGHT_HOURS, pattern=_HOURS,
+                             description="HH:MM-HH:MM local time (may wrap midnight) when this person is "
+                                         "normally asleep: the front door opening, and out of bed with no sign "
+                                         "of life anywhere, alert in these hours from the first night, before "
+                                         "anything is learned (learned sleep hours may only widen them). "
+                                         f"Default {DEFAULT_NIGHT_HOURS}: the usual bed time to the usual earliest "
+                                         "getting up of the recorded homes (python -m benchmarks.night_hours).")
+
+    @field_validator("night_hours")
+    @classmethod
+    def _night_not_empty(cls, v: str) -> str:
+        if v[:5] == v[6:]:
+            raise ValueError("night hours start and end at the same time: give the hours the person sleeps")
+        return v
 
 
 class ZigbeeSource(Strict):
@@ -316,7 +332,7 @@ class HomeConfig(Strict):
         return Home(
             timezone=self.timezone,
             name=self.name,
-            people=tuple(Person(p.id, p.name, p.pronoun) for p in self.people),
+            people=tuple(Person(p.id, p.name, p.pronoun, p.night_hours) for p in self.people),
             sensors=tuple(SensorInfo(s.id, s.kind, s.room, s.role, s.person,
                                      s.power.on_above_w, s.power.off_below_w) for s in self.sensors),
         )

@@ -26,7 +26,7 @@ from typing import Any
 
 from routines import detectors, pickling
 from routines.alert import Alert
-from routines.home import APPLIANCE_ROLES, Home
+from routines.home import APPLIANCE_ROLES, Home, night_window
 from routines.prior import Prior, shipped
 from routines.settings import RoutineSettings
 from routines.state import DAY, NIGHT, PersonState, SensorState, fill_missing
@@ -98,6 +98,7 @@ class RoutineEngine:
                 s.switch = PlugSwitch(info.on_above_w, info.off_below_w)
             if s.p is not None:
                 self.person_sensors[info.person].append(s)
+        self.night = {p.id: night_window(p.night_hours) for p in self.home.people}
         self._flags = {pid: {f: any(getattr(s, f) for s in ss) for f in ("bed", "kitchen", "door", "plug")}
                        for pid, ss in self.person_sensors.items()}
 

@@ -18,6 +18,20 @@ APPLIANCE_ROLES = frozenset({"kettle", "microwave", "toaster", "hob", "stove", "
                              "washing_machine", "dishwasher", "iron", "heater"})
 KNOWN_ROLES = frozenset({"front_door", "back_door", "bed", "chair", "couch", "toilet_flush", "toilet_door",
                          "bathroom_door", "bedroom_door", "keys"}) | KITCHEN_ROLES | APPLIANCE_ROLES
+# A new person's night hours (the technician may set their own): from the usual bed time to the usual
+# EARLIEST getting up of the recorded homes' nights, each home weighted equally (python -m
+# benchmarks.night_hours; every home is evaluated with the hours made without it).
+DEFAULT_NIGHT_HOURS = "00:30-06:45"
+
+
+def night_window(hours: str) -> tuple[int, int]:
+    """"HH:MM-HH:MM" as (start, end) minutes of the local day; the window may wrap midnight.
+
+    >>> night_window("23:30-06:00")
+    (1410, 360)
+    """
+    a, b = hours.split("-")
+    return int(a[:2]) * 60 + int(a[3:]), int(b[:2]) * 60 + int(b[3:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +39,8 @@ class Person:
     id: str
     name: str
     pronoun: str = "they"  # "she", "he" or "they": used in explanations
+    # the front door and out of bed with no sign of life are watched in these hours from the first night
+    night_hours: str = DEFAULT_NIGHT_HOURS
 
 
 @dataclass(frozen=True, slots=True)

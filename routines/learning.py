@@ -106,3 +106,19 @@ def p_poss(eng: RoutineEngine, p: PersonState) -> str:
     from routines.explain import Pronouns
 
     return Pronouns(eng.names[p.id].pronoun).poss
+
+
+def weekly_note_lines(eng: RoutineEngine, pid: str) -> list[str]:
+    """The learning status as lines for the team's weekly note (the first notes after an install): one
+    line per check, the same words as ``hearth status``, the console and the uplink.
+
+    To be called by the weekly trends note (``alerts/digest.py`` ``weekly_trends`` through
+    ``gateway/digests.py``) with the gateway's engine; empty once every check watches with the person's
+    own routine (nothing left to say).
+    """
+    p = eng._persons[pid]
+    rows = learning_status(eng, p)
+    if all(r["state"] in ("own", "ready", "blind") for r in rows) and any(r["state"] == "own" for r in rows):
+        return []
+    name = eng.names[pid].name
+    return [f"How far Hearth has learned {name}'s routine:"] + [f"- {r['watches']}: {r['words']}" for r in rows]

@@ -88,6 +88,7 @@ class PersonState:
         "day_alerts",
         "day_blind",
         "day_contexts",
+        "door_night_set",
         "door_night_t",
         "door_t",
         "exit_len",
@@ -156,6 +157,7 @@ class PersonState:
         self.away_seen: tuple[str, float] | None = None  # while out: first sensor seen since (no door yet)
         self.door_t: float | None = None  # last front-door event not yet followed by other activity
         self.door_night_t: float | None = None  # front door during sleep hours, not yet explained
+        self.door_night_set = False  # ... and it was within the night hours set for the person
         self.burst_start = 0.0
         self.burst_n = 0
         self.burst_door = False  # the current burst of activity began at the front door

@@ -99,7 +99,8 @@ def test_front_door_at_night_and_no_return() -> None:
     _, alerts = run(evs, t("03:30"))
     [a] = alerts
     assert a.kind == "night_door" and a.time == t("02:10")
-    assert a.message == ("The front door opened at 01:55, during Ann's usual sleep hours (23:00–04:30), "
+    # the starting settings are nobody's usual sleep hours: the alert names the night hours set for Ann
+    assert a.message == ("The front door opened at 01:55, during the night hours set for Ann (00:30–06:45), "
                          "and there has been no sign of her since (15 min).")
 
 

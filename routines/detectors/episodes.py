@@ -7,6 +7,7 @@ night-time trip once the person stays (decided in :mod:`routines.detectors.phase
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from routines.detectors.thresholds import _epochs
@@ -98,19 +99,71 @@ def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -
 def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.door_t = t
     eng._due = min(eng._due, t + 60.0)
+    if p.away or p.door_night_t is not None:
+        return  # a door while out is coming home; one night door at a time
+    if in_night_hours(eng, p, t) and not up_for_the_day(eng, p, t):
+        # the night hours the technician set (or the default): watched from the first night, whatever the
+        # learning state or the phase the core has read (a person up at 02:00 who goes out is still told)
+        p.door_night_t, p.door_night_set = t, True
+        return
     # A night exit is the door after the person went to bed and before getting up: never a clock window
     # alone (evening outings; with no bed sensor 'gone to bed' comes from the evening's own settling
-    # quiet, see evaluate). Not a door while out (coming home), nor a door in a 'night' never ended by a
-    # wake long past the latest usual wake (that is 'not up', already told; the door may be a return).
-    if p.phase == NIGHT and not p.away and (p.bed_t is not None or t < _epochs(eng, p)["not_up"]):
+    # quiet, see evaluate). Not a door in a 'night' never ended by a wake long past the latest usual wake
+    # (that is 'not up', already told; the door may be a return).
+    if p.phase == NIGHT and (p.bed_t is not None or t < _epochs(eng, p)["not_up"]):
         # without a bed sensor 'gone to bed' is only a quiet evening: it takes the person's own usual
         # sleep hours as well (an evening outing after a quiet spell before the usual bed time is not a
         # night exit, and the alert's "during the usual sleep hours" must be true)
         if (not eng.has(p.id, "bed") and (p.thr["bed_learned"] or p.thr.get("bed_prior"))
                 and not in_sleep_hours(eng, p, t)):
             return
-        if p.door_night_t is None:
-            p.door_night_t = t
+        p.door_night_t, p.door_night_set = t, False
+
+
+def in_night_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
+    """Is ``t`` within the person's night hours (:attr:`routines.home.Person.night_hours`)?
+
+    Those the technician set, from the first night; widened by the person's own usual sleep hours once
+    the getting-up and bed-time checks both watch with the person's own routine (never narrowed: a
+    learned window that is wrong would miss a night exit, and house B's learned one was, see the README).
+    """
+    start, end = eng.night[p.id]
+    d = eng.alert_time(t)
+    m = d.hour * 60 + d.minute
+    if (start <= m < end) if start < end else (m >= start or m < end):
+        return True
+    own = eng.settings.own_routine_days
+    return p.wake_model.n >= own and p.bed_model.n >= own and in_sleep_hours(eng, p, t)
+
+
+def night_began(eng: RoutineEngine, p: PersonState, t: float) -> float:
+    """Epoch seconds of the start of the latest night-hours window begun at or before ``t`` (wall clock)."""
+    start, _ = eng.night[p.id]
+    d = eng.alert_time(t)
+    s = d.replace(hour=start // 60, minute=start % 60, second=0, microsecond=0)
+    if s > d:
+        s -= timedelta(days=1)
+    return s.timestamp()
+
+
+def up_for_the_day(eng: RoutineEngine, p: PersonState, t: float) -> bool:
+    """Read as up for the day (the core's getting up, within the night hours): the person's morning has
+    begun (a door then is going out for the day, not a night exit; house C leaves about 20 min after
+    getting up).
+
+    Only a getting up within the night hours counts: a day read as never having ended (no bed time
+    seen, the getting up long before them) leaves the night watched. A get-up read as such in the small
+    hours (clearly up and about for ``up_confirm_min``, see :func:`routines.detectors.phases.getting_up`)
+    counts too: a door then is not watched as a night exit (the price of quiet mornings for early risers).
+    """
+    w = p.wake_t
+    if p.phase == NIGHT or w is None or w > t:
+        return False
+    start, end = eng.night[p.id]
+    d = eng.alert_time(w)
+    m = d.hour * 60 + d.minute
+    within = (start <= m < end) if start < end else (m >= start or m < end)
+    return within
 
 
 def in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
@@ -150,5 +203,6 @@ def _got_up(p: PersonState, t: float) -> None:
         p.wake_t = t
     if p.first_kitchen is not None and p.first_kitchen < t:
         p.first_kitchen = None  # a night-time drink is not breakfast
-    p.door_night_t = None
+    if not p.door_night_set:  # a door in the set night hours stays watched: reading 'up' does not explain it
+        p.door_night_t = None
 

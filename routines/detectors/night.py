@@ -8,7 +8,7 @@ adds an explained alert through ``c.add``, or the time it falls due to ``c.due``
 from __future__ import annotations
 
 from routines.detectors.common import Tick, _alert, _clock, _hm
-from routines.detectors.episodes import pulsing
+from routines.detectors.episodes import in_night_hours, in_sleep_hours, night_began, pulsing, up_for_the_day
 from routines.explain import duration, share
 from routines.learning import limit_words, state_of
 from routines.state import NIGHT
@@ -55,13 +55,22 @@ def night_bed_exit(c: Tick) -> None:
     """Out of bed at night far longer than the person's usual night-time trips, and still."""
     (eng, p, t, st, thr, name, pr, has_bed, blind, due, add) = (
         c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.has_bed, c.blind, c.due, c.add)
-    if (p.phase == NIGHT and has_bed and not p.in_bed and p.out_since is not None and not p.away
-            and p.chair_count == 0 and "night_bed_exit" not in blind):
+    # at night by the core's reading (went to bed, not up yet), or within the night hours set for the
+    # person whatever it read: that check needs no learning and watches from the first night
+    if (has_bed and not p.in_bed and p.out_since is not None and not p.away
+            and p.chair_count == 0 and "night_bed_exit" not in blind
+            and (p.phase == NIGHT or in_night_hours(eng, p, p.out_since))):
         out_for = t - p.out_since
         last_move = max(p.last_nonbed, p.out_since)
         fire_at = max(p.out_since + thr["exit_thr_s"], last_move + st.night_exit_quiet_min * 60)
         if p.last_up >= p.last_act:  # last seen outside the bedroom: stillness there is not lying in bed
             fire_at = min(fire_at, max(p.last_act, p.out_since) + st.night_still_away_min * 60)
+        still_from = max(p.last_act, p.out_since)
+        if p.phase != NIGHT and (not in_night_hours(eng, p, still_from) or up_for_the_day(eng, p, still_from)
+                                 or p.out_since < night_began(eng, p, still_from)):
+            # read as up: the stillness began outside the night hours or in the person's morning, or the
+            # person left bed before tonight's night hours began (up all day, still in the night: not an exit)
+            return
         if t >= fire_at:
             still = fire_at < p.out_since + thr["exit_thr_s"] - 1  # fired on stillness away from the bedroom
             limit = limit_words(eng, p, "night_bed_exit")
@@ -88,12 +97,19 @@ def night_door(c: Tick) -> None:
     if p.door_night_t is not None and "night_door" not in blind:
         fire_at = p.door_night_t + st.night_door_wait_min * 60
         if t >= fire_at and p.last_nondoor < p.door_night_t:
-            bed_lo, wake_lo = thr["sleep"]
+            # the person's usual sleep hours where they hold the door (learned, or the prior's), else the set ones
+            usual = (thr["bed_learned"] or thr.get("bed_prior")) and in_sleep_hours(eng, p, p.door_night_t)
+            if p.door_night_set and not usual:
+                start, end = eng.night[p.id]
+                during = f"during the night hours set for {name} ({_hm(start, 0)}–{_hm(end, 0)})"
+            else:
+                bed_lo, wake_lo = thr["sleep"]
+                during = f"during {name}'s usual sleep hours ({_hm(bed_lo, h0)}–{_hm(wake_lo, h0)})"
             add(_alert(eng, p, t, "night_door", f"{p.id}:night_door:{p.door_night_t:.0f}",
-                       f"The front door opened at {_clock(eng, p.door_night_t)}, during {name}'s usual sleep hours "
-                       f"({_hm(bed_lo, h0)}–{_hm(wake_lo, h0)}), and there has been no sign of {pr.obj} since "
-                       f"({duration(t - p.door_night_t)}).",
+                       f"The front door opened at {_clock(eng, p.door_night_t)}, {during}, and there has been "
+                       f"no sign of {pr.obj} since ({duration(t - p.door_night_t)}).",
                        {"door_time": eng.alert_time(p.door_night_t).isoformat(),
-                        "waited_min": round((t - p.door_night_t) / 60, 1)}))
+                        "waited_min": round((t - p.door_night_t) / 60, 1),
+                        "limit": "night_hours" if p.door_night_set else "sleep_hours"}))
         elif t < fire_at:
             due.append(fire_at)
