@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 from hub import store
 from hub.db import Db
 from hub.schema import Refused, Uplinked, parse
-from hub.topics import VERSION, reply_topic, subscriptions
+from hub.topics import ACTION_VERSION, reply_topic, subscriptions
 
 log = logging.getLogger("hearth.hub.intake")
 BATCH = 500
@@ -117,6 +117,8 @@ class Intake:
             else:
                 good.append(r)
                 self.stats[r.type] += 1
+                for what in r.dropped:
+                    self._refuse(Refused("bad_day", f"{what} was malformed and left out", r.home), now)
         try:
             store.apply(self.db, good, now)
         except Exception:  # one bad row must not stop the intake: store one by one, count the rest
@@ -140,6 +142,6 @@ class Intake:
 
     def reply(self, home: str, action: str, token: str, by: str, outcome: str | None = None) -> bool:
         """Send a worker's action to the home (QoS 1; paho resends it after a reconnect)."""
-        body = {"v": VERSION, "action": action, "token": token, "by": by} | ({"outcome": outcome} if outcome else {})
+        body = {"v": ACTION_VERSION, "action": action, "token": token, "by": by} | ({"outcome": outcome} if outcome else {})
         info = self._client.publish(reply_topic(self.prefix, home), json.dumps(body), qos=1)
         return info.rc == mqtt.MQTT_ERR_SUCCESS

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-VERSION = 1
+VERSION = 2  # the newest uplink version this hub reads (docs/uplink.md)
+READS = (1, 2)  # 2 only adds fields (a digest's ``day``, the heartbeat's ``today``): 1 is still read
+ACTION_VERSION = 1  # the actions the hub sends back, unchanged since 1 (so older gateways read them)
 MESSAGES = "alerts"
 EVENTS = "events"
 STATUS = "status"

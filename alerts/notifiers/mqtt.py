@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -58,6 +59,15 @@ def about(msg: OutgoingMessage) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _digest_day(message_id: str) -> date | None:
+    """The day a digest is about, from its id ``digest/PERSON/YYYY-MM-DD/...``."""
+    parts = message_id.split("/")
+    try:
+        return date.fromisoformat(parts[2]) if len(parts) >= 3 else None
+    except ValueError:
+        return None
+
+
 def _client(ch: MqttChannel, client_id: str, password: str | None, timeout_s: float) -> mqtt.Client:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
     client.connect_timeout = timeout_s
@@ -80,6 +90,9 @@ class MqttNotifier:
         self.ack_ttl_s = ack_ttl_s
         self.timeout_s = timeout_s
         self.clock = clock
+        # (person, day) -> the day's facts for a digest's ``day`` field (set by gateway/uplink.py once
+        # the routine core exists; None: digests go without it, as in uplink v1)
+        self.day_of: Callable[[str, date], dict[str, Any] | None] | None = None
 
     def topic(self, ch: MqttChannel) -> str:
         return ch.alert_topic(self.home)
@@ -91,6 +104,11 @@ class MqttNotifier:
         if sum(len(b) for _n, b, _m in msg.attachments) <= MAX_INLINE_ATTACHMENTS:
             for item, (_n, blob, _m) in zip(data["attachments"], msg.attachments, strict=True):
                 item["data_b64"] = base64.b64encode(blob).decode("ascii")
+        if msg.category == "digest" and person is not None and self.day_of is not None:
+            day = _digest_day(msg.message_id)
+            facts = self.day_of(person, day) if day is not None else None
+            if facts is not None:
+                data["day"] = facts
         if self.signer is not None and msg.alert_key and msg.category in ACKABLE and not msg.replaces:
             data["ack_token"] = self.signer.issue(msg.alert_key, msg.recipient, now=self.clock(),
                                                   ttl_s=self.ack_ttl_s)
