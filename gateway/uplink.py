@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import ssl
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -133,6 +134,29 @@ class Uplink:
         if technical and self.view is not None:
             body["health"] = await self.view.status()
         return body
+
+    def problems(self) -> list[str]:
+        """Each hub link that is down, in words a technician acts on (for the gateway's status)."""
+        from gateway.mqtt import CONNACK_WORDS, TLS_CLOSED, describe_os_error, describe_tls_error
+
+        out = []
+        for link, rids in self.links:
+            if link.connected.is_set() or link.failed_attempts == 0:
+                continue
+            ch, where = link.ch, f"{link.ch.host}:{link.ch.port}"
+            field = f"recipient {rids[0]}'s mqtt"
+            err = link.last_error
+            if link.refused is not None:
+                why = f"it refused the login as {ch.username!r}: {CONNACK_WORDS.get(link.refused, link.refused)}"
+            elif ch.tls and isinstance(err, ConnectionResetError | ssl.SSLEOFError):
+                why = f"TLS handshake failed: {TLS_CLOSED}"
+            elif isinstance(err, ssl.SSLError):
+                why = "TLS handshake failed: " + describe_tls_error(err, ch.host).replace("broker.tls.", f"{field}.")
+            else:
+                why = f"cannot connect: {describe_os_error(err)}"
+            out.append(f"team hub broker {where} ({', '.join(rids)}): {why}; {link.failed_attempts} failed "
+                       f"attempt{'s' if link.failed_attempts != 1 else ''}, retrying")
+        return out
 
     def today(self) -> date:
         """The person day now running on the home's clock (it starts at ``day_start_hour``)."""

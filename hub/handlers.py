@@ -47,9 +47,9 @@ async def home_page(request: web.Request) -> web.Response:
         await hub.audit(s.user.name, "viewed the board", detail=f"{len(rows)} people")
         return _html(pages.board(rows, tzs, s.user, s.csrf))
     if s.user.role == "technician":
-        rows = await hub.read(views.fleet, now)
+        rows, dropped = await hub.read(lambda db: (views.fleet(db, now), views.dropped(db)))
         await hub.audit(s.user.name, "viewed the homes' health")
-        return _html(pages.fleet(rows, s.user, s.csrf))
+        return _html(pages.fleet(rows, s.user, s.csrf, hub.link(), dropped))
     sections = await hub.read(_circle, s.user)
     await hub.audit(s.user.name, "viewed their Circle page", s.user.home)
     return _html(pages.circle(sections, s.user, s.csrf))
@@ -235,7 +235,8 @@ async def api_homes(request: web.Request) -> web.Response:
     hub, s = request.app[HUB], session_of(request)
     if s.user.role != "technician":
         return _forbidden(request, "The homes' health is for technicians.")
-    return web.json_response({"homes": await hub.read(views.fleet, hub.clock())})
+    rows, dropped = await hub.read(lambda db: (views.fleet(db, hub.clock()), views.dropped(db)))
+    return web.json_response({"homes": rows, "hub": {"link": hub.link(), "dropped": dropped}})
 
 
 async def api_refused(request: web.Request) -> web.Response:

@@ -179,8 +179,23 @@ def circle(sections: list[tuple[Any, ...]], user: User, csrf: str) -> str:
     return page("Your page", "".join(out), user, csrf)
 
 
-def fleet(rows: list[dict[str, Any]], user: User, csrf: str) -> str:
-    cards = []
+def hub_link(link: dict[str, Any], dropped: list[dict[str, Any]]) -> str:
+    """This hub's own broker link and what it dropped, first on the technicians' page."""
+    if not link:
+        return ""
+    taken = sum(link.get("taken", {}).values())
+    facts = [("Broker link", link["status"]), ("Messages taken", f"{taken} since this hub started"),
+             ("Dropped", "; ".join(f"{d['count']} {d['words']} (last {when(d['last_at'])})" for d in dropped)
+              or "none")]
+    dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
+    bad = not link.get("connected")
+    return (f'<section class="card {"rank-urgent" if bad else "rank-well"}" id="hub-link"><h2>This hub</h2>'
+            f'<dl>{dl}</dl></section>')
+
+
+def fleet(rows: list[dict[str, Any]], user: User, csrf: str, link: dict[str, Any] | None = None,
+          dropped: list[dict[str, Any]] | None = None) -> str:
+    cards = [hub_link(link or {}, dropped or [])]
     for r in rows:
         facts = [("Heard from", ("not since " if r["quiet"] else "") + when(r["last_seen"])),
                  ("Broker link", {True: "connected", False: "DOWN", None: "not shared"}[r["broker_connected"]]),
@@ -197,7 +212,9 @@ def fleet(rows: list[dict[str, Any]], user: User, csrf: str) -> str:
         bad = r["quiet"] or r["offline"] or r["problems"] or r["broker_connected"] is False
         cards.append(f'<section class="card {"rank-urgent" if bad else "rank-well"}"><h2>{escape(r["home"])}</h2>'
                      f'<dl>{dl}</dl></section>')
-    return page("Homes", "".join(cards) or "<p>No home has reported yet.</p>", user, csrf)
+    if len(cards) == 1:
+        cards.append("<p>No home has reported yet.</p>")
+    return page("Homes", "".join(cards), user, csrf)
 
 
 def handover(data: dict[str, Any], tzs: dict[str, str | None], user: User, csrf: str) -> str:

@@ -197,6 +197,21 @@ def fleet(db: Db, now: float) -> list[dict[str, Any]]:
     return out
 
 
+REFUSED_WORDS = {  # why an uplink message was dropped, as a technician reads it
+    "bad_topic": "not an uplink topic", "oversized": "too large", "not_json": "not JSON", "not_object": "not a JSON object",
+    "version": "an uplink version this hub does not read", "home_mismatch": "published under another home's topic",
+    "wrong_type": "the wrong type for its topic", "bad_field": "a field missing or malformed",
+    "bad_day": "a malformed day (its message kept)", "not_stored": "could not be stored",
+}
+
+
+def dropped(db: Db) -> list[dict[str, Any]]:
+    """Uplink messages dropped, per reason, since this hub's store was made (every hub process's)."""
+    rows = db.all("SELECT reason, SUM(n), MAX(last_at), COUNT(*) FROM refused GROUP BY reason ORDER BY SUM(n) DESC")
+    return [{"reason": r, "words": REFUSED_WORDS.get(r, r.replace("_", " ")), "count": int(n), "last_at": at,
+             "homes": int(h)} for r, n, at, h in rows]
+
+
 def handover(db: Db, user: User, since: float | None) -> dict[str, Any]:
     """What happened since the worker's last visit: alerts raised, handled or resolved, and notes written."""
     since = since or 0.0

@@ -21,6 +21,7 @@ import base64
 import json
 import logging
 import secrets
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -187,11 +188,17 @@ class MqttUplink:
         self.connected = asyncio.Event()
         self.dropped = 0
         self.malformed = 0
+        # why the link is down, for gateway/uplink.py to put in words: the error paho met, or the
+        # broker's refusal (a reason name); cleared on connecting
+        self.last_error: BaseException | None = None
+        self.refused: str | None = None
+        self.failed_attempts = 0
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
         self._loop: asyncio.AbstractEventLoop | None = None
         client_id = ch.client_id or f"hearth-{home}-ack"
         self._client = _client(ch, client_id, ch.password_value(), 10.0)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.reconnect_delay_set(1, 30)
@@ -210,10 +217,23 @@ class MqttUplink:
         """Queue a QoS 1 publish (thread-safe, never blocks; paho resends it after a reconnect)."""
         self._client.publish(topic, payload, qos=1, retain=retain)
 
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        # paho calls this inside its ``except OSError``: the error being handled is why
+        error = sys.exc_info()[1]
+        if self.failed_attempts % 10 == 0 or type(error) is not type(self.last_error):
+            log.warning("mqtt uplink cannot connect", extra={"ctx": {"host": self.ch.host, "port": self.ch.port,
+                                                                     "error": repr(error)}})
+        self.last_error, self.refused = error, None
+        self.failed_attempts += 1
+
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: mqtt.ReasonCode, _p: Any) -> None:
         if reason.is_failure:
             log.warning("mqtt uplink refused", extra={"ctx": {"host": self.ch.host, "reason": str(reason)}})
+            self.refused, self.last_error = reason.getName(), None
+            self.failed_attempts += 1
             return
+        self.refused = self.last_error = None
+        self.failed_attempts = 0
         client.subscribe(self.topic, qos=1)
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self.connected.set)
