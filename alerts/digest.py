@@ -19,6 +19,7 @@ from datetime import datetime, time
 from functools import cache
 from pathlib import Path
 from statistics import mean
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
@@ -200,6 +201,37 @@ def digest_chart(s: DaySummary, name: str, day_start_hour: int = DAY_START_HOUR)
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
+
+
+# ---- the day as facts, for the hub (its alert chart and the Circle's week strip) -------------------
+
+def day_facts(s: DaySummary, tz: ZoneInfo | None = None, day_start_hour: int = DAY_START_HOUR) -> dict[str, Any]:
+    """The day's facts as the hub needs them, in the home's local clock: no words, only what was seen
+    (times, counts) and the hourly counts the chart draws (index = clock hour). ``night_seen`` is the
+    digest's own rule: a night is called settled only when the bed was seen and so was going to it.
+
+    >>> from datetime import date, datetime, time
+    >>> s = DaySummary("p1", date(2026, 1, 5), time(7, 40), time(7, 35), time(22, 15), None, {"kettle": 4}, 6,
+    ...                [(datetime(2026, 1, 5, 10, 5), datetime(2026, 1, 5, 11, 30))], 1, (0,) * 24, (0.0,) * 24, [], [])
+    >>> f = day_facts(s)
+    >>> f["up"], f["outings"], f["night_trips"], f["night_seen"], f["kitchen"], f["meals"]
+    ('07:40', [['10:05', '11:30']], 1, True, 6, None)
+    """
+    blind = " ".join(s.blind).lower()
+    meals = getattr(s, "meals", None)  # not in DaySummary yet: the hub says "kitchen N times" meanwhile
+    return {
+        "date": s.date.isoformat(), "day_start_hour": day_start_hour,
+        "up": _hhmm(s.wake_time) if s.wake_time else None,
+        "usual_up": _hhmm(s.usual_wake_time) if s.usual_wake_time else None,
+        "bed": _hhmm(s.bed_time) if s.bed_time else None,
+        "kitchen": s.kitchen_events, "meals": meals if isinstance(meals, int) else None,
+        "appliances": {k: n for k, n in s.appliance_uses.items() if n > 0},
+        "outings": [[_hhmm(_local(a, tz)), _hhmm(_local(b, tz)) if b is not None else None] for a, b in s.outings],
+        "night_trips": s.night_bed_exits, "night_seen": "bed" not in blind and s.bed_time is not None,
+        "blind": list(s.blind),
+        "hourly": [int(v) for v in s.hourly_activity[:24]],
+        "usual_hourly": [round(float(v), 2) for v in s.usual_hourly_activity[:24]],
+    }
 
 
 # ---- weekly trends for the team ---------------------------------------------------------------------

@@ -3,7 +3,8 @@
 The full layout and every field are in ``docs/uplink.md``; the hub keeps its own copy of the names in
 ``hub/topics.py`` (the hub never imports the gateway's packages), and a test holds the two equal.
 
-Every message is a JSON object carrying ``v`` (:data:`VERSION`), ``type`` and ``home``. What a gateway
+Every message is a JSON object carrying ``v`` (:data:`VERSION`), ``type`` and ``home``; the hub's
+actions carry ``v`` :data:`ACTION_VERSION`. What a gateway
 publishes goes under its own home, ``PREFIX/HOME/KIND``; the hub's actions come back on ``PREFIX/HOME/ack``.
 
 >>> topic("hearth", "ann-home", "events")
@@ -20,7 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-VERSION = 1
+VERSION = 2  # what this gateway publishes: 2 adds a digest's ``day`` and the heartbeat's ``today`` (docs/uplink.md)
+ACTION_VERSION = 1  # the hub's actions are unchanged since 1: an older gateway still reads a newer hub's
 MESSAGES = "alerts"  # outbox messages: alerts, their updates, digests, trends, technical notes
 EVENTS = "events"  # an alert acknowledged or resolved (by whom, when, the outcome)
 STATUS = "status"  # the heartbeat: device health, the gateway's own health, engine.status() (retained)
@@ -58,7 +60,7 @@ def parse_action(payload: bytes) -> HubAction | None:
         data: Any = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(data, dict) or data.get("v") != VERSION or data.get("action") not in ACTIONS:
+    if not isinstance(data, dict) or data.get("v") != ACTION_VERSION or data.get("action") not in ACTIONS:
         return None
     token, by, outcome = data.get("token"), data.get("by"), data.get("outcome")
     if not isinstance(token, str) or (by is not None and not (isinstance(by, str) and 0 < len(by) <= MAX_BY

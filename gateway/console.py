@@ -87,7 +87,8 @@ def _sharing(gw: Gateway) -> dict[str, Any]:
     delivery = gw.alerting.delivery
     now = gw.clock.now()
     return {"configured": True, "outbox": delivery.outbox.counts(), "max_pause_hours": MAX_PAUSE.days * 24,
-            "pauses": [{"person": p.person, "until": _iso(p.end), "by": p.by} for p in delivery.pauses.active(now)],
+            "pauses": [{"person": p.person, "name": delivery.people.get(p.person, p.person), "until": _iso(p.end),
+                        "by": p.by} for p in delivery.pauses.active(now)],
             "people": [{"id": p.id, "name": p.name} for p in gw.cfg.people]}
 
 

@@ -19,17 +19,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import ssl
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from alerts.ack import Acknowledgement
 from alerts.consent import decide
 from alerts.delivery import AlertDelivery, message_id
+from alerts.digest import day_facts
 from alerts.notifiers.base import OutgoingMessage
-from alerts.notifiers.mqtt import MqttUplink
+from alerts.notifiers.mqtt import MqttNotifier, MqttUplink
 from alerts.policy import AlertState
 from alerts.uplink import EVENTS, STATUS, HubAction, envelope, topic
+from routines.summary import DaySummary
 
 log = logging.getLogger("hearth.uplink")
 
@@ -46,6 +49,8 @@ class GatewayView(Protocol):
 
     async def record_outcome(self, key: str, outcome: str, by: str, at: datetime) -> None: ...
 
+    def day(self, person: str, day: date) -> DaySummary: ...  # KeyError: the core has no such day
+
 
 class Uplink:
     def __init__(self, cfg: Any, delivery: AlertDelivery, clock: Any, verifier: Any,
@@ -60,6 +65,9 @@ class Uplink:
         self.links: list[tuple[MqttUplink, list[str]]] = []  # a connection and the hub recipients on it
         self.sent = {"status": 0, "events": 0}
         self.actions_done = 0
+        mqtt = getattr(delivery, "notifiers", {}).get("mqtt")
+        if isinstance(mqtt, MqttNotifier):  # a digest to the hub carries its day's facts (uplink v2)
+            mqtt.day_of = self.day_of
 
     def tasks(self) -> list[Callable[[], Awaitable[None]]]:
         by_broker: dict[tuple[str, int, str], list[Any]] = {}
@@ -117,10 +125,54 @@ class Uplink:
             "open_alerts": [_state_json(s) | {"told": self.told(s.key)} for s in self.delivery.policy.alerts.values()
                             if s.alert.person in shared and s.category in shared[s.alert.person]],
         }
+        for entry in body["people"]:  # the day so far, for the chart on the hub's alert page
+            if {"urgent", "concern", "digest"} & set(entry["shared"]):
+                today = self.day_of(entry["id"], self.today())
+                if today is not None:
+                    entry["today"] = today
         technical = bool(self.cfg.people) and all("technical" in shared.get(p.id, ()) for p in self.cfg.people)
         if technical and self.view is not None:
             body["health"] = await self.view.status()
         return body
+
+    def problems(self) -> list[str]:
+        """Each hub link that is down, in words a technician acts on (for the gateway's status)."""
+        from gateway.mqtt import CONNACK_WORDS, TLS_CLOSED, describe_os_error, describe_tls_error
+
+        out = []
+        for link, rids in self.links:
+            if link.connected.is_set() or link.failed_attempts == 0:
+                continue
+            ch, where = link.ch, f"{link.ch.host}:{link.ch.port}"
+            field = f"recipient {rids[0]}'s mqtt"
+            err = link.last_error
+            if link.refused is not None:
+                why = f"it refused the login as {ch.username!r}: {CONNACK_WORDS.get(link.refused, link.refused)}"
+            elif ch.tls and isinstance(err, ConnectionResetError | ssl.SSLEOFError):
+                why = f"TLS handshake failed: {TLS_CLOSED}"
+            elif isinstance(err, ssl.SSLError):
+                why = "TLS handshake failed: " + describe_tls_error(err, ch.host).replace("broker.tls.", f"{field}.")
+            else:
+                why = f"cannot connect: {describe_os_error(err)}"
+            out.append(f"team hub broker {where} ({', '.join(rids)}): {why}; {link.failed_attempts} failed "
+                       f"attempt{'s' if link.failed_attempts != 1 else ''}, retrying")
+        return out
+
+    def today(self) -> date:
+        """The person day now running on the home's clock (it starts at ``day_start_hour``)."""
+        local = self.clock.now().astimezone(self.delivery.tz)
+        return (local - timedelta(hours=self.delivery.day_start_hour)).date()
+
+    def day_of(self, person: str, day: date) -> dict[str, Any] | None:
+        """A day's facts from the routine core (``DaySummary`` only: never raw sensor data), or None
+        while the gateway is not up or the core has no such day (not reached yet, or no longer kept)."""
+        if self.view is None:
+            return None
+        try:
+            summary = self.view.day(person, day)
+        except KeyError:
+            return None
+        return day_facts(summary, self.delivery.tz, self.delivery.day_start_hour)
 
     def told(self, key: str) -> list[dict[str, Any]]:
         """Who was sent the alert (not the hubs), on which channel and when, for the hub's "who was told"."""
@@ -223,6 +275,11 @@ class UplinkView:
                 "clock": gw.trust.note(), "disk_free_mb": disk.free // 2**20,
                 "disk_used_pct": round(100 * disk.used / disk.total, 1) if disk.total else None,
                 "routines": gw.engine.status() if gw.engine is not None else {}}
+
+    def day(self, person: str, day: date) -> DaySummary:
+        if self.gw.engine is None:
+            raise KeyError(person)
+        return self.gw.engine.day_summary(person, day)
 
     async def record_outcome(self, key: str, outcome: str, by: str, at: datetime) -> None:
         store = self.gw.store

@@ -30,7 +30,12 @@ class HubBroker(_Strict):
     password_env: str | None = Field(None, description="Environment variable holding that account's password.")
     tls: bool = Field(False, description="Connect with TLS (on for any broker not on this machine).")
     ca_file: Path | None = Field(None, description="CA certificate for a private broker CA.")
-    client_id: str = Field("hearth-hub", min_length=1, description="MQTT client id (its persistent session).")
+    client_id: str = Field("hearth-hub", min_length=1, description="MQTT client id (its persistent session); "
+                           "each hub process needs its own.")
+    share_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                                    description="Run several hub processes on one PostgreSQL: each subscribes "
+                                                "as $share/GROUP/..., so the broker hands each message to one "
+                                                "of them (e.g. hearth-hub). None: this process takes it all.")
 
     def password_value(self) -> str | None:
         if self.password_file is not None:

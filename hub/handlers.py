@@ -47,15 +47,15 @@ async def home_page(request: web.Request) -> web.Response:
         await hub.audit(s.user.name, "viewed the board", detail=f"{len(rows)} people")
         return _html(pages.board(rows, tzs, s.user, s.csrf))
     if s.user.role == "technician":
-        rows = await hub.read(views.fleet, now)
+        rows, dropped = await hub.read(lambda db: (views.fleet(db, now), views.dropped(db)))
         await hub.audit(s.user.name, "viewed the homes' health")
-        return _html(pages.fleet(rows, s.user, s.csrf))
+        return _html(pages.fleet(rows, s.user, s.csrf, hub.link(), dropped))
     sections = await hub.read(_circle, s.user)
     await hub.audit(s.user.name, "viewed their Circle page", s.user.home)
     return _html(pages.circle(sections, s.user, s.csrf))
 
 
-def _circle(db: Db, user: Any) -> list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], str | None]]:
+def _circle(db: Db, user: Any) -> list[tuple[Any, ...]]:
     hs = views.homes(db, user)
     h = hs.get(user.home)
     if h is None:
@@ -64,7 +64,8 @@ def _circle(db: Db, user: Any) -> list[tuple[str, list[dict[str, Any]], list[dic
     for p in h.people():
         if views.allowed(user, hs, h.home, p["id"]):
             out.append((h.name_of(p["id"]), views.alerts(db, user, open_only=False, home=h.home, person=p["id"])[:20],
-                        views.notes(db, user, h.home, p["id"]), h.status.get("timezone")))
+                        views.notes(db, user, h.home, p["id"]), h.status.get("timezone"),
+                        views.week(db, user, h.home, p["id"])))
     return out
 
 
@@ -72,22 +73,21 @@ async def alert_page(request: web.Request) -> web.Response:
     hub, s = request.app[HUB], session_of(request)
     aid = _int(request.match_info["id"])
 
-    def read(db: Db) -> tuple[dict[str, Any] | None, str | None, int | None]:
+    def read(db: Db) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
         a = views.alert(db, s.user, aid) if aid is not None else None
         if a is None:
             return None, None, None
         tz = views.homes(db, s.user).get(a["home"])
-        notes = views.notes(db, s.user, a["home"], a["person"], limit=1)
-        return a, tz.status.get("timezone") if tz else None, notes[0]["id"] if notes and notes[0]["has_chart"] else None
+        return a, tz.status.get("timezone") if tz else None, views.alert_day(db, s.user, a, hub.clock())
 
-    a, tz, chart = await hub.read(read)
+    a, tz, day = await hub.read(read)
     if a is None:
         await hub.audit(s.user.name, "refused: alert not theirs to see", detail=request.match_info["id"][:40])
         return _not_found(request, "alert")
     await hub.audit(s.user.name, "viewed an alert", a["home"], a["person"], a["alert_key"])
     if request.path.startswith("/api/"):
-        return web.json_response(a)
-    return _html(pages.alert(a, tz, chart, s.user, s.csrf))
+        return web.json_response(a | {"day": day})
+    return _html(pages.alert(a, tz, day, s.user, s.csrf))
 
 
 def _int(text: str) -> int | None:
@@ -152,15 +152,16 @@ async def person_page(request: web.Request) -> web.Response:
         return (h.name_of(pid), views.alerts(db, s.user, home=home, person=pid),
                 views.alerts(db, s.user, open_only=False, home=home, person=pid)[:30],
                 views.notes(db, s.user, home, pid),
-                views.person_notes(db, home, pid) if s.user.role == "worker" else [], h.status.get("timezone"))
+                views.person_notes(db, home, pid) if s.user.role == "worker" else [], h.status.get("timezone"),
+                views.week(db, s.user, home, pid))
 
     data = await hub.read(read)
     if data is None:
         await hub.audit(s.user.name, "refused: person not theirs to see", home[:64], pid[:64])
         return _not_found(request, "person")
     await hub.audit(s.user.name, "viewed a person", home, pid)
-    name, open_alerts, history, notes, team_notes, tz = data
-    return _html(pages.person(name, home, pid, open_alerts, history, notes, team_notes, tz, s.user, s.csrf))
+    name, open_alerts, history, notes, team_notes, tz, days = data
+    return _html(pages.person(name, home, pid, open_alerts, history, notes, team_notes, tz, s.user, s.csrf, days))
 
 
 async def add_note(request: web.Request) -> web.StreamResponse:
@@ -234,7 +235,8 @@ async def api_homes(request: web.Request) -> web.Response:
     hub, s = request.app[HUB], session_of(request)
     if s.user.role != "technician":
         return _forbidden(request, "The homes' health is for technicians.")
-    return web.json_response({"homes": await hub.read(views.fleet, hub.clock())})
+    rows, dropped = await hub.read(lambda db: (views.fleet(db, hub.clock()), views.dropped(db)))
+    return web.json_response({"homes": rows, "hub": {"link": hub.link(), "dropped": dropped}})
 
 
 async def api_refused(request: web.Request) -> web.Response:

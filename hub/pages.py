@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.auth import User
+from hub.chart import day_svg
 from hub.words import ROLES
 
 RANK_WORDS = {"urgent": "Urgent alert", "concern": "Concern", "quiet": "Not heard from", "well": "All well"}
@@ -90,7 +91,7 @@ def told(items: Iterable[dict[str, Any]], tz: str | None) -> str:
     return f"<ul>{''.join(lines)}</ul>" if lines else "<p>Only the team's hub so far.</p>"
 
 
-def alert(a: dict[str, Any], tz: str | None, chart_id: int | None, user: User, csrf: str) -> str:
+def alert(a: dict[str, Any], tz: str | None, day: dict[str, Any] | None, user: User, csrf: str) -> str:
     state = escape(a["state_words"])
     if a["state"] == "acknowledged" and a["acknowledged_by"]:
         state += f" by {escape(a['acknowledged_by'])} since {when(a['acknowledged_at'], tz, date=False)}"
@@ -98,8 +99,12 @@ def alert(a: dict[str, Any], tz: str | None, chart_id: int | None, user: User, c
         state += f" by {escape(a['resolved_by'] or '?')}: {escape(a['outcome_words'] or 'no outcome given')}"
     if a["requested"] and a["state"] != "resolved":
         state += f'<span class="meta">{escape(a["requested"])}; waiting for the home to confirm.</span>'
-    chart = (f'<figure><img src="/charts/{chart_id}.png" alt="The day against {escape(a["person_name"])}\'s usual day">'
-             f'<figcaption>From the latest daily note.</figcaption></figure>') if chart_id else ""
+    chart = ""
+    if day is not None:
+        seen = "the whole day, from the daily note" if day["complete"] else "as the home's last heartbeat had it"
+        chart = (f'<figure>{day_svg(day["day"], day["label"], mark_hour=day["mark_hour"])}<figcaption>'
+                 f'{escape(a["person_name"])}\'s day when this alert was raised ({escape(seen)}), against '
+                 f'a usual day.</figcaption></figure>')
     actions = ""
     if user.role == "worker" and a["state"] != "resolved":
         base = f'/alerts/{a["id"]}'
@@ -116,6 +121,16 @@ def alert(a: dict[str, Any], tz: str | None, chart_id: int | None, user: User, c
     return page(a["what"], body, user, csrf)
 
 
+def week_strip(days: list[dict[str, Any]]) -> str:
+    """The last days the person's daily note covered, one small card each: up, meals, out, night."""
+    if not days:
+        return ""
+    cells = "".join(f'<li><strong>{escape(d["day_words"])}</strong>'
+                    + "".join(f"<span>{escape(d['words'][k])}</span>" for k in ("up", "meals", "out", "night"))
+                    + "</li>" for d in days)
+    return f'<h3>The last {len(days)} day{"s" if len(days) != 1 else ""}</h3><ul class="week">{cells}</ul>'
+
+
 def notes_list(notes: list[dict[str, Any]], tz: str | None) -> str:
     out = []
     for n in notes:
@@ -128,7 +143,7 @@ def notes_list(notes: list[dict[str, Any]], tz: str | None) -> str:
 
 def person(name: str, home: str, pid: str, open_alerts: list[dict[str, Any]], history: list[dict[str, Any]],
            notes: list[dict[str, Any]], team_notes: list[dict[str, Any]], tz: str | None, user: User,
-           csrf: str) -> str:
+           csrf: str, days: list[dict[str, Any]] | None = None) -> str:
     lines = "".join(_alert_line(a, tz) for a in open_alerts) or "<li>Nothing open.</li>"
     past = "".join(_alert_line(a, tz) for a in history if a["state"] == "resolved") or "<li>None.</li>"
     written = "".join(f'<li><span class="meta">{escape(n["author"])}, {when(n["at"], tz)}</span> '
@@ -139,16 +154,15 @@ def person(name: str, home: str, pid: str, open_alerts: list[dict[str, Any]], hi
                 '<label>Add a short note<textarea name="text" maxlength="1000" required></textarea></label>'
                 '<button>Save note</button></form>')
     body = (f'<h2>Open</h2><ul class="alerts">{lines}</ul><h2>Team notes</h2>{form}<ul class="notes">{written}</ul>'
-            f'<h2>Daily notes</h2>{notes_list(notes, tz)}<h2>Before</h2><ul class="alerts">{past}</ul>')
+            f'<h2>Daily notes</h2>{week_strip(days or [])}{notes_list(notes, tz)}<h2>Before</h2><ul class="alerts">{past}</ul>')
     return page(name, body, user, csrf)
 
 
-def circle(sections: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], str | None]], user: User,
-           csrf: str) -> str:
+def circle(sections: list[tuple[Any, ...]], user: User, csrf: str) -> str:
     if not sections:
         return page("Your page", "<p>Nothing has been shared with you yet.</p>", user, csrf)
     out = []
-    for name, alerts, notes, tz in sections:
+    for name, alerts, notes, tz, days in sections:
         told_lines = []
         for a in alerts:
             if a["state"] == "resolved":
@@ -160,12 +174,28 @@ def circle(sections: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]],
                 told_lines.append(f"<li>{escape(a['what'])} ({when(a['raised_at'], tz)}): {escape(a['state_words'])}"
                                   f"{' by ' + escape(a['acknowledged_by']) if a['acknowledged_by'] else ''}.</li>")
         alerts_html = f"<h3>Alerts you were given</h3><ul>{''.join(told_lines)}</ul>" if told_lines else ""
-        out.append(f'<section class="card"><h2>{escape(name)}</h2>{alerts_html}{notes_list(notes, tz)}</section>')
+        out.append(f'<section class="card"><h2>{escape(name)}</h2>{alerts_html}{week_strip(days)}'
+                   f'{notes_list(notes, tz)}</section>')
     return page("Your page", "".join(out), user, csrf)
 
 
-def fleet(rows: list[dict[str, Any]], user: User, csrf: str) -> str:
-    cards = []
+def hub_link(link: dict[str, Any], dropped: list[dict[str, Any]]) -> str:
+    """This hub's own broker link and what it dropped, first on the technicians' page."""
+    if not link:
+        return ""
+    taken = sum(link.get("taken", {}).values())
+    facts = [("Broker link", link["status"]), ("Messages taken", f"{taken} since this hub started"),
+             ("Dropped", "; ".join(f"{d['count']} {d['words']} (last {when(d['last_at'])})" for d in dropped)
+              or "none")]
+    dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts)
+    bad = not link.get("connected")
+    return (f'<section class="card {"rank-urgent" if bad else "rank-well"}" id="hub-link"><h2>This hub</h2>'
+            f'<dl>{dl}</dl></section>')
+
+
+def fleet(rows: list[dict[str, Any]], user: User, csrf: str, link: dict[str, Any] | None = None,
+          dropped: list[dict[str, Any]] | None = None) -> str:
+    cards = [hub_link(link or {}, dropped or [])]
     for r in rows:
         facts = [("Heard from", ("not since " if r["quiet"] else "") + when(r["last_seen"])),
                  ("Broker link", {True: "connected", False: "DOWN", None: "not shared"}[r["broker_connected"]]),
@@ -182,7 +212,9 @@ def fleet(rows: list[dict[str, Any]], user: User, csrf: str) -> str:
         bad = r["quiet"] or r["offline"] or r["problems"] or r["broker_connected"] is False
         cards.append(f'<section class="card {"rank-urgent" if bad else "rank-well"}"><h2>{escape(r["home"])}</h2>'
                      f'<dl>{dl}</dl></section>')
-    return page("Homes", "".join(cards) or "<p>No home has reported yet.</p>", user, csrf)
+    if len(cards) == 1:
+        cards.append("<p>No home has reported yet.</p>")
+    return page("Homes", "".join(cards), user, csrf)
 
 
 def handover(data: dict[str, Any], tzs: dict[str, str | None], user: User, csrf: str) -> str:

@@ -17,7 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hub.topics import EVENTS, MESSAGES, STATUS, VERSION, parse_topic
+from hub import days
+from hub.topics import EVENTS, MESSAGES, READS, STATUS, VERSION, parse_topic
 
 MAX_MESSAGE = 512 * 1024  # a digest with its chart is tens of kB
 CATEGORIES = ("urgent", "concern", "digest", "trends", "technical")
@@ -41,6 +42,7 @@ class Uplinked:
     type: str
     sent_at: float
     data: dict[str, Any]
+    dropped: tuple[str, ...] = ()  # optional fields that were malformed and left out (counted by the intake)
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ def parse(prefix: str, topic: str, payload: bytes) -> Uplinked | Refused:
         return Refused("not_json", "not a JSON document", home)
     if not isinstance(data, dict):
         return Refused("not_object", f"a JSON {type(data).__name__}, not an object", home)
-    if data.get("v") != VERSION:
-        return Refused("version", f"uplink version {str(data.get('v'))[:20]!r}, this hub reads {VERSION}", home)
+    if data.get("v") not in READS or isinstance(data.get("v"), bool):
+        return Refused("version", f"uplink version {str(data.get('v'))[:20]!r}, this hub reads 1 to {VERSION}",
+                       home)
     if data.get("home") != home:
         return Refused("home_mismatch", f"published under {home!r} but says home {str(data.get('home'))[:64]!r}",
                        home)
@@ -80,4 +83,20 @@ def parse(prefix: str, topic: str, payload: bytes) -> Uplinked | Refused:
             return Refused("bad_field", f"{name} missing or of the wrong type", home)
     if kind_type == "message" and data["category"] not in CATEGORIES:
         return Refused("bad_field", f"unknown category {data['category'][:30]!r}", home)
-    return Uplinked(home, kind, kind_type, float(sent_at), data)
+    return Uplinked(home, kind, kind_type, float(sent_at), data, _days(kind_type, data))
+
+
+def _days(kind_type: str, data: dict[str, Any]) -> tuple[str, ...]:
+    """Check the optional days (v2) in place: a malformed one is left out, its message kept."""
+    dropped: list[str] = []
+    if kind_type == "message" and "day" in data:
+        data["day"] = days.clean(data["day"])
+        if data["day"] is None:
+            dropped.append("a digest's day")
+    if kind_type == "status":
+        for p in data["people"]:
+            if isinstance(p, dict) and "today" in p:
+                p["today"] = days.clean(p["today"])
+                if p["today"] is None:
+                    dropped.append("a person's today")
+    return tuple(dropped)

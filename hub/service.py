@@ -41,7 +41,8 @@ async def running_hub(cfg: HubConfig) -> AsyncIterator[RunningHub]:
     b = cfg.broker
     intake = Intake(b.host, b.port, cfg.topic_prefix, hub.writer, write_db, username=b.username,
                     password=b.password_value(), tls=b.tls, ca_file=str(b.ca_file) if b.ca_file else None,
-                    client_id=b.client_id)
+                    client_id=b.client_id, share_group=b.share_group)
+    hub.link = intake.report
     await intake.start()
     task = asyncio.create_task(intake.run(), name="hub intake")
     runner = web.AppRunner(make_app(hub), access_log=None)

@@ -45,6 +45,9 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS audit (id {id}, at DOUBLE PRECISION NOT NULL, name TEXT NOT NULL, "
     "action TEXT NOT NULL, home TEXT, person TEXT, detail TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS audit_by_home ON audit (home, at)",
+    # a person's days (uplink v2): ``live`` from the heartbeat (today so far), ``digest`` from the daily note
+    "CREATE TABLE IF NOT EXISTS days (home TEXT NOT NULL, person TEXT NOT NULL, day TEXT NOT NULL, live TEXT, "
+    "digest TEXT, at DOUBLE PRECISION NOT NULL, PRIMARY KEY (home, person, day))",
     "CREATE TABLE IF NOT EXISTS refused (reason TEXT NOT NULL, home TEXT NOT NULL, n BIGINT NOT NULL, "
     "last_at DOUBLE PRECISION NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (reason, home))",
 ]
@@ -85,6 +88,15 @@ def _message(db: Db, r: Uplinked, now: float) -> None:
     db.execute("INSERT INTO notes (home, person, category, message_id, title, body, chart, at) "
                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (home, message_id) DO NOTHING",
                (r.home, d["person"], d["category"], d["message_id"], d["title"], d["body"], _chart(d), r.sent_at))
+    if d["category"] == "digest" and d["person"] and isinstance(d.get("day"), dict):
+        _day(db, r.home, d["person"], d["day"], "digest", r.sent_at)
+
+
+def _day(db: Db, home: str, person: str, day: dict[str, Any], col: str, at: float) -> None:
+    assert col in ("live", "digest")
+    db.execute(f"INSERT INTO days (home, person, day, {col}, at) VALUES (?,?,?,?,?) ON CONFLICT (home, person, day) "
+               f"DO UPDATE SET {col}=excluded.{col}, at=excluded.at",
+               (home, person, day["date"], json.dumps(day, separators=(",", ":")), at))
 
 
 def _event(db: Db, r: Uplinked, now: float) -> None:
@@ -103,7 +115,11 @@ def _event(db: Db, r: Uplinked, now: float) -> None:
 def _status(db: Db, r: Uplinked, now: float) -> None:
     db.execute("INSERT INTO homes (home, last_seen, sent_at, status) VALUES (?,?,?,?) ON CONFLICT (home) DO UPDATE "
                "SET last_seen=excluded.last_seen, sent_at=excluded.sent_at, status=excluded.status",
-               (r.home, now, r.sent_at, json.dumps(r.data)))
+               (r.home, now, r.sent_at, json.dumps({k: v for k, v in r.data.items() if k != "people"}
+                                                   | {"people": [_no_today(p) for p in r.data["people"]]})))
+    for p in r.data["people"]:  # today so far, kept per day so an alert keeps the chart of its own day
+        if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("today"), dict):
+            _day(db, r.home, p["id"], p["today"], "live", r.sent_at)
     # the heartbeat's view of each open alert fills in what an event lost on the way would have said
     for a in r.data.get("open_alerts", []):
         if not isinstance(a, dict) or not isinstance(a.get("alert_key"), str):
@@ -117,6 +133,10 @@ def _status(db: Db, r: Uplinked, now: float) -> None:
                        "outcome=COALESCE(outcome, ?) WHERE home=? AND alert_key=? AND state<>'resolved'",
                        (state, _s(a.get("acknowledged_by")), _s(a.get("acknowledged_at")), _s(a.get("resolved_by")),
                         _s(a.get("resolved_at")), _s(a.get("outcome")), r.home, a["alert_key"]))
+
+
+def _no_today(p: Any) -> Any:
+    return {k: v for k, v in p.items() if k != "today"} if isinstance(p, dict) else p
 
 
 def _s(v: Any) -> str | None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hub import days
 from hub.auth import User
 from hub.db import Db
 from hub.words import CATEGORIES, OUTCOMES, STATES, what
@@ -194,6 +197,21 @@ def fleet(db: Db, now: float) -> list[dict[str, Any]]:
     return out
 
 
+REFUSED_WORDS = {  # why an uplink message was dropped, as a technician reads it
+    "bad_topic": "not an uplink topic", "oversized": "too large", "not_json": "not JSON", "not_object": "not a JSON object",
+    "version": "an uplink version this hub does not read", "home_mismatch": "published under another home's topic",
+    "wrong_type": "the wrong type for its topic", "bad_field": "a field missing or malformed",
+    "bad_day": "a malformed day (its message kept)", "not_stored": "could not be stored",
+}
+
+
+def dropped(db: Db) -> list[dict[str, Any]]:
+    """Uplink messages dropped, per reason, since this hub's store was made (every hub process's)."""
+    rows = db.all("SELECT reason, SUM(n), MAX(last_at), COUNT(*) FROM refused GROUP BY reason ORDER BY SUM(n) DESC")
+    return [{"reason": r, "words": REFUSED_WORDS.get(r, r.replace("_", " ")), "count": int(n), "last_at": at,
+             "homes": int(h)} for r, n, at, h in rows]
+
+
 def handover(db: Db, user: User, since: float | None) -> dict[str, Any]:
     """What happened since the worker's last visit: alerts raised, handled or resolved, and notes written."""
     since = since or 0.0
@@ -204,3 +222,51 @@ def handover(db: Db, user: User, since: float | None) -> dict[str, Any]:
     return {"since": since or None, "alerts": changed,
             "notes": [{"home": h, "person": p, "name": hs[h].name_of(p) if h in hs else p, "author": a, "at": at,
                        "text": t} for h, p, a, at, t in written if allowed(user, hs, h, p)]}
+
+
+# ---- a person's days (uplink v2): the alert's chart and the week strip -------------------------------
+
+def _zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def alert_day(db: Db, user: User, a: dict[str, Any], now: float) -> dict[str, Any] | None:
+    """The day the alert was raised in against the usual day, as the chart draws it: the daily note's
+    day once the home sent it, else the heartbeat's day so far. A Circle member sees it only when the
+    person gave them the daily note (it says more than the alert itself)."""
+    hs = homes(db, user)
+    cats = allowed(user, hs, a["home"], a["person"])
+    if a["category"] not in cats or (user.role == "circle" and "digest" not in cats):
+        return None
+    h = hs.get(a["home"])
+    tz = h.status.get("timezone") if h else None
+    latest = db.one("SELECT COALESCE(digest, live) FROM days WHERE home=? AND person=? ORDER BY day DESC LIMIT 1",
+                    (a["home"], a["person"]))
+    dsh = int(json.loads(latest[0]).get("day_start_hour", 4)) if latest else 4
+    on = days.person_day(a["raised_at"], tz, dsh)
+    row = db.one("SELECT digest, live FROM days WHERE home=? AND person=? AND day=?", (a["home"], a["person"],
+                                                                                     on.isoformat()))
+    if row is None or not (row[0] or row[1]):
+        return None
+    day = json.loads(row[0] or row[1])
+    current = days.person_day(now, tz, dsh) == on
+    label = "Today so far" if current and not row[0] else f"{on:%A}"
+    return {"day": day, "label": label, "mark_hour": datetime.fromtimestamp(a["raised_at"], _zone(tz)).hour,
+            "complete": bool(row[0])}
+
+
+def week(db: Db, user: User, home: str, person: str) -> list[dict[str, Any]]:
+    """The last seven days the home sent a daily note of, oldest first, in words; only for an account
+    the person gave the daily note (``digest``) to."""
+    if "digest" not in allowed(user, homes(db, user), home, person):
+        return []
+    rows = db.all("SELECT day, digest FROM days WHERE home=? AND person=? AND digest IS NOT NULL "
+                  "ORDER BY day DESC LIMIT 7", (home, person))
+    out = []
+    for day, raw in reversed(rows):
+        d = date.fromisoformat(day)
+        out.append({"date": day, "day_words": f"{d:%a} {d.day}", "words": days.strip_words(json.loads(raw))})
+    return out

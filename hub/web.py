@@ -48,6 +48,7 @@ class Hub:
         self.secure_cookies = secure_cookies
         self.clock = clock
         self.limiter = auth.LoginLimiter()
+        self.link: Callable[[], dict[str, Any]] = dict  # the intake's broker link and counts (set by the service)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         import asyncio

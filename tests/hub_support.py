@@ -47,8 +47,8 @@ async def until(cond: Callable[[], Any], seconds: float = 10.0) -> None:
 @asynccontextmanager
 async def hub_on(broker: Mosquitto, tmp_path: Path, **broker_kw: Any) -> AsyncIterator[RunningHub]:
     cfg = HubConfig(database=tmp_path / "hub.db", port=0,
-                    broker=HubBroker(host=broker.host, port=broker.port, client_id=f"hub-{tmp_path.name}"[:60],
-                                     **broker_kw))
+                    broker=HubBroker(**({"host": broker.host, "port": broker.port,
+                                         "client_id": f"hub-{tmp_path.name}"[:60]} | broker_kw)))
     async with running_hub(cfg) as running:
         await asyncio.wait_for(running.intake.connected.wait(), 10)
         yield running

@@ -98,7 +98,7 @@ async def test_pause_from_the_console_with_a_real_click(mosquitto, tmp_path: Pat
             (pause,) = gw.alerting.delivery.pauses.active(gw.clock.now())
             assert (pause.person, pause.by) == ("p1", "console")
             assert 1.9 < (pause.end - gw.clock.now()).total_seconds() / 3600 <= 2.0
-            assert text.startswith("Sharing about p1 paused until ")
+            assert text.startswith("Sharing about Ann paused until ")  # her name, not her id
             assert text.endswith("Nothing about them leaves the home until then, urgent alerts included. ")
             await page.eval("document.getElementById('pause-end').click(); true")
             await page.wait_for("!document.querySelector('#sharing .pause')")

@@ -4,15 +4,19 @@ root, since PostgreSQL refuses to run as root). The same uplink, pages and rules
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -147,3 +151,68 @@ async def test_the_hub_runs_on_postgresql(postgres: Postgres, mosquitto, tmp_pat
     db = connect(url)
     assert db.all("SELECT reason, home, n FROM refused") == [("home_mismatch", "bob-home", 1)]
     db.close()
+
+
+def _hub_process(url: str, broker: Any, client_id: str, log: Path) -> tuple[subprocess.Popen[str], str]:
+    """``hearth hub run`` as its own OS process, one of a share group; returns it and its pages' address."""
+    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "hub", "run", "--database-url", url, "--port", "0",
+                             "--broker", f"{broker.host}:{broker.port}", "--client-id", client_id,
+                             "--share-group", "hearth-hub"], stdout=subprocess.PIPE, stderr=log.open("w"),
+                            text=True, cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # "Hearth hub: pages at http://127.0.0.1:PORT/ ; ..."
+    match = re.search(r"pages at (\S+)", line)
+    if match is None:
+        proc.kill()
+        raise AssertionError(f"the hub did not start: {line!r} {log.read_text()[-2000:]}")
+    return proc, match.group(1)
+
+
+async def test_two_hub_processes_split_the_uplink_and_store_each_message_once(postgres: Postgres, mosquitto,
+                                                                               tmp_path: Path) -> None:
+    url = postgres.fresh("shared")
+    seed(url)  # the schema exists before both start
+    db = connect(url)
+    auth.add_user(db, "tess", "technician", "tess-password-1", time.time())
+    db.close()
+    procs = [_hub_process(url, mosquitto, f"hub-shared-{n}", tmp_path / f"hub{n}.log") for n in (1, 2)]
+    techs = [Browserless(u) for _p, u in procs]
+    try:
+        for t in techs:
+            assert await t.sign_in("tess", "tess-password-1") == 303
+
+        async def links() -> list[dict[str, Any]]:
+            return [(await t.get("/api/homes"))[1]["hub"]["link"] for t in techs]
+        for _ in range(200):
+            if all(link["connected"] for link in await links()):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # both SUBACKs: a share group hands messages only to members subscribed
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="shared-publisher")
+        c.connect(mosquitto.host, mosquitto.port)
+        c.loop_start()
+        n = 200
+        for i in range(n):
+            note = {"v": 2, "type": "message", "home": "ann-home", "sent_at": int(time.time()), "person": "p1",
+                    "kind": "digest", "message_id": f"digest/p1/shared-{i}/hub/mqtt", "category": "digest",
+                    "title": f"note {i}", "body": "b", "alert_key": None, "replaces": None, "attachments": []}
+            c.publish("hearth/ann-home/alerts", json.dumps(note), qos=1)
+        c.publish("hearth/ann-home/alerts", b"{}", qos=1).wait_for_publish(5)
+        c.disconnect()
+        c.loop_stop()
+        for _ in range(400):
+            taken = [link["taken"].get("message", 0) for link in await links()]
+            if sum(taken) >= n:
+                break
+            await asyncio.sleep(0.05)
+        assert sum(taken) == n and all(t > 0 for t in taken), taken  # split between the two, none twice
+        db = connect(url)
+        assert db.one("SELECT COUNT(*), COUNT(DISTINCT message_id) FROM notes WHERE message_id LIKE ?",
+                      ("digest/p1/shared-%",)) == (n, n)
+        db.close()
+    finally:
+        for t in techs:
+            await t.close()
+        for p, _u in procs:
+            p.terminate()
+            p.wait(20)

@@ -21,9 +21,11 @@ import base64
 import json
 import logging
 import secrets
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -58,6 +60,15 @@ def about(msg: OutgoingMessage) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _digest_day(message_id: str) -> date | None:
+    """The day a digest is about, from its id ``digest/PERSON/YYYY-MM-DD/...``."""
+    parts = message_id.split("/")
+    try:
+        return date.fromisoformat(parts[2]) if len(parts) >= 3 else None
+    except ValueError:
+        return None
+
+
 def _client(ch: MqttChannel, client_id: str, password: str | None, timeout_s: float) -> mqtt.Client:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
     client.connect_timeout = timeout_s
@@ -80,6 +91,9 @@ class MqttNotifier:
         self.ack_ttl_s = ack_ttl_s
         self.timeout_s = timeout_s
         self.clock = clock
+        # (person, day) -> the day's facts for a digest's ``day`` field (set by gateway/uplink.py once
+        # the routine core exists; None: digests go without it, as in uplink v1)
+        self.day_of: Callable[[str, date], dict[str, Any] | None] | None = None
 
     def topic(self, ch: MqttChannel) -> str:
         return ch.alert_topic(self.home)
@@ -91,6 +105,11 @@ class MqttNotifier:
         if sum(len(b) for _n, b, _m in msg.attachments) <= MAX_INLINE_ATTACHMENTS:
             for item, (_n, blob, _m) in zip(data["attachments"], msg.attachments, strict=True):
                 item["data_b64"] = base64.b64encode(blob).decode("ascii")
+        if msg.category == "digest" and person is not None and self.day_of is not None:
+            day = _digest_day(msg.message_id)
+            facts = self.day_of(person, day) if day is not None else None
+            if facts is not None:
+                data["day"] = facts
         if self.signer is not None and msg.alert_key and msg.category in ACKABLE and not msg.replaces:
             data["ack_token"] = self.signer.issue(msg.alert_key, msg.recipient, now=self.clock(),
                                                   ttl_s=self.ack_ttl_s)
@@ -169,11 +188,17 @@ class MqttUplink:
         self.connected = asyncio.Event()
         self.dropped = 0
         self.malformed = 0
+        # why the link is down, for gateway/uplink.py to put in words: the error paho met, or the
+        # broker's refusal (a reason name); cleared on connecting
+        self.last_error: BaseException | None = None
+        self.refused: str | None = None
+        self.failed_attempts = 0
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
         self._loop: asyncio.AbstractEventLoop | None = None
         client_id = ch.client_id or f"hearth-{home}-ack"
         self._client = _client(ch, client_id, ch.password_value(), 10.0)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.reconnect_delay_set(1, 30)
@@ -192,10 +217,23 @@ class MqttUplink:
         """Queue a QoS 1 publish (thread-safe, never blocks; paho resends it after a reconnect)."""
         self._client.publish(topic, payload, qos=1, retain=retain)
 
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        # paho calls this inside its ``except OSError``: the error being handled is why
+        error = sys.exc_info()[1]
+        if self.failed_attempts % 10 == 0 or type(error) is not type(self.last_error):
+            log.warning("mqtt uplink cannot connect", extra={"ctx": {"host": self.ch.host, "port": self.ch.port,
+                                                                     "error": repr(error)}})
+        self.last_error, self.refused = error, None
+        self.failed_attempts += 1
+
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: mqtt.ReasonCode, _p: Any) -> None:
         if reason.is_failure:
             log.warning("mqtt uplink refused", extra={"ctx": {"host": self.ch.host, "reason": str(reason)}})
+            self.refused, self.last_error = reason.getName(), None
+            self.failed_attempts += 1
             return
+        self.refused = self.last_error = None
+        self.failed_attempts = 0
         client.subscribe(self.topic, qos=1)
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self.connected.set)

@@ -35,6 +35,9 @@ def register(sub: Any) -> None:
     run.add_argument("--port", type=int, help="Web port (default 8090).")
     run.add_argument("--host", help="Address to listen on (default 127.0.0.1).")
     run.add_argument("--broker", type=_broker, help="The team's broker as HOST:PORT.")
+    run.add_argument("--client-id", help="This process's MQTT client id (each hub process needs its own).")
+    run.add_argument("--share-group", help="Split the uplink with the other hub processes of this group "
+                                           "(MQTT shared subscription; with PostgreSQL).")
     run.set_defaults(func=_run)
 
     user = hs.add_parser("user", help="Accounts.").add_subparsers(dest="user_command", metavar="USER_COMMAND")
@@ -72,7 +75,7 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hub.config import HubConfig, load
+    from hub.config import HubBroker, HubConfig, load
     from hub.service import serve
 
     cfg = load(args.config) if args.config else HubConfig()
@@ -85,8 +88,15 @@ def _run(args: argparse.Namespace) -> int:
         over["port"] = args.port
     if args.host:
         over["host"] = args.host
+    broker: dict[str, Any] = {}
     if args.broker:
-        over["broker"] = cfg.broker.model_copy(update={"host": args.broker[0], "port": args.broker[1]})
+        broker |= {"host": args.broker[0], "port": args.broker[1]}
+    if args.client_id:
+        broker["client_id"] = args.client_id
+    if args.share_group:
+        broker["share_group"] = args.share_group
+    if broker:  # validated like the file's own fields
+        over["broker"] = HubBroker.model_validate(cfg.broker.model_dump() | broker)
     cfg = cfg.model_copy(update=over)
 
     async def main() -> None:

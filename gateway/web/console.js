@@ -120,7 +120,7 @@ function showSharing(sh) {
   box.textContent = "Outbox: " + (parts.join(", ") || "empty") + ". ";
   for (const p of sh.pauses) {
     const s = document.createElement("span"); s.className = "bad pause";
-    s.textContent = "Sharing about " + p.person + " paused until " + short(p.until) + " (" + p.by + "). "
+    s.textContent = "Sharing about " + (p.name || p.person) + " paused until " + short(p.until) + " (" + p.by + "). "
       + "Nothing about them leaves the home until then, urgent alerts included. ";
     box.append(s);
   }
