@@ -11,7 +11,6 @@ import importlib
 import sys
 from pathlib import Path
 
-
 BASELINES = ("river", "sklearn")  # what the figures are compared against; the gateway itself needs neither
 
 
