@@ -233,6 +233,8 @@ class Gateway:
         if held:
             out.append(f"{held} alert(s) held in memory: the outbox cannot be written (disk full?); "
                        "they are queued as soon as it can")
+        if self.alerting is not None:  # the hub uplink's own link (wrong CA, refused login, ...)
+            out += self.alerting.uplink.problems()
         dropped = self.link.broker_dropped if self.link is not None else None
         if dropped:
             out.append(f"the broker dropped {dropped} message(s) it could not queue for Hearth "
