@@ -69,6 +69,8 @@ class AlertDelivery:
         # where the person's day starts (the chart's first hour): the home's routine setting
         routines = getattr(config, "routines", None)
         self.day_start_hour = getattr(routines, "day_start_hour", DAY_START_HOUR)
+        # person -> what each routine check watches with, while still learning (the gateway sets it)
+        self.learning_of: Callable[[str], list[str]] | None = None
         self.recipients = {r.id: r for r in config.recipients}
         self.people = {p.id: p.name for p in config.people}
         self.notifiers = notifiers
@@ -235,7 +237,7 @@ class AlertDelivery:
         name = self.people.get(person, person)
         last = max(d.date for d in days)
         title = f"{name}'s week to {last.strftime('%A')} {last.day} {last.strftime('%B')}"
-        body = weekly_trends(days, name)
+        body = weekly_trends(days, name, self.learning_of(person) if self.learning_of is not None else ())
 
         def build(rid: str, channel: str) -> OutgoingMessage:
             return OutgoingMessage(f"trends/{person}/{last.isoformat()}/{rid}/{channel}", rid, channel, "trends",

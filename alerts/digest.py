@@ -245,10 +245,13 @@ def _mean_time(ts: list[time]) -> str | None:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def weekly_trends(days: Sequence[DaySummary], name: str) -> str:
-    """A short note for the wellbeing team from (up to) seven day summaries, oldest first."""
+def weekly_trends(days: Sequence[DaySummary], name: str, learning: Sequence[str] = ()) -> str:
+    """A short note for the wellbeing team from (up to) seven day summaries, oldest first. ``learning``:
+    while the routine core still learns this person, what each check watches with (the same words as
+    ``hearth status``; ``routines.learning.weekly_note_lines``), so the team knows which limits are the
+    starting ones."""
     if not days:
-        return f"No days were summarised for {name} this week."
+        return f"No days were summarised for {name} this week." + "".join(f"\n{line}" for line in learning)
     days = sorted(days, key=lambda s: s.date)
     first, last = days[0].date, days[-1].date
     lines = [f"{name}, {first.day} {first.strftime('%b')} to {last.day} {last.strftime('%b')} ({len(days)} days)."]
@@ -291,6 +294,7 @@ def weekly_trends(days: Sequence[DaySummary], name: str) -> str:
     if blind_days:
         lines.append(f"Partly blind on {len(blind_days)} day{'s' if len(blind_days) > 1 else ''}: "
                      + "; ".join(f"{s.date.strftime('%a')}: {', '.join(s.blind)}" for s in blind_days) + ".")
+    lines.extend(learning)
     return "\n".join(lines)
 
 

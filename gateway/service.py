@@ -60,6 +60,7 @@ from gateway.supervise import Supervisor, TaskRecord, describe_exception
 from gateway.timebase import Clock
 from routines.alert import Alert
 from routines.engine import RoutineEngine
+from routines.learning import weekly_note_lines
 from sensors.ble import BleAdapter, BleDecoder, BleOutput, BleScanner, bindings_from_config
 from sensors.ble_relay import BleRelay
 from sensors.events import NOT_FAULTS, Rejection
@@ -278,6 +279,8 @@ class Gateway:
             engine = self.engine
             self.alerting = Alerting(self.cfg, self.db_path, self.clock, on_outcome=engine.record_outcome,
                                      summary_of=engine.day_summary)
+            # the team's weekly note says which checks still use the starting limits
+            self.alerting.delivery.learning_of = lambda pid, engine=engine: weekly_note_lines(engine, pid)
             self.extra_tasks = [*self.extra_tasks, *self.alerting.tasks()]
         if self.alerting is not None:  # the hub uplink reads the running gateway once store and core exist
             from gateway.uplink import UplinkView

@@ -167,6 +167,26 @@ def test_the_weekly_trends_note_goes_only_to_those_who_agreed_to_trends(tmp_path
     delivery.close()
 
 
+def test_the_first_weekly_notes_say_which_checks_still_use_the_starting_limits(tmp_path: Path) -> None:
+    """A newly installed person: the team's weekly note ends with the learning status, in the words
+    `hearth status` uses (routines.learning), from the running engine."""
+    from routines.engine import RoutineEngine
+    from routines.learning import weekly_note_lines
+
+    cfg = parse_config_text(CONFIG, "home.yaml")
+    engine = RoutineEngine(cfg.to_home(), cfg.routines)
+    lines = weekly_note_lines(engine, "p1")
+    assert lines and any("starting" in line for line in lines)
+    clock = FixedClock(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
+    delivery = AlertDelivery(cfg, tmp_path / "a.sqlite3", {}, clock)
+    delivery.learning_of = lambda pid: weekly_note_lines(engine, pid)
+    week = [summary(date(2026, 1, 5) + timedelta(days=i), wake=time(7, 40 + i)) for i in range(7)]
+    assert delivery.submit_trends("p1", week) == 1
+    (row,) = delivery.outbox.all()
+    assert row.message.body == weekly_trends(week, "Ann") + "\n" + "\n".join(lines)
+    delivery.close()
+
+
 # ---- the running scheduler against a real webhook receiver ------------------------------------------
 
 @dataclass
