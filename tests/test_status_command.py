@@ -25,6 +25,8 @@ def test_status_lists_devices_and_counted_rejections(tmp_path: Path, capsys: pyt
     assert "maindoor         2026-11-20 07:40  OFFLINE  14%      88" in out
     assert "Events kept while the clock was not synchronised (stored, never judged): 1" in out
     assert "Rejected input (3 in all):" in out and "3  zigbee2mqtt/not_json  maindoor" in out
+    assert "Outbox: OK no outbox yet" in out  # what `hearth doctor` says of it, here too
+    assert "Gateway: WARN the gateway has not saved its health yet" in out
 
 
 def test_status_without_database_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

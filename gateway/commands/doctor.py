@@ -190,8 +190,13 @@ OUTBOX_REFUSED_WINDOW_S = 3 * 86400  # refusals older than this (and not since f
 def check_outbox(ctx: Context, now: float | None = None) -> Finding:
     """The outbox, read-only, per recipient channel: messages a receiver refused (FAIL, unless a later
     message to that address went through) and messages late in going out (WARN), with the last error."""
-    db = ctx.db_path()
-    if ctx.config is not None and not ctx.config.recipients:
+    return outbox_finding(ctx.db_path(), ctx.config, ctx.config_path, now)
+
+
+def outbox_finding(db: Path, config: HomeConfig | None, config_path: Path | str = "FILE",
+                   now: float | None = None) -> Finding:
+    """:func:`check_outbox` for a database path (``hearth status`` uses it too)."""
+    if config is not None and not config.recipients:
         return Finding("OK", "no recipients configured: nothing is sent")
     if not db.exists():
         return Finding("OK", "no outbox yet")
@@ -228,7 +233,7 @@ def check_outbox(ctx: Context, now: float | None = None) -> Finding:
         first = refused[0].split(":", 1)[0].split("/")[0]
         return Finding("FAIL", "; ".join(refused + late),
                        f"fix that address or its token/secret in the config, then: hearth send-test --config "
-                       f"{ctx.config_path} --recipient {first}")
+                       f"{config_path} --recipient {first}")
     if late:
         return Finding("WARN", "; ".join(late), "check the receiver is up and reachable from here; "
                        "messages are retried with backoff until they expire")

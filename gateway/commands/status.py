@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from gateway.commands.doctor import outbox_finding
 from gateway.config import load_config
 from gateway.health import judge, read_health
 from gateway.paths import database_path
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
             if t.get("restarts"):
                 print(f"  task {name}: {t['state']}, restarted {t['restarts']}x, last {t.get('last_error_at')}: "
                       f"{t.get('last_error')}")
+        outbox = outbox_finding(db, cfg, args.config or "FILE")
+        print(f"Outbox: {outbox.status} {outbox.detail}" + (f" -> {outbox.fix}" if outbox.fix else ""))
         untrusted = store.count_clock_untrusted()
         if untrusted:
             print(f"Events kept while the clock was not synchronised (stored, never judged): {untrusted}")
