@@ -56,7 +56,7 @@ PATTERN_WORDS: dict[str, str] = {
     _ID: "an id is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit (e.g. p1, front_door)",
     _MAC: "a BLE MAC address is six pairs of hex digits joined by colons, e.g. A4:C1:38:12:34:56",
     _IEEE: "an IEEE address is 0x and 16 hex digits, as zigbee2mqtt shows it, e.g. 0x00158d0001a2b3c4",
-    _HOURS: "night hours are HH:MM-HH:MM in 24-hour local time, e.g. 23:30-06:30 (may wrap midnight)",
+    _HOURS: "hours are HH:MM-HH:MM in 24-hour local time, e.g. 23:30-06:30 (may wrap midnight)",
 }
 
 

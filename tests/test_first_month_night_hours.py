@@ -88,7 +88,7 @@ def test_night_hours_in_the_config() -> None:
     assert parse_config_text(plain, "home.yaml").to_home().people[0].night_hours == DEFAULT_NIGHT_HOURS
     with pytest.raises(ConfigError) as bad:
         parse_config_text(CONFIG.format(hours="10pm-6am"), "home.yaml")
-    assert bad.value.problems == ["home.yaml:5: people[0].night_hours: night hours are HH:MM-HH:MM in 24-hour "
+    assert bad.value.problems == ["home.yaml:5: people[0].night_hours: hours are HH:MM-HH:MM in 24-hour "
                                   "local time, e.g. 23:30-06:30 (may wrap midnight); got '10pm-6am'"]
     with pytest.raises(ConfigError) as same:
         parse_config_text(CONFIG.format(hours="06:00-06:00"), "home.yaml")
