@@ -219,5 +219,73 @@ def _get(url: str, headers: dict[str, str]) -> int:
         return 0
 
 
+def backup_archive(n: int = 300, seed: int = 1) -> list[Row]:
+    """`hearth restore` on damaged and hostile archives: a real backup with bytes flipped, cut short, or
+    its manifest's names changed (``..``, absolute, backslashes, other folders). Only its documented
+    refusal (:class:`BackupError`) may come out, and nothing may be written outside the two folders."""
+    import hashlib
+    import tarfile
+
+    from gateway.commands.backup import BackupError, make_backup, restore
+    from gateway.storage import Store
+
+    rng = random.Random(seed)
+    work = Path(tempfile.mkdtemp(prefix="hearth-rel-backup-"))
+    conf_dir, data_dir = work / "etc" / "hearth", work / "lib" / "hearth"
+    conf_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True)
+    config = conf_dir / "home.yaml"
+    config.write_text((REPO / "deploy" / "raspberrypi" / "home.example.yaml").read_text())
+    Store(data_dir / "hearth.sqlite3").close()
+    good = work / "good.tar.gz"
+    make_backup(config, data_dir / "hearth.sqlite3", good)
+    raw = good.read_bytes()
+    with tarfile.open(good) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    manifest_name = next(k for k in members if k.endswith("manifest.json"))
+    evil_names = ["config/../escape/x", "/etc/cron.d/x", "config\\..\\x", "data/../../x", "config//x", "other/x",
+                  "config/./x", "data/" + "a/" * 200 + "x", "config/\x00x"]
+    inputs: list[bytes] = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:  # bytes flipped in the compressed archive
+            b = bytearray(raw)
+            for _ in range(rng.randint(1, 8)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            inputs.append(bytes(b))
+        elif kind == 1:  # cut short
+            inputs.append(raw[:rng.randrange(len(raw))])
+        else:  # a well-formed archive whose manifest (with matching sums) names a file outside its folders
+            manifest = json.loads(members[manifest_name])
+            name = rng.choice(evil_names)
+            body = b"* * * * * root touch /tmp/pwned\n"
+            manifest["files"][name] = hashlib.sha256(body).hexdigest()
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+                for mname, data in [*members.items(), (manifest_name.rsplit("/", 1)[0] + "/" + name, body)]:
+                    data = json.dumps(manifest).encode() if mname == manifest_name else data
+                    info = tarfile.TarInfo(mname)
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+            inputs.append(buf.getvalue())
+    target = work / "restore"
+    escaped = 0
+
+    def call(blob: bytes) -> None:
+        nonlocal escaped
+        archive = work / "in.tar.gz"
+        archive.write_bytes(blob)
+        try:
+            restore(archive, target / "etc", target / "lib", force=True)
+        finally:
+            escaped += sum(1 for p in work.rglob("*") if p.name in ("x", "pwned") and target not in p.parents)
+
+    crashes, first = _count(inputs, call, (BackupError,))
+    rows = _rows("backup archive (hearth restore)", len(inputs), crashes, first)
+    return [*rows, Row("hostile input: backup archive (hearth restore)", "files written outside its folders",
+                       str(escaped), "0", escaped == 0)]
+
+
 def parsers(n: int = 2000) -> list[Row]:
-    return [*zigbee2mqtt(n), *ble_relay(n), *bthome(n), *events_csv(n // 2), *config(n // 4)]
+    return [*zigbee2mqtt(n), *ble_relay(n), *bthome(n), *events_csv(n // 2), *config(n // 4),
+            *backup_archive(max(30, n // 10))]
