@@ -1,5 +1,5 @@
 """Shared fixtures: a real mosquitto broker on a free loopback port, restartable; with a password,
-or with TLS (a CA and certificates made by the test)."""
+or with TLS (a CA and certificates made by the test); a real headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gateway.broker import free_port
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -177,3 +181,32 @@ def tls_broker(tmp_path: Path) -> Iterator[tuple[Mosquitto, Pki]]:
     broker.start()
     yield broker, pki
     broker.stop()
+
+
+# ---- a real headless Chromium: Debian's own, driven by Playwright for Python (no browser download) --
+
+# This network is closed: nothing the browser would fetch for itself (QUIC probes, updates, sync) may
+# wait on the internet. Playwright already turns off background networking, component updates and sync.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic"]
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Callable[..., Awaitable[Browser]]]:
+    """``browser = await chromium()`` launches Debian's ``chromium`` headless; extra flags are
+    arguments, e.g. ``await chromium("--host-resolver-rules=MAP evil.example 127.0.0.1")`` to play a
+    DNS-rebinding attacker's name without a DNS server. Every browser is closed after the test."""
+    from playwright.async_api import async_playwright
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not binary:
+        pytest.fail("Chromium is not installed: run `bash scripts/setup.sh --test` (it installs it with apt-get)")
+    async with async_playwright() as p:
+        launched: list[Browser] = []
+
+        async def launch(*flags: str) -> Browser:
+            launched.append(await p.chromium.launch(executable_path=binary, args=[*CHROMIUM_FLAGS, *flags]))
+            return launched[-1]
+
+        yield launch
+        for browser in launched:
+            await browser.close()
