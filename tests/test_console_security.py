@@ -1,17 +1,19 @@
 """The console obeys no other web page: Host, Origin, JSON, CSRF token, numbers and headers, through a
-real gateway's real aiohttp server on loopback, and a real headless Chromium as victim and attacker."""
+real gateway's real aiohttp server on loopback, and a real headless Chromium as victim and attacker (Debian's,
+driven by Playwright: the ``chromium`` fixture in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from playwright.async_api import expect
 from yarl import URL
 
 from gateway.config import parse_config_text
@@ -281,19 +283,27 @@ async def refused(http: aiohttp.ClientSession, base: str) -> dict[str, int]:
         return (await r.json())["console"]["refused"]
 
 
-async def test_a_page_from_another_origin_in_the_technicians_browser_changes_nothing(mosquitto, tmp_path: Path) -> None:
-    from tests.chromium import Browser
+async def refused_once(http: aiohttp.ClientSession, base: str, done: Callable[[dict[str, int]], bool]) -> dict[str, int]:
+    """The console's own refusal counts as soon as ``done`` holds of them (requests a page sends go out
+    after its script, in the browser's time); as they stand after 10 s if it never does, for the assertion."""
+    for _ in range(200):
+        seen = await refused(http, base)
+        if done(seen):
+            return seen
+        await asyncio.sleep(0.05)
+    return seen
 
+
+async def test_a_page_from_another_origin_in_the_technicians_browser_changes_nothing(mosquitto, chromium,
+                                                                                    tmp_path: Path) -> None:
     async with gateway(mosquitto, tmp_path, "gw-sec-browser") as gw, attacker_site(gw.console_url) as evil, \
-            aiohttp.ClientSession() as http, Browser() as browser:
+            aiohttp.ClientSession() as http:
         before = await state(gw)
-        page = await browser.open(evil)
-        tried = await page.wait_for("window.tried")
-        for _ in range(100):  # the form's POST goes out after the script; wait until the console saw it
-            if (await refused(http, gw.console_url)).get("cross_origin", 0) >= 5:
-                break
-            await asyncio.sleep(0.1)
-        seen = await refused(http, gw.console_url)
+        page = await (await chromium()).new_page()
+        await page.goto(evil)
+        tried = await (await page.wait_for_function("window.tried")).json_value()
+        # the form's POST goes out after the script: wait until the console saw it
+        seen = await refused_once(http, gw.console_url, lambda r: r.get("cross_origin", 0) >= 5)
         after = await state(gw)
     assert after == before and [by for by, _ in after[0]] == ["Ann (button)"] and after[1] == {}
     assert seen == {"cross_origin": 5}  # 4 no-cors fetches and the form, each refused before any handler
@@ -303,46 +313,48 @@ async def test_a_page_from_another_origin_in_the_technicians_browser_changes_not
                                    "read_status"], "blocked: TypeError")
 
 
-async def test_a_rebound_name_gets_nothing_from_the_console(mosquitto, tmp_path: Path) -> None:
+async def test_a_rebound_name_gets_nothing_from_the_console(mosquitto, chromium, tmp_path: Path) -> None:
     """DNS rebinding, played by Chromium's resolver: ``evil.example`` resolves to the console's address,
     so a script on ``http://evil.example:PORT/`` is same-origin with it. The console answers it nothing."""
-    from tests.chromium import Browser
-
-    port = None
-    async with gateway(mosquitto, tmp_path, "gw-sec-rebind") as gw, \
-            Browser("--host-resolver-rules=MAP evil.example 127.0.0.1") as browser:
+    browser = await chromium("--host-resolver-rules=MAP evil.example 127.0.0.1")
+    async with gateway(mosquitto, tmp_path, "gw-sec-rebind") as gw:
         before = await state(gw)
         port = URL(gw.console_url).port
-        page = await browser.open(f"http://evil.example:{port}/")
-        shown = await page.wait_for("document.readyState === 'complete' && document.body.textContent")
-        answers = await page.eval("""(async () => [
+        page = await browser.new_page()
+        loaded = await page.goto(f"http://evil.example:{port}/")
+        shown = await page.locator("body").text_content()
+        html = await page.content()
+        answers = await page.evaluate("""async () => [
             await fetch("/api/csrf").then(r => r.status),
             await fetch("/api/status").then(r => r.status),
             await fetch("/api/pause", {method: "POST", headers: {"Content-Type": "application/json"},
                                        body: JSON.stringify({person: "p1", end: true})}).then(r => r.status),
-        ])()""")
+        ]""")
         assert await state(gw) == before
-    assert "not served as 'evil.example:" in shown and "hearth-csrf" not in shown
+    assert loaded is not None and loaded.status == 421
+    assert "not served as 'evil.example:" in shown and "hearth-csrf" not in html
     assert answers == [421, 421, 421]
 
 
-async def test_the_page_runs_under_its_policy_and_injected_script_does_not(mosquitto, tmp_path: Path) -> None:
-    from tests.chromium import Browser
-
-    async with gateway(mosquitto, tmp_path, "gw-sec-csp") as gw, Browser() as browser:
-        page = await browser.open(gw.console_url)
-        await page.wait_for("!document.getElementById('pause-form').hidden")  # the script file ran
-        header = await page.eval("getComputedStyle(document.querySelector('th')).backgroundColor")
-        note = await page.eval("document.getElementById('pause-note').textContent")
-        clean = list(page.messages)
-        ran = await page.eval("const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
-                              "document.body.append(s); typeof window.injected")
-        await page.wait_for("true")  # one more round trip: the violation's log entry has arrived
+async def test_the_page_runs_under_its_policy_and_injected_script_does_not(mosquitto, chromium, tmp_path: Path) -> None:
+    async with gateway(mosquitto, tmp_path, "gw-sec-csp") as gw:
+        page = await (await chromium()).new_page()
+        messages: list[str] = []  # the browser's console from the first byte on: a violation while loading shows
+        page.on("console", lambda m: messages.append(m.text))
+        await page.goto(gw.console_url)
+        await expect(page.locator("#pause-form")).to_be_visible()  # the script file ran
+        header = await page.evaluate("getComputedStyle(document.querySelector('th')).backgroundColor")
+        note = await page.locator("#pause-note").text_content()
+        clean = list(messages)
+        async with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+            ran = await page.evaluate("() => { const s = document.createElement('script');"
+                                      "s.textContent = 'window.injected = 1'; document.body.append(s);"
+                                      "return typeof window.injected; }")
     assert header == "rgb(244, 241, 234)"  # the style sheet file applied
     assert "urgent alerts included" in " ".join(note.split())
     assert not [m for m in clean if "Content Security Policy" in m], clean
     assert ran == "undefined"
-    assert any("Content Security Policy" in m for m in page.messages), page.messages
+    assert any("Content Security Policy" in m for m in messages), messages
 
 
 async def test_the_demo_inbox_takes_signed_webhooks_but_no_cross_origin_post(mosquitto, tmp_path: Path) -> None:
