@@ -88,6 +88,7 @@ class PersonState:
         "day_alerts",
         "day_blind",
         "day_contexts",
+        "door_in_t",
         "door_night_set",
         "door_night_t",
         "door_t",
@@ -156,6 +157,7 @@ class PersonState:
         self.away_since: float | None = None
         self.away_seen: tuple[str, float] | None = None  # while out: first sensor seen since (no door yet)
         self.door_t: float | None = None  # last front-door event not yet followed by other activity
+        self.door_in_t: float | None = None  # while out: the first front-door event since (coming in)
         self.door_night_t: float | None = None  # front door during sleep hours, not yet explained
         self.door_night_set = False  # ... and it was within the night hours set for the person
         self.burst_start = 0.0

@@ -99,8 +99,14 @@ def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -
 def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.door_t = t
     eng._due = min(eng._due, t + 60.0)
-    if p.away or p.door_night_t is not None:
-        return  # a door while out is coming home; one night door at a time
+    if p.away:
+        # a door while out is coming home: the first one is when (the door is opened, then shut, maybe
+        # opened again for the shopping; the outing ends at the first, see back_home)
+        if p.door_in_t is None:
+            p.door_in_t = t
+        return
+    if p.door_night_t is not None:
+        return  # one night door at a time
     if in_night_hours(eng, p, t) and not up_for_the_day(eng, p, t):
         # the night hours the technician set (or the default): watched from the first night, whatever the
         # learning state or the phase the core has read (a person up at 02:00 who goes out is still told)
@@ -177,20 +183,24 @@ def in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
 def back_home(eng: RoutineEngine, p: PersonState, t: float, sensor: str = "") -> None:
     """Non-door activity: the person is in (returned, or never left).
 
-    Once out, coming home passes the front door. Without a door since, one sensor alone twitching (a
-    seat mat pulsing with nobody on it, a pet) is not a return: a second, different sensor is needed,
-    and the return dates from the first.
+    Once out, coming home passes the front door, and the outing ends at that door (the first one since
+    going out), not at the first activity indoors (the kettle 20 minutes later). Without a door since,
+    one sensor alone twitching (a seat mat pulsing with nobody on it, a pet) is not a return: a second,
+    different sensor is needed, and the return dates from the first.
     """
     if p.away:
+        door_in = p.door_in_t
         if sensor and (p.door_t is None or p.away_since is None or p.door_t <= p.away_since):  # no door since
             seen = p.away_seen
             if seen is None or seen[0] == sensor:
                 p.away_seen = (sensor, seen[1] if seen is not None else t)
                 return
             t = seen[1]
-        p.away, p.away_seen = False, None
+        elif door_in is not None:
+            t = door_in
+        p.away, p.away_seen, p.door_in_t = False, None, None
         if p.outings and p.outings[-1][1] is None:
-            p.outings[-1][1] = t
+            p.outings[-1][1] = max(t, p.outings[-1][0])  # an outing carried over the day boundary starts there
         eng._due = min(eng._due, t + 1.0)
     p.door_t = None
     p.door_night_t = None
