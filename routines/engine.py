@@ -263,6 +263,7 @@ class RoutineEngine:
                 detectors.back_home(self, p, t, s.id)
         if s.kitchen:
             p.kitchen_events += 1
+            detectors.kitchen_use(p, t)
             if p.first_kitchen is None:
                 p.first_kitchen = t  # kept only if it is not before getting up (see detectors.episodes._got_up)
         return out or []

@@ -111,6 +111,9 @@ class PersonState:
         "last_slot",
         "last_up",
         "longest_quiet",
+        "meal_last",
+        "meal_run",
+        "meals",
         "minutes_out_model",
         "night_bed_t",
         "night_exits",
@@ -173,6 +176,9 @@ class PersonState:
         self.night_bed_t: float | None = None  # when the current/last night began (kept across the day boundary)
         self.first_kitchen: float | None = None
         self.kitchen_events = 0
+        self.meals = 0  # this day's kitchen episodes long enough to be a meal (detectors.episodes.kitchen_use)
+        self.meal_last = 0.0  # the last kitchen event, and how many in its episode so far
+        self.meal_run = 0
         self.night_exits = 0
         self.exit_pending: list[float] = []
         self.gaps: list[tuple[int, float]] = []  # quiet spells (start hour, seconds) at home, up, not in bed

@@ -84,6 +84,22 @@ def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.in_bed = True
 
 
+# A meal is a kitchen episode (kitchen events at most MEAL_GAP_S apart) of at least MEAL_MIN_EVENTS kitchen
+# events as the core counts them (a motion sensor's 'on', a contact's every change, a plug switched on):
+# chosen leave-one-home-out against the residents' own 'prepare breakfast / dinner' labels
+# (python -m benchmarks.meals: each home's neighbours pick (90-180 min, 8-12 events); all three pick this)
+MEAL_GAP_S = 180 * 60.0
+MEAL_MIN_EVENTS = 12
+
+
+def kitchen_use(p: PersonState, t: float) -> None:
+    """One kitchen event: the day's meals count one more when an episode reaches a meal's length."""
+    p.meal_run = p.meal_run + 1 if t - p.meal_last <= MEAL_GAP_S else 1
+    p.meal_last = t
+    if p.meal_run == MEAL_MIN_EVENTS:
+        p.meals += 1
+
+
 def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> None:
     if occupied:
         p.chair_count += 1
