@@ -26,6 +26,7 @@ from routines.detectors.episodes import (
     back_home,
     bed_change,
     chair_change,
+    forget_whereabouts,
     front_door,
     kitchen_use,
     left_bed,
@@ -46,7 +47,7 @@ from routines.detectors.tick import evaluate
 __all__ = [
     "CHECKS", "CONTEXT_PAUSES", "FLAGGED_MARKERS", "KINDS", "_epochs", "appliance_limit", "back_home",
     "bed_change", "blind_checks", "chair_change", "context_limit", "day_payload", "evaluate", "finish_day",
-    "front_door", "health", "hour_passed", "kitchen_use", "learn_context_gaps", "learn_day", "left_bed", "person_status",
+    "forget_whereabouts", "front_door", "health", "hour_passed", "kitchen_use", "learn_context_gaps", "learn_day", "left_bed", "person_status",
     "pulsing", "refresh_thresholds", "settle_unconfirmed", "split_flagged", "start_day", "stillness_checkable",
     "stuck_on", "summarise",
 ]

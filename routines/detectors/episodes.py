@@ -232,3 +232,21 @@ def _got_up(p: PersonState, t: float) -> None:
     if not p.door_night_set:  # a door in the set night hours stays watched: reading 'up' does not explain it
         p.door_night_t = None
 
+
+
+def forget_whereabouts(eng: RoutineEngine, p: PersonState) -> None:
+    """After a span the engine did not watch (:meth:`routines.engine.RoutineEngine._resume`): nothing from
+    before it says where the person is now. Last seen, in bed, out, a door, a burst, the appliances on:
+    all back to their first-start values, so they are judged afresh from the next event."""
+    p.last_act = p.last_nonbed = p.last_nondoor = p.last_bed = p.last_up = 0.0
+    p.last_s = None
+    p.phase, p.wake_t, p.bed_t, p.night_bed_t, p.back_trip = DAY, None, None, None, None
+    p.in_bed, p.bed_count, p.in_bed_since, p.out_since = False, 0, None, None
+    p.chair_count, p.chair_since = 0, None
+    p.away, p.away_since, p.away_seen, p.door_in_t = False, None, None, None
+    p.door_t, p.door_night_t, p.door_night_set = None, None, False
+    p.burst_start, p.burst_n, p.burst_door, p.came_in = 0.0, 0, False, False
+    p.meal_last, p.meal_run = 0.0, 0
+    p.outings = []  # an outing open when watching stopped: its end is unknown, and so is today's
+    for s in eng.person_sensors[p.id]:
+        s.on, s.on_since = None, None
