@@ -218,7 +218,7 @@ def day_facts(s: DaySummary, tz: ZoneInfo | None = None, day_start_hour: int = D
     ('07:40', [['10:05', '11:30']], 1, True, 6, None)
     """
     blind = " ".join(s.blind).lower()
-    meals = getattr(s, "meals", None)  # not in DaySummary yet: the hub says "kitchen N times" meanwhile
+    meals = getattr(s, "meals", None)  # meal episodes (None: no kitchen sensor): the hub then says "kitchen N times"
     return {
         "date": s.date.isoformat(), "day_start_hour": day_start_hour,
         "up": _hhmm(s.wake_time) if s.wake_time else None,

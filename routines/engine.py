@@ -43,6 +43,11 @@ EDGE_DELAY_S = 20.0  # re-run detectors this soon after a state change (bed, doo
 # clock_unreliable: set by the gateway over a span it did not watch (clock jump, power cut; gateway/clocktrust.py)
 CONTEXT_KINDS = ("carer_visit", "visitor", "holiday", "hospital", "clock_unreliable")
 _MAGIC = b"HEARTH-ROUTINES\x01"
+# No event and no tick for this long: the engine was not running (a running caller ticks it at least hourly,
+# the replay at every hour boundary, the gateway every minute), so that time is unknown, not stillness.
+# A day: longer than the core's longest default stillness limit (the blind-home cap, 16 h), and never
+# shorter than a limit a technician configured (see RoutineEngine.unwatched_after_s).
+UNWATCHED_MIN_S = 24 * 3600.0
 
 
 class RoutineEngine:
@@ -71,6 +76,11 @@ class RoutineEngine:
         self._hour_end = float("-inf")  # forces clock set-up on the first event or tick
         self._hour = 0
         self._due = float("inf")
+        self._last_input = 0.0  # the latest event or tick time given
+        self.unwatched: tuple[float, float] | None = None  # the latest span read as unknown (see _resume)
+        st = self.settings
+        self.unwatched_after_s = max(UNWATCHED_MIN_S, 60.0 * max(
+            st.blind_silence_cap_min, st.silence_cap_min, st.default_silence_min))
         for p in self._persons.values():
             detectors.refresh_thresholds(self, p)
 
@@ -166,7 +176,10 @@ class RoutineEngine:
 
     def ingest(self, t: float, s: SensorState, value: bool | float) -> list[Alert]:
         """The per-event path on an epoch float (``process`` and replay both land here)."""
-        out = self._advance(t) if t >= self._hour_end else None
+        out = self._resume(t) if t - self._last_input > self.unwatched_after_s and self._started else None
+        self._last_input = max(self._last_input, t)
+        if t >= self._hour_end:
+            out = (out or []) + self._advance(t)
         if t >= self._due:  # what fell due before this event, judged on the state before it
             out = (out or []) + self._evaluate(t)
         s.last_seen = t
@@ -263,6 +276,7 @@ class RoutineEngine:
                 detectors.back_home(self, p, t, s.id)
         if s.kitchen:
             p.kitchen_events += 1
+            detectors.kitchen_use(p, t)
             if p.first_kitchen is None:
                 p.first_kitchen = t  # kept only if it is not before getting up (see detectors.episodes._got_up)
         return out or []
@@ -281,9 +295,28 @@ class RoutineEngine:
         return self.tick_ts(now.timestamp())
 
     def tick_ts(self, t: float) -> list[Alert]:
-        out = self._advance(t) if t >= self._hour_end else []
+        out = self._resume(t) if t - self._last_input > self.unwatched_after_s and self._started else []
+        self._last_input = max(self._last_input, t)
+        if t >= self._hour_end:
+            out += self._advance(t)
         if t >= self._due:
             out += self._evaluate(t)
+        return out
+
+    def _resume(self, t: float) -> list[Alert]:
+        """Given an event or tick after a longer span with neither (restored from an old checkpoint, a Pi
+        switched off for a week): that span is unknown time, not stillness. Its days close under the
+        ``clock_unreliable`` context (no alert, nothing learned), then where each person was last seen
+        (activity, bed, door, outing, appliances on) is forgotten: they are judged afresh from now, as on
+        a first start, so the week is never read as a week of stillness, not up or no meal."""
+        start = self._last_input
+        for pid in self._persons:
+            self.set_context(pid, "clock_unreliable", self._local(start), self._local(t))
+        out = self._advance(t) if t >= self._hour_end else []
+        for p in self._persons.values():
+            detectors.forget_whereabouts(self, p)
+        self.unwatched = (start, t)
+        self._due = t
         return out
 
     def _evaluate(self, t: float) -> list[Alert]:
@@ -350,7 +383,16 @@ class RoutineEngine:
 
     # ---- reporting ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        return {pid: detectors.person_status(self, p, self._hour_start) for pid, p in self._persons.items()}
+        """Per person (:func:`routines.detectors.person_status`); ``unwatched`` names the latest span the
+        engine was given nothing for, read as unknown time (None: none since it started)."""
+        out = {pid: detectors.person_status(self, p, self._hour_start) for pid, p in self._persons.items()}
+        if self.unwatched is not None:
+            a, b = (self._local(x) for x in self.unwatched)
+            words = (f"not watched from {a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M} (no event and no tick for "
+                     f"{(b - a).total_seconds() / 3600:.0f} h): that time is unknown, not stillness; judged afresh since")
+            for st in out.values():
+                st["unwatched"] = words
+        return out
 
     def day_summary(self, person: str, day: date) -> DaySummary:
         p = self._persons[person]
@@ -369,6 +411,7 @@ class RoutineEngine:
             "first_t": self.first_t,
             "day_date": self._day_date, "day": (self._day_start, self._day_end),
             "hour": (self._hour, self._hour_start, self._hour_end), "due": self._due,
+            "last_input": self._last_input, "unwatched": self.unwatched,
         }
         return _MAGIC + zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)
 
@@ -405,6 +448,9 @@ class RoutineEngine:
         eng._day_start, eng._day_end = state["day"]
         eng._hour, eng._hour_start, eng._hour_end = state["hour"]
         eng._due = state["due"]
+        # (a checkpoint from before these were kept: its hour is the best bound on the last input)
+        eng._last_input = state.get("last_input", eng._hour_start if eng._started else 0.0)
+        eng.unwatched = state.get("unwatched")
         for p in eng._persons.values():
             detectors.refresh_thresholds(eng, p)
         return eng

@@ -88,6 +88,7 @@ class PersonState:
         "day_alerts",
         "day_blind",
         "day_contexts",
+        "door_in_t",
         "door_night_set",
         "door_night_t",
         "door_t",
@@ -110,6 +111,9 @@ class PersonState:
         "last_slot",
         "last_up",
         "longest_quiet",
+        "meal_last",
+        "meal_run",
+        "meals",
         "minutes_out_model",
         "night_bed_t",
         "night_exits",
@@ -156,6 +160,7 @@ class PersonState:
         self.away_since: float | None = None
         self.away_seen: tuple[str, float] | None = None  # while out: first sensor seen since (no door yet)
         self.door_t: float | None = None  # last front-door event not yet followed by other activity
+        self.door_in_t: float | None = None  # while out: the first front-door event since (coming in)
         self.door_night_t: float | None = None  # front door during sleep hours, not yet explained
         self.door_night_set = False  # ... and it was within the night hours set for the person
         self.burst_start = 0.0
@@ -171,6 +176,9 @@ class PersonState:
         self.night_bed_t: float | None = None  # when the current/last night began (kept across the day boundary)
         self.first_kitchen: float | None = None
         self.kitchen_events = 0
+        self.meals = 0  # this day's kitchen episodes long enough to be a meal (detectors.episodes.kitchen_use)
+        self.meal_last = 0.0  # the last kitchen event, and how many in its episode so far
+        self.meal_run = 0
         self.night_exits = 0
         self.exit_pending: list[float] = []
         self.gaps: list[tuple[int, float]] = []  # quiet spells (start hour, seconds) at home, up, not in bed

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime, time
 
 
@@ -18,7 +18,8 @@ class DaySummary:
     """A person day (it starts at ``RoutineSettings.day_start_hour``, not at midnight).
 
     ``usual_*`` are the person's learned typical values (None while still learning); ``blind`` lists,
-    in plain English, what could not be seen that day; ``alerts`` the kinds raised that day.
+    in plain English, what could not be seen that day; ``alerts`` the kinds raised that day;
+    ``meals`` the kitchen episodes long enough to be a meal (None: the person has no kitchen sensor).
     """
 
     person: str
@@ -42,3 +43,13 @@ class DaySummary:
     room_activity: dict[str, int] = field(default_factory=dict)
     profile_score: float = 0.0
     contexts: list[str] = field(default_factory=list)
+    meals: int | None = None  # kitchen episodes long enough to be a meal (routines.detectors.episodes); None: no kitchen sensor
+
+    def __setstate__(self, state: list) -> None:
+        """Read a summary pickled before fields were added (a routine checkpoint from an older version):
+        the fields it has, in order, and the defaults of those added since."""
+        for f in fields(self):
+            value = f.default_factory() if f.default_factory is not MISSING else f.default
+            object.__setattr__(self, f.name, value)
+        for f, value in zip(fields(self), state, strict=False):
+            object.__setattr__(self, f.name, value)

@@ -62,3 +62,65 @@ def test_quiet_after_the_kitchen_is_not_judged_by_the_kitchen_sensors_own_short_
     _, later = run([], t("16:00"), engine=eng)  # the hourly limit still applies (starting limit: 3 h)
     [a] = [a for a in later if a.kind == "silence"]
     assert a.evidence["by_last_sensor"] is False and a.evidence["last_sensor"] == "kitchen_pir"
+
+
+def _meal(at: str, events: int = 6) -> list:
+    """Kitchen motion and the fridge opened and shut: ``events`` motion 'on's, two fridge changes each."""
+    from datetime import timedelta
+
+    out = []
+    for i in range(events // 3):
+        x = t(at) + timedelta(minutes=4 * i)
+        out += [(x, "kitchen_pir", True), (x + timedelta(seconds=30), "kitchen_pir", False),
+                (x + timedelta(seconds=60), "fridge", True), (x + timedelta(seconds=90), "fridge", False)]
+    return out
+
+
+def test_the_day_summary_counts_kitchen_episodes_long_enough_to_be_meals() -> None:
+    from routines.detectors.episodes import MEAL_MIN_EVENTS
+
+    assert MEAL_MIN_EVENTS == 12  # each _meal below is 4 x (motion + fridge open + shut) = 12 kitchen events
+    evs = [*evening(), (t("07:00"), "bed", False), *moving(t("07:01"), t("21:30"), "living_pir", 20),
+           *_meal("08:00", 12), *_meal("12:30", 12), (t("15:00"), "kettle", 2200.0), (t("15:03"), "kettle", 0.0),
+           *_meal("18:30", 12), (t("21:45"), "bed", True)]
+    eng, _ = run(evs, t("23:59"))
+    s = eng.day_summary("p1", t("12:00").date())
+    assert (s.meals, s.kitchen_events) == (3, 37)  # the afternoon cup of tea is a kitchen use, not a meal
+
+
+def test_a_person_without_a_kitchen_sensor_has_no_meal_count_not_zero_meals() -> None:
+    from routines.engine import RoutineEngine
+    from routines.home import Home
+
+    home = make_home()
+    eng = RoutineEngine(Home(home.timezone, home.people, tuple(s for s in home.sensors if not s.is_kitchen)))
+    eng, _ = run([*evening(), (t("07:00"), "bed", False), *moving(t("07:01"), t("12:00"), "living_pir", 20)],
+                 t("12:00"), engine=eng)
+    assert eng.day_summary("p1", t("12:00").date()).meals is None
+
+
+def test_summaries_and_state_from_a_checkpoint_written_before_meals_were_counted_still_load() -> None:
+    import copyreg
+    import pickle
+
+    from routines.engine import RoutineEngine
+    from routines.summary import DaySummary
+
+    eng, _ = run([*evening(), (t("07:00"), "bed", False), *_meal("08:00", 12)], t("23:59"))
+    eng, _ = run([*moving(t("07:00", 1), t("09:00", 1), "kitchen_pir", 10)], t("10:00", 1), engine=eng)
+    p = eng._persons["p1"]
+    [old] = [s for s in p.summaries if s.date == t("12:00").date()]
+    assert old.meals == 1
+
+    class Before:  # the same summary as an older version pickled it: every field but meals
+        def __reduce__(self):
+            return copyreg._reconstructor, (DaySummary, object, None), old.__getstate__()[:-1]
+
+    p.summaries[-1] = pickle.loads(pickle.dumps(Before()))
+    for name in ("meals", "meal_last", "meal_run"):
+        delattr(p, name)
+    back = RoutineEngine.restore(eng.home, eng.checkpoint(), eng.settings)
+    q = back._persons["p1"]
+    assert back.day_summary("p1", old.date) == DaySummary(**{**{f: getattr(old, f) for f in old.__dataclass_fields__},
+                                                             "meals": None})
+    assert (q.meals, q.meal_run, q.meal_last) == (0, 0, 0.0)

@@ -22,7 +22,16 @@ The engine calls them as ``detectors.NAME``; every name it (and the tests) use i
 from routines.detectors.common import CHECKS, CONTEXT_PAUSES, KINDS
 from routines.detectors.dayend import finish_day, person_status, start_day, summarise
 from routines.detectors.days import FLAGGED_MARKERS, day_payload, learn_day, settle_unconfirmed, split_flagged
-from routines.detectors.episodes import back_home, bed_change, chair_change, front_door, left_bed, pulsing
+from routines.detectors.episodes import (
+    back_home,
+    bed_change,
+    chair_change,
+    forget_whereabouts,
+    front_door,
+    kitchen_use,
+    left_bed,
+    pulsing,
+)
 from routines.detectors.health import blind_checks, health, hour_passed
 from routines.detectors.thresholds import (
     _epochs,
@@ -38,7 +47,7 @@ from routines.detectors.tick import evaluate
 __all__ = [
     "CHECKS", "CONTEXT_PAUSES", "FLAGGED_MARKERS", "KINDS", "_epochs", "appliance_limit", "back_home",
     "bed_change", "blind_checks", "chair_change", "context_limit", "day_payload", "evaluate", "finish_day",
-    "front_door", "health", "hour_passed", "learn_context_gaps", "learn_day", "left_bed", "person_status",
+    "forget_whereabouts", "front_door", "health", "hour_passed", "kitchen_use", "learn_context_gaps", "learn_day", "left_bed", "person_status",
     "pulsing", "refresh_thresholds", "settle_unconfirmed", "split_flagged", "start_day", "stillness_checkable",
     "stuck_on", "summarise",
 ]

@@ -45,6 +45,7 @@ def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool
         sitting_minutes=round(p.sitting_s / 60, 1), longest_quiet_min=round(p.longest_quiet / 60, 1),
         room_activity=pl["rooms"], profile_score=round(p.daily.score_one(_features(pl)), 3),
         contexts=sorted(p.day_contexts | eng.active_contexts(p.id, eng._day_start, eng._day_end)),
+        meals=p.meals if eng.has(p.id, "kitchen") else None,
     )
 
 
@@ -96,7 +97,7 @@ def _unseen_outing(eng: RoutineEngine, p: PersonState) -> bool:
 def start_day(eng: RoutineEngine, p: PersonState) -> None:
     p.wake_t = p.bed_t = p.first_kitchen = p.back_trip = None
     p.came_in = False
-    p.kitchen_events = p.night_exits = 0
+    p.kitchen_events = p.night_exits = p.meals = 0  # an episode counts on the day it reaches a meal's length
     p.exit_pending, p.gaps, p.day_alerts = [], [], []
     p.longest_quiet = p.sitting_s = 0.0
     p.appliance_uses, p.day_blind, p.day_contexts = {}, set(), set()

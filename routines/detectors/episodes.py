@@ -84,6 +84,22 @@ def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.in_bed = True
 
 
+# A meal is a kitchen episode (kitchen events at most MEAL_GAP_S apart) of at least MEAL_MIN_EVENTS kitchen
+# events as the core counts them (a motion sensor's 'on', a contact's every change, a plug switched on):
+# chosen leave-one-home-out against the residents' own 'prepare breakfast / dinner' labels
+# (python -m benchmarks.meals: each home's neighbours pick (90-180 min, 8-12 events); all three pick this)
+MEAL_GAP_S = 180 * 60.0
+MEAL_MIN_EVENTS = 12
+
+
+def kitchen_use(p: PersonState, t: float) -> None:
+    """One kitchen event: the day's meals count one more when an episode reaches a meal's length."""
+    p.meal_run = p.meal_run + 1 if t - p.meal_last <= MEAL_GAP_S else 1
+    p.meal_last = t
+    if p.meal_run == MEAL_MIN_EVENTS:
+        p.meals += 1
+
+
 def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -> None:
     if occupied:
         p.chair_count += 1
@@ -99,8 +115,14 @@ def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -
 def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
     p.door_t = t
     eng._due = min(eng._due, t + 60.0)
-    if p.away or p.door_night_t is not None:
-        return  # a door while out is coming home; one night door at a time
+    if p.away:
+        # a door while out is coming home: the first one is when (the door is opened, then shut, maybe
+        # opened again for the shopping; the outing ends at the first, see back_home)
+        if p.door_in_t is None:
+            p.door_in_t = t
+        return
+    if p.door_night_t is not None:
+        return  # one night door at a time
     if in_night_hours(eng, p, t) and not up_for_the_day(eng, p, t):
         # the night hours the technician set (or the default): watched from the first night, whatever the
         # learning state or the phase the core has read (a person up at 02:00 who goes out is still told)
@@ -177,20 +199,24 @@ def in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
 def back_home(eng: RoutineEngine, p: PersonState, t: float, sensor: str = "") -> None:
     """Non-door activity: the person is in (returned, or never left).
 
-    Once out, coming home passes the front door. Without a door since, one sensor alone twitching (a
-    seat mat pulsing with nobody on it, a pet) is not a return: a second, different sensor is needed,
-    and the return dates from the first.
+    Once out, coming home passes the front door, and the outing ends at that door (the first one since
+    going out), not at the first activity indoors (the kettle 20 minutes later). Without a door since,
+    one sensor alone twitching (a seat mat pulsing with nobody on it, a pet) is not a return: a second,
+    different sensor is needed, and the return dates from the first.
     """
     if p.away:
+        door_in = p.door_in_t
         if sensor and (p.door_t is None or p.away_since is None or p.door_t <= p.away_since):  # no door since
             seen = p.away_seen
             if seen is None or seen[0] == sensor:
                 p.away_seen = (sensor, seen[1] if seen is not None else t)
                 return
             t = seen[1]
-        p.away, p.away_seen = False, None
+        elif door_in is not None:
+            t = door_in
+        p.away, p.away_seen, p.door_in_t = False, None, None
         if p.outings and p.outings[-1][1] is None:
-            p.outings[-1][1] = t
+            p.outings[-1][1] = max(t, p.outings[-1][0])  # an outing carried over the day boundary starts there
         eng._due = min(eng._due, t + 1.0)
     p.door_t = None
     p.door_night_t = None
@@ -206,3 +232,21 @@ def _got_up(p: PersonState, t: float) -> None:
     if not p.door_night_set:  # a door in the set night hours stays watched: reading 'up' does not explain it
         p.door_night_t = None
 
+
+
+def forget_whereabouts(eng: RoutineEngine, p: PersonState) -> None:
+    """After a span the engine did not watch (:meth:`routines.engine.RoutineEngine._resume`): nothing from
+    before it says where the person is now. Last seen, in bed, out, a door, a burst, the appliances on:
+    all back to their first-start values, so they are judged afresh from the next event."""
+    p.last_act = p.last_nonbed = p.last_nondoor = p.last_bed = p.last_up = 0.0
+    p.last_s = None
+    p.phase, p.wake_t, p.bed_t, p.night_bed_t, p.back_trip = DAY, None, None, None, None
+    p.in_bed, p.bed_count, p.in_bed_since, p.out_since = False, 0, None, None
+    p.chair_count, p.chair_since = 0, None
+    p.away, p.away_since, p.away_seen, p.door_in_t = False, None, None, None
+    p.door_t, p.door_night_t, p.door_night_set = None, None, False
+    p.burst_start, p.burst_n, p.burst_door, p.came_in = 0.0, 0, False, False
+    p.meal_last, p.meal_run = 0.0, 0
+    p.outings = []  # an outing open when watching stopped: its end is unknown, and so is today's
+    for s in eng.person_sensors[p.id]:
+        s.on, s.on_since = None, None

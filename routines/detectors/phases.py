@@ -123,7 +123,7 @@ def gone_out(c: Tick) -> None:
     if p.door_t is not None and not p.away:
         confirm = p.door_t + st.away_confirm_min * 60
         if t >= confirm and p.last_nondoor < p.door_t:
-            p.away, p.away_since, p.away_seen = True, p.door_t, None
+            p.away, p.away_since, p.away_seen, p.door_in_t = True, p.door_t, None, None
             p.outings.append([p.door_t, None])
         elif t < confirm:
             due.append(confirm)
