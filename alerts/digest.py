@@ -216,9 +216,16 @@ def day_facts(s: DaySummary, tz: ZoneInfo | None = None, day_start_hour: int = D
     >>> f = day_facts(s)
     >>> f["up"], f["outings"], f["night_trips"], f["night_seen"], f["kitchen"], f["meals"]
     ('07:40', [['10:05', '11:30']], 1, True, 6, None)
+    >>> from dataclasses import replace
+    >>> day_facts(replace(s, meals=0))["meals"], day_facts(replace(s, meals=2))["meals"]  # 0 with kitchen use: unsaid
+    (None, 2)
     """
     blind = " ".join(s.blind).lower()
     meals = getattr(s, "meals", None)  # meal episodes (None: no kitchen sensor): the hub then says "kitchen N times"
+    if meals == 0 and s.kitchen_events:
+        # the meal rule wants a run of kitchen events that a home with only a kettle plug never makes:
+        # "0 meals" on a day the kitchen was used would be untrue to a family; its count is what was seen
+        meals = None
     return {
         "date": s.date.isoformat(), "day_start_hour": day_start_hour,
         "up": _hhmm(s.wake_time) if s.wake_time else None,
