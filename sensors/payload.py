@@ -58,16 +58,18 @@ class BadNumber:
 
     text: str
 
+    def _shown(self) -> str:
+        return self.text if len(self.text) <= 24 else f"{self.text[:16]}... ({len(self.text)} characters)"
+
     def describe(self) -> str:
         """For a technician: ``NaN``, ``1e400`` or ``a 400-digit number``."""
         digits = self.text.lstrip("-")
         if len(self.text) > 24 and digits.isdigit():
             return f"a {len(digits)}-digit number"
-        return self.text if len(self.text) <= 24 else f"{self.text[:16]}... ({len(self.text)} characters)"
+        return self._shown()
 
     def __repr__(self) -> str:
-        shown = self.text if len(self.text) <= 24 else f"{self.text[:16]}... ({len(self.text)} characters)"
-        return f"BadNumber({shown!r})"
+        return f"BadNumber({self._shown()!r})"
 
 
 def _parse_int(text: str) -> int | BadNumber:
