@@ -136,6 +136,7 @@ class MqttMessage:
     mid: int
     qos: int
     retain: bool
+    dup: bool = False  # the broker sends it again (it may already be stored: gateway/redelivery.py)
 
 
 class MqttLink:
@@ -378,7 +379,7 @@ class MqttLink:
             if m.qos > 0:
                 self._client.ack(m.mid, m.qos)
             return
-        msg = MqttMessage(m.topic, bytes(m.payload), m.mid, m.qos, bool(m.retain))
+        msg = MqttMessage(m.topic, bytes(m.payload), m.mid, m.qos, bool(m.retain), bool(m.dup))
         loop = self._loop
         if loop is None or loop.is_closed():
             return  # not acked: the broker redelivers after our restart

@@ -54,6 +54,7 @@ from gateway.mqtt import MqttLink, MqttMessage
 from gateway.night_light_mqtt import STATE_KEY as NIGHT_LIGHT_KEY
 from gateway.night_light_mqtt import NightLightLink
 from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
+from gateway.redelivery import KEEP, HandledMessages, digest
 from gateway.storage import Store
 from gateway.storage_errors import StorageError
 from gateway.supervise import Supervisor, TaskRecord, describe_exception
@@ -93,6 +94,7 @@ class GatewayStats:
     alerts: int = 0
     storage_errors: int = 0
     internal_errors: int = 0  # messages or events the gateway itself failed on (logged, counted, acked)
+    redelivered: int = 0  # messages the broker sent again that were already stored (gateway/redelivery.py)
     checkpoint_checks: int = 0  # times the checkpointer looked
     checkpoints_written: int = 0  # times it found something changed and wrote it
     held_items: int = 0  # handled but not yet stored (the disk is full, or a batch is being written)
@@ -141,6 +143,7 @@ class Gateway:
         self.store: Store | None = None
         self.engine: RoutineEngine | None = None
         self.link: MqttLink | None = None
+        self.handled = HandledMessages()  # QoS 1 messages handled: one sent again is not stored twice
         # What was handled and is not yet stored, in order: store writes, and the MQTT messages to ack
         # once the writes before them are committed.
         self._pending: list[Callable[[Store], None] | MqttMessage] = []
@@ -269,6 +272,7 @@ class Gateway:
     async def _run(self, stop: asyncio.Event) -> None:
         self.store = await self.in_db(Store, self.db_path, self.cfg.storage.retention_days)
         self.engine, last_event_id = await self.in_db(self._load_engine)
+        self.handled = HandledMessages(await self.in_db(self.store.handled_marks, KEEP))
         self.trust.restore_state(await self.in_db(self.store.load_state, CLOCK_KEY))
         counters = await self.in_db(self.store.load_state, BLE_COUNTERS_KEY)
         if counters:
@@ -425,6 +429,11 @@ class Gateway:
         """Adapter -> store (queued) -> routine core -> alerts. Never raises: a message the gateway
         fails on is counted as rejected (``internal_error``), logged with its error, and acked."""
         self.stats.messages += 1
+        if msg.qos and msg.dup and self.handled.seen(msg.mid, msg.topic, msg.payload):
+            self._redelivered(msg)
+            return
+        if msg.qos:
+            self.handled.note(msg.mid, msg.topic, msg.payload)
         try:
             now = self.clock.now()
             if self.night_light is not None and self.night_light.claims(msg.topic, msg.payload):
@@ -439,6 +448,15 @@ class Gateway:
         self._queue_ack(msg)
         if self._pending_acks >= self.flush_at:
             self._flush_soon.set()
+
+    def _redelivered(self, msg: MqttMessage) -> None:
+        """The broker sent a stored message again (the ack was lost to a crash or a dropped
+        connection): recorded as the rejection ``redelivered`` (not a fault) and acked, not stored twice."""
+        self.stats.redelivered += 1
+        rejection = Rejection(self.clock.now(), "mqtt", "redelivered",
+                              f"packet {msg.mid} sent again after it was stored; not stored twice", msg.topic[:200])
+        self._queue_write(lambda s, r=rejection: s.add_rejection(r))
+        self._queue_ack(msg)
 
     def _internal_error(self, exc: Exception, *, source: str, device: str, payload: bytes = b"") -> None:
         self.stats.internal_errors += 1
@@ -596,11 +614,15 @@ class Gateway:
             """Write one chunk (items numbered from ``first``) and commit; the newest event id after
             each marked item, and after the chunk (key 0)."""
             seen: dict[int, int] = {}
+            handled: list[tuple[int, bytes]] = []
             for no, item in enumerate(chunk, first):
                 if not isinstance(item, MqttMessage):
                     item(store)
+                elif item.qos:
+                    handled.append((item.mid, digest(item.topic, item.payload)))
                 if no in marks:
                     seen[no] = store.last_event_id()
+            store.note_handled(handled)  # with what they carried: a successor knows them if acks are lost
             seen[0] = store.last_event_id()
             store.commit()
             return seen

@@ -401,6 +401,25 @@ class Store:
         rows = self._read("load_state", "SELECT blob FROM state WHERE key = ?", (key,))
         return bytes(rows[0][0]) if rows else None
 
+    # ---- MQTT messages stored (gateway/redelivery.py) ---------------------------------------------
+
+    def note_handled(self, marks: Sequence[tuple[int, bytes]]) -> None:
+        """In this batch: these (packet id, digest) messages are stored, newest last."""
+        if marks:
+            with self._lock:
+                self._write("note_handled", self._upsert_handled, list(marks), rows=len(marks))
+
+    def _upsert_handled(self, marks: list[tuple[int, bytes]]) -> None:
+        top = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM mqtt_handled").fetchone()[0]
+        self._conn.executemany("INSERT OR REPLACE INTO mqtt_handled (mid, digest, seq) VALUES (?, ?, ?)",
+                               [(mid, d, top + i) for i, (mid, d) in enumerate(marks, 1)])
+
+    def handled_marks(self, newest: int) -> list[tuple[int, bytes]]:
+        """The ``newest`` stored messages' (packet id, digest), oldest first."""
+        rows = self._read("handled_marks", "SELECT mid, digest FROM (SELECT mid, digest, seq FROM mqtt_handled "
+                          "ORDER BY seq DESC LIMIT ?) ORDER BY seq", (newest,))
+        return [(int(m), bytes(d)) for m, d in rows]
+
     # ---- lifecycle ------------------------------------------------------------------------------
 
     def backup_to(self, path: str | Path) -> None:

@@ -15,7 +15,7 @@ with ``is_bool``.
 >>> import sqlite3
 >>> conn = sqlite3.connect(":memory:", isolation_level=None)
 >>> migrate(conn, ":memory:")
-4
+5
 >>> conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 True
 """
@@ -104,7 +104,19 @@ V4: Migration = (
     "ALTER TABLE events ADD COLUMN clock_untrusted INTEGER NOT NULL DEFAULT 0 CHECK (clock_untrusted IN (0, 1))",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3, V4)
+# v5: the packet id and digest of each stored MQTT message, so one the broker sends again after a
+# crash between commit and ack is recognised (gateway/redelivery.py). Keyed by packet id: at most 65,535
+# rows, each replaced when the broker reuses its id; ``seq`` orders them.
+V5: Migration = (
+    """CREATE TABLE mqtt_handled (
+        mid INTEGER PRIMARY KEY,
+        digest BLOB NOT NULL,
+        seq INTEGER NOT NULL
+    )""",
+    "CREATE INDEX mqtt_handled_seq ON mqtt_handled (seq)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1, V2, V3, V4, V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

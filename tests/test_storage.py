@@ -240,7 +240,7 @@ def make_v1_file(path: Path, extra_sql: str = "") -> None:
 def test_a_v1_file_migrates_forward_keeping_its_data(db: Path) -> None:
     make_v1_file(db)
     with Store(db) as s:
-        assert s.schema_version == SCHEMA_VERSION == 4
+        assert s.schema_version == SCHEMA_VERSION == 5
         assert s.events() == [ev(0), ev(1, KETTLE, 1.0, SensorKind.PLUG)]
         assert type(s.events()[1].value) is float
         assert s.health() == [DeviceHealthRow(DOOR, "zigbee2mqtt", T0, True, 77.0, 140.0, None, None, T0)]
