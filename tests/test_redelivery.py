@@ -11,7 +11,7 @@ import pytest
 from test_gateway_guard import start
 from test_service import Publisher, aqara, home_config, plug, stored, wait_for
 
-from gateway.mqtt import MqttLink
+from gateway.mqtt import MqttLink, MqttMessage
 from gateway.redelivery import HandledMessages, digest
 from gateway.storage import Store
 
@@ -22,8 +22,17 @@ async def test_stored_messages_sent_again_are_acked_not_stored_twice(mosquitto, 
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     db, cfg = tmp_path / "h.sqlite3", home_config(mosquitto.port, "gw-redeliver")
     lost: list[int] = []
-    # the crash's window, held open: each message is committed, and its ack never reaches the broker
-    monkeypatch.setattr(MqttLink, "ack", lambda _self, msg: lost.append(msg.mid))
+    ack = MqttLink.ack
+
+    def lose(link: MqttLink, msg: MqttMessage) -> None:
+        """The crash's window, held open: each of this test's messages is committed, and its ack never
+        reaches the broker (retained copies other tests left on the shared broker are acked as usual)."""
+        if msg.topic in (KETTLE, DOOR) and not msg.retain:
+            lost.append(msg.mid)
+        else:
+            ack(link, msg)
+
+    monkeypatch.setattr(MqttLink, "ack", lose)
     gw, stop, task = await start(cfg, db)
     p = Publisher(mosquitto.port, "z2m-redeliver")
     try:
@@ -60,7 +69,7 @@ async def test_stored_messages_sent_again_are_acked_not_stored_twice(mosquitto, 
     try:
         p.pub(KETTLE, plug(2100.0))
         await wait_for(lambda: gw3.stats.events == 1)
-        assert (gw3.stats.messages, gw3.stats.redelivered) == (1, 0)
+        assert gw3.stats.redelivered == 0  # a message sent again would be flagged DUP and counted here
     finally:
         stop3.set()
         await task3
