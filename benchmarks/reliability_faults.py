@@ -90,7 +90,7 @@ class Rig:
         repeats = redelivered(self.gw.db)
         return [
             Row(name, "events lost (QoS 1)", f"{lost} of {self.pub.published}", "0", lost == 0),
-            Row(name, "events stored twice", f"{doubled} ({repeats} repeats recognised by last_seen)", "0",
+            Row(name, "events stored twice", f"{doubled} ({repeats} repeats recognised: last_seen or packet id)", "0",
                 doubled == 0),
             Row(name, "alerts lost", f"{alerts_lost} of {len(raised)}", "0", alerts_lost == 0),
             Row(name, "alerts delivered twice with different ids", str(twice), "0", twice == 0),
@@ -105,7 +105,8 @@ class Rig:
 
 
 def redelivered(db: Path) -> int:
-    """Messages the adapter knew for repeats (QoS 1 is at-least-once) and did not store again."""
+    """Messages known for repeats (QoS 1 is at-least-once) and not stored again: by zigbee2mqtt's last_seen
+    (the adapter) or by the packet id and digest of a message already stored (gateway/redelivery.py)."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         row = con.execute("SELECT COALESCE(SUM(count), 0) FROM rejections WHERE reason = 'redelivered'").fetchone()
     return int(row[0])
