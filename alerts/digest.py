@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw, ImageFont
 
 from alerts.notifiers.base import OutgoingMessage
+from routines.kinds import words as kind_words
 from routines.summary import DaySummary
 
 USUAL_WITHIN_MIN = 30  # a wake or bed time within this of the usual one reads "as usual"
@@ -33,11 +34,6 @@ USUAL_WITHIN_MIN = 30  # a wake or bed time within this of the usual one reads "
 ROLE_WORDS = {"kettle": "Kettle", "microwave": "Microwave", "toaster": "Toaster", "hob": "Hob", "stove": "Cooker",
               "oven": "Oven", "tv": "TV", "washing_machine": "Washing machine", "dishwasher": "Dishwasher",
               "iron": "Iron", "heater": "Heater"}
-# alert kinds as the team reads them in the weekly note
-ALERT_WORDS = {"not_up": "not up by the usual time", "night_wander": "up in the night for long",
-               "door_night": "front door open at night", "no_kitchen": "no kitchen activity",
-               "long_out": "out longer than usual", "long_quiet": "a long quiet spell",
-               "sensor_silent": "a sensor went silent", "battery_low": "a battery running low"}
 
 
 def _hhmm(t: time | datetime) -> str:
@@ -307,7 +303,7 @@ def weekly_trends(days: Sequence[DaySummary], name: str, learning: Sequence[str]
         for k in s.alerts:
             kinds[k] = kinds.get(k, 0) + 1
     if kinds:
-        lines.append("Alerts: " + ", ".join(f"{ALERT_WORDS.get(k, k.replace('_', ' '))} ({n})"
+        lines.append("Alerts: " + ", ".join(f"{kind_words(k)} ({n})"
                                             for k, n in sorted(kinds.items(), key=lambda x: -x[1])) + ".")
     else:
         lines.append("No alerts.")
