@@ -75,6 +75,7 @@ def no_meal(c: Tick) -> None:
             add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
                        f"{usual}; no kitchen activity today{woke}.",
                        {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"],
+                        "deadline": eng.alert_time(usual_by).isoformat(),
                         "limit": state_of(eng, p, "no_meal")}))
         elif t < deadline:
             due.append(deadline)
