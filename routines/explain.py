@@ -16,6 +16,8 @@ blended in) is said to be the starting limit set at install, never a "usual".
 'on 9 of the 10 days learned'
 >>> of_days(3, 3, "weekend days")
 'on all 3 weekend days learned'
+>>> count_of(37, 40, "times")
+'37 of the 40 times learned'
 >>> Pronouns("she").obj
 'her'
 """
@@ -71,9 +73,14 @@ def duration(seconds: float) -> str:
     return f"{mins // 60} h {mins % 60:02d} min"
 
 
+def count_of(k: int, n: int, what: str) -> str:
+    """``k`` of the ``n`` things (days, trips, times) a model holds, in words: both counts, never shares."""
+    return f"all {n} {what} learned" if k == n else f"{k} of the {n} {what} learned"
+
+
 def of_days(k: int, n: int, what: str = "days") -> str:
-    """``k`` of the ``n`` days (or trips, ...) a model holds, in words: both are counts, never shares."""
-    return f"on all {n} {what} learned" if k == n else f"on {k} of the {n} {what} learned"
+    """:func:`count_of` for days: "on 9 of the 10 days learned"."""
+    return f"on {count_of(k, n, what)}"
 
 
 # ---- what a limit rests on ------------------------------------------------------------------------

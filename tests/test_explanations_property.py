@@ -57,7 +57,7 @@ def hhmm(minutes: float) -> str:
 
 
 COUNT = re.compile(r"on (?:all (\d+)|(\d+) of the (\d+)) (weekdays|weekend days|days) learned")
-TRIPS = re.compile(r"\((?:all (\d+)|(\d+) of the (\d+)) learned\)")
+TRIPS = re.compile(r"\((?:all (\d+)|(\d+) of the (\d+)) trips learned\)")
 SO_FAR = re.compile(r"learned: (\d+) of (\d+) (days|night-time trips)")
 WITH_OWN = re.compile(r"with (\d+) days? of (?:her|his|their) own")
 CLOCK = re.compile(r"\b(\d\d:\d\d)\b")

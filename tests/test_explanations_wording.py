@@ -99,7 +99,7 @@ def test_night_trips_are_counted_as_the_trips_learned() -> None:
     [a] = [a for a in alerts if a.kind == "night_bed_exit"]
     assert a.time == t("02:34")  # the 20 min floor (twice her 7 min is less)
     assert a.message == ("Ann got out of bed at 02:14 and has not returned (20 min); no movement since 02:14. "
-                         "Her night-time trips end within 7 min (all 16 learned). Possible fall.")
+                         "Her night-time trips end within 7 min (all 16 trips learned). Possible fall.")
 
 
 def test_night_trips_on_the_starting_setting_say_so() -> None:

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from routines.detectors.common import Tick, _alert, _clock, _hm
 from routines.detectors.thresholds import appliance_limit, stillness_checkable, stuck_on
-from routines.explain import OWN, PRIOR, SETTING, Basis, duration, marker_basis, of_days, starting_words
+from routines.explain import (
+    OWN,
+    PRIOR,
+    SETTING,
+    Basis,
+    duration,
+    marker_basis,
+    of_days,
+    starting_words,
+)
 from routines.learning import state_of
 from routines.state import DAY, NIGHT, SensorState
 
@@ -98,7 +107,7 @@ def appliance_on(c: Tick) -> None:
                 if q is not None:
                     n = s.on_model.n
                     k = int((s.on_model.values[:n] <= q + 1e-6).sum())
-                    usual = f"it was off within {duration(q)} {of_days(k, n, 'times it was on')}"
+                    usual = f"it went off within {duration(q)} {of_days(k, n, 'times')}"
                 else:
                     usual = f"the starting limit is {duration(limit)}, set at install, until its own times are learned"
                 add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
@@ -115,15 +124,15 @@ def _silence_words(c: Tick, limit: float, here: SensorState | None, lying: bool)
     spells and days learned), or as the starting limit while the person's own is not yet learned."""
     eng, p, st, thr, pr = c.eng, c.p, c.st, c.thr, c.pr
     days = p.activity_total.n
-    own = f"{days} day{'s' if days != 1 else ''} learned"
+    own = f"{days} day{'s' if days != 1 else ''}"
     if here is not None:
         return (f"After the {here.label}, {pr.poss} quiet spells at home have hardly ever lasted longer than "
                 f"{duration(here.ctx_base)} (learned on {here.after_days} days)")
 
     def longest(base: float) -> str:
-        return (f"{pr.poss} usual longest ({duration(base)}, from {own})" if not thr["silence_prior"] else
+        return (f"{pr.poss} usual longest ({duration(base)}, from {own} learned)" if not thr["silence_prior"] else
                 f"the usual longest Hearth starts with ({duration(base)}, from other people's routines with "
-                f"{own} of {pr.poss})")
+                f"{own} of {pr.poss} own)")
 
     lying_base = thr.get("silence_lying_base")
     if lying and lying_base is not None and limit >= thr["silence_lying_s"] - 1:
@@ -140,7 +149,7 @@ def _silence_words(c: Tick, limit: float, here: SensorState | None, lying: bool)
         h = p.last_slot
         spells = int(p.silence.count[[(h - 1) % 24, h, (h + 1) % 24]].sum())
         return (f"At this time of day {pr.poss} quiet spells at home have rarely lasted longer than {duration(q)} "
-                f"({spells} quiet spells around this hour, over {own})")
+                f"({spells} quiet spells around this hour, over {own} learned)")
     return f"The starting limit is {duration(limit)} until {pr.poss} own days are learned"
 
 

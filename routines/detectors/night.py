@@ -12,6 +12,7 @@ from routines.detectors.episodes import in_night_hours, in_sleep_hours, night_be
 from routines.explain import (
     OWN,
     PRIOR,
+    count_of,
     duration,
     marker_basis,
     of_days,
@@ -114,8 +115,8 @@ def _exit_words(c: Tick) -> str:
     eng, p, thr, pr = c.eng, c.p, c.thr, c.pr
     b = marker_basis(eng, p.exit_len, "exit_len", thr["exit_q"], p.night_exits_model.n)
     if b.source == OWN:
-        k = "all" if b.within == b.days else f"{b.within} of the"
-        return f"{pr.poss.capitalize()} night-time trips end within {duration(thr['exit_q'])} ({k} {b.days} learned)"
+        return (f"{pr.poss.capitalize()} night-time trips end within {duration(thr['exit_q'])} "
+                f"({count_of(b.within, b.days, 'trips')})")
     if b.source == PRIOR:
         return f"The limit is {duration(thr['exit_thr_s'])}: {starting_words(eng, b, pr.poss)}"
     return (f"The limit is {duration(thr['exit_thr_s'])}: "
