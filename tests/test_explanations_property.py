@@ -32,6 +32,8 @@ def scenario(kind: str, day: int) -> tuple[list, datetime]:
         return evs, t("13:30", day)
     if kind == "night_exit":
         return [*evs, (t("02:14", day), "bed", False)], t("03:59", day)
+    if kind == "silence":  # up, about until 10:00, then nothing at home (no front door) for the rest of the day
+        return [*evs, (t("07:00", day), "bed", False), *moving(t("07:01", day), t("10:00", day))], t("23:30", day)
     # up at 07:00, about in the living room all day, no kitchen, to bed at 21:45 (the prior's deadline is late)
     return [*evs, (t("07:00", day), "bed", False), *moving(t("07:01", day), t("21:40", day), every_min=40),
             (t("21:45", day), "bed", True)], t("23:30", day)
@@ -65,7 +67,7 @@ CLOCK = re.compile(r"\b(\d\d:\d\d)\b")
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prior=st.booleans(), weekday=wakes, weekend=st.lists(st.floats(150.0, 360.0), max_size=6),
-       kitchen=kitchens, exits=nights, kind=st.sampled_from(["not_up", "night_exit", "no_meal"]),
+       kitchen=kitchens, exits=nights, kind=st.sampled_from(["not_up", "night_exit", "no_meal", "silence"]),
        day=st.integers(0, 6))
 def test_every_count_and_time_an_alert_cites_is_real(prior, weekday, weekend, kitchen, exits, kind, day) -> None:
     eng = RoutineEngine(make_home(), RoutineSettings(population_prior=prior))
