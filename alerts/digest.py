@@ -28,7 +28,7 @@ from alerts.notifiers.base import OutgoingMessage
 from routines.kinds import words as kind_words
 from routines.summary import DaySummary
 
-USUAL_WITHIN_MIN = 30  # a wake or bed time within this of the usual one reads "as usual"
+USUAL_WITHIN_MIN = 30  # a bed time within this of the usual one reads as usual (a wake: by the usual time)
 
 # appliance roles as people say them
 ROLE_WORDS = {"kettle": "Kettle", "microwave": "Microwave", "toaster": "Toaster", "hob": "Hob", "stove": "Cooker",
