@@ -123,9 +123,11 @@ def marker_basis(eng: RoutineEngine, model: MarkerModel, marker: str, value: flo
         return Basis(SETTING, n, needed=model.warmup)
     if weight > 0:
         return Basis(PRIOR, days if days is not None else n, needed=st.own_routine_days)
-    if value is None:
+    held = model.values[:n]
+    if value is None or not (abs(held - value) < 1e-6).any():
+        # the own usual is always one of the values the model holds: a value that is not was set, not learned
         return Basis(SETTING, n, needed=model.warmup)
-    within = int((model.values[:n] <= value + 1e-6).sum())
+    within = int((held <= value + 1e-6).sum())
     return Basis(OWN, n, within=within)
 
 
@@ -162,5 +164,7 @@ def starting_words(eng: RoutineEngine, b: Basis, poss: str, setting: str = "", u
         return (f"the starting limit set at install, from other people's routines{own}, "
                 f"until {poss} own routine is learned: {b.days} of {b.needed} days")
     what = f" of {setting}" if setting else ""
+    if b.days >= b.needed:  # enough own values, but the limit in use is still the setting (none was learned)
+        return f"the starting setting{what} set at install"
     return (f"the starting setting{what} set at install, until {poss} own routine is learned: "
             f"{b.days} of {b.needed} {unit}")
