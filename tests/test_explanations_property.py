@@ -110,7 +110,7 @@ def test_every_count_and_time_an_alert_cites_is_real(prior, weekday, weekend, ki
             assert int(k) in (day_counts if unit == "days" else {p.exit_len.n}), (msg, day_counts)
         for k in WITH_OWN.findall(msg):
             assert int(k) in day_counts, msg
-        deadline = {a.evidence["deadline"][11:16]} if "deadline" in a.evidence else set()
+        deadline = {a.evidence[k][11:16] for k in ("deadline", "usual_deadline") if k in a.evidence}
         for clock in CLOCK.findall(msg):
             assert clock in seen | learned | set_at_install | deadline, (clock, msg)
 

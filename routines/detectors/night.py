@@ -48,8 +48,12 @@ def not_up(c: Tick) -> None:
                              f"{_clock(eng, p.last_act)}{where}")
             else:
                 now_words = f"no movement since {_clock(eng, p.last_act)}"
+            if deadline < ep["not_up_alert"]:  # told sooner on stillness: say why, before the usual deadline
+                now_words += (f". Told before {_clock(eng, ep['not_up_alert'])}: not even the bed has moved for "
+                              f"{duration(t - p.last_act)}")
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
                        {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
+                        "usual_deadline": eng.alert_time(ep["not_up_alert"]).isoformat(),
                         "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
