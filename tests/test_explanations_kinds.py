@@ -70,3 +70,11 @@ def test_the_weekly_note_names_every_kind_from_the_table() -> None:
         n = 2 if kind == "night_bed_exit" else 1
         assert f"{k.words} ({n})" in line
     assert "_" not in line  # no kind id reaches the team
+
+
+def test_the_hub_words_every_kind_a_gateway_can_send() -> None:
+    """The hub may not import routines/ (its own words, hub/words.py): it must still word every kind."""
+    from hub.words import KINDS as HUB_KINDS
+
+    assert set(kinds.ALL) <= set(HUB_KINDS), set(kinds.ALL) - set(HUB_KINDS)
+    assert set(HUB_KINDS) - set(kinds.ALL) == {"digest", "trends"}  # message categories, not alert kinds
