@@ -4,11 +4,11 @@ Written from :class:`routines.summary.DaySummary` only (never from raw sensor da
 what was seen; where sensors were offline it says what could not be seen, and it never says "all normal".
 
 >>> from datetime import date, datetime, time
->>> s = DaySummary("p1", date(2026, 1, 5), time(7, 40), time(7, 35), time(22, 15), time(22, 30),
+>>> s = DaySummary("p1", date(2026, 1, 5), time(7, 40), time(7, 50), time(22, 15), time(22, 30),
 ...                {"kettle": 4}, 30, [(datetime(2026, 1, 5, 14, 10), datetime(2026, 1, 5, 15, 30))], 0,
 ...                (0,) * 24, (0.0,) * 24, [], [])
 >>> print(digest_text(s, "Ann"))
-Up at 07:40 as usual. Kettle 4 times. Out 14:10-15:30. In bed by 22:15. A settled night.
+Up at 07:40 (usually up by 07:50). Kettle 4 times. Out 14:10-15:30. In bed by 22:15. A settled night.
 """
 
 from __future__ import annotations
@@ -25,19 +25,15 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw, ImageFont
 
 from alerts.notifiers.base import OutgoingMessage
+from routines.kinds import words as kind_words
 from routines.summary import DaySummary
 
-USUAL_WITHIN_MIN = 30  # a wake or bed time within this of the usual one reads "as usual"
+USUAL_WITHIN_MIN = 30  # a bed time within this of the usual one reads as usual (a wake: by the usual time)
 
 # appliance roles as people say them
 ROLE_WORDS = {"kettle": "Kettle", "microwave": "Microwave", "toaster": "Toaster", "hob": "Hob", "stove": "Cooker",
               "oven": "Oven", "tv": "TV", "washing_machine": "Washing machine", "dishwasher": "Dishwasher",
               "iron": "Iron", "heater": "Heater"}
-# alert kinds as the team reads them in the weekly note
-ALERT_WORDS = {"not_up": "not up by the usual time", "night_wander": "up in the night for long",
-               "door_night": "front door open at night", "no_kitchen": "no kitchen activity",
-               "long_out": "out longer than usual", "long_quiet": "a long quiet spell",
-               "sensor_silent": "a sensor went silent", "battery_low": "a battery running low"}
 
 
 def _hhmm(t: time | datetime) -> str:
@@ -67,12 +63,27 @@ def _compare(seen: time, usual: time | None, what: str, late_word: str, early_wo
     return f"{what} {_hhmm(seen)}, {word} than usual (usually about {_hhmm(usual)})."
 
 
+def _up(seen: time, usual_by: time | None) -> str:
+    """Getting up, against the ONE usual time the day's alerts cite: the latest the person is usually up
+    by (so a worker's "usually up by 07:38" and the family's note never give two different usuals)."""
+    if usual_by is None:
+        return f"Up at {_hhmm(seen)}."
+    if _late(seen, usual_by) > 0:
+        return f"Up at {_hhmm(seen)}, later than usual (usually up by {_hhmm(usual_by)})."
+    return f"Up at {_hhmm(seen)} (usually up by {_hhmm(usual_by)})."
+
+
+def _late(seen: time, usual: time) -> int:
+    """Minutes ``seen`` is after ``usual``, around the clock (23:50 vs 00:10 is -20, not 23 hours)."""
+    return (_minutes(seen) - _minutes(usual) + 720) % 1440 - 720
+
+
 def digest_sentences(s: DaySummary, name: str, tz: ZoneInfo | None = None) -> list[str]:
     """The note as sentences, in the order of the day."""
     out: list[str] = []
     blind = " ".join(s.blind).lower()
     if s.wake_time is not None:
-        out.append(_compare(s.wake_time, s.usual_wake_time, "Up at", "later", "earlier"))
+        out.append(_up(s.wake_time, s.usual_wake_time))
     else:
         out.append(f"I could not tell when {name} got up.")
     uses = sorted(((n, role) for role, n in s.appliance_uses.items() if n > 0), key=lambda x: (-x[0], x[1]))
@@ -265,8 +276,7 @@ def weekly_trends(days: Sequence[DaySummary], name: str, learning: Sequence[str]
     wakes = [s.wake_time for s in days if s.wake_time is not None]
     beds = [s.bed_time for s in days if s.bed_time is not None]
     if wakes:
-        late = sum(1 for s in days if s.wake_time and s.usual_wake_time and
-                   (_minutes(s.wake_time) - _minutes(s.usual_wake_time)) > USUAL_WITHIN_MIN)
+        late = sum(1 for s in days if s.wake_time and s.usual_wake_time and _late(s.wake_time, s.usual_wake_time) > 0)
         lines.append(f"Up on average at {_mean_time(wakes)} (seen on {len(wakes)} of {len(days)} days"
                      + (f"; later than usual on {late})." if late else ")."))
     if beds:
@@ -293,7 +303,7 @@ def weekly_trends(days: Sequence[DaySummary], name: str, learning: Sequence[str]
         for k in s.alerts:
             kinds[k] = kinds.get(k, 0) + 1
     if kinds:
-        lines.append("Alerts: " + ", ".join(f"{ALERT_WORDS.get(k, k.replace('_', ' '))} ({n})"
+        lines.append("Alerts: " + ", ".join(f"{kind_words(k)} ({n})"
                                             for k, n in sorted(kinds.items(), key=lambda x: -x[1])) + ".")
     else:
         lines.append("No alerts.")

@@ -26,7 +26,7 @@ USUAL_HOURLY = (0.2, 0.1, 0.3, 0.5, 0.2, 0.1, 0.5, 5, 10, 8, 6, 6, 9, 7, 5, 4, 5
 
 def day(d: date = date(2026, 1, 5), **kw: object) -> DaySummary:
     base = DaySummary(
-        person="p1", date=d, wake_time=time(7, 40), usual_wake_time=time(7, 35), bed_time=time(22, 15),
+        person="p1", date=d, wake_time=time(7, 40), usual_wake_time=time(7, 50), bed_time=time(22, 15),
         usual_bed_time=time(22, 30), appliance_uses={"kettle": 4}, kitchen_events=30,
         outings=[(datetime.combine(d, time(14, 10)), datetime.combine(d, time(15, 30)))], night_bed_exits=0,
         hourly_activity=HOURLY, usual_hourly_activity=USUAL_HOURLY, blind=[], alerts=[])
@@ -35,14 +35,14 @@ def day(d: date = date(2026, 1, 5), **kw: object) -> DaySummary:
 
 def test_the_ordinary_day_reads_as_in_the_issue() -> None:
     assert digest_text(day(), "Ann") == (
-        "Up at 07:40 as usual. Kettle 4 times. Out 14:10-15:30. In bed by 22:15. A settled night.")
+        "Up at 07:40 (usually up by 07:50). Kettle 4 times. Out 14:10-15:30. In bed by 22:15. A settled night.")
 
 
 def test_a_late_morning_and_late_night_say_so_calmly() -> None:
     s = day(wake_time=time(9, 10), bed_time=time(0, 20), usual_bed_time=time(22, 30), night_bed_exits=2,
             appliance_uses={"kettle": 1, "microwave": 2, "washing_machine": 1}, outings=[])
     assert digest_sentences(s, "Ann") == [
-        "Up at 09:10, later than usual (usually about 07:35).",
+        "Up at 09:10, later than usual (usually up by 07:50).",
         "Microwave twice, kettle once, washing machine once.",
         "In bed by 00:20, later than usual (usually about 22:30).",
         "Up twice in the night.",

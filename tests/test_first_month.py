@@ -45,7 +45,9 @@ def test_first_month_raises_only_the_real_alerts_and_names_the_limit_used() -> N
     assert kinds == [("not_up", START + timedelta(days=3)), ("night_door", START + timedelta(days=18))], care
     not_up = care[0]
     assert not_up.evidence["limit"] == "learning"  # 3 own days learned, blended with the prior
-    assert "the limit while learning: 3 of 14 days of her own, with other people's routines" in not_up.message
+    # the starting limit set at install (the prior), said as such, with the own days really learned
+    assert ("(the starting limit set at install, from other people's routines, with 3 days of her own, until her "
+            "own routine is learned: 3 of 14 days)") in not_up.message
     assert not_up.time.hour < 13  # the day-1 limit is sensible, not 'never'
 
 

@@ -103,7 +103,9 @@ def test_hearth_replay_end_to_end(tmp_path: Path) -> None:
     assert (a["person"], a["severity"], a["audience"], a["recipients"]) == ("p1", "urgent", "care", [])
     assert a["time"].startswith("2026-03-14T0")
     # 12 days of her own (the prior still fading in until 14): the alert names the limit it used
-    assert a["message"].startswith("Ann is not up by ") and "the limit while learning: 12 of 14 days" in a["message"]
+    assert a["message"].startswith("Ann is not up by ") and ("the starting limit set at install, from other people's "
+                                                              "routines, with 12 days of her own") in a["message"]
+    assert "until her own routine is learned: 12 of 14 days" in a["message"]
     assert a["evidence"]["limit"] == "learning"
 
 

@@ -63,8 +63,8 @@ def test_not_up_by_the_usual_time() -> None:
     [a] = alerts
     assert (a.kind, a.severity, a.audience) == ("not_up", Severity.URGENT, Audience.CARE)
     assert a.time == t("09:00")
-    assert a.message == ("Ann is not up by 09:00 (the starting setting of 08:30 plus 30 min, until her own "
-                         "routine is learned); no movement since she went to bed at 22:40.")
+    assert a.message == ("Ann is not up by 09:00 (the starting setting of 08:30 plus 30 min set at install, until "
+                         "her own routine is learned: 0 of 7 days); no movement since she went to bed at 22:40.")
     assert a.key == "p1:not_up:2026-03-10"
 
 
@@ -132,8 +132,8 @@ def test_no_kitchen_by_the_usual_time() -> None:
     _, alerts = run(evs, t("13:00"))
     [a] = alerts
     assert (a.kind, a.severity, a.time) == ("no_meal", Severity.WARNING, t("11:00"))
-    assert a.message == ("No kitchen activity from Ann by 11:00 (the starting setting, until her own routine is "
-                         "learned); no kitchen activity today since she got up at 07:00.")
+    assert a.message == ("No kitchen activity from Ann by 11:00 (the starting setting of 11:00 set at install, until "
+                         "her own routine is learned: 0 of 7 days); no kitchen activity today since she got up at 07:00.")
 
 
 def test_appliance_left_on() -> None:
@@ -141,7 +141,8 @@ def test_appliance_left_on() -> None:
     _, alerts = run(evs, t("13:00"))
     [a] = alerts
     assert (a.kind, a.severity, a.time) == ("appliance_on", Severity.WARNING, t("12:00"))
-    assert a.message == "Ann's kettle has been on for 2 h 00 min, since 10:00; the starting limit is 2 h 00 min."
+    assert a.message == ("Ann's kettle has been on for 2 h 00 min, since 10:00; the starting limit is 2 h 00 min, set "
+                         "at install, until its own times are learned.")
     assert a.key == f"p1:appliance_on:kettle:{t('10:00').timestamp():.0f}"
 
 

@@ -95,7 +95,7 @@ def test_without_a_bed_sensor_back_to_the_bedroom_waits_for_her_longest_quiet_at
     assert due <= a.time <= due + timedelta(minutes=2)
     assert a.evidence["last_sensor"] == "bedroom_door" and a.evidence["by_last_sensor"] is False
     assert ("She was last seen at the" in a.message and "lying down cannot be seen here (no bed sensor), so only "
-            "a quiet spell far longer than her usual longest (3 h 24 min, 995 in 1000) is flagged" in a.message)
+            "a quiet spell far longer than her usual longest (3 h 24 min, from 21 days learned) is flagged" in a.message)
 
 
 def test_with_a_bed_sensor_the_bedroom_door_keeps_the_hourly_limit() -> None:

@@ -28,8 +28,8 @@ def test_a_whole_day_without_kitchen_activity_is_told_on_going_to_bed() -> None:
     [a] = [a for a in alerts if a.kind == "no_meal"]
     assert a.severity == Severity.WARNING
     assert t("21:45") < a.time < t("23:30")  # once settled in bed, before the (late) usual deadline
-    assert a.message == ("No kitchen activity from Ann by 23:30 (the starting setting, until her own routine is "
-                         "learned); no kitchen activity today since she got up at 07:00, and she went to bed at 21:45.")
+    assert a.message == ("No kitchen activity from Ann by 23:30 (the starting setting of 23:30 set at install, until "
+                         "her own routine is learned: 0 of 7 days); no kitchen activity today since she got up at 07:00, and she went to bed at 21:45.")
 
 
 def test_a_day_with_an_evening_meal_is_not_told_on_going_to_bed() -> None:

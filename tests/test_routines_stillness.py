@@ -51,7 +51,7 @@ def test_stillness_after_the_toilet_flush_alerts_within_the_hour() -> None:
     assert a.time == t("10:28")  # 22 min 8 s after the flush closed, on the next minute tick
     assert a.audience == Audience.CARE
     assert a.evidence["by_last_sensor"] is True and a.evidence["last_sensor"] == "flush"
-    assert "After the toilet flush sensor (bathroom) her quiet spells at home end within 11 min" in a.message
+    assert "After the toilet flush sensor (bathroom), her quiet spells at home have hardly ever lasted longer than 11 min" in a.message
 
 
 def test_stillness_after_sitting_down_waits_for_the_usual_limit() -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from routines.alert import Alert, Audience, Severity
 from routines.explain import Pronouns, hhmm
+from routines.kinds import CORE as CORE_KINDS
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
@@ -22,14 +23,8 @@ if TYPE_CHECKING:
 URG, WARN, INFO = Severity.URGENT, Severity.WARNING, Severity.INFO
 CARE, TECH = Audience.CARE, Audience.TECHNICAL
 
-# kind -> (severity, audience)
-KINDS = {
-    "not_up": (URG, CARE), "night_bed_exit": (URG, CARE), "night_door": (URG, CARE), "silence": (URG, CARE),
-    "no_meal": (WARN, CARE), "appliance_on": (WARN, CARE),
-    "trend_night_visits": (INFO, CARE), "trend_activity": (INFO, CARE),
-    "sensor_offline": (WARN, TECH), "sensor_silent": (WARN, TECH), "battery_low": (INFO, TECH),
-    "blind_check": (WARN, TECH),
-}
+# kind -> (severity, audience), from the one table of kinds and their words (routines/kinds.py)
+KINDS = {kind: (k.severity, k.audience) for kind, k in CORE_KINDS.items()}
 # context -> care alert kinds it pauses (learning pauses for any context day)
 CONTEXT_PAUSES = {
     "carer_visit": {"not_up", "night_bed_exit", "night_door", "silence", "no_meal"},

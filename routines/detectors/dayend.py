@@ -12,7 +12,7 @@ from routines.detectors.common import CARE, CHECKS, INFO, KINDS, _alert, _hm
 from routines.detectors.days import _features, day_payload, learn_day, settle_unconfirmed, split_flagged
 from routines.detectors.health import _silent_limit, _unhealthy, blind_checks
 from routines.detectors.thresholds import refresh_thresholds, stillness_checkable
-from routines.explain import Pronouns
+from routines.explain import Pronouns, usual_bed, usual_wake
 from routines.learning import learning_status, note_own
 from routines.state import DAY, NIGHT, PersonState
 from routines.summary import DaySummary
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool = False) -> DaySummary:
     h0 = eng.settings.day_start_hour
-    thr = p.thr
 
     def clock(m: float | None) -> dtime | None:
         if m is None:
@@ -34,8 +33,9 @@ def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool
     exp = p.profile.expected(pl["weekend"]) if p.profile.ready else [0.0] * 24
     return DaySummary(
         person=p.id, date=pl["date"], wake_time=clock(pl["wake"]),
-        usual_wake_time=clock(p.wake_model.quantile(0.5)) if thr["wake_learned"] else None,
-        bed_time=clock(pl["bed"]), usual_bed_time=clock(thr["bed_med"]) if thr["bed_learned"] else None,
+        # the same usual times the day's alerts cite (routines.explain): one source of truth, the person's own only
+        usual_wake_time=clock(usual_wake(eng, p, pl["weekend"])),
+        bed_time=clock(pl["bed"]), usual_bed_time=clock(usual_bed(eng, p)),
         appliance_uses=dict(p.appliance_uses), kitchen_events=pl["kitchen_events"],
         outings=[(eng.alert_time(a), eng.alert_time(b) if b is not None else None) for a, b in pl["outings"]],
         night_bed_exits=pl["night_exits"], hourly_activity=tuple(pl["hourly"]),

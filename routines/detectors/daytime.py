@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from routines.detectors.common import Tick, _alert, _clock, _hm
 from routines.detectors.thresholds import appliance_limit, stillness_checkable, stuck_on
-from routines.explain import duration, share
-from routines.learning import limit_words, state_of
-from routines.state import DAY, NIGHT
+from routines.explain import (
+    OWN,
+    PRIOR,
+    SETTING,
+    Basis,
+    duration,
+    marker_basis,
+    of_days,
+    starting_words,
+)
+from routines.learning import state_of
+from routines.state import DAY, NIGHT, SensorState
 
 # 'no meal' at bed time only after a real day up (a short morning nap taken for the night is not a day)
 NO_MEAL_MIN_DAY_S = 4 * 3600.0
@@ -20,8 +29,8 @@ NO_MEAL_MIN_DAY_S = 4 * 3600.0
 def silence(c: Tick) -> None:
     """No movement at home in the day, not in bed, for longer than is usual at this hour or after
     the sensor where the person was last seen."""
-    (eng, p, t, st, thr, name, pr, has_bed, blind, quiet, due, add) = (
-        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.has_bed, c.blind, c.quiet, c.due, c.add)
+    (eng, p, t, thr, name, has_bed, blind, quiet, due, add) = (
+        c.eng, c.p, c.t, c.thr, c.name, c.has_bed, c.blind, c.quiet, c.due, c.add)
     if (p.phase == DAY and not p.away and not p.in_bed and p.last_act > 0 and p.door_t is None
             and "silence" not in blind):
         limit = thr["silence_thr"][p.last_slot]
@@ -40,22 +49,7 @@ def silence(c: Tick) -> None:
             here = None
         if quiet >= limit:
             q = thr["silence_q"][p.last_slot]
-            lying_base = thr.get("silence_lying_base")
-            usual = (f"After the {here.label} {pr.poss} quiet spells at home end within {duration(here.ctx_base)} "
-                     f"(all but {st.stillness_context_alpha * 1000:g} in 1000)" if here is not None else
-                     f"{pr.subj.capitalize()} was last seen at the {p.last_s.label}, and lying down cannot be seen "
-                     f"here (no bed sensor), so only a quiet spell far longer than {pr.poss} usual longest "
-                     f"({duration(lying_base)}, {round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
-                     if lying and lying_base is not None and limit >= thr["silence_lying_s"] - 1 else
-                     f"Going out cannot be seen here (no working front door sensor), so only a quiet spell far "
-                     f"longer than {pr.poss} usual longest ({duration(thr['silence_blind'])}, "
-                     f"{round(st.blind_silence_quantile * 1000)} in 1000) is flagged"
-                     if thr["silence_blind"] is not None and limit >= thr["silence_cap_s"] - 1 else
-                     f"The limit at this time of day is {duration(limit)}: {limit_words(eng, p, 'silence')}"
-                     if thr["silence_prior"] and limit_words(eng, p, "silence") else
-                     f"At this time of day {pr.poss} quiet spells at home end within {duration(q)} "
-                     f"({round(st.silence_quantile * 100)} in 100)" if q is not None else
-                     f"The starting limit is {duration(limit)} until {pr.poss} own days are learned")
+            usual = _silence_words(c, limit, here, lying)
             add(_alert(eng, p, t, "silence", f"{p.id}:silence:{p.last_act:.0f}",
                        f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
                        f"while at home and not in bed. {usual}.",
@@ -70,8 +64,8 @@ def silence(c: Tick) -> None:
 
 def no_meal(c: Tick) -> None:
     """No kitchen activity by the person's usual time, or at the latest by going to bed after a day up."""
-    (eng, p, t, st, thr, name, pr, h0, ep, blind, due, add) = (
-        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.h0, c.ep, c.blind, c.due, c.add)
+    (eng, p, t, thr, pr, h0, ep, blind, due, add) = (
+        c.eng, c.p, c.t, c.thr, c.pr, c.h0, c.ep, c.blind, c.due, c.add)
     # no kitchen activity by the usual time, or at the latest by going to bed for the night after a day
     # up at home without any (the learned deadline, a late quantile, can fall after the person's bed time)
     # (a late start moves the deadline to 2 h after getting up; it does not cancel the check: a person
@@ -83,18 +77,14 @@ def no_meal(c: Tick) -> None:
         usual_by = max(ep["no_meal"], p.wake_t + 7200.0)
         deadline = min(usual_by, t) if to_bed else usual_by
         if t >= deadline and not p.away:
-            limit = limit_words(eng, p, "no_meal")
-            usual = (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} ({share(st.deadline_quantile)})"
-                     if thr["kitchen_learned"] and not limit else
-                     f"No kitchen activity from {name} by {_clock(eng, usual_by)} ({limit})" if eng.prior is not None else
-                     f"No kitchen activity from {name} by {_clock(eng, usual_by)} (the starting setting, "
-                     f"until {pr.poss} own routine is learned)")
+            usual = _no_meal_words(c, usual_by)
             woke = f" since {pr.subj} got up at {_clock(eng, p.wake_t)}" if p.wake_t is not None else ""
             if to_bed:
                 woke += f", and {pr.subj} went to bed at {_clock(eng, p.bed_t)}"
             add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
                        f"{usual}; no kitchen activity today{woke}.",
                        {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"],
+                        "deadline": eng.alert_time(usual_by).isoformat(),
                         "limit": state_of(eng, p, "no_meal")}))
         elif t < deadline:
             due.append(deadline)
@@ -102,7 +92,7 @@ def no_meal(c: Tick) -> None:
 
 def appliance_on(c: Tick) -> None:
     """An appliance on far longer than usual (one that often stays on for hours: technicians only)."""
-    eng, p, t, st, name, due, add = c.eng, c.p, c.t, c.st, c.name, c.due, c.add
+    eng, p, t, name, due, add = c.eng, c.p, c.t, c.name, c.due, c.add
     for s in eng.person_sensors[p.id]:
         if s.plug and s.on and s.on_since is not None:
             what = s.role.replace("_", " ") if s.role != "activity" else f"appliance on the {s.label}"
@@ -114,8 +104,12 @@ def appliance_on(c: Tick) -> None:
                 continue
             limit, q = appliance_limit(eng, s)
             if t >= s.on_since + limit:
-                usual = (f"it is usually off within {duration(q)} ({share(st.usual_quantile)})" if q is not None
-                         else f"the starting limit is {duration(limit)}")
+                if q is not None:
+                    n = s.on_model.n
+                    k = int((s.on_model.values[:n] <= q + 1e-6).sum())
+                    usual = f"it went off within {duration(q)} {of_days(k, n, 'times')}"
+                else:
+                    usual = f"the starting limit is {duration(limit)}, set at install, until its own times are learned"
                 add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
                            f"{name}'s {what} has been on for {duration(t - s.on_since)}, since "
                            f"{_clock(eng, s.on_since)}; {usual}.",
@@ -123,3 +117,49 @@ def appliance_on(c: Tick) -> None:
                             "limit_min": round(limit / 60, 1)}))
             else:
                 due.append(s.on_since + limit)
+
+
+def _silence_words(c: Tick, limit: float, here: SensorState | None, lying: bool) -> str:
+    """What a daytime stillness was judged against, said with the counts the core really holds (quiet
+    spells and days learned), or as the starting limit while the person's own is not yet learned."""
+    eng, p, st, thr, pr = c.eng, c.p, c.st, c.thr, c.pr
+    days = p.activity_total.n
+    own = f"{days} day{'s' if days != 1 else ''}"
+    if here is not None:
+        return (f"After the {here.label}, {pr.poss} quiet spells at home have hardly ever lasted longer than "
+                f"{duration(here.ctx_base)} (learned on {here.after_days} days)")
+
+    def longest(base: float) -> str:
+        return (f"{pr.poss} usual longest ({duration(base)}, from {own} learned)" if not thr["silence_prior"] else
+                f"the usual longest Hearth starts with ({duration(base)}, from other people's routines with "
+                f"{own} of {pr.poss} own)")
+
+    lying_base = thr.get("silence_lying_base")
+    if lying and lying_base is not None and limit >= thr["silence_lying_s"] - 1:
+        return (f"{pr.subj.capitalize()} was last seen at the {p.last_s.label}, and lying down cannot be seen "
+                f"here (no bed sensor), so only a quiet spell far longer than {longest(lying_base)} is flagged")
+    if thr["silence_blind"] is not None and limit >= thr["silence_cap_s"] - 1:
+        return ("Going out cannot be seen here (no working front door sensor), so only a quiet spell far "
+                f"longer than {longest(thr['silence_blind'])} is flagged")
+    if thr["silence_prior"]:
+        b = Basis(PRIOR, days, needed=st.own_routine_days)
+        return f"The limit at this time of day is {duration(limit)}: {starting_words(eng, b, pr.poss)}"
+    q = thr["silence_q"][p.last_slot]
+    if q is not None:
+        h = p.last_slot
+        spells = int(p.silence.count[[(h - 1) % 24, h, (h + 1) % 24]].sum())
+        return (f"At this time of day {pr.poss} quiet spells at home have rarely lasted longer than {duration(q)} "
+                f"({spells} quiet spells around this hour, over {own} learned)")
+    return f"The starting limit is {duration(limit)} until {pr.poss} own days are learned"
+
+
+def _no_meal_words(c: Tick, usual_by: float) -> str:
+    """The first kitchen use 'no meal' waits for: the person's own as a count of the days learned, or the
+    starting limit set at install (and which)."""
+    eng, p, thr, name, pr, h0 = c.eng, c.p, c.thr, c.name, c.pr, c.h0
+    b = marker_basis(eng, p.kitchen_model, "first_kitchen", thr["kitchen_q"])
+    if b.source == OWN:
+        return (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} "
+                f"(by then {of_days(b.within, b.days)})")
+    setting = c.st.default_first_kitchen_time if b.source == SETTING else ""
+    return f"No kitchen activity from {name} by {_clock(eng, usual_by)} ({starting_words(eng, b, pr.poss, setting)})"

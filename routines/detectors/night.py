@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from routines.detectors.common import Tick, _alert, _clock, _hm
 from routines.detectors.episodes import in_night_hours, in_sleep_hours, night_began, pulsing, up_for_the_day
-from routines.explain import duration, share
-from routines.learning import limit_words, state_of
+from routines.explain import (
+    OWN,
+    PRIOR,
+    count_of,
+    duration,
+    marker_basis,
+    of_days,
+    starting_words,
+    usual_bed,
+    wake_basis,
+)
+from routines.learning import state_of
 from routines.state import NIGHT
 
 
 def not_up(c: Tick) -> None:
     """Still in bed (or not seen up) past the person's usual latest wake time, plus a margin."""
-    (eng, p, t, st, thr, name, pr, h0, has_bed, ep, blind, due, add) = (
-        c.eng, c.p, c.t, c.st, c.thr, c.name, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
+    (eng, p, t, st, thr, pr, h0, has_bed, ep, blind, due, add) = (
+        c.eng, c.p, c.t, c.st, c.thr, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
         deadline = ep["not_up_alert"]
         up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
@@ -28,20 +38,22 @@ def not_up(c: Tick) -> None:
             if still_at < deadline:
                 deadline = still_at
         if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
-            limit = limit_words(eng, p, "not_up")
-            usual = (f"{name} is usually up by {_hm(thr['wake_q'], h0)} ({share(st.deadline_quantile)})"
-                     if not limit else
-                     f"{name} is not up by {_clock(eng, deadline)} ({limit})" if eng.prior is not None else
-                     f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} (the starting setting of "
-                     f"{_hm(thr['wake_q'], h0)} plus {st.wake_margin_min:.0f} min, until {pr.poss} own routine is learned)")
+            usual = _not_up_words(c, deadline)
             since = p.bed_t or p.night_bed_t or p.in_bed_since or p.last_act
-            if has_bed and p.in_bed:
-                last_up = (f"; last up at {_clock(eng, p.last_nonbed)}" if p.last_nonbed > since else "")
-                now_words = f"no movement since {pr.subj} went to bed at {_clock(eng, since)}{last_up}"
+            if has_bed and p.in_bed and p.last_act <= since + 59:
+                now_words = f"no movement since {pr.subj} went to bed at {_clock(eng, since)}"
+            elif has_bed and p.in_bed:  # moved since going to bed: name the last movement seen, and where
+                where = f", by the {p.last_s.label}" if p.last_s is not None else ""
+                now_words = (f"in bed since {pr.subj} went to bed at {_clock(eng, since)}; last movement seen at "
+                             f"{_clock(eng, p.last_act)}{where}")
             else:
                 now_words = f"no movement since {_clock(eng, p.last_act)}"
+            if deadline < ep["not_up_alert"]:  # told sooner on stillness: say why, before the usual deadline
+                now_words += (f". Told before {_clock(eng, ep['not_up_alert'])}: not even the bed has moved for "
+                              f"{duration(t - p.last_act)}")
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
                        {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
+                        "usual_deadline": eng.alert_time(ep["not_up_alert"]).isoformat(),
                         "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
@@ -49,6 +61,20 @@ def not_up(c: Tick) -> None:
             due.append(deadline)
         if t < ep["not_up_alert"]:
             due.append(ep["not_up_alert"])
+
+
+def _not_up_words(c: Tick, deadline: float) -> str:
+    """What 'not up' compares with: the person's own latest usual wake, as a count of the days learned,
+    or the starting limit set at install (and which) while that is not yet their own."""
+    eng, p, thr, name, pr, h0 = c.eng, c.p, c.thr, c.name, c.pr, c.h0
+    weekend = eng._day_date is not None and eng._day_date.weekday() >= 5
+    b, what = wake_basis(eng, p, weekend, thr["wake_q"])
+    if b.source == OWN:
+        return f"{name} is usually up by {_hm(thr['wake_q'], h0)} (up by then {of_days(b.within, b.days, what)})"
+    if b.source == PRIOR:
+        return f"{name} is not up by {_clock(eng, deadline)} ({starting_words(eng, b, pr.poss)})"
+    setting = f"{c.st.default_wake_time} plus {c.st.wake_margin_min:.0f} min"
+    return f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} ({starting_words(eng, b, pr.poss, setting)})"
 
 
 def night_bed_exit(c: Tick) -> None:
@@ -73,21 +99,32 @@ def night_bed_exit(c: Tick) -> None:
             return
         if t >= fire_at:
             still = fire_at < p.out_since + thr["exit_thr_s"] - 1  # fired on stillness away from the bedroom
-            limit = limit_words(eng, p, "night_bed_exit")
             usual = (f"Last seen outside the bedroom, and nothing has moved for {st.night_still_away_min:.0f} min "
                      f"(watched from the first night, whatever {pr.poss} usual trips)" if still else
-                     f"{pr.poss.capitalize()} night-time trips usually end within "
-                     f"{duration(thr['exit_q'])} ({share(st.usual_quantile)})" if thr["exit_learned"] and not limit else
-                     f"The limit is {duration(thr['exit_thr_s'])}: {limit}" if eng.prior is not None else
-                     f"the starting limit is {duration(thr['exit_thr_s'])} until {pr.poss} own nights are learned")
+                     _exit_words(c))
             add(_alert(eng, p, t, "night_bed_exit", f"{p.id}:night_bed_exit:{p.out_since:.0f}",
                        f"{name} got out of bed at {_clock(eng, p.out_since)} and has not returned "
-                       f"({duration(out_for)}); no movement since {_clock(eng, last_move)}. {usual}. Possible fall.",
+                       f"({duration(out_for)}); no movement since {_clock(eng, max(p.last_act, p.out_since))}. {usual}. "
+                       "Possible fall.",
                        {"out_since": eng.alert_time(p.out_since).isoformat(), "out_min": round(out_for / 60, 1),
                         "limit_min": round(thr["exit_thr_s"] / 60, 1), "learned": thr["exit_learned"],
                         "limit": "still_away" if still else state_of(eng, p, "night_bed_exit")}))
         else:
             due.append(fire_at)
+
+
+def _exit_words(c: Tick) -> str:
+    """The night-time trip limit: the person's own trips as counts of the trips learned, or the starting
+    limit set at install (and which) while it is not yet their own."""
+    eng, p, thr, pr = c.eng, c.p, c.thr, c.pr
+    b = marker_basis(eng, p.exit_len, "exit_len", thr["exit_q"], p.night_exits_model.n)
+    if b.source == OWN:
+        return (f"{pr.poss.capitalize()} night-time trips end within {duration(thr['exit_q'])} "
+                f"({count_of(b.within, b.days, 'trips')})")
+    if b.source == PRIOR:
+        return f"The limit is {duration(thr['exit_thr_s'])}: {starting_words(eng, b, pr.poss)}"
+    return (f"The limit is {duration(thr['exit_thr_s'])}: "
+            f"{starting_words(eng, b, pr.poss, f'{c.st.default_night_exit_min:.0f} min', 'night-time trips')}")
 
 
 def night_door(c: Tick) -> None:
@@ -104,7 +141,11 @@ def night_door(c: Tick) -> None:
                 during = f"during the night hours set for {name} ({_hm(start, 0)}–{_hm(end, 0)})"
             else:
                 bed_lo, wake_lo = thr["sleep"]
-                during = f"during {name}'s usual sleep hours ({_hm(bed_lo, h0)}–{_hm(wake_lo, h0)})"
+                hours = f"({_hm(bed_lo, h0)}–{_hm(wake_lo, h0)})"
+                own = (usual_bed(eng, p) is not None
+                       and marker_basis(eng, p.wake_model, "wake", wake_lo).source == OWN)
+                during = (f"during {name}'s usual sleep hours {hours}" if own else
+                          f"during the sleep hours Hearth starts with {hours}, until {name}'s own are learned")
             add(_alert(eng, p, t, "night_door", f"{p.id}:night_door:{p.door_night_t:.0f}",
                        f"The front door opened at {_clock(eng, p.door_night_t)}, {during}, and there has been "
                        f"no sign of {pr.obj} since ({duration(t - p.door_night_t)}).",
