@@ -45,6 +45,7 @@ from alerts.outbox import Outbox, OutboxRow
 from alerts.pause import PauseStore
 from alerts.policy import AlertPolicy, AlertState, Notify, Submitted, alert_key
 from routines.alert import Alert, Audience, Severity
+from routines.kinds import words
 from routines.summary import DaySummary
 
 log = logging.getLogger("hearth.delivery")
@@ -203,7 +204,7 @@ class AlertDelivery:
 
     def _title(self, notify: Notify) -> str:
         who = self.people.get(notify.alert.person, notify.alert.person)
-        what = notify.alert.kind.replace("_", " ")
+        what = words(notify.alert.kind)  # one table of kinds and their words (routines/kinds.py)
         return f"{who}: {what}" if notify.kind != "raise" else f"{who}: {what} (now {notify.category})"
 
     def _body(self, notify: Notify) -> str:

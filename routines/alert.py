@@ -2,7 +2,7 @@
 
 >>> from datetime import datetime, timezone
 >>> a = Alert(datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc), "p1", "not_up", Severity.URGENT,
-...           Audience.CARE, "Ann is usually up by 08:10 (9 days in 10); no movement since 22:40.",
+...           Audience.CARE, "Ann is usually up by 08:10 (up by then on 9 of the 10 days learned); no movement since 22:40.",
 ...           key="p1:not_up:2026-01-05")
 >>> a.to_json()["severity"]
 'urgent'

@@ -17,7 +17,9 @@ from datetime import date, datetime, time
 class DaySummary:
     """A person day (it starts at ``RoutineSettings.day_start_hour``, not at midnight).
 
-    ``usual_*`` are the person's learned typical values (None while still learning); ``blind`` lists,
+    ``usual_wake_time`` is the time the person is usually up by and ``usual_bed_time`` their usual bed time,
+    the very times the alerts cite (``routines.explain.usual_wake`` / ``usual_bed``), given only once they
+    are the person's own (None while still learning); ``blind`` lists,
     in plain English, what could not be seen that day; ``alerts`` the kinds raised that day;
     ``meals`` the kitchen episodes long enough to be a meal (None: the person has no kitchen sensor).
     """

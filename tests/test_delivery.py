@@ -84,7 +84,7 @@ async def test_escalation_then_acknowledgement_updates_every_phone(tmp_path: Pat
     await delivery.tick()
     ((msg, _),) = inbox.got
     assert msg.recipient == "jo" and msg.body.endswith("Nobody has acknowledged this for 10 minutes.")
-    assert msg.body.startswith("Still no movement.") and msg.priority == "urgent" and msg.title == "Ann: not up"
+    assert msg.body.startswith("Still no movement.") and msg.priority == "urgent" and msg.title == "Ann: not up by the usual time"
     inbox.take()
     clock.t += timedelta(minutes=2)
     delivery.acknowledge("p1:not_up", "jo", clock.now())
@@ -209,7 +209,7 @@ async def test_the_running_service_posts_to_a_real_webhook_and_retries_a_500(tmp
     await notifier.close()
     await runner.cleanup()
     (first,) = got
-    assert (first["recipient"], first["category"], first["title"]) == ("sam", "urgent", "Ann: not up")
+    assert (first["recipient"], first["category"], first["title"]) == ("sam", "urgent", "Ann: not up by the usual time")
     (row,) = [r for r in delivery.outbox.all() if r.message.recipient == "sam"]
     assert (row.state, row.attempts, row.message.message_id) == ("sent", 2, first["key"])
     assert not delivery._sending and all(t.done() for t in delivery._tasks | {task})

@@ -76,7 +76,7 @@ async def test_an_alert_reaches_the_consenting_webhook_signed_and_nobody_else(mo
             await task
         # the routine core's not-up alert went to Sam (urgent consent), correctly signed
         (alert,) = rx.of("sam")
-        assert (alert["category"], alert["title"], alert["home"]) == ("urgent", "Ann: not up", "test-home")
+        assert (alert["category"], alert["title"], alert["home"]) == ("urgent", "Ann: not up by the usual time", "test-home")
         assert alert["body"].startswith("Ann is not up by ")  # the routine core's own words
         assert rx.refused == 0
         # the next morning at 09:00 (the default), Jo's digest of Monday from the routine core's summary
