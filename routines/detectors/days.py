@@ -54,7 +54,13 @@ def _features(pl: dict[str, Any]) -> dict[str, float | None]:
 
 
 def learn_day(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> None:
-    """Learn a day's payload; parts set to None (or left out) by :func:`split_flagged` are skipped."""
+    """Learn a day's payload; parts set to None (or left out) by :func:`split_flagged` are skipped.
+
+    A flagged day learned on a carer's "false alarm" (``clip_s`` set by :func:`split_flagged`) moves no
+    limit later by more than ``clip_s``: one outcome must not move a deadline by hours.
+    """
+    if pl.get("clip_s"):
+        pl = clip_payload(eng, p, pl, dict.fromkeys(LIMITS, pl["clip_s"]))[0]
     weekend = bool(pl.get("weekend"))
     if pl.get("wake") is not None:
         p.wake_model.learn_one(pl["wake"])
@@ -138,17 +144,85 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
     auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], thr.get("silence_cap_s", st.silence_cap_min * 60))]
     auto["exit_lengths"] = [x for x in back["exit_lengths"] if x < 2 * lim]
     back["auto"] = auto
+    back["clip_s"] = FALSE_ALARM_MOVE_S
     return now, back
 
 
+# Decision 4 of issue 11. One carer's "false alarm" may move a limit later by at most an hour (a real
+# late morning is learned, but not a deadline pushed by hours from one day); what is learned from alerts
+# nobody marked (settle_unconfirmed) by at most half an hour in any 7 days, per limit.
+FALSE_ALARM_MOVE_S = 3600.0
+SETTLE_WEEK_MOVE_S = 1800.0
+# limit -> (the day's values it learns from, how to read its current limit from the thresholds (seconds),
+# the margin the limit is made of its learned quantile with). A quantile with one more value v <= x is
+# at most max(old quantile, x), so clipping every value to (limit + budget) / margin moves the limit
+# later by the budget at most, whatever the other values and the prior.
+LIMITS = ("wake", "first_kitchen", "bed", "silence", "night_exit", "appliance", "context")
+
+
+def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any],
+                 budget_s: dict[str, float]) -> tuple[dict[str, Any], dict[str, float]]:
+    """(``pl`` with every value clipped so no limit moves later by more than its budget, how far each
+    limit may have moved in seconds). Limits are read from the thresholds in force (``p.thr``)."""
+    thr, st = p.thr, eng.settings
+    out, moved = dict(pl), dict.fromkeys(LIMITS, 0.0)
+    wk = bool(pl.get("weekend"))
+    # day markers, minutes since the day start: the latest usual wake (the not-up deadline is it plus a
+    # margin), the latest usual first kitchen use (no meal likewise), the usual bed time (the night's start)
+    refs = {"wake": thr.get("wake_q_by_type", (thr.get("wake_q"),) * 2)[wk], "first_kitchen": thr.get("kitchen_q"),
+            "bed": thr.get("bed_med")}
+    for key, ref in refs.items():
+        v = pl.get(key)
+        if v is not None and ref is not None:
+            out[key] = min(v, ref + budget_s[key] / 60)
+            moved[key] = max(0.0, (out[key] - ref) * 60)
+
+    def clip(name: str, x: float, limit: float, margin: float) -> float:
+        top = (limit + budget_s[name]) / margin
+        moved[name] = max(moved[name], min(x, top) * margin - limit)
+        return min(x, top)
+
+    if pl.get("gaps"):
+        sil = thr["silence_thr"]
+        out["gaps"] = [(slot, clip("silence", g, sil[slot], st.silence_margin)) for slot, g in pl["gaps"]]
+    if pl.get("exit_lengths"):
+        out["exit_lengths"] = [clip("night_exit", x, thr["exit_thr_s"], st.night_exit_margin)
+                               for x in pl["exit_lengths"]]
+    if pl.get("appliance_on"):
+        out["appliance_on"] = {sid: [clip("appliance", x, appliance_limit(eng, eng._sensors[sid])[0], st.appliance_margin)
+                                     for x in xs] for sid, xs in pl["appliance_on"].items() if sid in eng._sensors}
+    if pl.get("ctx_gaps"):
+        out["ctx_gaps"] = {}
+        for sid, (n, longs) in pl["ctx_gaps"].items():
+            c_lim = eng._sensors[sid].ctx_limit if sid in eng._sensors else None
+            out["ctx_gaps"][sid] = (n, [clip("context", x, c_lim, st.stillness_context_margin)
+                                        for x in longs] if c_lim is not None else list(longs))
+    out.pop("clip_s", None)
+    return out, {k: max(0.0, v) for k, v in moved.items()}
+
+
+def settle_budget(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
+    """Seconds each limit may still move later through settled days in the last 7 days."""
+    assert eng._day_date is not None
+    used = dict.fromkeys(LIMITS, 0.0)
+    for back in p.flagged.values():
+        on, moved = back.get("settled") or (None, {})
+        if on is not None and (eng._day_date - on).days < 7:
+            for k, v in moved.items():
+                used[k] += v
+    return {k: max(0.0, SETTLE_WEEK_MOVE_S - used[k]) for k in LIMITS}
+
+
 def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> None:
-    """Learn the self-ended parts of flagged days nobody marked real within ``settle_unconfirmed_days``."""
+    """Learn the self-ended parts of flagged days nobody marked real within ``settle_unconfirmed_days``,
+    moving no limit later by more than ``SETTLE_WEEK_MOVE_S`` in any 7 days (decision 4 of issue 11)."""
     days = eng.settings.settle_unconfirmed_days
     if not days or eng._day_date is None:
         return
     for d in [d for d in p.flagged if (eng._day_date - d).days >= days]:
         back = p.flagged[d]
         if not back.get("real") and back.get("auto"):
-            learn_day(eng, p, back["auto"])
-            back["auto"] = None
+            auto, moved = clip_payload(eng, p, back["auto"], settle_budget(eng, p))
+            learn_day(eng, p, auto)
+            back["auto"], back["settled"] = None, (eng._day_date, moved)
 
