@@ -44,7 +44,8 @@ def test_an_appliance_sensor_that_stays_on_for_hours_is_a_blind_check_not_a_care
     # the first long 'on', before any normal use, is already a suspect sensor; the next day it is known stuck
     assert [(a.audience, a.evidence["sensors"]) for a in blind] == [(Audience.TECHNICAL, ["kettle"])] * 2
     assert "has not yet seen it switched on and off" in blind[0].message
-    assert "often stays 'on' for hours (3 of its last 3 on-spells)" in blind[1].message
+    # known stuck from its second long spell on (the third 'on' that day is already a technician's question)
+    assert "often stays 'on' for hours (2 of its last 2 on-spells)" in blind[1].message
 
 
 def test_an_appliance_with_brief_spells_left_on_still_warns_carers() -> None:
