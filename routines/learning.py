@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from routines.alert import Alert
     from routines.engine import RoutineEngine
     from routines.state import PersonState
 
@@ -30,6 +31,109 @@ CHECKS: dict[str, tuple[str, str | None]] = {
     "no_meal": ("meals (kitchen use)", "kitchen_model"),
     "sensors": ("sensors offline or silent", None),
 }
+# Plausible bounds of each learned day marker, local clock (from, to): a marker outside them is not the
+# person's main sleep (a getting-up read in the small hours of a broken night, a return home at 20:32 read
+# as a wake) and is refused: never learned, never used as a limit, and technicians are told.
+# Chosen leave-one-home-out from every real recording's labelled main sleep (benchmarks/homes.py
+# sleep_labels, 53 labelled nights of houses A, B, C): getting up, the latest end of a 'go to bed' between
+# 04:00 and 14:00, runs 04:25-12:41 over all homes, and the bounds of any two homes widened by 2 h hold
+# every day of the third (B held out: C and A give 05:58-11:20, so 03:58-13:20 holds B's 04:25 and 12:41);
+# 04:00-14:00 is that, rounded outward. Going to bed (the start of the night's first long sleep) runs from
+# 21:53 (A) to past midnight; A held out, B and C give 22:35 and later, less 2 h is 20:35, and A's 21:53 is
+# inside: 19:00 rounds that outward, to the end of the person day (a bed time after the day start is the
+# next day's night, which the core reads as a late night, not a bed time).
+MARKER_BOUNDS: dict[str, tuple[str, str]] = {"wake": ("04:00", "14:00"), "bed": ("19:00", "04:00")}
+# marker -> (the check it sets, its words for technicians)
+MARKER_WORDS = {"wake": ("not_up", "getting-up time"), "bed": ("night_door", "bed time")}
+
+
+def plausible(eng: RoutineEngine, marker: str, dsm: float) -> bool:
+    """Is ``dsm`` (minutes since the person-day start) inside the marker's plausible bounds?
+
+    >>> from routines.engine import RoutineEngine
+    >>> from routines.home import Home, Person
+    >>> eng = RoutineEngine(Home("UTC", (Person("p1", "Ann", "she"),), ()))
+    >>> plausible(eng, "wake", 210.0), plausible(eng, "wake", 1301.0)  # 07:30 and 01:41 (day starts 04:00)
+    (True, False)
+    """
+    from routines.detectors.common import _parse_hhmm
+
+    lo, hi = (_parse_hhmm(x, eng.settings.day_start_hour) for x in MARKER_BOUNDS[marker])
+    return (dsm - lo) % 1440 <= (hi - lo) % 1440 or (hi - lo) % 1440 == 0
+
+
+def refuse_markers(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tuple[dict[str, Any], list[Alert]]:
+    """(the day's payload with every implausible marker refused, the technicians' alerts saying so)."""
+    out: list[Alert] = []
+    for marker in MARKER_BOUNDS:
+        v = pl.get(marker)
+        if v is not None and not plausible(eng, marker, v):
+            pl = {**pl, marker: None}
+            out += _tell(eng, p, marker, f"read today ({_clock_dsm(eng, v)})", "so it was not learned")
+    return pl, out
+
+
+def guard_limits(eng: RoutineEngine, p: PersonState) -> list[Alert]:
+    """After the thresholds are refreshed: a usual time outside its bounds (learned, or blended with the
+    prior) is refused and the starting setting used instead, and technicians are told."""
+    from routines.detectors.common import _parse_hhmm
+
+    thr, st, out = p.thr, eng.settings, []
+    h0 = st.day_start_hour
+    start = _parse_hhmm(st.default_wake_time, h0)
+    wakes = [*thr["wake_q_by_type"], *thr["wake_usual_by_type"], thr["wake_q"]]
+    bad = next((w for w in wakes if not plausible(eng, "wake", w)), None)
+    if bad is not None:
+        thr["wake_q_by_type"] = tuple(w if plausible(eng, "wake", w) else start for w in thr["wake_q_by_type"])
+        thr["wake_usual_by_type"] = tuple(w if plausible(eng, "wake", w) else start
+                                          for w in thr["wake_usual_by_type"])
+        thr["wake_q"] = thr["wake_q"] if plausible(eng, "wake", thr["wake_q"]) else start
+        thr["not_up_dsm"] = thr["wake_q"] + st.wake_margin_min
+        thr["wake_learned"] = False
+        out += _tell(eng, p, "wake", f"learned as usual ({_clock_dsm(eng, bad)})",
+                     f"so it is not used: the starting setting of {st.default_wake_time} is")
+    if not plausible(eng, "wake", thr["sleep"][1]):
+        thr["sleep"] = (thr["sleep"][0], max(0.0, thr["wake_q"] - 240))
+        thr["earliest_wake_dsm"] = max(0.0, thr["sleep"][1] - 60)
+    if not plausible(eng, "bed", thr["bed_med"]):
+        bad, thr["bed_med"] = thr["bed_med"], _parse_hhmm(st.default_bed_time, h0)
+        thr["sleep"], thr["bed_learned"] = (thr["bed_med"], thr["sleep"][1]), False
+        out += _tell(eng, p, "bed", f"learned as usual ({_clock_dsm(eng, bad)})",
+                     f"so it is not used: the starting setting of {st.default_bed_time} is")
+    thr.pop("_epochs", None)
+    return out
+
+
+def _clock_dsm(eng: RoutineEngine, dsm: float) -> str:
+    from routines.detectors.common import _hm
+
+    return _hm(dsm, eng.settings.day_start_hour)
+
+
+def _tell(eng: RoutineEngine, p: PersonState, marker: str, what: str, done: str) -> list[Alert]:
+    """One technicians' alert a week per person and marker: a marker outside its plausible bounds."""
+    from routines.detectors.common import _alert
+    from routines.explain import Pronouns
+
+    check, words = MARKER_WORDS[marker]
+    lo, hi = MARKER_BOUNDS[marker]
+    name, pr = eng.names[p.id].name, Pronouns(eng.names[p.id].pronoun)
+    d = eng._day_date
+    # the day technicians were last told, kept with the per-check dates (PersonState has no field of its
+    # own for it yet; learning_status reads only the checks' own keys): once a week, not every morning
+    last = p.own_since.get(f"told_implausible_{marker}")
+    if d is None or (last is not None and (d - last).days < 7):
+        return []
+    p.own_since[f"told_implausible_{marker}"] = d
+    week = f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}"
+    a = _alert(eng, p, eng._day_end, "blind_check", f"{p.id}:implausible:{marker}:{week}",
+               f"{name}'s {words} {what} is outside the plausible hours {lo}-{hi} for {pr.poss} main sleep, "
+               f"{done} (never a limit from it). Broken nights, or a bed sensor that misses {pr.obj}? "
+               f"Please check how the bed sensor is fitted.",
+               {"check": check, "marker": marker, "bounds": [lo, hi], "sensors": []})
+    return [a] if a is not None else []
+
+
 # checks a sensor's absence makes blind (routines.detectors.common.CHECKS words the technicians' side)
 NEEDS = {"night_door": "door", "night_bed_exit": "bed", "not_up": None, "no_meal": "kitchen"}
 

@@ -41,13 +41,19 @@ def test_an_appliance_sensor_that_stays_on_for_hours_is_a_blind_check_not_a_care
     care = [a for a in alerts if a.kind == "appliance_on" and a.time > t("04:00", 1)]
     blind = [a for a in alerts if a.kind == "blind_check" and a.evidence["check"] == "appliance_on"]
     assert care == []
-    assert [(a.audience, a.evidence["sensors"]) for a in blind] == [(Audience.TECHNICAL, ["kettle"])]
-    assert "often stays 'on' for hours (3 of its last 3 on-spells)" in blind[0].message
+    # the first long 'on', before any normal use, is already a suspect sensor; the next day it is known stuck
+    assert [(a.audience, a.evidence["sensors"]) for a in blind] == [(Audience.TECHNICAL, ["kettle"])] * 2
+    assert "has not yet seen it switched on and off" in blind[0].message
+    # known stuck from its second long spell on (the third 'on' that day is already a technician's question)
+    assert "often stays 'on' for hours (2 of its last 2 on-spells)" in blind[1].message
 
 
 def test_an_appliance_with_brief_spells_left_on_still_warns_carers() -> None:
     evs = [*moving(t("07:00"), t("12:00"))]
-    evs += [(t("08:00"), "kettle", True), (t("08:03"), "kettle", False), (t("09:00"), "kettle", True)]
+    # seen used as a kettle is, seven times (routines.detectors.daytime.APPLIANCE_EVIDENCE_SPELLS), then left on
+    evs += [e for i in range(7) for e in ((t("08:00") + timedelta(minutes=5 * i), "kettle", True),
+                                          (t("08:03") + timedelta(minutes=5 * i), "kettle", False))]
+    evs += [(t("09:00"), "kettle", True)]
     _, alerts = run(evs, t("12:00"))
     assert [(a.kind, a.time) for a in alerts if a.kind in ("appliance_on", "blind_check")] == [
         ("appliance_on", t("11:00"))]  # the 2 h starting limit
@@ -97,7 +103,9 @@ def test_an_alert_nobody_marks_real_that_ended_by_itself_is_learned_after_two_da
     assert p.wake_model.n == 0  # a carer may still say it was real
     eng._day_date = D + timedelta(days=2)
     detectors.settle_unconfirmed(eng, p)
-    assert p.wake_model.n == 1 and p.wake_model.quantile(0.5) == 320.0
+    # learned, but no later than the usual latest wake (08:30) plus the half hour a week settling may move
+    # it (issue 11 decision 4): 09:00, not 09:20
+    assert p.wake_model.n == 1 and p.wake_model.quantile(0.5) == 300.0
 
 
 def test_an_alert_marked_real_is_never_learned() -> None:

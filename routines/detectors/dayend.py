@@ -13,7 +13,7 @@ from routines.detectors.days import _features, day_payload, learn_day, settle_un
 from routines.detectors.health import _silent_limit, _unhealthy, blind_checks
 from routines.detectors.thresholds import refresh_thresholds, stillness_checkable
 from routines.explain import Pronouns, usual_bed, usual_wake
-from routines.learning import learning_status, note_own
+from routines.learning import guard_limits, learning_status, note_own, refuse_markers
 from routines.state import DAY, NIGHT, PersonState
 from routines.summary import DaySummary
 
@@ -57,6 +57,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     unseen = _unseen_outing(eng, p)
     if unseen:
         pl = {**pl, "wake": None}  # a return from an outing is not a wake time (night start hangs on wakes)
+    pl, told = refuse_markers(eng, p, pl)  # a wake or bed time outside plausible hours is never learned
     for m in (p.wake_model, *p.wake_by_type, *p.returns_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
               p.activity_total, p.silence, p.profile, p.daily):
         m.decay()
@@ -84,8 +85,9 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
         learn_day(eng, p, pl)
     settle_unconfirmed(eng, p)
     refresh_thresholds(eng, p)
+    told += guard_limits(eng, p)
     note_own(eng, p)
-    return _weekly_trends(eng, p)
+    return told + _weekly_trends(eng, p)
 
 
 def _unseen_outing(eng: RoutineEngine, p: PersonState) -> bool:

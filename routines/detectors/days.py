@@ -6,9 +6,10 @@ parts of such days nobody confirmed (:func:`settle_unconfirmed`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from routines.detectors.thresholds import appliance_limit, learn_context_gaps
+from routines.detectors.thresholds import appliance_limit, learn_context_gaps, refresh_thresholds
 from routines.state import PersonState
 
 if TYPE_CHECKING:
@@ -54,7 +55,13 @@ def _features(pl: dict[str, Any]) -> dict[str, float | None]:
 
 
 def learn_day(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> None:
-    """Learn a day's payload; parts set to None (or left out) by :func:`split_flagged` are skipped."""
+    """Learn a day's payload; parts set to None (or left out) by :func:`split_flagged` are skipped.
+
+    A flagged day learned on a carer's "false alarm" (``clip_s`` set by :func:`split_flagged`) moves no
+    limit later by more than ``clip_s``: one outcome must not move a deadline by hours.
+    """
+    if pl.get("clip_s"):
+        pl = clip_payload(eng, p, pl, lambda _: pl["clip_s"])
     weekend = bool(pl.get("weekend"))
     if pl.get("wake") is not None:
         p.wake_model.learn_one(pl["wake"])
@@ -138,17 +145,108 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
     auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], thr.get("silence_cap_s", st.silence_cap_min * 60))]
     auto["exit_lengths"] = [x for x in back["exit_lengths"] if x < 2 * lim]
     back["auto"] = auto
+    back["clip_s"] = FALSE_ALARM_MOVE_S
     return now, back
 
 
+# Decision 4 of issue 11. One carer's "false alarm" may move a limit later by at most an hour (a real
+# late morning is learned, but not a deadline pushed by hours from one day); what is learned from alerts
+# nobody marked (settle_unconfirmed) by at most half an hour in any 7 days, per limit.
+FALSE_ALARM_MOVE_S = 3600.0
+SETTLE_WEEK_MOVE_S = 1800.0
+# Every limit a settled or false-alarm day can move, by key: the day markers' usual times, and the
+# stillness limit at each hour, the night-exit limit, each appliance's and each sensor's own. A quantile
+# with one more value v <= x is at most max(old quantile, x), so clipping every value to
+# (limit + budget) / margin moves that limit later by the budget at most, whatever the other values and
+# the prior.
+MARKERS = ("wake", "first_kitchen", "bed")
+
+
+def limits_now(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
+    """Every limit in force, in seconds, by key (see :func:`clip_payload`)."""
+    thr = p.thr
+    out = {"wake:0": thr["wake_q_by_type"][0] * 60, "wake:1": thr["wake_q_by_type"][1] * 60,
+           "wake": thr["wake_q"] * 60, "first_kitchen": thr["kitchen_q"] * 60,
+           "bed": thr["bed_med"] * 60, "night_exit": thr["exit_thr_s"]}
+    out.update({f"silence:{slot}": x for slot, x in enumerate(thr["silence_thr"])})
+    for s in eng.person_sensors.get(p.id, ()):
+        if s.appliance:
+            out[f"appliance:{s.id}"] = appliance_limit(eng, s)[0]
+        if s.ctx_limit is not None:
+            out[f"context:{s.id}"] = s.ctx_limit
+    return out
+
+
+def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget: Callable[[str], float]) -> dict[str, Any]:
+    """``pl`` with every value clipped so no limit moves later by more than ``budget(key)`` seconds.
+    Limits are read from the thresholds in force (``p.thr``)."""
+    thr, st = p.thr, eng.settings
+    out = dict(pl)
+    # day markers, minutes since the day start: the latest usual wake (the not-up deadline is it plus a
+    # margin; a wake teaches the pooled and its own kind of day's, each the other's stand-in until ready:
+    # the earliest of them bounds all), the latest usual first kitchen use (no meal likewise), the usual
+    # bed time (the night's start)
+    wakes = ("wake", "wake:0", "wake:1")
+    refs = {"wake": (min(thr["wake_q_by_type"] + (thr["wake_q"],)), min(budget(k) for k in wakes)),
+            "first_kitchen": (thr["kitchen_q"], budget("first_kitchen")), "bed": (thr["bed_med"], budget("bed"))}
+    for key, (ref, room) in refs.items():
+        if pl.get(key) is not None:
+            out[key] = min(pl[key], ref + room / 60)
+
+    def clip(key: str, x: float, limit: float, margin: float) -> float:
+        return min(x, (limit + budget(key)) / margin)
+
+    if pl.get("gaps"):
+        sil = thr["silence_thr"]
+        out["gaps"] = [(slot, clip(f"silence:{slot}", g, sil[slot], st.silence_margin)) for slot, g in pl["gaps"]]
+    if pl.get("exit_lengths"):
+        out["exit_lengths"] = [clip("night_exit", x, thr["exit_thr_s"], st.night_exit_margin)
+                               for x in pl["exit_lengths"]]
+    if pl.get("appliance_on"):
+        out["appliance_on"] = {sid: [clip(f"appliance:{sid}", x, appliance_limit(eng, eng._sensors[sid])[0],
+                                          st.appliance_margin) for x in xs]
+                               for sid, xs in pl["appliance_on"].items() if sid in eng._sensors}
+    if pl.get("ctx_gaps"):
+        out["ctx_gaps"] = {}
+        for sid, (n, longs) in pl["ctx_gaps"].items():
+            c_lim = eng._sensors[sid].ctx_limit if sid in eng._sensors else None
+            out["ctx_gaps"][sid] = (n, [clip(f"context:{sid}", x, c_lim, st.stillness_context_margin)
+                                        for x in longs] if c_lim is not None else list(longs))
+    out.pop("clip_s", None)
+    return out
+
+
+def settle_used(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
+    """Seconds each limit has moved later through settled days in the last 7 days, by key."""
+    assert eng._day_date is not None
+    used: dict[str, float] = {}
+    for back in p.flagged.values():
+        on, moved = back.get("settled") or (None, {})
+        if on is not None and (eng._day_date - on).days < 7:
+            for k, v in moved.items():
+                used[k] = used.get(k, 0.0) + v
+    return used
+
+
 def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> None:
-    """Learn the self-ended parts of flagged days nobody marked real within ``settle_unconfirmed_days``."""
+    """Learn the self-ended parts of flagged days nobody marked real within ``settle_unconfirmed_days``,
+    moving no limit later by more than ``SETTLE_WEEK_MOVE_S`` in any 7 days (decision 4 of issue 11).
+
+    Each limit is charged what it really moved (the thresholds before and after), so the many settled
+    days that hardly move a quantile do not use up the week's half hour; the clip is the guarantee.
+    """
     days = eng.settings.settle_unconfirmed_days
     if not days or eng._day_date is None:
         return
-    for d in [d for d in p.flagged if (eng._day_date - d).days >= days]:
+    due = [d for d in p.flagged if (eng._day_date - d).days >= days
+           and not p.flagged[d].get("real") and p.flagged[d].get("auto")]
+    for d in due:
+        refresh_thresholds(eng, p)  # the limits as they stand, with today's own day learned
+        before, used = limits_now(eng, p), settle_used(eng, p)
         back = p.flagged[d]
-        if not back.get("real") and back.get("auto"):
-            learn_day(eng, p, back["auto"])
-            back["auto"] = None
-
+        learn_day(eng, p, clip_payload(eng, p, back["auto"],
+                                       lambda k, used=used: max(0.0, SETTLE_WEEK_MOVE_S - used.get(k, 0.0))))
+        refresh_thresholds(eng, p)
+        after = limits_now(eng, p)
+        back["auto"] = None
+        back["settled"] = (eng._day_date, {k: after[k] - v for k, v in before.items() if after.get(k, v) > v})

@@ -78,7 +78,8 @@ def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
     if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
         if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
             p.night_exits += 1
-            p.exit_pending.append(t - out)
+            if t - out < eng.settings.back_to_bed_max_up_min * 60:  # hours awake are not a trip's length
+                p.exit_pending.append(t - out)
         p.in_bed_since = t
     p.out_since = None
     p.in_bed = True

@@ -8,8 +8,9 @@ before decided.
 
 from __future__ import annotations
 
-from routines.detectors.common import Tick
+from routines.detectors.common import Tick, _parse_hhmm
 from routines.detectors.episodes import _got_up
+from routines.learning import MARKER_BOUNDS
 from routines.state import DAY, NIGHT
 
 
@@ -42,18 +43,29 @@ def going_to_bed(c: Tick) -> None:
 def back_to_bed_trip(c: Tick) -> None:
     """Back in bed soon after getting up, before the latest usual wake, and stayed: a night-time trip."""
     p, t, st, has_bed, ep, due = c.p, c.t, c.st, c.has_bed, c.ep, c.due
+    # up since before the plausible earliest getting-up time (a broken night: awake from 01:41 until
+    # dawn), then back in bed before the latest usual wake and settled: the night's main sleep is still to
+    # end, however long the person was up; getting up is when that sleep ends, never the small-hours exit
+    small_hours = p.wake_t is not None and p.wake_t < _plausible_from(c)
     if (p.phase == DAY and has_bed and p.in_bed and p.wake_t is not None and p.bed_t is None
             and p.back_trip is not None and p.back_trip[0] < ep["wake_q"]
-            and p.back_trip[0] - p.wake_t < st.back_to_bed_max_up_min * 60):
+            and (p.back_trip[0] - p.wake_t < st.back_to_bed_max_up_min * 60 or small_hours)):
         back = p.back_trip[0] + st.settle_min * 60
         if t >= back:  # back in bed before the latest usual wake, and stayed: that was a night-time trip
             p.phase, p.wake_t = NIGHT, None
             if p.back_trip[1] >= st.bed_exit_min_s:
                 p.night_exits += 1
-                p.exit_pending.append(p.back_trip[1])
+                if p.back_trip[1] < st.back_to_bed_max_up_min * 60:  # hours awake are not a trip's length
+                    p.exit_pending.append(p.back_trip[1])
             p.back_trip = None
         else:
             due.append(back)
+
+
+def _plausible_from(c: Tick) -> float:
+    """Epoch seconds of today's plausible earliest getting up (:data:`routines.learning.MARKER_BOUNDS`)."""
+    lo = _parse_hhmm(MARKER_BOUNDS["wake"][0], c.h0)
+    return c.eng.at_dsm(lo if lo < 720 else lo - 1440)
 
 
 def up_a_moment(c: Tick) -> None:

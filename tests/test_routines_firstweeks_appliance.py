@@ -1,0 +1,52 @@
+"""Issue 14: an appliance sensor that says 'on' for hours before it has ever been seen used normally (house
+B's toaster and microwave tilt switches, left tipped for days) is a technician's question, asked once a
+week, not a care alert every day; once its on/off spells look like use, 'left on' warns carers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from test_routines_detectors import moving, run, t
+
+from benchmarks.evaluate import LOHO_PRIORS
+from benchmarks.first_month import _no_fallback_prior
+from routines.alert import Audience
+from routines.detectors.daytime import APPLIANCE_EVIDENCE_SPELLS
+
+
+def test_a_plug_stuck_on_from_the_install_tells_the_technician_once_and_never_the_carers() -> None:
+    evs = [e for d in range(4) for e in moving(t("07:00", d), t("22:00", d))]
+    # 'on' at 09:00 on day 0 and for three days, then one short use, then 'on' again for hours
+    evs += [(t("09:00"), "kettle", True), (t("09:00", 3), "kettle", False),
+            (t("10:00", 3), "kettle", True), (t("10:03", 3), "kettle", False), (t("11:00", 3), "kettle", True)]
+    _, alerts = run(evs, t("20:00", 3))
+    assert [a for a in alerts if a.kind == "appliance_on"] == []
+    told = [a for a in alerts if a.kind == "blind_check" and a.evidence.get("check") == "appliance_on"]
+    assert [(a.audience, a.time, a.evidence["sensors"]) for a in told] == [(Audience.TECHNICAL, t("11:00"), ["kettle"])]
+    assert told[0].message == (
+        "The kettle sensor (kitchen) has said 'on' for 2 h 00 min, since 09:00, and Hearth has not yet seen it switched on and "
+        f"off as Ann's kettle is used (0 short uses so far, {APPLIANCE_EVIDENCE_SPELLS} needed): a sensor stuck "
+        "'on' is more likely than an appliance left on, so carers are not told. Please check how it is fitted.")
+
+
+def test_once_used_normally_a_kettle_left_on_warns_the_carers() -> None:
+    evs = [*moving(t("07:00"), t("22:00"))]
+    uses = [t("07:30") + timedelta(minutes=20 * i) for i in range(APPLIANCE_EVIDENCE_SPELLS)]
+    evs += [e for u in uses for e in ((u, "kettle", True), (u + timedelta(minutes=3), "kettle", False))]
+    evs += [(t("12:00"), "kettle", True)]
+    _, alerts = run(evs, t("15:00"))
+    assert [(a.kind, a.audience, a.time) for a in alerts if "appliance" in a.kind or a.kind == "blind_check"] == [
+        ("appliance_on", Audience.CARE, t("14:00"))]  # the 2 h starting limit
+
+
+def test_first_month_start_defaults_run_without_the_leave_one_home_out_prior() -> None:
+    # hearth evaluate fills LOHO_PRIORS before its first-month rows; run_hearth falls back to it for None
+    LOHO_PRIORS["home-x"] = prior = object()
+    try:
+        with _no_fallback_prior("home-x", None):
+            assert "home-x" not in LOHO_PRIORS
+        assert LOHO_PRIORS["home-x"] is prior
+        with _no_fallback_prior("home-x", prior):
+            assert LOHO_PRIORS["home-x"] is prior
+    finally:
+        del LOHO_PRIORS["home-x"]
