@@ -27,6 +27,7 @@ from typing import Any
 from routines import detectors, pickling
 from routines.alert import Alert
 from routines.home import APPLIANCE_ROLES, Home, night_window
+from routines.learning import guard_limits
 from routines.prior import Prior, shipped
 from routines.settings import RoutineSettings
 from routines.state import DAY, NIGHT, PersonState, SensorState, fill_missing
@@ -378,6 +379,7 @@ class RoutineEngine:
             if outcome == "false_alarm":
                 detectors.learn_day(self, p, p.flagged.pop(day))
                 detectors.refresh_thresholds(self, p)
+                guard_limits(self, p, tell=False)  # an implausible usual time is refused on this path too
             else:
                 p.flagged[day]["real"] = True  # never learned, not even when it ended by itself
 

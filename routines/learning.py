@@ -73,9 +73,10 @@ def refuse_markers(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tu
     return pl, out
 
 
-def guard_limits(eng: RoutineEngine, p: PersonState) -> list[Alert]:
+def guard_limits(eng: RoutineEngine, p: PersonState, *, tell: bool = True) -> list[Alert]:
     """After the thresholds are refreshed: a usual time outside its bounds (learned, or blended with the
-    prior) is refused and the starting setting used instead, and technicians are told."""
+    prior) is refused and the starting setting used instead, and technicians are told (``tell=False``:
+    refused only; the day-end's guard tells them, as the learned value is still there then)."""
     from routines.detectors.common import _parse_hhmm
 
     thr, st, out = p.thr, eng.settings, []
@@ -90,7 +91,7 @@ def guard_limits(eng: RoutineEngine, p: PersonState) -> list[Alert]:
         thr["wake_q"] = thr["wake_q"] if plausible(eng, "wake", thr["wake_q"]) else start
         thr["not_up_dsm"] = thr["wake_q"] + st.wake_margin_min
         thr["wake_learned"] = False
-        out += _tell(eng, p, "wake", f"learned as usual ({_clock_dsm(eng, bad)})",
+        out += [] if not tell else _tell(eng, p, "wake", f"learned as usual ({_clock_dsm(eng, bad)})",
                      f"so it is not used: the starting setting of {st.default_wake_time} is")
     if not plausible(eng, "wake", thr["sleep"][1]):
         thr["sleep"] = (thr["sleep"][0], max(0.0, thr["wake_q"] - 240))
@@ -98,7 +99,7 @@ def guard_limits(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     if not plausible(eng, "bed", thr["bed_med"]):
         bad, thr["bed_med"] = thr["bed_med"], _parse_hhmm(st.default_bed_time, h0)
         thr["sleep"], thr["bed_learned"] = (thr["bed_med"], thr["sleep"][1]), False
-        out += _tell(eng, p, "bed", f"learned as usual ({_clock_dsm(eng, bad)})",
+        out += [] if not tell else _tell(eng, p, "bed", f"learned as usual ({_clock_dsm(eng, bad)})",
                      f"so it is not used: the starting setting of {st.default_bed_time} is")
     thr.pop("_epochs", None)
     return out
@@ -192,18 +193,6 @@ def learning_status(eng: RoutineEngine, p: PersonState) -> list[dict[str, Any]]:
                     "since": since.isoformat() if since else None, "words": words(st, name, days, of, since)})
     return out
 
-
-def limit_words(eng: RoutineEngine, p: PersonState, check: str) -> str:
-    """Which limit an alert of ``check`` used, for its message: the starting limit, the limit while
-    learning, or the person's own (the caller then says what their own routine is)."""
-    st = state_of(eng, p, check)
-    of = eng.settings.own_routine_days
-    source = "other people's routines" if eng.prior is not None else "the starting setting"
-    if st == "starting":
-        return f"the starting limit, set from {source}, until {p_poss(eng, p)} own routine is learned: 0 of {of} days"
-    if st == "learning":
-        return f"the limit while learning: {own_days(p, check)} of {of} days of {p_poss(eng, p)} own, with {source}"
-    return ""
 
 
 def p_poss(eng: RoutineEngine, p: PersonState) -> str:
