@@ -334,3 +334,79 @@ def _wmedian(v: np.ndarray, w: np.ndarray) -> float:
     if cum[-1] <= 0:
         return float(np.median(v))
     return float(v[min(int(np.searchsorted(cum, 0.5 * cum[-1])), len(v) - 1)])
+
+
+class OutingModel:
+    """The outings a person came back from, by the time of day they began: for 'not back when usual'.
+
+    Keeps the last ``capacity`` outings as (start, minutes since the person-day start; length, seconds;
+    the day, an ordinal), so an explanation can name true figures: the longest outing begun within
+    ``window_min`` of a moment and on how many days those outings were seen, and how late the person
+    has come home. Outings are rare (a few a day at most), so a window of hours, not an hourly table.
+
+    >>> m = OutingModel(warmup=2)
+    >>> for day, (start, hours) in enumerate([(600, 2.0), (620, 3.0), (960, 1.0)]):
+    ...     _ = m.learn_one((start, hours * 3600, day))
+    >>> m.around(610.0)
+    (10800.0, 2, 2)
+    >>> m.around(1300.0) is None
+    True
+    """
+
+    def __init__(self, capacity: int = 240, window_min: float = 120.0, warmup: int = 5) -> None:
+        self.capacity = capacity
+        self.window_min = window_min
+        self.warmup = warmup  # outings within the window before it speaks for that time of day
+        self.starts = np.zeros(capacity)
+        self.lengths = np.zeros(capacity)
+        self.days = np.zeros(capacity, dtype=np.int64)
+        self.count = 0
+        self._pos = 0
+
+    @property
+    def n(self) -> int:
+        return min(self.count, self.capacity)
+
+    @property
+    def ready(self) -> bool:
+        return self.n >= self.warmup
+
+    def decay(self) -> None:
+        """Forgetting is by capacity (the last outings), so that every figure said is a count of outings seen."""
+
+    def learn_one(self, x: tuple[float, float, int] | None) -> bool:
+        if x is None or x[1] is None or x[1] <= 0:
+            return False
+        self.starts[self._pos], self.lengths[self._pos], self.days[self._pos] = x
+        self._pos = (self._pos + 1) % self.capacity
+        self.count += 1
+        return True
+
+    def _near(self, start: float) -> np.ndarray:
+        d = np.abs(self.starts[: self.n] - start)
+        return np.minimum(d, 1440.0 - d) <= self.window_min
+
+    def around(self, start: float) -> tuple[float, int, int] | None:
+        """(longest length in seconds, outings, distinct days) of the outings begun within the window of
+        ``start`` (minutes since the day start), or None while fewer than ``warmup`` are known there."""
+        near = self._near(start)
+        k = int(near.sum())
+        if k < self.warmup:
+            return None
+        return float(self.lengths[: self.n][near].max()), k, len(set(self.days[: self.n][near].tolist()))
+
+    def longest(self) -> tuple[float, int, int] | None:
+        """(longest length, outings, distinct days) at any time of day, or None before ``warmup`` outings."""
+        if not self.ready:
+            return None
+        return float(self.lengths[: self.n].max()), self.n, len(set(self.days[: self.n].tolist()))
+
+    def late_return(self, spare: int) -> tuple[float, int, int] | None:
+        """(the return time, minutes since the day start, that all but ``spare`` of the learned outings
+        ended by; outings; distinct days), or None before ``warmup`` outings. An outing over the day end
+        counts as ending at it (it was still going at any bed time)."""
+        if not self.ready:
+            return None
+        ends = np.minimum(self.starts[: self.n] + self.lengths[: self.n] / 60.0, 1440.0)
+        ends.sort()
+        return float(ends[max(0, self.n - 1 - spare)]), self.n, len(set(self.days[: self.n].tolist()))

@@ -25,15 +25,15 @@ CARE, TECH = Audience.CARE, Audience.TECHNICAL
 # kind -> (severity, audience)
 KINDS = {
     "not_up": (URG, CARE), "night_bed_exit": (URG, CARE), "night_door": (URG, CARE), "silence": (URG, CARE),
-    "no_meal": (WARN, CARE), "appliance_on": (WARN, CARE),
+    "not_back": (URG, CARE), "no_meal": (WARN, CARE), "appliance_on": (WARN, CARE),
     "trend_night_visits": (INFO, CARE), "trend_activity": (INFO, CARE),
     "sensor_offline": (WARN, TECH), "sensor_silent": (WARN, TECH), "battery_low": (INFO, TECH),
     "blind_check": (WARN, TECH),
 }
 # context -> care alert kinds it pauses (learning pauses for any context day)
 CONTEXT_PAUSES = {
-    "carer_visit": {"not_up", "night_bed_exit", "night_door", "silence", "no_meal"},
-    "visitor": {"night_door", "silence", "night_bed_exit"},
+    "carer_visit": {"not_up", "night_bed_exit", "night_door", "silence", "no_meal", "not_back"},
+    "visitor": {"night_door", "silence", "night_bed_exit", "not_back"},
     "holiday": set(KINDS) - {"sensor_offline", "battery_low"},
     "hospital": set(KINDS) - {"sensor_offline", "battery_low"},
     # a span the gateway did not watch (clock jump, power cut): every deadline in it is unknown, not missed

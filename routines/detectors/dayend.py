@@ -11,6 +11,7 @@ from routines.alert import Alert
 from routines.detectors.common import CARE, CHECKS, INFO, KINDS, _alert, _hm
 from routines.detectors.days import _features, day_payload, learn_day, settle_unconfirmed, split_flagged
 from routines.detectors.health import _silent_limit, _unhealthy, blind_checks
+from routines.detectors.outing import learn_outings
 from routines.detectors.thresholds import refresh_thresholds, stillness_checkable
 from routines.explain import Pronouns
 from routines.learning import learning_status, note_own
@@ -57,7 +58,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     unseen = _unseen_outing(eng, p)
     if unseen:
         pl = {**pl, "wake": None}  # a return from an outing is not a wake time (night start hangs on wakes)
-    for m in (p.wake_model, *p.wake_by_type, *p.returns_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
+    for m in (p.wake_model, *p.wake_by_type, *p.returns_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len,
               p.activity_total, p.silence, p.profile, p.daily):
         m.decay()
     for s in eng.person_sensors[p.id]:
@@ -82,6 +83,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
             del p.flagged[next(iter(p.flagged))]
     else:
         learn_day(eng, p, pl)
+    learn_outings(eng, p, learn=not summary.contexts)
     settle_unconfirmed(eng, p)
     refresh_thresholds(eng, p)
     note_own(eng, p)

@@ -1,0 +1,148 @@
+"""Not back when usual: an outing far longer than the person's own outings begun at that time of day, or
+one still going at the person's usual bed time (later than they have come home on nearly all outings).
+
+An outing is what the core reads at the front door: the door, then nothing indoors for
+``away_confirm_min`` (:func:`routines.detectors.phases.gone_out`); it ends at the first door since
+(:func:`routines.detectors.episodes.back_home`). So the check needs a front door sensor that works: a home
+without one never reads an outing and this never fires (going out there looks like stillness, judged by
+the blind-home silence limit instead).
+
+Limits (:func:`limits`), the earlier of:
+
+- length: the longest of the person's own outings begun within 2 h of this departure (the last 240
+  outings), times :data:`MARGIN`, and at least :data:`MIN_EXTRA_MIN` more; with too few outings at that
+  time of day, the longest at any time; before :data:`routines.models.OutingModel` warm-up, the starting
+  limit :data:`DEFAULT_OUTING_MIN`;
+- bed time: the later of the usual bed time and the time all but a few of the learned outings had ended
+  by (the same share as the 'latest usual' deadlines, ``deadline_quantile``). An outing that began after
+  it is judged by its length alone (the night door check watches the small hours).
+
+The margins were chosen leave-one-home-out on the two recorded homes with a front door (vk2010-C,
+vk2008-A: python -m benchmarks.seeds, the ``not_back`` column); neither home's own outings picked its own.
+
+An outing that raised this alert while the limit was the person's own is not learned (a model never learns
+what it flagged); one that ran past the starting limit is (it was the install's guess, not the person's).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from routines.detectors.common import Tick, _alert, _clock, _hm
+from routines.explain import duration
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from routines.state import PersonState
+
+MARGIN = 1.5  # times the longest usual outing at that time of day
+MIN_EXTRA_MIN = 60.0  # ... and at least this much longer (a 20-min walk is not overdue at 30 min)
+DEFAULT_OUTING_MIN = 360.0  # the starting limit set at install, until the person's outings are learned
+
+
+def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
+    """When an outing begun at ``start`` (epoch seconds) becomes overdue, and the figures that say why.
+
+    Cached per outing in the person's thresholds (refreshed at day rollover).
+    """
+    cached = p.thr.get("_outing")
+    if cached is not None and cached["start"] == start:
+        return cached
+    st = eng.settings
+    m = p.outing_model
+    dep = eng.dsm(start)
+    own = m.around(dep)
+    scope = "near" if own is not None else "any"
+    if own is None:
+        own = m.longest()
+    if own is None:
+        length_s, scope = DEFAULT_OUTING_MIN * 60, "start"
+    else:
+        length_s = max(own[0] * MARGIN, own[0] + MIN_EXTRA_MIN * 60)
+    out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope,
+                           "fire_at": start + length_s, "by": "length", "bed": None}
+    bed = p.thr["bed_med"]
+    spare = math.floor((1 - st.deadline_quantile) * m.n) if m.ready else 0
+    ret = m.late_return(spare)
+    late = max(bed, ret[0]) if ret is not None else bed
+    if dep < late and late < 1440.0:  # the outing began before that bed time: it is judged by it too
+        # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
+        wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
+        out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret, "spare": spare}
+        if wall < out["fire_at"]:
+            out["fire_at"], out["by"] = wall, "bed"
+    p.thr["_outing"] = out
+    return out
+
+
+def not_back(c: Tick) -> None:
+    """Out by the front door for far longer than usual at that time of day, or past the usual bed time."""
+    eng, p, t, thr, name, pr, h0, due = c.eng, c.p, c.t, c.thr, c.name, c.pr, c.h0, c.due
+    if (not p.away or p.away_since is None or p.door_in_t is not None or not eng.has(p.id, "door")
+            or "night_door" in c.blind):  # the door sensors all down: an outing's end cannot be seen
+        return
+    start = p.away_since
+    lim = limits(eng, p, start)
+    if t < lim["fire_at"]:
+        due.append(lim["fire_at"])
+        return
+    own = lim["own"]
+    if lim["by"] == "bed":
+        b = lim["bed"]
+        bed_words = (f"{pr.poss} usual bed time ({_hm(b['bed_dsm'], h0)})" if thr["bed_learned"] else
+                     f"the usual bed time of {_hm(b['bed_dsm'], h0)} (the starting setting until {pr.poss} own "
+                     f"routine is learned)" if not thr.get("bed_prior") else
+                     f"the usual bed time ({_hm(b['bed_dsm'], h0)}, from similar homes until {pr.poss} own is learned)")
+        why = f"It is past {bed_words}"
+        if b["ret"] is not None:
+            late_n = b["ret"][1] - _later(p, b["late_dsm"])
+            all_but = (f"all {b['ret'][1]}" if late_n == b["ret"][1] else
+                       f"{late_n} of the {b['ret'][1]}")
+            why += (f", and {all_but} outings learned (on {b['ret'][2]} days) had ended by "
+                    f"{_hm(b['late_dsm'], h0)}")
+    elif lim["scope"] == "start":
+        why = (f"The starting limit set at install is {duration(lim['length_s'])}, "
+               f"until {pr.poss} own outings are learned")
+    else:
+        where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}"
+                 if lim["scope"] == "near" else "at any time of day")
+        why = (f"{pr.poss.capitalize()} outings {where} lasted at most {duration(own[0])} "
+               f"({own[1]} outings on the {own[2]} days learned)")
+    p.outing_told = start
+    c.add(_alert(eng, p, t, "not_back", f"{p.id}:not_back:{start:.0f}",
+                 f"{name} went out by the front door at {_clock(eng, start)} and is not back "
+                 f"({duration(t - start)} so far). {why}.",
+                 {"left": eng.alert_time(start).isoformat(), "out_min": round((t - start) / 60, 1),
+                  "limit_min": round(lim["length_s"] / 60, 1), "by": lim["by"], "scope": lim["scope"],
+                  "usual_longest_min": round(own[0] / 60, 1) if own is not None else None,
+                  "outings": own[1] if own is not None else 0, "days": own[2] if own is not None else 0}))
+
+
+def _later(p: PersonState, dsm: float) -> int:
+    """Learned outings that ended after ``dsm`` (minutes since the day start; over the day end: at it)."""
+    m = p.outing_model
+    n = m.n
+    ends = [min(s + x / 60.0, 1440.0) for s, x in zip(m.starts[:n], m.lengths[:n], strict=True)]
+    return sum(1 for e in ends if e > dsm)
+
+
+def came_back(eng: RoutineEngine, p: PersonState, start: float, end: float) -> None:
+    """An outing ended (the engine, after :func:`routines.detectors.episodes.back_home`): kept until the day
+    ends, then learned (:func:`learn_outings`)."""
+    flagged_own = p.outing_told == start and p.thr.get("_outing", {}).get("scope") != "start"
+    p.outing_pending.append((start, end - start, flagged_own))
+    p.outing_told = None
+
+
+def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
+    """At day end: learn the outings that ended today (not on a day a context explains, not one that
+    raised the alert against the person's own limit)."""
+    h0 = eng.settings.day_start_hour
+    if learn:
+        for start, length, flagged_own in p.outing_pending:
+            if not flagged_own:
+                day = (eng._local(start) - timedelta(hours=h0)).date().toordinal()
+                p.outing_model.learn_one((eng.dsm(start), length, day))
+    p.outing_pending = []
