@@ -401,12 +401,14 @@ class OutingModel:
             return None
         return float(self.lengths[: self.n].max()), self.n, len(set(self.days[: self.n].tolist()))
 
-    def late_return(self, spare: int) -> tuple[float, int, int] | None:
-        """(the return time, minutes since the day start, that all but ``spare`` of the learned outings
-        ended by; outings; distinct days), or None before ``warmup`` outings. An outing over the day end
-        counts as ending at it (it was still going at any bed time)."""
+    def latest_return(self, start: float) -> tuple[float, int, int, bool] | None:
+        """(the latest return, minutes since the day start, of the outings begun within the window of
+        ``start``; outings; distinct days; True) or, with too few there, the same over all outings (False);
+        None before ``warmup`` outings. An outing over the day end counts as ending at it."""
         if not self.ready:
             return None
-        ends = np.minimum(self.starts[: self.n] + self.lengths[: self.n] / 60.0, 1440.0)
-        ends.sort()
-        return float(ends[max(0, self.n - 1 - spare)]), self.n, len(set(self.days[: self.n].tolist()))
+        near = self._near(start)
+        sel = near if int(near.sum()) >= self.warmup else np.ones(self.n, dtype=bool)
+        ends = np.minimum(self.starts[: self.n][sel] + self.lengths[: self.n][sel] / 60.0, 1440.0)
+        return (float(ends.max()), int(sel.sum()), len(set(self.days[: self.n][sel].tolist())),
+                sel is near)

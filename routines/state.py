@@ -126,6 +126,7 @@ class PersonState:
         "night_exits_model",
         "not_up_weak_told",
         "out_since",
+        "outing_held",
         "outing_model",
         "outing_pending",
         "outing_told",
@@ -212,9 +213,11 @@ class PersonState:
         self.night_exits_model = MarkerModel(hl, warmup=warm)
         self.exit_len = MarkerModel(hl, capacity=400, warmup=max(5, warm))
         # outings by the time of day they began (not back when usual: routines.detectors.outing); those
-        # ended today, learned at day end, as (start, seconds, raised the alert against the person's own limit)
+        # ended today are learned at day end
         self.outing_model = OutingModel()
-        self.outing_pending: list[tuple[float, float, bool]] = []
+        self.outing_pending: list[tuple[float, float, str | None]] = []  # (start, seconds, alert key or None)
+        # outings that raised the alert, until settled: (day held, start minute, seconds, day, alert key)
+        self.outing_held: list[tuple[int, float, float, int, str]] = []
         self.outing_told: float | None = None  # the start of the outing 'not back' was raised for
         self.activity_total = MarkerModel(hl, warmup=warm)
         self.silence = SilenceModel(hl, warmup=8)

@@ -83,17 +83,17 @@ def test_an_outing_still_going_at_her_usual_bed_time_raises_not_back() -> None:
     a = told[0]
     assert t("22:40") <= a.time <= t("22:41")
     assert a.message == ("Ann went out by the front door at 20:00 and is not back (2 h 40 min so far). It is "
-                         "past her usual bed time (22:40), and all 14 outings learned (on 14 days) had ended "
-                         "by 22:40.")
+                         "past her usual bed time (22:40), and her outings at any time of day had all ended by "
+                         "then (14 outings on the 14 days learned).")
     assert a.evidence["by"] == "bed"
 
 
 def test_before_any_outing_is_learned_the_starting_limit_set_at_install_says_so() -> None:
-    _eng, alerts = run(_day(-1, out_at=None) + _day(0, out_min=None), t("21:00"), engine=RoutineEngine(HOME, START))
+    _eng, alerts = run(_day(-1, out_at=None) + _day(0, out_min=None), t("21:30"), engine=RoutineEngine(HOME, START))
     told = _not_back(alerts)
     assert len(told) == 1
-    assert t("20:00") <= told[0].time <= t("20:01")  # 6 h after leaving at 14:00
-    assert told[0].message.endswith("The starting limit set at install is 6 h 00 min, until her own outings "
+    assert t("21:00") <= told[0].time <= t("21:01")  # 7 h after leaving at 14:00
+    assert told[0].message.endswith("The starting limit set at install is 7 h 00 min, until her own outings "
                                     "are learned.")
 
 
@@ -116,12 +116,24 @@ def test_a_home_without_a_front_door_sensor_never_raises_it() -> None:
     assert _not_back(alerts) == []
 
 
-def test_an_outing_that_raised_it_against_her_own_limit_is_not_learned() -> None:
-    # today: out at 14:00 and back at 19:00 (5 h, told at 17:15); tomorrow's limits must not have learned it
+def test_an_outing_that_raised_it_is_held_back_until_nobody_marked_it_real() -> None:
+    # today: out at 14:00 and back at 19:00 (5 h, told at 17:15): not learned the next day ...
     eng, alerts = run(_fortnight(out_min=300), t("23:30", 1), engine=RoutineEngine(HOME, START))
     assert len(_not_back(alerts)) == 1
-    m = eng._persons["p1"].outing_model
-    assert m.n == 14 and m.longest()[0] == 130 * 60 - 20  # (from the door shut behind her)
+    p = eng._persons["p1"]
+    assert p.outing_model.n == 14 and p.outing_model.longest()[0] == 130 * 60 - 20  # (from the door shut behind her)
+    assert len(p.outing_held) == 1
+    # ... and learned once settle_unconfirmed_days (2) have passed with nobody marking it real
+    run([], t("05:00", 3), engine=eng)
+    assert p.outing_model.n == 15 and p.outing_model.longest()[0] == 300 * 60 - 20 and p.outing_held == []
+
+
+def test_an_outing_marked_real_is_never_learned() -> None:
+    eng, alerts = run(_fortnight(out_min=300), t("23:30", 1), engine=RoutineEngine(HOME, START))
+    eng.record_outcome(_not_back(alerts)[0].key, "real")
+    run([], t("05:00", 3), engine=eng)
+    p = eng._persons["p1"]
+    assert p.outing_model.n == 14 and p.outing_held == []
 
 
 class _OldPickler(pickle.Pickler):
@@ -146,5 +158,5 @@ def test_a_checkpoint_written_with_the_old_minutes_out_model_still_restores() ->
     q = back._persons["p1"]
     assert q.outing_model.n == 0 and q.outing_pending == [] and not hasattr(q, "minutes_out_model")
     # and it runs on: today's long outing is told, with the starting limit
-    _eng, alerts = run(_day(0, out_min=None), t("21:00"), engine=back)
+    _eng, alerts = run(_day(0, out_min=None), t("21:30"), engine=back)
     assert len(_not_back(alerts)) == 1

@@ -13,20 +13,21 @@ Limits (:func:`limits`), the earlier of:
   outings), times :data:`MARGIN`, and at least :data:`MIN_EXTRA_MIN` more; with too few outings at that
   time of day, the longest at any time; before :data:`routines.models.OutingModel` warm-up, the starting
   limit :data:`DEFAULT_OUTING_MIN`;
-- bed time: the later of the usual bed time and the time all but a few of the learned outings had ended
-  by (the same share as the 'latest usual' deadlines, ``deadline_quantile``). An outing that began after
-  it is judged by its length alone (the night door check watches the small hours).
+- bed time: the later of the usual bed time and the latest the person came home from outings begun
+  within 2 h of this departure (with too few there, from any outing). An outing that began after it is
+  judged by its length alone (the night door check watches the small hours).
 
 The margins were chosen leave-one-home-out on the two recorded homes with a front door (vk2010-C,
 vk2008-A: python -m benchmarks.seeds, the ``not_back`` column); neither home's own outings picked its own.
 
-An outing that raised this alert while the limit was the person's own is not learned (a model never learns
-what it flagged); one that ran past the starting limit is (it was the install's guess, not the person's).
+An outing that raised this alert while the limit was the person's own is held back like a flagged day
+(a model never learns what it flagged unless a carer says false alarm, or nobody says real within
+``settle_unconfirmed_days``: :func:`learn_outings`); one that ran past the starting limit is learned (it was
+the install's guess, not the person's).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,9 @@ if TYPE_CHECKING:
 
 MARGIN = 1.5  # times the longest usual outing at that time of day
 MIN_EXTRA_MIN = 60.0  # ... and at least this much longer (a 20-min walk is not overdue at 30 min)
-DEFAULT_OUTING_MIN = 360.0  # the starting limit set at install, until the person's outings are learned
+# the starting limit set at install, until the person's outings are learned: the longest that still tells
+# a departure with no return within 8 h (issue 11), so that a day out is not called overdue before then
+DEFAULT_OUTING_MIN = 420.0
 
 
 def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
@@ -50,7 +53,6 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     cached = p.thr.get("_outing")
     if cached is not None and cached["start"] == start:
         return cached
-    st = eng.settings
     m = p.outing_model
     dep = eng.dsm(start)
     own = m.around(dep)
@@ -64,13 +66,12 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope,
                            "fire_at": start + length_s, "by": "length", "bed": None}
     bed = p.thr["bed_med"]
-    spare = math.floor((1 - st.deadline_quantile) * m.n) if m.ready else 0
-    ret = m.late_return(spare)
+    ret = m.latest_return(dep)
     late = max(bed, ret[0]) if ret is not None else bed
     if dep < late and late < 1440.0:  # the outing began before that bed time: it is judged by it too
         # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
         wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
-        out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret, "spare": spare}
+        out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
         if wall < out["fire_at"]:
             out["fire_at"], out["by"] = wall, "bed"
     p.thr["_outing"] = out
@@ -96,12 +97,13 @@ def not_back(c: Tick) -> None:
                      f"routine is learned)" if not thr.get("bed_prior") else
                      f"the usual bed time ({_hm(b['bed_dsm'], h0)}, from similar homes until {pr.poss} own is learned)")
         why = f"It is past {bed_words}"
-        if b["ret"] is not None:
-            late_n = b["ret"][1] - _later(p, b["late_dsm"])
-            all_but = (f"all {b['ret'][1]}" if late_n == b["ret"][1] else
-                       f"{late_n} of the {b['ret'][1]}")
-            why += (f", and {all_but} outings learned (on {b['ret'][2]} days) had ended by "
-                    f"{_hm(b['late_dsm'], h0)}")
+        ret = b["ret"]
+        if ret is not None:
+            where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}" if ret[3]
+                     else "at any time of day")
+            by = f"by {_hm(ret[0], h0)}" if ret[0] > b["bed_dsm"] else "by then"
+            why += (f", and {pr.poss} outings {where} had all ended {by} "
+                    f"({ret[1]} outings on the {ret[2]} days learned)")
     elif lim["scope"] == "start":
         why = (f"The starting limit set at install is {duration(lim['length_s'])}, "
                f"until {pr.poss} own outings are learned")
@@ -110,39 +112,48 @@ def not_back(c: Tick) -> None:
                  if lim["scope"] == "near" else "at any time of day")
         why = (f"{pr.poss.capitalize()} outings {where} lasted at most {duration(own[0])} "
                f"({own[1]} outings on the {own[2]} days learned)")
-    p.outing_told = start
-    c.add(_alert(eng, p, t, "not_back", f"{p.id}:not_back:{start:.0f}",
+    a = _alert(eng, p, t, "not_back", f"{p.id}:not_back:{start:.0f}",
                  f"{name} went out by the front door at {_clock(eng, start)} and is not back "
                  f"({duration(t - start)} so far). {why}.",
                  {"left": eng.alert_time(start).isoformat(), "out_min": round((t - start) / 60, 1),
                   "limit_min": round(lim["length_s"] / 60, 1), "by": lim["by"], "scope": lim["scope"],
                   "usual_longest_min": round(own[0] / 60, 1) if own is not None else None,
-                  "outings": own[1] if own is not None else 0, "days": own[2] if own is not None else 0}))
-
-
-def _later(p: PersonState, dsm: float) -> int:
-    """Learned outings that ended after ``dsm`` (minutes since the day start; over the day end: at it)."""
-    m = p.outing_model
-    n = m.n
-    ends = [min(s + x / 60.0, 1440.0) for s, x in zip(m.starts[:n], m.lengths[:n], strict=True)]
-    return sum(1 for e in ends if e > dsm)
+                  "outings": own[1] if own is not None else 0, "days": own[2] if own is not None else 0})
+    if a is not None:
+        p.outing_told = start  # (its outing is held back from learning when it ends: came_back)
+        c.add(a)
 
 
 def came_back(eng: RoutineEngine, p: PersonState, start: float, end: float) -> None:
     """An outing ended (the engine, after :func:`routines.detectors.episodes.back_home`): kept until the day
-    ends, then learned (:func:`learn_outings`)."""
-    flagged_own = p.outing_told == start and p.thr.get("_outing", {}).get("scope") != "start"
-    p.outing_pending.append((start, end - start, flagged_own))
+    ends, then learned (:func:`learn_outings`) with the key of the alert it raised against the person's own
+    limit, if it did."""
+    told = p.outing_told == start and p.thr.get("_outing", {}).get("scope") != "start"
+    p.outing_pending.append((start, end - start, f"{p.id}:not_back:{start:.0f}" if told else None))
     p.outing_told = None
 
 
 def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
-    """At day end: learn the outings that ended today (not on a day a context explains, not one that
-    raised the alert against the person's own limit)."""
+    """At day end: learn the outings that ended today, except on a day a context explains (away with
+    family, in hospital). One that raised the alert against the person's own limit is held back: learned
+    when a carer marks it a false alarm, or (like every flagged day, ``settle_unconfirmed_days``) once
+    that many days pass without anyone marking it real: the person came home by themselves."""
     h0 = eng.settings.day_start_hour
-    if learn:
-        for start, length, flagged_own in p.outing_pending:
-            if not flagged_own:
-                day = (eng._local(start) - timedelta(hours=h0)).date().toordinal()
+    today = eng._day_date.toordinal() if eng._day_date is not None else 0
+    for start, length, key in p.outing_pending:
+        if learn:
+            day = (eng._local(start) - timedelta(hours=h0)).date().toordinal()
+            if key is None:
                 p.outing_model.learn_one((eng.dsm(start), length, day))
+            else:
+                p.outing_held.append((today, eng.dsm(start), length, day, key))
     p.outing_pending = []
+    settle = eng.settings.settle_unconfirmed_days
+    keep = []
+    for held in p.outing_held:
+        outcome = eng._outcomes.get(held[4])
+        if outcome == "false_alarm" or (outcome != "real" and settle and today - held[0] >= settle):
+            p.outing_model.learn_one(held[1:4])
+        elif outcome != "real" and today - held[0] < 30:  # marked real, or a month unsettled: dropped
+            keep.append(held)
+    p.outing_held = keep
