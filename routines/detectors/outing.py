@@ -13,8 +13,8 @@ Limits (:func:`limits`), the earlier of:
   outings), times :data:`MARGIN`, and at least :data:`MIN_EXTRA_MIN` more; with too few outings at that
   time of day, the longest at any time; before :data:`routines.models.OutingModel` warm-up, the starting
   limit :data:`DEFAULT_OUTING_MIN`;
-- bed time: the later of the usual bed time and the latest the person came home from outings begun
-  within 2 h of this departure (with too few there, from any outing). An outing that began after it is
+- bed time: the later of the usual bed time and :data:`RETURN_MARGIN_MIN` past the latest the person came
+  home from outings begun within 2 h of this departure (with too few there, from any outing). An outing that began after it is
   judged by its length alone (the night door check watches the small hours).
 
 The margins were chosen leave-one-home-out on the two recorded homes with a front door (vk2010-C,
@@ -43,6 +43,9 @@ MIN_EXTRA_MIN = 60.0  # ... and at least this much longer (a 20-min walk is not 
 # the starting limit set at install, until the person's outings are learned: the longest that still tells
 # a departure with no return within 8 h (issue 11), so that a day out is not called overdue before then
 DEFAULT_OUTING_MIN = 420.0
+# past the latest the person has come home from outings begun about then: as long past it as 'not up' waits
+# past the latest usual wake (a recorded day repeated in the evaluation ends seconds after its own last time)
+RETURN_MARGIN_MIN = 30.0
 
 
 def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
@@ -67,7 +70,7 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
                            "fire_at": start + length_s, "by": "length", "bed": None}
     bed = p.thr["bed_med"]
     ret = m.latest_return(dep)
-    late = max(bed, ret[0]) if ret is not None else bed
+    late = max(bed, ret[0] + RETURN_MARGIN_MIN) if ret is not None else bed
     if dep < late and late < 1440.0:  # the outing began before that bed time: it is judged by it too
         # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
         wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
@@ -101,9 +104,11 @@ def not_back(c: Tick) -> None:
         if ret is not None:
             where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}" if ret[3]
                      else "at any time of day")
-            by = f"by {_hm(ret[0], h0)}" if ret[0] > b["bed_dsm"] else "by then"
-            why += (f", and {pr.poss} outings {where} had all ended {by} "
-                    f"({ret[1]} outings on the {ret[2]} days learned)")
+            late = ret[0] + RETURN_MARGIN_MIN > b["bed_dsm"]
+            why += (f", and {pr.poss} outings {where} had all ended by "
+                    + (f"{_hm(ret[0], h0)}" if late else "then")
+                    + f" ({ret[1]} outings on the {ret[2]} days learned)"
+                    + (f"; it is {RETURN_MARGIN_MIN:.0f} min past that" if late else ""))
     elif lim["scope"] == "start":
         why = (f"The starting limit set at install is {duration(lim['length_s'])}, "
                f"until {pr.poss} own outings are learned")
