@@ -258,6 +258,9 @@ class ActivityProfile:
         return float(np.clip(exp - got, 0, None).sum()) / total
 
 
+RANGE_SHARE = 0.25  # DailyProfileModel.outside: how far past the learned range, as a share of it, is clearly past
+
+
 class DailyProfileModel:
     """Multivariate daily-profile anomaly score: robust distance of a day's features from the person's days.
 
@@ -325,6 +328,35 @@ class DailyProfileModel:
             return 0.0
         z = np.minimum(np.abs(v[ok] - self._median[ok]) / self._scale[ok], 6.0)
         return float(np.mean(z) / 6.0)
+
+    def outside(self, x: dict[str, float | None] | None, min_z: float = 3.0) -> list[tuple[str, float, float, float, int]]:
+        """What made a day unusual, furthest first: (feature, the day's value, the lowest and the highest
+        of the learned days, how many days learned had it) for each feature clearly beyond every learned
+        day's value and at least ``min_z`` robust scales from their median. Empty before warm-up.
+
+        >>> m = DailyProfileModel(("wake", "events"), warmup=3)
+        >>> for w, e in ((420, 300), (440, 320), (430, 310)):
+        ...     _ = m.learn_one({"wake": w, "events": e})
+        >>> m.outside({"wake": 600.0, "events": 305.0})
+        [('wake', 600.0, 420.0, 440.0, 3)]
+        """
+        if x is None or not self.ready:
+            return []
+        v = self._vector(x)
+        rows = self.rows[: min(self.count, self.capacity)]
+        out = []
+        for j, f in enumerate(self.features):
+            col = rows[:, j][~np.isnan(rows[:, j])]
+            if np.isnan(v[j]) or len(col) < self.warmup:
+                continue
+            lo, hi = float(col.min()), float(col.max())
+            z = abs(v[j] - self._median[j]) / self._scale[j]
+            # clearly beyond: by a robust scale or a quarter of the learned range, whichever is more (a
+            # new record by a minute or one event is what any run of days makes now and then)
+            clear = max(self._scale[j], (hi - lo) * RANGE_SHARE)
+            if (v[j] < lo - clear or v[j] > hi + clear) and z >= min_z:
+                out.append((z, (f, float(v[j]), lo, hi, len(col))))
+        return [r for _, r in sorted(out, key=lambda zr: -zr[0])]
 
 
 def _wmedian(v: np.ndarray, w: np.ndarray) -> float:

@@ -17,6 +17,7 @@ from routines.explain import Pronouns
 from routines.learning import learning_status, note_own
 from routines.state import DAY, NIGHT, PersonState
 from routines.summary import DaySummary
+from routines.unusual import unusual_words
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
@@ -45,6 +46,7 @@ def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool
         first_kitchen_time=clock(pl["first_kitchen"]), minutes_out=round(pl["minutes_out"], 1),
         sitting_minutes=round(p.sitting_s / 60, 1), longest_quiet_min=round(p.longest_quiet / 60, 1),
         room_activity=pl["rooms"], profile_score=round(p.daily.score_one(_features(pl)), 3),
+        unusual=() if live else unusual_words(p.daily.outside(_features(pl)), h0),
         contexts=sorted(p.day_contexts | eng.active_contexts(p.id, eng._day_start, eng._day_end)),
         meals=p.meals if eng.has(p.id, "kitchen") else None,
     )
