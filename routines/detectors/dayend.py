@@ -46,10 +46,19 @@ def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool
         first_kitchen_time=clock(pl["first_kitchen"]), minutes_out=round(pl["minutes_out"], 1),
         sitting_minutes=round(p.sitting_s / 60, 1), longest_quiet_min=round(p.longest_quiet / 60, 1),
         room_activity=pl["rooms"], profile_score=round(p.daily.score_one(_features(pl)), 3),
-        unusual=() if live else unusual_words(p.daily.outside(_features(pl)), h0),
+        unusual=() if live else unusual_words(p.daily.outside(_day_features(p, pl)), h0),
         contexts=sorted(p.day_contexts | eng.active_contexts(p.id, eng._day_start, eng._day_end)),
         meals=p.meals if eng.has(p.id, "kitchen") else None,
     )
+
+
+def _day_features(p: PersonState, pl: dict[str, Any]) -> dict[str, float | None]:
+    """The daily profile's features of a day as the weekly note may name them: a day first seen coming in
+    at the front door has no getting up to compare (its 'wake' is the return home)."""
+    feats = _features(pl)
+    if p.came_in:
+        feats["wake"] = None
+    return feats
 
 
 def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
