@@ -1,5 +1,5 @@
 """Not back when usual: an outing far longer than the person's own outings begun at that time of day, or
-one still going at the person's usual bed time (later than they have come home on nearly all outings).
+one still going at the person's usual bed time (and past the latest they came home from outings begun then).
 
 An outing is what the core reads at the front door: the door, then nothing indoors for
 ``away_confirm_min`` (:func:`routines.detectors.phases.gone_out`); it ends at the first door since
@@ -14,11 +14,14 @@ Limits (:func:`limits`), the earlier of:
   time of day, the longest at any time; before :data:`routines.models.OutingModel` warm-up, the starting
   limit :data:`DEFAULT_OUTING_MIN`;
 - bed time: the later of the usual bed time and :data:`RETURN_MARGIN_MIN` past the latest the person came
-  home from outings begun within 2 h of this departure (with too few there, from any outing). An outing that began after it is
-  judged by its length alone (the night door check watches the small hours).
+  home from outings begun within 2 h of this departure (with too few there, from any outing). An outing
+  that began after it is judged by its length alone (the night door check watches the small hours).
 
-The margins were chosen leave-one-home-out on the two recorded homes with a front door (vk2010-C,
-vk2008-A: python -m benchmarks.seeds, the ``not_back`` column); neither home's own outings picked its own.
+:data:`MARGIN` on the two recorded homes with a front door (python -m benchmarks.seeds, five seeds, the
+``not_back`` lines), each judged by the other's choice: vk2008-A picks 1.5 (1.0 catches none of its
+departures either, as its usual outings last 7-10 h, and adds 0.5 false alarms a month); vk2010-C would
+pick 1.0 (recall 0.14 against 0.04, +0.1 false alarm a month), which costs vk2008-A 0.7 false alarms a
+month for nothing caught. 1.5 holds on both; the other margins are the core's usual ones, not fitted.
 
 An outing that raised this alert while the limit was the person's own is held back like a flagged day
 (a model never learns what it flagged unless a carer says false alarm, or nobody says real within
