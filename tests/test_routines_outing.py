@@ -27,10 +27,11 @@ def _door(at) -> list:
     return [(at, "maindoor", True), (at + timedelta(seconds=20), "maindoor", False)]
 
 
-def _day(d: int, out_at: str | None = "14:00", out_min: int | None = 120, door: bool = True) -> list:
-    """Up at 07:30, busy at home, an outing by the front door (None: back never), in bed at 22:40."""
-    evs = [(t("07:30", d), "bed", False), *moving(t("07:31", d), t("22:35", d), "living_pir", 15),
-           *moving(t("08:00", d), t("20:00", d), "kitchen_pir", 60), (t("22:40", d), "bed", True)]
+def _day(d: int, out_at: str | None = "14:00", out_min: int | None = 120, door: bool = True,
+         bed: str = "22:40") -> list:
+    """Up at 07:30, busy at home, an outing by the front door (None: back never), in bed at ``bed``."""
+    evs = [(t("07:30", d), "bed", False), *moving(t("07:31", d), t(bed, d) - timedelta(minutes=5), "living_pir", 15),
+           *moving(t("08:00", d), t("20:00", d), "kitchen_pir", 60), (t(bed, d), "bed", True)]
     if out_at is not None:
         leave = t(out_at, d)
         back = leave + timedelta(minutes=out_min) if out_min is not None else t("23:59", d + 2)
@@ -86,6 +87,20 @@ def test_an_outing_still_going_at_her_usual_bed_time_raises_not_back() -> None:
                          "past her usual bed time (22:40), and her outings at any time of day had all ended by "
                          "then (14 outings on the 14 days learned).")
     assert a.evidence["by"] == "bed"
+
+
+def test_an_evening_outing_is_told_past_the_latest_she_has_come_home_from_her_evening_outings() -> None:
+    # a fortnight of evening outings at 19:00 that end at 23:00-23:30, in bed at 23:45; tonight never back
+    days = [e for i, d in enumerate(range(-14, 0)) for e in _day(d, "19:00", 240 + 2 * i, bed="23:45")]
+    _eng, alerts = run(days + _day(0, "19:00", None, bed="23:45"), t("01:30", 1), engine=RoutineEngine(HOME, START))
+    told = [a for a in _not_back(alerts) if a.time >= t("04:00")]  # (the first evenings: the starting 23:00)
+    assert len(told) == 1
+    # her latest return from outings begun about 19:00 was 23:26 (19:00:20 + 266 min): told 30 min past it
+    assert t("23:56") <= told[0].time <= t("23:57")
+    assert told[0].message == (
+        "Ann went out by the front door at 19:00 and is not back (4 h 56 min so far). It is past her usual bed "
+        "time (23:45), and her outings starting within 2 h of 19:00 had all ended by 23:26 (14 outings on the 14 "
+        "days learned); it is 30 min past that.")
 
 
 def test_before_any_outing_is_learned_the_starting_limit_set_at_install_says_so() -> None:
