@@ -13,7 +13,7 @@ Limits (:func:`limits`), the earlier of:
   outings), times :data:`MARGIN`, and at least :data:`MIN_EXTRA_MIN` more; with too few outings at that
   time of day, the longest at any time; before :data:`routines.models.OutingModel` warm-up, the starting
   limit :data:`DEFAULT_OUTING_MIN`;
-- bed time: the later of the usual bed time and :data:`RETURN_MARGIN_MIN` past the latest the person came
+- bed time (once the person's own bed time is learned): the later of the usual bed time and :data:`RETURN_MARGIN_MIN` past the latest the person came
   home from outings begun within 2 h of this departure (with too few there, from any outing). An outing
   that began after it is judged by its length alone (the night door check watches the small hours).
 
@@ -74,7 +74,9 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     bed = p.thr["bed_med"]
     ret = m.latest_return(dep)
     late = max(bed, ret[0] + RETURN_MARGIN_MIN) if ret is not None else bed
-    if dep < late and late < 1440.0:  # the outing began before that bed time: it is judged by it too
+    # the person's own bed time only: a starting or similar homes' one is a guess, and a false alarm in the
+    # first week at someone else's bed time costs the trust the check needs (the starting length limit holds)
+    if p.thr["bed_learned"] and dep < late < 1440.0:  # the outing began before that bed time: judged by it too
         # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
         wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
         out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
@@ -86,7 +88,7 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
 
 def not_back(c: Tick) -> None:
     """Out by the front door for far longer than usual at that time of day, or past the usual bed time."""
-    eng, p, t, thr, name, pr, h0, due = c.eng, c.p, c.t, c.thr, c.name, c.pr, c.h0, c.due
+    eng, p, t, name, pr, h0, due = c.eng, c.p, c.t, c.name, c.pr, c.h0, c.due
     if (not p.away or p.away_since is None or p.door_in_t is not None or not eng.has(p.id, "door")
             or "night_door" in c.blind):  # the door sensors all down: an outing's end cannot be seen
         return
@@ -98,11 +100,7 @@ def not_back(c: Tick) -> None:
     own = lim["own"]
     if lim["by"] == "bed":
         b = lim["bed"]
-        bed_words = (f"{pr.poss} usual bed time ({_hm(b['bed_dsm'], h0)})" if thr["bed_learned"] else
-                     f"the usual bed time of {_hm(b['bed_dsm'], h0)} (the starting setting until {pr.poss} own "
-                     f"routine is learned)" if not thr.get("bed_prior") else
-                     f"the usual bed time ({_hm(b['bed_dsm'], h0)}, from similar homes until {pr.poss} own is learned)")
-        why = f"It is past {bed_words}"
+        why = f"It is past {pr.poss} usual bed time ({_hm(b['bed_dsm'], h0)})"
         ret = b["ret"]
         if ret is not None:
             where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}" if ret[3]
