@@ -365,8 +365,12 @@ def _inject_not_back(p: HomeProfile, d: SourceDay, rng: random.Random):
         return None
     midnight = d.start - DAY_START_S
     acts = d.daytime_activity
+    doors = [t for t, sid, _ in d.events if sid == p.front_door]
+    # at home: activity in the half hour before, and not just through the front door (the recorded day's
+    # own departure a moment before would make the injected door read as coming home)
     cands = [midnight + x for x in p.departures
-             if bisect_right(acts, midnight + x) > bisect_left(acts, midnight + x - 30 * 60)]
+             if bisect_right(acts, midnight + x) > bisect_left(acts, midnight + x - 30 * 60)
+             and bisect_right(doors, midnight + x + 600) == bisect_left(doors, midnight + x - 30 * 60)]
     if not cands:
         return None
     t = rng.choice(cands) + rng.randint(0, 300)

@@ -215,10 +215,12 @@ class PersonState:
         # outings by the time of day they began (not back when usual: routines.detectors.outing); those
         # ended today are learned at day end
         self.outing_model = OutingModel()
-        self.outing_pending: list[tuple[float, float, str | None]] = []  # (start, seconds, alert key or None)
+        # (start, seconds, the alert's key, its limit in seconds (None: no alert), raised at the starting limit)
+        self.outing_pending: list[tuple[float, float, str | None, float | None, bool]] = []
         # outings that raised the alert, until settled: (day held, start minute, seconds, day, alert key)
         self.outing_held: list[tuple[int, float, float, int, str]] = []
-        self.outing_told: float | None = None  # the start of the outing 'not back' was raised for
+        # the outing 'not back' was raised for: (its start, the limit it passed in seconds, the starting one?)
+        self.outing_told: tuple[float, float, bool] | None = None
         self.activity_total = MarkerModel(hl, warmup=warm)
         self.silence = SilenceModel(hl, warmup=8)
         self.profile = ActivityProfile(hl, warmup=warm)

@@ -131,20 +131,29 @@ def test_a_home_without_a_front_door_sensor_never_raises_it() -> None:
     assert _not_back(alerts) == []
 
 
-def test_an_outing_that_raised_it_is_held_back_until_nobody_marked_it_real() -> None:
-    # today: out at 14:00 and back at 19:00 (5 h, told at 17:15): not learned the next day ...
-    eng, alerts = run(_fortnight(out_min=300), t("23:30", 1), engine=RoutineEngine(HOME, START))
+def test_an_outing_that_raised_it_and_ended_soon_after_is_learned_once_nobody_marked_it_real() -> None:
+    # today: out at 14:00 and back at 17:30 (3 h 30 min; told at 17:15): not learned the next day ...
+    eng, alerts = run(_fortnight(out_min=210), t("23:30", 1), engine=RoutineEngine(HOME, START))
     assert len(_not_back(alerts)) == 1
     p = eng._persons["p1"]
     assert p.outing_model.n == 14 and p.outing_model.longest()[0] == 130 * 60 - 20  # (from the door shut behind her)
     assert len(p.outing_held) == 1
     # ... and learned once settle_unconfirmed_days (2) have passed with nobody marking it real
     run([], t("05:00", 3), engine=eng)
-    assert p.outing_model.n == 15 and p.outing_model.longest()[0] == 300 * 60 - 20 and p.outing_held == []
+    assert p.outing_model.n == 15 and p.outing_model.longest()[0] == 210 * 60 - 20 and p.outing_held == []
+
+
+def test_an_outing_far_past_its_alert_is_never_learned() -> None:
+    # back at 19:00, 1 h 45 min after the alert: a limit must not move by hours on one outing (nor would a
+    # person found the next morning be a day out)
+    eng, alerts = run(_fortnight(out_min=300), t("05:00", 3), engine=RoutineEngine(HOME, START))
+    assert len(_not_back(alerts)) == 1
+    p = eng._persons["p1"]
+    assert p.outing_model.n == 14 and p.outing_held == []
 
 
 def test_an_outing_marked_real_is_never_learned() -> None:
-    eng, alerts = run(_fortnight(out_min=300), t("23:30", 1), engine=RoutineEngine(HOME, START))
+    eng, alerts = run(_fortnight(out_min=210), t("23:30", 1), engine=RoutineEngine(HOME, START))
     eng.record_outcome(_not_back(alerts)[0].key, "real")
     run([], t("05:00", 3), engine=eng)
     p = eng._persons["p1"]

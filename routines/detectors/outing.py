@@ -23,10 +23,7 @@ departures either, as its usual outings last 7-10 h, and adds 0.5 false alarms a
 pick 1.0 (recall 0.14 against 0.04, +0.1 false alarm a month), which costs vk2008-A 0.7 false alarms a
 month for nothing caught. 1.5 holds on both; the other margins are the core's usual ones, not fitted.
 
-An outing that raised this alert while the limit was the person's own is held back like a flagged day
-(a model never learns what it flagged unless a carer says false alarm, or nobody says real within
-``settle_unconfirmed_days``: :func:`learn_outings`); one that ran past the starting limit is learned (it was
-the install's guess, not the person's).
+An outing that raised this alert is learned only if it ended by itself soon after (:func:`learn_outings`).
 """
 
 from __future__ import annotations
@@ -49,6 +46,10 @@ DEFAULT_OUTING_MIN = 420.0
 # past the latest the person has come home from outings begun about then: as long past it as 'not up' waits
 # past the latest usual wake (a recorded day repeated in the evaluation ends seconds after its own last time)
 RETURN_MARGIN_MIN = 30.0
+# an outing that raised the alert and ended by itself at most this long after it may be learned (then
+# the person's normal has grown); later than that it is never learned (issue 11: nothing moves a limit by
+# hours, and a person found the next morning is not a day out)
+SETTLE_PAST_MIN = 30.0
 
 
 def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
@@ -126,33 +127,41 @@ def not_back(c: Tick) -> None:
                   "usual_longest_min": round(own[0] / 60, 1) if own is not None else None,
                   "outings": own[1] if own is not None else 0, "days": own[2] if own is not None else 0})
     if a is not None:
-        p.outing_told = start  # (its outing is held back from learning when it ends: came_back)
+        # (start, limit, at the starting limit?): how its outing may be learned when it ends (came_back)
+        p.outing_told = (start, lim["fire_at"] - start, lim["scope"] == "start")
         c.add(a)
 
 
 def came_back(eng: RoutineEngine, p: PersonState, start: float, end: float) -> None:
     """An outing ended (the engine, after :func:`routines.detectors.episodes.back_home`): kept until the day
-    ends, then learned (:func:`learn_outings`) with the key of the alert it raised against the person's own
-    limit, if it did."""
-    told = p.outing_told == start and p.thr.get("_outing", {}).get("scope") != "start"
-    p.outing_pending.append((start, end - start, f"{p.id}:not_back:{start:.0f}" if told else None))
+    ends, then learned (:func:`learn_outings`); with the alert's key and limit if it raised the alert."""
+    told = p.outing_told if p.outing_told is not None and p.outing_told[0] == start else None
+    p.outing_pending.append((start, end - start, f"{p.id}:not_back:{start:.0f}" if told else None,
+                             told[1] if told else None, told[2] if told else False))
     p.outing_told = None
 
 
 def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
     """At day end: learn the outings that ended today, except on a day a context explains (away with
-    family, in hospital). One that raised the alert against the person's own limit is held back: learned
-    when a carer marks it a false alarm, or (like every flagged day, ``settle_unconfirmed_days``) once
-    that many days pass without anyone marking it real: the person came home by themselves."""
+    family, in hospital).
+
+    One that raised the alert is learned only if it ended by itself soon after its limit, so that no
+    single outing, nor one 'false alarm', moves a limit by hours (issue 11, decision 4), and a real 'never
+    came back' found the next morning is never learned as an ordinary day out: past the starting limit, by
+    less than that limit again (the install's guess was the person's usual, not theirs); past the person's
+    own limit, by at most :data:`SETTLE_PAST_MIN`, and only once a carer marks it a false alarm or
+    ``settle_unconfirmed_days`` pass with nobody marking it real.
+    """
     h0 = eng.settings.day_start_hour
     today = eng._day_date.toordinal() if eng._day_date is not None else 0
-    for start, length, key in p.outing_pending:
-        if learn:
-            day = (eng._local(start) - timedelta(hours=h0)).date().toordinal()
-            if key is None:
-                p.outing_model.learn_one((eng.dsm(start), length, day))
-            else:
-                p.outing_held.append((today, eng.dsm(start), length, day, key))
+    for start, length, key, limit_s, starting in p.outing_pending:
+        if not learn:
+            continue
+        x = (eng.dsm(start), length, (eng._local(start) - timedelta(hours=h0)).date().toordinal())
+        if key is None or (starting and length < 2 * limit_s):
+            p.outing_model.learn_one(x)
+        elif not starting and length <= limit_s + SETTLE_PAST_MIN * 60:
+            p.outing_held.append((today, *x, key))
     p.outing_pending = []
     settle = eng.settings.settle_unconfirmed_days
     keep = []
