@@ -18,7 +18,7 @@ Limits (:func:`limits`), the earlier of:
   that began after it is judged by its length alone (the night door check watches the small hours).
 
 :data:`MARGIN` on the two recorded homes with a front door (python -m benchmarks.seeds, five seeds, the
-``not_back`` lines), each judged by the other's choice: vk2008-A picks 1.5 (1.0 catches none of its
+``not_back`` lines; measured before the 30-min learning bound below), each judged by the other's choice: vk2008-A picks 1.5 (1.0 catches none of its
 departures either, as its usual outings last 7-10 h, and adds 0.5 false alarms a month); vk2010-C would
 pick 1.0 (recall 0.14 against 0.04, +0.1 false alarm a month), which costs vk2008-A 0.7 false alarms a
 month for nothing caught. 1.5 holds on both; the other margins are the core's usual ones, not fitted.
