@@ -307,12 +307,33 @@ def weekly_trends(days: Sequence[DaySummary], name: str, learning: Sequence[str]
                                             for k, n in sorted(kinds.items(), key=lambda x: -x[1])) + ".")
     else:
         lines.append("No alerts.")
+    lines.extend(unusual_day_lines(days))
     blind_days = [s for s in days if s.blind]
     if blind_days:
         lines.append(f"Partly blind on {len(blind_days)} day{'s' if len(blind_days) > 1 else ''}: "
                      + "; ".join(f"{s.date.strftime('%a')}: {', '.join(s.blind)}" for s in blind_days) + ".")
     lines.extend(learning)
     return "\n".join(lines)
+
+
+def unusual_day_lines(days: Sequence[DaySummary]) -> list[str]:
+    """The week's least usual day by the daily profile's score, with what was unusual in the person's own
+    figures (:mod:`routines.unusual`); nothing when no day lay beyond the learned days. Days a context
+    explains (a visit, a holiday) or with sensors offline (a dead sensor looks like an empty kitchen) are
+    not candidates.
+
+    >>> from datetime import date
+    >>> d = DaySummary("p1", date(2026, 1, 8), None, None, None, None, {}, 2, [], 0, (0,) * 24, (0.0,) * 24, [], [],
+    ...                profile_score=0.4, unusual=("2 kitchen events (on all 30 days learned between 14 and 40)",))
+    >>> unusual_day_lines([d])
+    ['Least usual day, Thursday 8 Jan: 2 kitchen events (on all 30 days learned between 14 and 40).']
+    """
+    odd = [s for s in days if getattr(s, "unusual", ()) and not s.contexts and not s.blind]
+    if not odd:
+        return []
+    s = max(odd, key=lambda x: x.profile_score)
+    return [f"Least usual day, {s.date.strftime('%A')} {s.date.day} {s.date.strftime('%b')}: "
+            + "; ".join(s.unusual) + "."]
 
 
 # ---- as a message, and as files --------------------------------------------------------------------

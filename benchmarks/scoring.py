@@ -4,8 +4,9 @@ Rules (the same for every system):
 
 - Only *care* alarms count (audience ``care``, severity ``urgent`` or ``warning``); technical
   alerts (device health) are reported apart and are never detections or false alarms.
-- An urgent anomaly (collapse, not_up, night_bed_exit, night_door_exit) is detected by the first
-  care alarm of ANY kind between its onset and onset + 60 min: whatever the alarm says, a carer
+- An urgent anomaly (collapse, not_up, night_bed_exit, night_door_exit, not_back) is detected by the
+  first care alarm of ANY kind between its onset and its deadline (60 min; 8 h after leaving for
+  not_back, :data:`benchmarks.streams.NOT_BACK_DEADLINE_S`): whatever the alarm says, a carer
   calls or goes round, which is what the person needs. A 'not up' is silent from the person's own
   getting-up moment, before its onset (the usual late wake): an alarm from that moment counts too
   (the person never got up), with a delay of 0.
@@ -100,6 +101,9 @@ def summarize(truths: list[Truth], detections: list[Detection], clean: list[Dete
                           "median_delay_min": median(delays) / 60 if delays else None}
     n_all = sum(v["n"] for v in per_kind.values())
     fa = count_alarms(clean, clean_since, care=True)
+    # the false alarms each alert kind adds (a kind's own repeats counted once, as above)
+    fa_kinds = {k: n for k in sorted({d.kind for d in clean if is_care_alarm(d)})
+                if (n := count_alarms([d for d in clean if d.kind == k], clean_since, care=True))}
     tech = count_alarms(clean, clean_since, care=False)
     all_delays = [r[1] for r in res if r[0] and r[1] is not None]
     return {
@@ -109,5 +113,6 @@ def summarize(truths: list[Truth], detections: list[Detection], clean: list[Dete
         "false_alarms_per_30d": fa * 30 / clean_days if clean_days else None,
         "technical_per_30d": tech * 30 / clean_days if clean_days else None,
         "false_alarms": fa,
+        "false_alarms_by_kind_per_30d": {k: n * 30 / clean_days for k, n in fa_kinds.items()} if clean_days else {},
         "clean_days": clean_days,
     }

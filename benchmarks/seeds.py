@@ -67,10 +67,28 @@ def table(by_seed: dict[int, list[dict]], systems: list[str]) -> str:
             if ks:
                 per_kind.append(f"{kind} {sum(k['detected'] for k in ks) / sum(k['n'] for k in ks):.2f}")
         lines.append(f"{'':<16} {'by kind':<10} " + ", ".join(per_kind))
+        lines += _not_back_lines(by_seed, seeds, homes, system)
         lines.append("")
     lines.append(f"Targets for Hearth: recall >= {TARGET_RECALL}, <= {TARGET_FA_PER_30D:g} false alarm per 30 days "
                  "in every home.")
     return "\n".join(lines)
+
+
+def _not_back_lines(by_seed: dict[int, list[dict]], seeds: list[int], homes: list[str], system: str) -> list[str]:
+    """Per home with a front door: not_back's recall, median delay (h) and the false alarms it adds."""
+    out = []
+    for i, home in enumerate(homes):
+        rs = [by_seed[s][i]["systems"][system] for s in seeds]
+        ks = [r["kinds"]["not_back"] for r in rs if "not_back" in r.get("kinds", {})]
+        if not ks:
+            continue
+        delays = sorted(k["median_delay_min"] for k in ks if k["median_delay_min"] is not None)
+        fa = [r.get("false_alarms_by_kind_per_30d", {}).get("not_back", 0.0) for r in rs]
+        out.append(f"{'':<16} {'not_back':<10} {home}: recall {sum(k['detected'] for k in ks) / sum(k['n'] for k in ks):.2f} "
+                   f"({sum(k['n'] for k in ks)} injected), median delay "
+                   + (f"{delays[len(delays) // 2] / 60:.1f} h" if delays else "-")
+                   + f", its false alarms {_spread(fa, 1)} per 30 d")
+    return out
 
 
 def main() -> None:

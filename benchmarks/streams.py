@@ -26,6 +26,8 @@ night_bed_exit out of bed at night, one step on the night route         exit + 6
 night_door_exit out of bed at night, front door opens, then nothing      door + 60 min
 no_kitchen     every kitchen sensor removed for the whole day           first usual kitchen use
                                                                          of that day / day end
+not_back       leaves by the front door in the day, at one of the home's door + 8 h
+               own departure times (08:00-19:00), and never comes back
 ============== ======================================================== =========================
 
 The night's sleep is the longest of: a gap of 3 h or more in *up activity* (any ``on`` from a sensor
@@ -34,7 +36,10 @@ more (pressure mats here pulse on movement rather than hold "occupied"). Getting
 activity after the night's last quiet of 30 min or more (:func:`_getting_up`): it agrees with the
 residents' own labels within 15 min on 17 of 18 labelled days of house C (10 before, when a sleep ended
 at the last mat event, often sitting on the bed to dress after the bathroom). Kinds a home cannot observe are skipped
-(no bed sensor: ``not_up``, ``night_bed_exit``; no working front door: ``night_door_exit``).
+(no bed sensor: ``not_up``, ``night_bed_exit``; no working front door: ``night_door_exit``, ``not_back``).
+
+A departure (for ``not_back``) is a front door event followed by no other activity for 15 min or more;
+the home's own departures between 08:00 and 19:00 give the times of day an injected one is drawn from.
 """
 
 from __future__ import annotations
@@ -58,8 +63,12 @@ GETTING_UP_QUIET_S = 30 * 60  # a quiet in up activity this long, ending the nig
 BACK_TO_BED_S = 2 * HOUR  # up and back to bed within this long is still the night
 LABEL_TOLERANCE_S = 15 * 60  # a sensor-found marker this close to the residents' label stands
 GETTING_UP_SLACK_S = 10 * 60  # up activity this soon after the last mat event is the same getting up
-KINDS = ("collapse", "not_up", "night_bed_exit", "night_door_exit", "no_kitchen")
-URGENT_KINDS = frozenset({"collapse", "not_up", "night_bed_exit", "night_door_exit"})
+KINDS = ("collapse", "not_up", "night_bed_exit", "night_door_exit", "no_kitchen", "not_back")
+# kinds any care alarm detects (a carer calls or goes round, whatever the alarm says)
+URGENT_KINDS = frozenset({"collapse", "not_up", "night_bed_exit", "night_door_exit", "not_back"})
+NOT_BACK_DEADLINE_S = 8 * HOUR  # issue 11: a departure with no return must be caught within 8 h of leaving
+DEPARTURE_QUIET_S = 15 * 60  # a front door event, then nothing else this long: the person went out
+DEPARTURE_HOURS = (8 * HOUR, 19 * HOUR)  # daytime departures only (the night door check has its own kind)
 
 
 def day_of(t: int) -> int:
@@ -123,13 +132,16 @@ class HomeProfile:
     front_door: str | None
     night_route: str | None
     late_wake: dict[bool, int]  # weekend? -> seconds after midnight (P90 of own wake times)
+    departures: list[int] = field(default_factory=list)  # the home's own daytime departures, s after midnight
 
     def supports(self, kind: str) -> str | None:
         """``None`` if the home can show ``kind``, else the reason it cannot."""
         if kind in ("not_up", "night_bed_exit") and not self.bed:
             return "no bed sensor"
-        if kind == "night_door_exit" and self.front_door is None:
+        if kind in ("night_door_exit", "not_back") and self.front_door is None:
             return "no working front-door sensor"
+        if kind == "not_back" and not self.departures:
+            return "no daytime departure recorded"
         if kind == "no_kitchen" and not self.kitchen:
             return "no kitchen sensor"
         return None
@@ -253,7 +265,22 @@ def profile(home: RecordedHome) -> HomeProfile:
             wakes = sorted((d.wake - d.start + DAY_START_S) for d in days if d.wake)
         late[weekend] = wakes[min(len(wakes) - 1, int(0.9 * len(wakes)))] if wakes else 9 * HOUR
     return HomeProfile(home, days, bed, kitchen, motion, front,
-                       night.most_common(1)[0][0] if night else None, late)
+                       night.most_common(1)[0][0] if night else None, late, _departures(home.events, front))
+
+
+def _departures(events: list[Event], door: str | None) -> list[int]:
+    """Times of day (s after midnight) of the recording's daytime departures: a front door event, then no
+    other sensor turning on for :data:`DEPARTURE_QUIET_S`."""
+    if door is None:
+        return []
+    out = []
+    on = [t for t, sid, v in events if v and sid != door]
+    for t, sid, _ in events:
+        i = bisect_right(on, t)
+        if sid == door and (i == len(on) or on[i] - t >= DEPARTURE_QUIET_S) \
+                and DEPARTURE_HOURS[0] <= t % DAY <= DEPARTURE_HOURS[1]:
+            out.append(t % DAY)
+    return sorted(set(out))
 
 
 # ---- injectors: (profile, day with events already moved to the target date, rng) -> (events, onset, deadline)
@@ -331,12 +358,42 @@ def _inject_no_kitchen(p: HomeProfile, d: SourceDay, rng: random.Random):
     return [e for e in d.events if e[1] not in p.kitchen], d.first_kitchen, d.start + DAY, start
 
 
+def _inject_not_back(p: HomeProfile, d: SourceDay, rng: random.Random):
+    """Out by the front door at one of the home's own daytime departure times, while up and at home
+    (activity in the half hour before), and nothing at all since."""
+    if p.front_door is None or not p.departures or d.wake is None:
+        return None
+    midnight = d.start - DAY_START_S
+    acts = d.daytime_activity
+    doors = [t for t, sid, _ in d.events if sid == p.front_door]
+    # at home: activity in the half hour before, and not just through the front door (the recorded day's
+    # own departure a moment before would make the injected door read as coming home)
+    cands = [midnight + x for x in p.departures
+             if bisect_right(acts, midnight + x) > bisect_left(acts, midnight + x - 30 * 60)
+             and bisect_right(doors, midnight + x + 600) == bisect_left(doors, midnight + x - 30 * 60)]
+    if not cands:
+        return None
+    t = rng.choice(cands) + rng.randint(0, 300)
+    evs = _silence_from(t, d.events, p.motion)
+    state: dict[str, bool] = dict(d.start_state)
+    for _, sid, on in evs:
+        state[sid] = on
+    evs += [(t, b, False) for b in p.bed if state.get(b)]
+    if state.get(p.front_door):
+        evs.append((t + 10, p.front_door, False))
+    onset = t + 30
+    evs += [(onset, p.front_door, True), (onset + 20, p.front_door, False)]
+    evs.sort(key=lambda e: (e[0], e[2]))
+    return evs, onset, onset + NOT_BACK_DEADLINE_S
+
+
 INJECTORS = {
     "collapse": _inject_collapse,
     "not_up": _inject_not_up,
     "night_bed_exit": lambda p, d, rng: _night_exit(p, d, rng, door=False),
     "night_door_exit": lambda p, d, rng: _night_exit(p, d, rng, door=True),
     "no_kitchen": _inject_no_kitchen,
+    "not_back": _inject_not_back,
 }
 
 

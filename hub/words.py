@@ -12,6 +12,7 @@ KINDS = {
     "night_door": "Front door opened in the night",
     "no_meal": "No kitchen activity when there usually is",
     "silence": "No movement for longer than usual",
+    "not_back": "Not back from going out when usual",
     "appliance_on": "An appliance left on",
     "held_during_pause": "Alerts were held while sharing was paused",
     "trend_activity": "Daily activity has changed",

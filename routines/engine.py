@@ -26,6 +26,7 @@ from typing import Any
 
 from routines import detectors, pickling
 from routines.alert import Alert
+from routines.detectors import outing
 from routines.home import APPLIANCE_ROLES, Home, night_window
 from routines.learning import guard_limits
 from routines.prior import Prior, shipped
@@ -274,7 +275,10 @@ class RoutineEngine:
         if not s.door:
             p.last_nondoor = t
             if p.away or p.door_t is not None or p.door_night_t is not None:
+                left = p.away_since if p.away else None
                 detectors.back_home(self, p, t, s.id)
+                if left is not None and not p.away:  # an outing ended: its length is learned at day end
+                    outing.came_back(self, p, left, p.outings[-1][1] if p.outings and p.outings[-1][1] else t)
         if s.kitchen:
             p.kitchen_events += 1
             detectors.kitchen_use(p, t)

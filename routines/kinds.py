@@ -35,6 +35,7 @@ CORE: dict[str, Kind] = {
     "night_bed_exit": Kind(URG, CARE, "out of bed in the night for longer than usual"),
     "night_door": Kind(URG, CARE, "front door opened in the night, no sign of return"),
     "silence": Kind(URG, CARE, "no movement at home for longer than usual"),
+    "not_back": Kind(URG, CARE, "not back from going out when usual"),
     "no_meal": Kind(WARN, CARE, "no kitchen activity when there usually is"),
     "appliance_on": Kind(WARN, CARE, "an appliance left on"),
     "trend_night_visits": Kind(INFO, CARE, "getting up at night more often"),

@@ -258,6 +258,9 @@ class ActivityProfile:
         return float(np.clip(exp - got, 0, None).sum()) / total
 
 
+RANGE_SHARE = 0.25  # DailyProfileModel.outside: how far past the learned range, as a share of it, is clearly past
+
+
 class DailyProfileModel:
     """Multivariate daily-profile anomaly score: robust distance of a day's features from the person's days.
 
@@ -326,6 +329,35 @@ class DailyProfileModel:
         z = np.minimum(np.abs(v[ok] - self._median[ok]) / self._scale[ok], 6.0)
         return float(np.mean(z) / 6.0)
 
+    def outside(self, x: dict[str, float | None] | None, min_z: float = 3.0) -> list[tuple[str, float, float, float, int]]:
+        """What made a day unusual, furthest first: (feature, the day's value, the lowest and the highest
+        of the learned days, how many days learned had it) for each feature clearly beyond every learned
+        day's value and at least ``min_z`` robust scales from their median. Empty before warm-up.
+
+        >>> m = DailyProfileModel(("wake", "events"), warmup=3)
+        >>> for w, e in ((420, 300), (440, 320), (430, 310)):
+        ...     _ = m.learn_one({"wake": w, "events": e})
+        >>> m.outside({"wake": 600.0, "events": 305.0})
+        [('wake', 600.0, 420.0, 440.0, 3)]
+        """
+        if x is None or not self.ready:
+            return []
+        v = self._vector(x)
+        rows = self.rows[: min(self.count, self.capacity)]
+        out = []
+        for j, f in enumerate(self.features):
+            col = rows[:, j][~np.isnan(rows[:, j])]
+            if np.isnan(v[j]) or len(col) < self.warmup:
+                continue
+            lo, hi = float(col.min()), float(col.max())
+            z = abs(v[j] - self._median[j]) / self._scale[j]
+            # clearly beyond: by a robust scale or a quarter of the learned range, whichever is more (a
+            # new record by a minute or one event is what any run of days makes now and then)
+            clear = max(self._scale[j], (hi - lo) * RANGE_SHARE)
+            if (v[j] < lo - clear or v[j] > hi + clear) and z >= min_z:
+                out.append((z, (f, float(v[j]), lo, hi, len(col))))
+        return [r for _, r in sorted(out, key=lambda zr: -zr[0])]
+
 
 def _wmedian(v: np.ndarray, w: np.ndarray) -> float:
     order = np.argsort(v, kind="stable")
@@ -334,3 +366,81 @@ def _wmedian(v: np.ndarray, w: np.ndarray) -> float:
     if cum[-1] <= 0:
         return float(np.median(v))
     return float(v[min(int(np.searchsorted(cum, 0.5 * cum[-1])), len(v) - 1)])
+
+
+class OutingModel:
+    """The outings a person came back from, by the time of day they began: for 'not back when usual'.
+
+    Keeps the last ``capacity`` outings as (start, minutes since the person-day start; length, seconds;
+    the day, an ordinal), so an explanation can name true figures: the longest outing begun within
+    ``window_min`` of a moment and on how many days those outings were seen, and how late the person
+    has come home. Outings are rare (a few a day at most), so a window of hours, not an hourly table.
+
+    >>> m = OutingModel(warmup=2)
+    >>> for day, (start, hours) in enumerate([(600, 2.0), (620, 3.0), (960, 1.0)]):
+    ...     _ = m.learn_one((start, hours * 3600, day))
+    >>> m.around(610.0)
+    (10800.0, 2, 2)
+    >>> m.around(1300.0) is None
+    True
+    """
+
+    def __init__(self, capacity: int = 240, window_min: float = 120.0, warmup: int = 5) -> None:
+        self.capacity = capacity
+        self.window_min = window_min
+        self.warmup = warmup  # outings within the window before it speaks for that time of day
+        self.starts = np.zeros(capacity)
+        self.lengths = np.zeros(capacity)
+        self.days = np.zeros(capacity, dtype=np.int64)
+        self.count = 0
+        self._pos = 0
+
+    @property
+    def n(self) -> int:
+        return min(self.count, self.capacity)
+
+    @property
+    def ready(self) -> bool:
+        return self.n >= self.warmup
+
+    def decay(self) -> None:
+        """Forgetting is by capacity (the last outings), so that every figure said is a count of outings seen."""
+
+    def learn_one(self, x: tuple[float, float, int] | None) -> bool:
+        if x is None or x[1] is None or x[1] <= 0:
+            return False
+        self.starts[self._pos], self.lengths[self._pos], self.days[self._pos] = x
+        self._pos = (self._pos + 1) % self.capacity
+        self.count += 1
+        return True
+
+    def _near(self, start: float) -> np.ndarray:
+        d = np.abs(self.starts[: self.n] - start)
+        return np.minimum(d, 1440.0 - d) <= self.window_min
+
+    def around(self, start: float) -> tuple[float, int, int] | None:
+        """(longest length in seconds, outings, distinct days) of the outings begun within the window of
+        ``start`` (minutes since the day start), or None while fewer than ``warmup`` are known there."""
+        near = self._near(start)
+        k = int(near.sum())
+        if k < self.warmup:
+            return None
+        return float(self.lengths[: self.n][near].max()), k, len(set(self.days[: self.n][near].tolist()))
+
+    def longest(self) -> tuple[float, int, int] | None:
+        """(longest length, outings, distinct days) at any time of day, or None before ``warmup`` outings."""
+        if not self.ready:
+            return None
+        return float(self.lengths[: self.n].max()), self.n, len(set(self.days[: self.n].tolist()))
+
+    def latest_return(self, start: float) -> tuple[float, int, int, bool] | None:
+        """(the latest return, minutes since the day start, of the outings begun within the window of
+        ``start``; outings; distinct days; True) or, with too few there, the same over all outings (False);
+        None before ``warmup`` outings. An outing over the day end counts as ending at it."""
+        if not self.ready:
+            return None
+        near = self._near(start)
+        sel = near if int(near.sum()) >= self.warmup else np.ones(self.n, dtype=bool)
+        ends = np.minimum(self.starts[: self.n][sel] + self.lengths[: self.n][sel] / 60.0, 1440.0)
+        return (float(ends.max()), int(sel.sum()), len(set(self.days[: self.n][sel].tolist())),
+                sel is near)

@@ -11,7 +11,14 @@ from collections import deque
 
 import numpy as np
 
-from routines.models import GAP_BINS, ActivityProfile, DailyProfileModel, MarkerModel, SilenceModel
+from routines.models import (
+    GAP_BINS,
+    ActivityProfile,
+    DailyProfileModel,
+    MarkerModel,
+    OutingModel,
+    SilenceModel,
+)
 from sensors.plug import PlugSwitch
 
 DAY, NIGHT = 0, 1
@@ -114,12 +121,15 @@ class PersonState:
         "meal_last",
         "meal_run",
         "meals",
-        "minutes_out_model",
         "night_bed_t",
         "night_exits",
         "night_exits_model",
         "not_up_weak_told",
         "out_since",
+        "outing_held",
+        "outing_model",
+        "outing_pending",
+        "outing_told",
         "outings",
         "own_since",
         "phase",
@@ -198,9 +208,19 @@ class PersonState:
         self.wake_by_type = (MarkerModel(hl, warmup=warm), MarkerModel(hl, warmup=max(3, warm // 2)))
         self.kitchen_model = MarkerModel(hl, warmup=warm)
         self.bed_model = MarkerModel(hl, warmup=warm)
+        # nights learned (their count of exits): how much of its own evidence the night-exit check has
+        # (routines.learning, and the prior's weight in thresholds); the counts themselves feed the daily profile
         self.night_exits_model = MarkerModel(hl, warmup=warm)
         self.exit_len = MarkerModel(hl, capacity=400, warmup=max(5, warm))
-        self.minutes_out_model = MarkerModel(hl, warmup=warm)
+        # outings by the time of day they began (not back when usual: routines.detectors.outing); those
+        # ended today are learned at day end
+        self.outing_model = OutingModel()
+        # (start, seconds, the alert's key, its limit in seconds (None: no alert), raised at the starting limit)
+        self.outing_pending: list[tuple[float, float, str | None, float | None, bool]] = []
+        # outings that raised the alert, until settled: (day held, start minute, seconds, day, alert key)
+        self.outing_held: list[tuple[int, float, float, int, str]] = []
+        # the outing 'not back' was raised for: (its start, the limit it passed in seconds, the starting one?)
+        self.outing_told: tuple[float, float, bool] | None = None
         self.activity_total = MarkerModel(hl, warmup=warm)
         self.silence = SilenceModel(hl, warmup=8)
         self.profile = ActivityProfile(hl, warmup=warm)
@@ -214,6 +234,18 @@ class PersonState:
         self.summaries: deque = deque(maxlen=62)
         self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
         self.own_since: dict[str, object] = {}  # check -> date it began watching with the person's own routine
+
+    def __setstate__(self, state: tuple[dict | None, dict] | dict) -> None:
+        """Restore a checkpoint of any version: a field removed since (``minutes_out_model``, never read) is
+        dropped, and those added since are filled by :func:`fill_missing`."""
+        d, slots = state if isinstance(state, tuple) else (state, {})
+        for src in (d or {}, slots or {}):
+            for k, v in src.items():
+                if k in _PERSON_SLOTS:
+                    setattr(self, k, v)
+
+
+_PERSON_SLOTS = frozenset(PersonState.__slots__)
 
 
 def fill_missing(obj: SensorState | PersonState) -> None:

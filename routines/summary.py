@@ -46,6 +46,9 @@ class DaySummary:
     profile_score: float = 0.0
     contexts: list[str] = field(default_factory=list)
     meals: int | None = None  # kitchen episodes long enough to be a meal (routines.detectors.episodes); None: no kitchen sensor
+    # what made the day unusual against the person's own learned days, in words (routines.unusual); empty
+    # when nothing lay beyond them (or still learning)
+    unusual: tuple[str, ...] = ()
 
     def __setstate__(self, state: list) -> None:
         """Read a summary pickled before fields were added (a routine checkpoint from an older version):

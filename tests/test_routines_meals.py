@@ -112,9 +112,9 @@ def test_summaries_and_state_from_a_checkpoint_written_before_meals_were_counted
     [old] = [s for s in p.summaries if s.date == t("12:00").date()]
     assert old.meals == 1
 
-    class Before:  # the same summary as an older version pickled it: every field but meals
+    class Before:  # the same summary as an older version pickled it: every field but meals (and unusual, later)
         def __reduce__(self):
-            return copyreg._reconstructor, (DaySummary, object, None), old.__getstate__()[:-1]
+            return copyreg._reconstructor, (DaySummary, object, None), old.__getstate__()[:-2]
 
     p.summaries[-1] = pickle.loads(pickle.dumps(Before()))
     for name in ("meals", "meal_last", "meal_run"):

@@ -27,8 +27,8 @@ CARE, TECH = Audience.CARE, Audience.TECHNICAL
 KINDS = {kind: (k.severity, k.audience) for kind, k in CORE_KINDS.items()}
 # context -> care alert kinds it pauses (learning pauses for any context day)
 CONTEXT_PAUSES = {
-    "carer_visit": {"not_up", "night_bed_exit", "night_door", "silence", "no_meal"},
-    "visitor": {"night_door", "silence", "night_bed_exit"},
+    "carer_visit": {"not_up", "night_bed_exit", "night_door", "silence", "no_meal", "not_back"},
+    "visitor": {"night_door", "silence", "night_bed_exit", "not_back"},
     "holiday": set(KINDS) - {"sensor_offline", "battery_low"},
     "hospital": set(KINDS) - {"sensor_offline", "battery_low"},
     # a span the gateway did not watch (clock jump, power cut): every deadline in it is unknown, not missed

@@ -11,11 +11,13 @@ from routines.alert import Alert
 from routines.detectors.common import CARE, CHECKS, INFO, KINDS, _alert, _hm
 from routines.detectors.days import _features, day_payload, learn_day, settle_unconfirmed, split_flagged
 from routines.detectors.health import _silent_limit, _unhealthy, blind_checks
+from routines.detectors.outing import learn_outings
 from routines.detectors.thresholds import refresh_thresholds, stillness_checkable
 from routines.explain import Pronouns, usual_bed, usual_wake
 from routines.learning import guard_limits, learning_status, note_own, refuse_markers
 from routines.state import DAY, NIGHT, PersonState
 from routines.summary import DaySummary
+from routines.unusual import unusual_words
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
@@ -44,9 +46,19 @@ def summarise(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], live: bool
         first_kitchen_time=clock(pl["first_kitchen"]), minutes_out=round(pl["minutes_out"], 1),
         sitting_minutes=round(p.sitting_s / 60, 1), longest_quiet_min=round(p.longest_quiet / 60, 1),
         room_activity=pl["rooms"], profile_score=round(p.daily.score_one(_features(pl)), 3),
+        unusual=() if live else unusual_words(p.daily.outside(_day_features(p, pl)), h0),
         contexts=sorted(p.day_contexts | eng.active_contexts(p.id, eng._day_start, eng._day_end)),
         meals=p.meals if eng.has(p.id, "kitchen") else None,
     )
+
+
+def _day_features(p: PersonState, pl: dict[str, Any]) -> dict[str, float | None]:
+    """The daily profile's features of a day as the weekly note may name them: a day first seen coming in
+    at the front door has no getting up to compare (its 'wake' is the return home)."""
+    feats = _features(pl)
+    if p.came_in:
+        feats["wake"] = None
+    return feats
 
 
 def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
@@ -58,7 +70,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     if unseen:
         pl = {**pl, "wake": None}  # a return from an outing is not a wake time (night start hangs on wakes)
     pl, told = refuse_markers(eng, p, pl)  # a wake or bed time outside plausible hours is never learned
-    for m in (p.wake_model, *p.wake_by_type, *p.returns_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len, p.minutes_out_model,
+    for m in (p.wake_model, *p.wake_by_type, *p.returns_by_type, p.kitchen_model, p.bed_model, p.night_exits_model, p.exit_len,
               p.activity_total, p.silence, p.profile, p.daily):
         m.decay()
     for s in eng.person_sensors[p.id]:
@@ -83,6 +95,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
             del p.flagged[next(iter(p.flagged))]
     else:
         learn_day(eng, p, pl)
+    learn_outings(eng, p, learn=not summary.contexts)
     settle_unconfirmed(eng, p)
     refresh_thresholds(eng, p)
     told += guard_limits(eng, p)

@@ -74,7 +74,6 @@ def learn_day(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> None:
         p.silence.learn_one(g)
     if pl.get("whole_day", True):  # whole-day features: not from a day that raised a care alarm
         p.night_exits_model.learn_one(float(pl["night_exits"]))
-        p.minutes_out_model.learn_one(pl["minutes_out"])
         p.activity_total.learn_one(float(pl["events"]))
         p.profile.learn_one((weekend, pl["hourly"]))
         p.daily.learn_one(_features(pl))

@@ -1,0 +1,174 @@
+"""Not back when usual: an outing far longer than the person's own outings begun at that time of day, or
+one still going at the person's usual bed time (and past the latest they came home from outings begun then).
+
+An outing is what the core reads at the front door: the door, then nothing indoors for
+``away_confirm_min`` (:func:`routines.detectors.phases.gone_out`); it ends at the first door since
+(:func:`routines.detectors.episodes.back_home`). So the check needs a front door sensor that works: a home
+without one never reads an outing and this never fires (going out there looks like stillness, judged by
+the blind-home silence limit instead).
+
+Limits (:func:`limits`), the earlier of:
+
+- length: the longest of the person's own outings begun within 2 h of this departure (the last 240
+  outings), times :data:`MARGIN`, and at least :data:`MIN_EXTRA_MIN` more; with too few outings at that
+  time of day, the longest at any time; before :data:`routines.models.OutingModel` warm-up, the starting
+  limit :data:`DEFAULT_OUTING_MIN`;
+- bed time (once the person's own bed time is learned): the later of the usual bed time and :data:`RETURN_MARGIN_MIN` past the latest the person came
+  home from outings begun within 2 h of this departure (with too few there, from any outing). An outing
+  that began after it is judged by its length alone (the night door check watches the small hours).
+
+:data:`MARGIN` on the two recorded homes with a front door (python -m benchmarks.seeds, five seeds, the
+``not_back`` lines; measured before the 30-min learning bound below), each judged by the other's choice: vk2008-A picks 1.5 (1.0 catches none of its
+departures either, as its usual outings last 7-10 h, and adds 0.5 false alarms a month); vk2010-C would
+pick 1.0 (recall 0.14 against 0.04, +0.1 false alarm a month), which costs vk2008-A 0.7 false alarms a
+month for nothing caught. 1.5 holds on both; the other margins are the core's usual ones, not fitted.
+
+An outing that raised this alert is learned only if it ended by itself soon after (:func:`learn_outings`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from routines.detectors.common import Tick, _alert, _clock, _hm
+from routines.explain import duration
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from routines.state import PersonState
+
+MARGIN = 1.5  # times the longest usual outing at that time of day
+MIN_EXTRA_MIN = 60.0  # ... and at least this much longer (a 20-min walk is not overdue at 30 min)
+# the starting limit set at install, until the person's outings are learned: the longest that still tells
+# a departure with no return within 8 h (issue 11), so that a day out is not called overdue before then
+DEFAULT_OUTING_MIN = 420.0
+# past the latest the person has come home from outings begun about then: as long past it as 'not up' waits
+# past the latest usual wake (a recorded day repeated in the evaluation ends seconds after its own last time)
+RETURN_MARGIN_MIN = 30.0
+# an outing that raised the alert and ended by itself at most this long after it may be learned (then
+# the person's normal has grown); later than that it is never learned (issue 11: nothing moves a limit by
+# hours, and a person found the next morning is not a day out)
+SETTLE_PAST_MIN = 30.0
+
+
+def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
+    """When an outing begun at ``start`` (epoch seconds) becomes overdue, and the figures that say why.
+
+    Cached per outing in the person's thresholds (refreshed at day rollover).
+    """
+    cached = p.thr.get("_outing")
+    if cached is not None and cached["start"] == start:
+        return cached
+    m = p.outing_model
+    dep = eng.dsm(start)
+    own = m.around(dep)
+    scope = "near" if own is not None else "any"
+    if own is None:
+        own = m.longest()
+    if own is None:
+        length_s, scope = DEFAULT_OUTING_MIN * 60, "start"
+    else:
+        length_s = max(own[0] * MARGIN, own[0] + MIN_EXTRA_MIN * 60)
+    out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope,
+                           "fire_at": start + length_s, "by": "length", "bed": None}
+    bed = p.thr["bed_med"]
+    ret = m.latest_return(dep)
+    late = max(bed, ret[0] + RETURN_MARGIN_MIN) if ret is not None else bed
+    # the person's own bed time only: a starting or similar homes' one is a guess, and a false alarm in the
+    # first week at someone else's bed time costs the trust the check needs (the starting length limit holds)
+    if p.thr["bed_learned"] and dep < late < 1440.0:  # the outing began before that bed time: judged by it too
+        # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
+        wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
+        out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
+        if wall < out["fire_at"]:
+            out["fire_at"], out["by"] = wall, "bed"
+    p.thr["_outing"] = out
+    return out
+
+
+def not_back(c: Tick) -> None:
+    """Out by the front door for far longer than usual at that time of day, or past the usual bed time."""
+    eng, p, t, name, pr, h0, due = c.eng, c.p, c.t, c.name, c.pr, c.h0, c.due
+    if (not p.away or p.away_since is None or p.door_in_t is not None or not eng.has(p.id, "door")
+            or "night_door" in c.blind):  # the door sensors all down: an outing's end cannot be seen
+        return
+    start = p.away_since
+    lim = limits(eng, p, start)
+    if t < lim["fire_at"]:
+        due.append(lim["fire_at"])
+        return
+    own = lim["own"]
+    if lim["by"] == "bed":
+        b = lim["bed"]
+        why = f"It is past {pr.poss} usual bed time ({_hm(b['bed_dsm'], h0)})"
+        ret = b["ret"]
+        if ret is not None:
+            where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}" if ret[3]
+                     else "at any time of day")
+            late = ret[0] + RETURN_MARGIN_MIN > b["bed_dsm"]
+            why += (f", and {pr.poss} outings {where} had all ended by "
+                    + (f"{_hm(ret[0], h0)}" if late else "then")
+                    + f" ({ret[1]} outings on the {ret[2]} days learned)"
+                    + (f"; it is {RETURN_MARGIN_MIN:.0f} min past that" if late else ""))
+    elif lim["scope"] == "start":
+        why = (f"The starting limit set at install is {duration(lim['length_s'])}, "
+               f"until {pr.poss} own outings are learned")
+    else:
+        where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}"
+                 if lim["scope"] == "near" else "at any time of day")
+        why = (f"{pr.poss.capitalize()} outings {where} lasted at most {duration(own[0])} "
+               f"({own[1]} outings on the {own[2]} days learned)")
+    a = _alert(eng, p, t, "not_back", f"{p.id}:not_back:{start:.0f}",
+                 f"{name} went out by the front door at {_clock(eng, start)} and is not back "
+                 f"({duration(t - start)} so far). {why}.",
+                 {"left": eng.alert_time(start).isoformat(), "out_min": round((t - start) / 60, 1),
+                  "limit_min": round(lim["length_s"] / 60, 1), "by": lim["by"], "scope": lim["scope"],
+                  "usual_longest_min": round(own[0] / 60, 1) if own is not None else None,
+                  "outings": own[1] if own is not None else 0, "days": own[2] if own is not None else 0})
+    if a is not None:
+        # (start, limit, at the starting limit?): how its outing may be learned when it ends (came_back)
+        p.outing_told = (start, lim["fire_at"] - start, lim["scope"] == "start")
+        c.add(a)
+
+
+def came_back(eng: RoutineEngine, p: PersonState, start: float, end: float) -> None:
+    """An outing ended (the engine, after :func:`routines.detectors.episodes.back_home`): kept until the day
+    ends, then learned (:func:`learn_outings`); with the alert's key and limit if it raised the alert."""
+    told = p.outing_told if p.outing_told is not None and p.outing_told[0] == start else None
+    p.outing_pending.append((start, end - start, f"{p.id}:not_back:{start:.0f}" if told else None,
+                             told[1] if told else None, told[2] if told else False))
+    p.outing_told = None
+
+
+def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
+    """At day end: learn the outings that ended today, except on a day a context explains (away with
+    family, in hospital).
+
+    One that raised the alert is learned only if it ended by itself soon after its limit, so that no
+    single outing, nor one 'false alarm', moves a limit by hours (issue 11, decision 4), and a real 'never
+    came back' found the next morning is never learned as an ordinary day out: past the starting limit, by
+    less than that limit again (the install's guess was the person's usual, not theirs); past the person's
+    own limit, by at most :data:`SETTLE_PAST_MIN`, and only once a carer marks it a false alarm or
+    ``settle_unconfirmed_days`` pass with nobody marking it real.
+    """
+    h0 = eng.settings.day_start_hour
+    today = eng._day_date.toordinal() if eng._day_date is not None else 0
+    for start, length, key, limit_s, starting in p.outing_pending:
+        if not learn:
+            continue
+        x = (eng.dsm(start), length, (eng._local(start) - timedelta(hours=h0)).date().toordinal())
+        if key is None or (starting and length < 2 * limit_s):
+            p.outing_model.learn_one(x)
+        elif not starting and length <= limit_s + SETTLE_PAST_MIN * 60:
+            p.outing_held.append((today, *x, key))
+    p.outing_pending = []
+    settle = eng.settings.settle_unconfirmed_days
+    keep = []
+    for held in p.outing_held:
+        outcome = eng._outcomes.get(held[4])
+        if outcome == "false_alarm" or (outcome != "real" and settle and today - held[0] >= settle):
+            p.outing_model.learn_one(held[1:4])
+        elif outcome != "real" and today - held[0] < 30:  # marked real, or a month unsettled: dropped
+            keep.append(held)
+    p.outing_held = keep

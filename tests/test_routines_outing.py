@@ -1,0 +1,186 @@
+"""Not back when usual (routines.detectors.outing), on hand-built days: a fortnight in which Ann goes out
+by the front door every afternoon for about two hours, then today's outing."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zlib
+from datetime import timedelta
+
+from test_routines_days import SENSORS
+from test_routines_detectors import START, moving, run, t
+
+from routines import engine as engine_module
+from routines.engine import RoutineEngine
+from routines.home import Home, Person
+from routines.models import MarkerModel
+from routines.state import PersonState
+
+HOME = Home("Europe/London", (Person("p1", "Ann", "she"),), SENSORS)
+NO_DOOR = Home("Europe/London", (Person("p1", "Ann", "she"),), tuple(s for s in SENSORS if s.id != "maindoor"))
+# the afternoon outings of the fortnight: minutes out, one a day (the longest 130 min: 2 h 10 min)
+LENGTHS = (100, 110, 120, 130, 105, 115, 125, 100, 110, 120, 95, 105, 115, 110)
+
+
+def _door(at) -> list:
+    return [(at, "maindoor", True), (at + timedelta(seconds=20), "maindoor", False)]
+
+
+def _day(d: int, out_at: str | None = "14:00", out_min: int | None = 120, door: bool = True,
+         bed: str = "22:40") -> list:
+    """Up at 07:30, busy at home, an outing by the front door (None: back never), in bed at ``bed``."""
+    evs = [(t("07:30", d), "bed", False), *moving(t("07:31", d), t(bed, d) - timedelta(minutes=5), "living_pir", 15),
+           *moving(t("08:00", d), t("20:00", d), "kitchen_pir", 60), (t(bed, d), "bed", True)]
+    if out_at is not None:
+        leave = t(out_at, d)
+        back = leave + timedelta(minutes=out_min) if out_min is not None else t("23:59", d + 2)
+        evs = [e for e in evs if not (leave - timedelta(minutes=1) <= e[0] < back + timedelta(minutes=2))
+               or e[1] == "bed"]
+        if out_min is None:  # never back: nothing after leaving, and not in bed tonight either
+            evs = [e for e in evs if e[0] < leave]
+        evs += _door(leave) + (_door(back) if out_min is not None else [])
+    if not door:
+        evs = [e for e in evs if e[1] != "maindoor"]
+    return evs
+
+
+def _fortnight(home: Home = HOME, **today) -> list:
+    return [e for i, d in enumerate(range(-14, 0)) for e in _day(d, out_min=LENGTHS[i], door=home is HOME)] + \
+        _day(0, door=home is HOME, **today)
+
+
+def _not_back(alerts: list) -> list:
+    return [a for a in alerts if a.kind == "not_back"]
+
+
+def test_a_usual_outing_raises_nothing() -> None:
+    _eng, alerts = run(_fortnight(out_min=125), t("23:30"), engine=RoutineEngine(HOME, START))
+    assert _not_back(alerts) == []
+
+
+def test_an_outing_far_longer_than_her_outings_at_that_time_raises_not_back_in_her_own_figures() -> None:
+    eng, alerts = run(_fortnight(out_min=None), t("18:00"), engine=RoutineEngine(HOME, START))
+    told = _not_back(alerts)
+    assert len(told) == 1
+    a = told[0]
+    # the longest afternoon outing learned (2 h 10 min) times 1.5: 3 h 15 min after leaving at 14:00
+    assert t("17:15") <= a.time <= t("17:16")
+    assert a.message == ("Ann went out by the front door at 14:00 and is not back (3 h 15 min so far). Her "
+                         "outings starting within 2 h of 14:00 lasted at most 2 h 10 min (14 outings on the "
+                         "14 days learned).")
+    assert a.severity == "urgent" and a.audience == "care"
+    assert a.evidence["usual_longest_min"] == 129.7 and a.evidence["by"] == "length"
+    # the 14 outings are what was learned, each on its own day
+    assert eng._persons["p1"].outing_model.n == 14
+
+
+def test_an_outing_still_going_at_her_usual_bed_time_raises_not_back() -> None:
+    # today she goes out at 20:00, when she never has: 'at any time of day' her longest was 2 h 10 min
+    # (a limit of 23:15), but her usual bed time, 22:40, comes first
+    _eng, alerts = run(_fortnight(out_at="20:00", out_min=None), t("23:30"), engine=RoutineEngine(HOME, START))
+    told = _not_back(alerts)
+    assert len(told) == 1
+    a = told[0]
+    assert t("22:40") <= a.time <= t("22:41")
+    assert a.message == ("Ann went out by the front door at 20:00 and is not back (2 h 40 min so far). It is "
+                         "past her usual bed time (22:40), and her outings at any time of day had all ended by "
+                         "then (14 outings on the 14 days learned).")
+    assert a.evidence["by"] == "bed"
+
+
+def test_an_evening_outing_is_told_past_the_latest_she_has_come_home_from_her_evening_outings() -> None:
+    # a fortnight of evening outings at 19:00 that end at 23:00-23:30, in bed at 23:45; tonight never back
+    days = [e for i, d in enumerate(range(-14, 0)) for e in _day(d, "19:00", 240 + 2 * i, bed="23:45")]
+    _eng, alerts = run(days + _day(0, "19:00", None, bed="23:45"), t("01:30", 1), engine=RoutineEngine(HOME, START))
+    told = [a for a in _not_back(alerts) if a.time >= t("04:00")]  # (the first evenings: the starting 23:00)
+    assert len(told) == 1
+    # her latest return from outings begun about 19:00 was 23:26 (19:00:20 + 266 min): told 30 min past it
+    assert t("23:56") <= told[0].time <= t("23:57")
+    assert told[0].message == (
+        "Ann went out by the front door at 19:00 and is not back (4 h 56 min so far). It is past her usual bed "
+        "time (23:45), and her outings starting within 2 h of 19:00 had all ended by 23:26 (14 outings on the 14 "
+        "days learned); it is 30 min past that.")
+
+
+def test_before_any_outing_is_learned_the_starting_limit_set_at_install_says_so() -> None:
+    _eng, alerts = run(_day(-1, out_at=None) + _day(0, out_min=None), t("21:30"), engine=RoutineEngine(HOME, START))
+    told = _not_back(alerts)
+    assert len(told) == 1
+    assert t("21:00") <= told[0].time <= t("21:01")  # 7 h after leaving at 14:00
+    assert told[0].message.endswith("The starting limit set at install is 7 h 00 min, until her own outings "
+                                    "are learned.")
+
+
+def test_a_holiday_context_says_away_and_nothing_is_raised() -> None:
+    eng = RoutineEngine(HOME, START)
+    eng.set_context("p1", "holiday", t("13:00"), t("12:00", 3))
+    _eng, alerts = run(_fortnight(out_min=None), t("23:30"), engine=eng)
+    assert _not_back(alerts) == []
+
+
+def test_a_visitor_context_also_pauses_it() -> None:
+    eng = RoutineEngine(HOME, START)
+    eng.set_context("p1", "visitor", t("13:00"), t("23:59"))
+    _eng, alerts = run(_fortnight(out_min=None), t("23:30"), engine=eng)
+    assert _not_back(alerts) == []
+
+
+def test_a_home_without_a_front_door_sensor_never_raises_it() -> None:
+    _eng, alerts = run(_fortnight(NO_DOOR, out_min=None), t("23:30"), engine=RoutineEngine(NO_DOOR, START))
+    assert _not_back(alerts) == []
+
+
+def test_an_outing_that_raised_it_and_ended_soon_after_is_learned_once_nobody_marked_it_real() -> None:
+    # today: out at 14:00 and back at 17:30 (3 h 30 min; told at 17:15): not learned the next day ...
+    eng, alerts = run(_fortnight(out_min=210), t("23:30", 1), engine=RoutineEngine(HOME, START))
+    assert len(_not_back(alerts)) == 1
+    p = eng._persons["p1"]
+    assert p.outing_model.n == 14 and p.outing_model.longest()[0] == 130 * 60 - 20  # (from the door shut behind her)
+    assert len(p.outing_held) == 1
+    # ... and learned once settle_unconfirmed_days (2) have passed with nobody marking it real
+    run([], t("05:00", 3), engine=eng)
+    assert p.outing_model.n == 15 and p.outing_model.longest()[0] == 210 * 60 - 20 and p.outing_held == []
+
+
+def test_an_outing_far_past_its_alert_is_never_learned() -> None:
+    # back at 19:00, 1 h 45 min after the alert: a limit must not move by hours on one outing (nor would a
+    # person found the next morning be a day out)
+    eng, alerts = run(_fortnight(out_min=300), t("05:00", 3), engine=RoutineEngine(HOME, START))
+    assert len(_not_back(alerts)) == 1
+    p = eng._persons["p1"]
+    assert p.outing_model.n == 14 and p.outing_held == []
+
+
+def test_an_outing_marked_real_is_never_learned() -> None:
+    eng, alerts = run(_fortnight(out_min=210), t("23:30", 1), engine=RoutineEngine(HOME, START))
+    eng.record_outcome(_not_back(alerts)[0].key, "real")
+    run([], t("05:00", 3), engine=eng)
+    p = eng._persons["p1"]
+    assert p.outing_model.n == 14 and p.outing_held == []
+
+
+class _OldPickler(pickle.Pickler):
+    """Writes a person as a checkpoint from before the outing model did: a minutes_out_model, no outing_*."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, PersonState):
+            func, args, (_, slots) = obj.__reduce_ex__(2)[:3]
+            slots = {k: v for k, v in slots.items() if not k.startswith("outing_")}
+            slots["minutes_out_model"] = MarkerModel()
+            return func, args, (None, slots)
+        return NotImplemented
+
+
+def test_a_checkpoint_written_with_the_old_minutes_out_model_still_restores() -> None:
+    eng, _ = run(_day(-1), t("23:00", -1), engine=RoutineEngine(HOME, START))
+    state = pickle.loads(zlib.decompress(eng.checkpoint()[len(engine_module._MAGIC):]))
+    buf = io.BytesIO()
+    _OldPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
+    assert b"minutes_out_model" in buf.getvalue() and b"outing_model" not in buf.getvalue()
+    back = RoutineEngine.restore(HOME, engine_module._MAGIC + zlib.compress(buf.getvalue()), START)
+    q = back._persons["p1"]
+    assert q.outing_model.n == 0 and q.outing_pending == [] and not hasattr(q, "minutes_out_model")
+    # and it runs on: today's long outing is told, with the starting limit
+    _eng, alerts = run(_day(0, out_min=None), t("21:30"), engine=back)
+    assert len(_not_back(alerts)) == 1
