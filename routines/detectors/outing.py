@@ -12,7 +12,8 @@ Limits (:func:`limits`), the earlier of:
 - length: the longest of the person's own outings begun within 2 h of this departure (the last 240
   outings), times :data:`MARGIN`, and at least :data:`MIN_EXTRA_MIN` more; with too few outings at that
   time of day, the longest at any time; before :data:`routines.models.OutingModel` warm-up, the starting
-  limit :data:`DEFAULT_OUTING_MIN`;
+  limit :attr:`~routines.settings.RoutineSettings.default_outing_min` (7 h: the longest that still tells a
+  departure with no return within 8 h, so that a day out is not called overdue before then);
 - bed time (once the person's own bed time is learned): the later of the usual bed time and :data:`RETURN_MARGIN_MIN` past the latest the person came
   home from outings begun within 2 h of this departure (with too few there, from any outing). An outing
   that began after it is judged by its length alone (the night door check watches the small hours).
@@ -40,9 +41,6 @@ if TYPE_CHECKING:
 
 MARGIN = 1.5  # times the longest usual outing at that time of day
 MIN_EXTRA_MIN = 60.0  # ... and at least this much longer (a 20-min walk is not overdue at 30 min)
-# the starting limit set at install, until the person's outings are learned: the longest that still tells
-# a departure with no return within 8 h (issue 11), so that a day out is not called overdue before then
-DEFAULT_OUTING_MIN = 420.0
 # past the latest the person has come home from outings begun about then: as long past it as 'not up' waits
 # past the latest usual wake (a recorded day repeated in the evaluation ends seconds after its own last time)
 RETURN_MARGIN_MIN = 30.0
@@ -67,7 +65,7 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     if own is None:
         own = m.longest()
     if own is None:
-        length_s, scope = DEFAULT_OUTING_MIN * 60, "start"
+        length_s, scope = eng.settings.default_outing_min * 60, "start"
     else:
         length_s = max(own[0] * MARGIN, own[0] + MIN_EXTRA_MIN * 60)
     out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope,
