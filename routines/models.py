@@ -23,7 +23,7 @@ A model never learns from what it flags: ``learn_one`` refuses a value it would 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Any
 
@@ -129,6 +129,16 @@ class MarkerModel:
 GAP_MIN_S = 300.0
 _GAP_BINS = GAP_BINS = 48
 _GAP_EDGES = GAP_EDGES = np.geomspace(GAP_MIN_S, 2 * 86400.0, _GAP_BINS + 1)
+_EDGES = _GAP_EDGES.tolist()  # the same floats, for bisect: one spell's bin costs a microsecond, not numpy's call
+
+
+def gap_bin(seconds: float) -> int:
+    """The log bin of a quiet spell of ``seconds`` (as ``searchsorted(GAP_EDGES, s, "right") - 1``, clipped).
+
+    >>> gap_bin(0.0), gap_bin(300.0), gap_bin(1e9)
+    (0, 0, 47)
+    """
+    return min(max(bisect_right(_EDGES, seconds) - 1, 0), _GAP_BINS - 1)
 
 
 class SilenceModel:
@@ -151,8 +161,7 @@ class SilenceModel:
 
     @staticmethod
     def _bin(seconds: float) -> int:
-        i = int(np.searchsorted(_GAP_EDGES, seconds, side="right")) - 1
-        return min(max(i, 0), _GAP_BINS - 1)
+        return gap_bin(seconds)
 
     def _pooled(self, hour: int) -> tuple[np.ndarray, int]:
         idx = [(hour - 1) % 24, hour, (hour + 1) % 24]
@@ -189,14 +198,11 @@ class SilenceModel:
         pooled = hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)
         counts = count + np.roll(count, 1) + np.roll(count, -1)
         cum = np.cumsum(pooled, axis=1)
-        out: list[float | None] = []
-        for h in range(24):
-            if counts[h] < self.warmup or cum[h, -1] <= 0:
-                out.append(None)
-                continue
-            i = int(np.searchsorted(cum[h], q * cum[h, -1], side="left"))
-            out.append(float(_GAP_EDGES[min(i, _GAP_BINS - 1) + 1]))
-        return out
+        # per hour, searchsorted(left): how many running totals lie below the share (all hours in one go)
+        i = np.minimum((cum < (q * cum[:, -1])[:, None]).sum(axis=1), _GAP_BINS - 1)
+        limit = _GAP_EDGES[i + 1].tolist()
+        unknown = ((counts < self.warmup) | (cum[:, -1] <= 0)).tolist()
+        return [None if unknown[h] else limit[h] for h in range(24)]
 
     def longest(self) -> float:
         """Upper edge (seconds) of the longest quiet spell learned at any hour (0 before any)."""

@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routines.models import DailyProfileModel, MarkerModel
+from routines.models import GAP_BINS, GAP_EDGES, DailyProfileModel, MarkerModel, SilenceModel, gap_bin
 from routines.pickling import loads
 from routines.prior import Marker, blended_quantile
 
@@ -110,3 +110,37 @@ def test_daily_profile_refit_is_the_same(rows: list[list[float | None]]) -> None
         med, scale = ref_refit(m)
         m._refit()
         assert m._median.tolist() == med and m._scale.tolist() == scale
+
+
+def ref_silence_quantiles(m: SilenceModel, q: float, extra: np.ndarray | None) -> list[float | None]:
+    hist = m.hist if extra is None else m.hist + extra
+    count = m.count if extra is None else m.count + extra.sum(axis=1)
+    pooled = hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)
+    counts = count + np.roll(count, 1) + np.roll(count, -1)
+    cum = np.cumsum(pooled, axis=1)
+    out: list[float | None] = []
+    for h in range(24):
+        if counts[h] < m.warmup or cum[h, -1] <= 0:
+            out.append(None)
+            continue
+        i = int(np.searchsorted(cum[h], q * cum[h, -1], side="left"))
+        out.append(float(GAP_EDGES[min(i, GAP_BINS - 1) + 1]))
+    return out
+
+
+spells = st.lists(st.tuples(st.integers(0, 23), st.one_of(st.floats(0, 3e5), st.sampled_from(GAP_EDGES.tolist()))),
+                  max_size=200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spells, st.booleans())
+def test_silence_limits_and_bins_are_the_same(xs: list[tuple[int, float]], with_prior: bool) -> None:
+    m = SilenceModel(half_life_days=10.0, warmup=4)
+    extra = np.full((24, GAP_BINS), 0.01) if with_prior else None
+    for k, (hour, secs) in enumerate(xs):
+        assert gap_bin(secs) == min(max(int(np.searchsorted(GAP_EDGES, secs, side="right")) - 1, 0), GAP_BINS - 1)
+        m.learn_one((hour, secs))
+        if k % 7 == 0:
+            m.decay()
+            for q in (0.5, 0.95, 0.99, 1.0):
+                assert m.quantiles(q, extra) == ref_silence_quantiles(m, q, extra)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from routines.detectors.common import _parse_hhmm
-from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel
+from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel, gap_bin
 from routines.prior import blended_table, prior_weight, quantile_of
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def learn_context_gaps(s: SensorState, n: int, longs: list[float]) -> None:
     s.after_w += n
     s.after_days += n > 0
     for x in longs:
-        s.after_hist[min(max(int(np.searchsorted(GAP_EDGES, x, side="right")) - 1, 0), GAP_BINS - 1)] += 1.0
+        s.after_hist[gap_bin(x)] += 1.0
 
 
 def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
