@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -134,16 +135,22 @@ def bench_iforest(home: RecordedHome, events: list[Event], n_fit: int = 5_000, n
 
 
 def bench_replay_cli(config: Path, csv_path: Path, n: int, workdir: Path) -> tuple[float | None, str]:
-    """``hearth replay`` end to end in a fresh process; (events/s, note)."""
-    hearth = Path(sys.executable).with_name("hearth")
-    cmd = [str(hearth)] if hearth.exists() else [sys.executable, "-m", "gateway.cli"]
-    cmd += ["replay", "--config", str(config), "--events", str(csv_path), "--alerts-out", str(workdir / "alerts.jsonl")]
+    """``hearth replay`` end to end in a fresh process; (events/s, note).
+
+    Run as ``python -m gateway.cli`` from the checkout this bench lives in, never the ``hearth`` script on
+    PATH: an editable install points that at whichever checkout was installed, so a worktree would time
+    another branch's code."""
+    cmd = [sys.executable, "-m", "gateway.cli", "replay", "--config", str(config), "--events", str(csv_path),
+           "--alerts-out", str(workdir / "alerts.jsonl")]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1])
     took = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     if proc.returncode != 0:
         return None, f"hearth replay failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[-200:]}"
-    return _rate(n, took), f"{n:,} events in {took:.1f} s"
+    return _rate(n, took), f"{n:,} events in {took:.1f} s ({cpu:.1f} s of CPU)"
 
 
 def bench_quiet_parse(csv_path: Path, home) -> tuple[float, float]:
