@@ -236,11 +236,8 @@ def run_bench(data: Path | str | None = DEFAULT_DATA, events: int = 200_000, rep
     rows: list[dict] = []
 
     def row(metric: str, value: float | None, unit: str, target: float | None = None, note: str = "") -> None:
-        verdict = "" if target is None else ("PENDING" if value is None else ("PASS" if value >= target else "MISS"))
-        if metric in AT_MOST and value is not None and target is not None:
-            verdict = "PASS" if value <= target else "MISS"
-        rows.append({"metric": metric, "value": value, "unit": unit, "target": target, "verdict": verdict,
-                     "note": note})
+        rows.append({"metric": metric, "value": value, "unit": unit, "target": target,
+                     "verdict": verdict(metric, value, target), "note": note})
 
     stream = long_stream(source, max(events, replay_events))
     sample = stream[:events]
@@ -279,6 +276,15 @@ def run_bench(data: Path | str | None = DEFAULT_DATA, events: int = 200_000, rep
         quiet_rows(data if data_ok else None, row, echo)
     echo(format_bench(rows))
     return rows
+
+
+def verdict(metric: str, value: float | None, target: float | None) -> str:
+    """PASS/MISS against the target (at most for :data:`AT_MOST` metrics, at least otherwise)."""
+    if target is None:
+        return ""
+    if value is None or math.isnan(value):
+        return "PENDING"
+    return "PASS" if (value <= target if metric in AT_MOST else value >= target) else "MISS"
 
 
 def format_bench(rows: list[dict]) -> str:
