@@ -23,6 +23,9 @@ A model never learns from what it flags: ``learn_one`` refuses a value it would 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +39,15 @@ class MarkerModel:
     """Weighted distribution of one daily marker (wake minute, first kitchen use, exits, minutes out, ...).
 
     Bounded: keeps at most ``capacity`` values in a ring; old ones also fade by ``decay()``.
+
+    Its quantiles are read many times a day (every limit at day end, each sensor's cadence) but change
+    only when a value is learned or a day fades, so the sorted values and their running weight are kept
+    until then (:meth:`_table`), as plain lists read with ``bisect``. The arithmetic is numpy's own (a
+    stable sort, a running sum left to right, the first point at or above the share), so every quantile is
+    the same float as before, to the last bit.
     """
+
+    _table_cache: tuple[list[float], list[float]] | None = None  # (sorted values, running weight); not pickled
 
     def __init__(self, half_life_days: float = 30.0, capacity: int = 120, warmup: int = 7,
                  flag_above: float = 1.0) -> None:
@@ -57,8 +68,14 @@ class MarkerModel:
     def ready(self) -> bool:
         return self.n >= self.warmup
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_table_cache", None)  # derived: rebuilt on the first quantile after loading
+        return state
+
     def decay(self) -> None:
         self.weights *= self.factor
+        self._table_cache = None
 
     def learn_one(self, x: float | None) -> bool:
         if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -69,22 +86,22 @@ class MarkerModel:
         self.weights[self._pos] = 1.0
         self._pos = (self._pos + 1) % self.capacity
         self.count += 1
+        self._table_cache = None
         return True
 
-    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
-        n = self.n
-        v, w = self.values[:n], self.weights[:n]
-        order = np.argsort(v, kind="stable")
-        return v[order], w[order]
+    def _table(self) -> tuple[list[float], list[float]]:
+        """(values sorted, stable; running sum of their weights), kept until the model changes."""
+        table = self._table_cache
+        if table is None:
+            table = self._table_cache = sorted_running_weight(self.values[: self.n], self.weights[: self.n])
+        return table
 
     def quantile(self, q: float) -> float | None:
         """Weighted quantile (None before any value): the value below which a share ``q`` of the weight lies."""
         if self.n == 0:
             return None
-        v, w = self._sorted()
-        cum = np.cumsum(w)
-        i = int(np.searchsorted(cum, q * cum[-1], side="left"))
-        return float(v[min(i, len(v) - 1)])
+        v, cum = self._table()
+        return v[min(bisect_left(cum, q * cum[-1]), len(v) - 1)]
 
     def share_at_most(self, x: float) -> float:
         """Weighted share of learned values <= x."""
@@ -112,6 +129,16 @@ class MarkerModel:
 GAP_MIN_S = 300.0
 _GAP_BINS = GAP_BINS = 48
 _GAP_EDGES = GAP_EDGES = np.geomspace(GAP_MIN_S, 2 * 86400.0, _GAP_BINS + 1)
+_EDGES = _GAP_EDGES.tolist()  # the same floats, for bisect: one spell's bin costs a microsecond, not numpy's call
+
+
+def gap_bin(seconds: float) -> int:
+    """The log bin of a quiet spell of ``seconds`` (as ``searchsorted(GAP_EDGES, s, "right") - 1``, clipped).
+
+    >>> gap_bin(0.0), gap_bin(300.0), gap_bin(1e9)
+    (0, 0, 47)
+    """
+    return min(max(bisect_right(_EDGES, seconds) - 1, 0), _GAP_BINS - 1)
 
 
 class SilenceModel:
@@ -134,8 +161,7 @@ class SilenceModel:
 
     @staticmethod
     def _bin(seconds: float) -> int:
-        i = int(np.searchsorted(_GAP_EDGES, seconds, side="right")) - 1
-        return min(max(i, 0), _GAP_BINS - 1)
+        return gap_bin(seconds)
 
     def _pooled(self, hour: int) -> tuple[np.ndarray, int]:
         idx = [(hour - 1) % 24, hour, (hour + 1) % 24]
@@ -172,14 +198,11 @@ class SilenceModel:
         pooled = hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)
         counts = count + np.roll(count, 1) + np.roll(count, -1)
         cum = np.cumsum(pooled, axis=1)
-        out: list[float | None] = []
-        for h in range(24):
-            if counts[h] < self.warmup or cum[h, -1] <= 0:
-                out.append(None)
-                continue
-            i = int(np.searchsorted(cum[h], q * cum[h, -1], side="left"))
-            out.append(float(_GAP_EDGES[min(i, _GAP_BINS - 1) + 1]))
-        return out
+        # per hour, searchsorted(left): how many running totals lie below the share (all hours in one go)
+        i = np.minimum((cum < (q * cum[:, -1])[:, None]).sum(axis=1), _GAP_BINS - 1)
+        limit = _GAP_EDGES[i + 1].tolist()
+        unknown = ((counts < self.warmup) | (cum[:, -1] <= 0)).tolist()
+        return [None if unknown[h] else limit[h] for h in range(24)]
 
     def longest(self) -> float:
         """Upper edge (seconds) of the longest quiet spell learned at any hour (0 before any)."""
@@ -294,18 +317,19 @@ class DailyProfileModel:
         return np.array([np.nan if x.get(f) is None else float(x[f]) for f in self.features])
 
     def _refit(self) -> None:
+        """Weighted median and MAD of every feature, all features at once (once a day; one numpy call per
+        step rather than per feature)."""
         n = min(self.count, self.capacity)
         rows, w = self.rows[:n], self.weights[:n]
+        med = column_wmedians(rows, w)
+        mad = column_wmedians(np.abs(rows - med), w)
         for j in range(len(self.features)):
-            col = rows[:, j]
-            ok = ~np.isnan(col)
-            if not ok.any():
+            if math.isnan(med[j]):  # no value of this feature learned yet
                 self._median[j], self._scale[j] = 0.0, 1.0
                 continue
-            med = _wmedian(col[ok], w[ok])
-            mad = _wmedian(np.abs(col[ok] - med), w[ok])
-            self._median[j] = med
-            self._scale[j] = max(1.4826 * mad, 0.1 * abs(med), 1.0)
+            m, d = float(med[j]), float(mad[j])
+            self._median[j] = m
+            self._scale[j] = max(1.4826 * d, 0.1 * abs(m), 1.0)
 
     def learn_one(self, x: dict[str, float | None] | None) -> bool:
         if x is None:
@@ -357,6 +381,25 @@ class DailyProfileModel:
             if (v[j] < lo - clear or v[j] > hi + clear) and z >= min_z:
                 out.append((z, (f, float(v[j]), lo, hi, len(col))))
         return [r for _, r in sorted(out, key=lambda zr: -zr[0])]
+
+
+SMALL = 40  # below this many values a plain Python sort beats numpy's per-call overhead, above it numpy wins
+
+
+def sorted_running_weight(values: np.ndarray, weights: np.ndarray) -> tuple[list[float], list[float]]:
+    """``values`` sorted (stable, as numpy's ``argsort(kind="stable")``) and the running sum of their weights
+    added left to right (as ``np.cumsum``), as plain lists, so a quantile read from them with
+    :func:`bisect.bisect_left` is numpy's ``searchsorted`` result to the last bit.
+
+    >>> sorted_running_weight(np.array([3.0, 1.0, 2.0]), np.array([0.5, 1.0, 0.25]))
+    ([1.0, 2.0, 3.0], [1.0, 1.25, 1.75])
+    """
+    if len(values) < SMALL:
+        vs, ws = values.tolist(), weights.tolist()
+        order = sorted(range(len(vs)), key=vs.__getitem__)
+        return [vs[i] for i in order], list(accumulate([ws[i] for i in order]))
+    order = np.argsort(values, kind="stable")
+    return values[order].tolist(), np.cumsum(weights[order]).tolist()
 
 
 def _wmedian(v: np.ndarray, w: np.ndarray) -> float:
@@ -444,3 +487,27 @@ class OutingModel:
         ends = np.minimum(self.starts[: self.n][sel] + self.lengths[: self.n][sel] / 60.0, 1440.0)
         return (float(ends.max()), int(sel.sum()), len(set(self.days[: self.n][sel].tolist())),
                 sel is near)
+
+
+def column_wmedians(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted median of each column of ``x`` (rows weighted by ``w``), NaN cells left out; NaN for a
+    column without a value. All columns in one go, each exactly what :func:`_wmedian` gives on the column's
+    values: numpy sorts NaN last and stably, so the running weight of the values is the same sum, and
+    cells left out weigh 0, which leaves every running total as it was.
+
+    >>> column_wmedians(np.array([[1.0, np.nan], [5.0, np.nan], [3.0, 2.0]]), np.ones(3)).tolist()
+    [3.0, 2.0]
+    """
+    missing = np.isnan(x)
+    order = np.argsort(x, axis=0, kind="stable")
+    sv = np.take_along_axis(x, order, axis=0)
+    cum = np.cumsum(np.take_along_axis(np.where(missing, 0.0, w[:, None]), order, axis=0), axis=0)
+    total = cum[-1]
+    i = np.minimum((cum < 0.5 * total).sum(axis=0), len(x) - 1)  # searchsorted(left) on each column
+    out = sv[i, np.arange(x.shape[1])]
+    present = (~missing).sum(axis=0)
+    for j in np.nonzero((total <= 0) & (present > 0))[0]:  # no weight left at all: the plain median
+        col = x[:, j]
+        out[j] = float(np.median(col[~np.isnan(col)]))
+    out[present == 0] = np.nan
+    return out

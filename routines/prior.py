@@ -21,6 +21,7 @@ the limits are sensible on day 1 and are the person's own after two weeks:
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from routines.models import GAP_BINS
+from routines.models import GAP_BINS, sorted_running_weight
 
 FORMAT = 1  # the file's layout; a file of another format is refused (its values would be misread)
 MARKERS = ("wake", "first_kitchen", "bed", "exit_len")  # marker -> minutes since day start (exit_len: seconds)
@@ -110,20 +111,35 @@ def prior_weight(pr: Marker | None, own: float, weight_days: float, own_days: in
     return weight_days * pr.per_day * max(0.0, 1.0 - days / own_days)
 
 
-def blended_quantile(values: np.ndarray, weights: np.ndarray, own: float, pr: Marker | None, q: float,
-                     weight_days: float, own_days: int) -> float | None:
-    """Weighted quantile ``q`` of the person's own (values, weights) and the prior's points together
-    (None when there is neither)."""
+Table = tuple[list[float], list[float]]  # values sorted, running sum of their weights
+
+
+def blended_table(values: np.ndarray, weights: np.ndarray, own: float, pr: Marker | None,
+                  weight_days: float, own_days: int) -> Table | None:
+    """The person's own (values, weights) and the prior's points together, sorted once for any number
+    of quantiles (:func:`quantile_of`); None when there is neither."""
     w_p = prior_weight(pr, own, weight_days, own_days)
     if w_p > 0 and pr is not None:
         values = np.concatenate([values, pr.values])
         weights = np.concatenate([weights, np.full(len(pr.values), w_p / len(pr.values))])
     if not len(values) or weights.sum() <= 0:
         return None
-    order = np.argsort(values, kind="stable")
-    v, cum = values[order], np.cumsum(weights[order])
-    i = int(np.searchsorted(cum, q * cum[-1], side="left"))
-    return float(v[min(i, len(v) - 1)])
+    return sorted_running_weight(values, weights)
+
+
+def quantile_of(table: Table | None, q: float) -> float | None:
+    """Weighted quantile ``q`` of a :func:`blended_table` (the first value at or above a share ``q``)."""
+    if table is None:
+        return None
+    v, cum = table
+    return v[min(bisect_left(cum, q * cum[-1]), len(v) - 1)]
+
+
+def blended_quantile(values: np.ndarray, weights: np.ndarray, own: float, pr: Marker | None, q: float,
+                     weight_days: float, own_days: int) -> float | None:
+    """Weighted quantile ``q`` of the person's own (values, weights) and the prior's points together
+    (None when there is neither)."""
+    return quantile_of(blended_table(values, weights, own, pr, weight_days, own_days), q)
 
 
 def to_json(prior_points: dict[str, tuple[list[float], float]], silence: list[list[float]] | None, *,

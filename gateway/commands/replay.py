@@ -82,9 +82,15 @@ def run(args: argparse.Namespace) -> int:
         day = None
         for t, sid, _kind, value in read_rows(args.events, home, on_bad_row):
             n += 1
-            if digests is not None and t // 3600 != day:  # an hour later: any day closed meanwhile?
+            if t // 3600 != day:  # an hour later: any day closed meanwhile?
                 day = t // 3600
                 digests.write_closed(t)
+            yield t, sid, value
+
+    def plain_rows():  # the same without digests: one test less per event on a million events
+        nonlocal n
+        for t, sid, _kind, value in read_rows(args.events, home, on_bad_row):
+            n += 1
             yield t, sid, value
 
     try:
@@ -94,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     n_alerts = 0
     try:
-        for alert in replay_into(engine, rows(), args.tick, until, args.max_gap_days * 86400.0,
+        for alert in replay_into(engine, rows() if digests is not None else plain_rows(), args.tick, until, args.max_gap_days * 86400.0,
                                  lambda a, b: gaps.append((a, b))):
             if who is not None:
                 alert.recipients = who.of(alert)

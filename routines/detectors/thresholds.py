@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from routines.detectors.common import _parse_hhmm
-from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel
-from routines.prior import blended_quantile
+from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel, gap_bin
+from routines.prior import blended_table, prior_weight, quantile_of
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
@@ -26,7 +26,10 @@ def _blend(eng: RoutineEngine, m: MarkerModel, name: str, days: int | None = Non
     """Quantiles of the person's own values of marker ``name`` together with the population prior's,
     weighted as a few days and fading as the person's own days grow (:mod:`routines.prior`); the
     person's own only, once the model has warmed up and there is no prior (or it has faded). ``days``: the
-    check's own evidence, when the model holds only part of it (weekday or weekend wakes)."""
+    check's own evidence, when the model holds only part of it (weekday or weekend wakes).
+
+    Several quantiles are read from one blend at each day end, so the blend is sorted once here; once the
+    prior has faded it is the model's own (cached) quantiles, which are the same numbers."""
     st = eng.settings
     pr = eng.prior.marker(name) if eng.prior is not None else None
     n = m.n
@@ -34,7 +37,10 @@ def _blend(eng: RoutineEngine, m: MarkerModel, name: str, days: int | None = Non
         return m.quantile
     v, w = m.values[:n], m.weights[:n]
     own = n if days is None else days * pr.per_day
-    return lambda q: blended_quantile(v, w, own, pr, q, st.prior_days, st.own_routine_days)
+    if prior_weight(pr, own, st.prior_days, st.own_routine_days) <= 0:
+        return m.quantile if n and w.sum() > 0 else lambda q: None
+    table = blended_table(v, w, own, pr, st.prior_days, st.own_routine_days)
+    return lambda q: quantile_of(table, q)
 
 
 def has_prior(eng: RoutineEngine, name: str) -> bool:
@@ -172,7 +178,7 @@ def learn_context_gaps(s: SensorState, n: int, longs: list[float]) -> None:
     s.after_w += n
     s.after_days += n > 0
     for x in longs:
-        s.after_hist[min(max(int(np.searchsorted(GAP_EDGES, x, side="right")) - 1, 0), GAP_BINS - 1)] += 1.0
+        s.after_hist[gap_bin(x)] += 1.0
 
 
 def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
