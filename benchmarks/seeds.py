@@ -68,10 +68,26 @@ def table(by_seed: dict[int, list[dict]], systems: list[str]) -> str:
                 per_kind.append(f"{kind} {sum(k['detected'] for k in ks) / sum(k['n'] for k in ks):.2f}")
         lines.append(f"{'':<16} {'by kind':<10} " + ", ".join(per_kind))
         lines += _not_back_lines(by_seed, seeds, homes, system)
+        lines += _fa_kind_lines(by_seed, seeds, homes, system)
         lines.append("")
     lines.append(f"Targets for Hearth: recall >= {TARGET_RECALL}, <= {TARGET_FA_PER_30D:g} false alarm per 30 days "
                  "in every home.")
     return "\n".join(lines)
+
+
+def _fa_kind_lines(by_seed: dict[int, list[dict]], seeds: list[int], homes: list[str], system: str) -> list[str]:
+    """Per home: which kinds its false alarms were, per 30 days (mean over the seeds), most first."""
+    out = []
+    for i, home in enumerate(homes):
+        rs = [by_seed[s][i]["systems"][system] for s in seeds]
+        total: dict[str, float] = {}
+        for r in rs:
+            for kind, v in r.get("false_alarms_by_kind_per_30d", {}).items():
+                total[kind] = total.get(kind, 0.0) + v / len(rs)
+        if total:
+            kinds = ", ".join(f"{k} {v:.1f}" for k, v in sorted(total.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+            out.append(f"{'':<16} {'FA kinds':<10} {home}: {kinds}")
+    return out
 
 
 def _not_back_lines(by_seed: dict[int, list[dict]], seeds: list[int], homes: list[str], system: str) -> list[str]:
