@@ -131,6 +131,10 @@ class PersonState:
         "summaries",
         "thr",
         "unseen_out",
+        "wait_now",
+        "waits",
+        "waits_closed",
+        "waits_kept",
         "wake_by_type",
         "wake_model",
         "wake_t",
@@ -214,6 +218,13 @@ class PersonState:
         self.summaries: deque = deque(maxlen=62)
         self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
         self.own_since: dict[str, object] = {}  # check -> date it began watching with the person's own routine
+        # waiting per situation (routines.detectors.situations): the models, the spell going on in each
+        # situation [start, last wait index reached, alert key or None, date], the spells kept back for an
+        # outcome (date, situation, seconds reached, alert key), and the last day closed into the models
+        self.waits: dict[str, object] = {}
+        self.wait_now: dict[str, list] = {}
+        self.waits_kept: list[tuple] = []
+        self.waits_closed: object = None
 
 
 def fill_missing(obj: SensorState | PersonState) -> None:
