@@ -135,6 +135,7 @@ class PersonState:
         "waits",
         "waits_closed",
         "waits_kept",
+        "waits_settled",
         "wake_by_type",
         "wake_model",
         "wake_t",
@@ -225,6 +226,7 @@ class PersonState:
         self.wait_now: dict[str, list] = {}
         self.waits_kept: list[tuple] = []
         self.waits_closed: object = None
+        self.waits_settled: dict[str, list] = {}  # situation -> dates unmarked spells were learned (7 days)
 
 
 def fill_missing(obj: SensorState | PersonState) -> None:

@@ -26,17 +26,18 @@ import numpy as np
 
 from routines.models import decay_factor
 
-# the waits a situation is looked at (seconds): fine where limits fall at night, coarser over hours
-WAIT_EDGES_S = np.array([60, 120, 180, 300, 420, 600, 900, 1200, 1500, 1800, 2400, 3000, 3600, 4500, 5400,
-                         7200, 9000, 10800, 14400, 18000, 21600, 28800], dtype=float)
+# the waits a situation is looked at (seconds): minutes apart where night limits fall, then every quarter
+# of an hour up to 8 h, so a limit moves by one step (at most 15 min) when one spell more is learned
+WAIT_EDGES_S = np.array([60, 120, 180, 300, 420, 600, 900, 1200, 1500, 1800, 2100, 2400, 2700, 3000, 3300]
+                        + [3600 + 900 * k for k in range(29)], dtype=float)
 N_EDGES = len(WAIT_EDGES_S)
 
 
 def edge_index(seconds: float) -> int:
     """Index of the last edge a wait of ``seconds`` reached (-1: none).
 
-    >>> edge_index(59), edge_index(60), edge_index(1000)
-    (-1, 0, 6)
+    >>> edge_index(59), edge_index(60), edge_index(1000), edge_index(4 * 3600)
+    (-1, 0, 6, 27)
     """
     return int(np.searchsorted(WAIT_EDGES_S, seconds, side="right")) - 1
 

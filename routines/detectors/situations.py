@@ -20,8 +20,10 @@ see), times ``situation_margin``, within the situation's floor and cap; the star
 ``situation_min_days`` days are learned.
 
 A spell that raised an alert is kept back (a model never learns what it flagged). A carer's "false alarm"
-teaches it, and so does a spell that ended by itself nobody marked real within ``settle_unconfirmed_days``,
-each at most one wait past the limit it outlasted: one false alarm moves a limit by one step, never hours.
+teaches it, and so does one nobody marked real within ``settle_unconfirmed_days`` (at most two a week),
+each only as far as the limit it outlasted: one false alarm moves a limit one step later (at most 15 min, times
+``situation_margin``),
+never by hours, and unmarked alerts at most 30 min a week.
 """
 
 from __future__ import annotations
@@ -125,10 +127,9 @@ def _end(p: PersonState, ms: dict[str, WaitModel], name: str) -> None:
 
 
 def _cap(prev: dict[str, float], name: str, seconds: float) -> int:
-    """The longest wait a kept-back spell may teach: one step past the limit it outlasted (``prev``: the
-    limits before this refresh)."""
-    lim = prev.get(name, seconds)
-    return min(edge_index(lim) + 1, len(WAIT_EDGES_S) - 1)
+    """The longest wait a kept-back spell may teach: the limit it outlasted (``prev``: the limits before
+    this refresh), so the limit moves one step later (at most 15 min), never to the spell's own length."""
+    return edge_index(prev.get(name, seconds))
 
 
 def _learn_outcomes(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
@@ -144,18 +145,27 @@ def _learn_outcomes(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel]
 
 
 def _settle(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
-    """Kept-back spells that ended by themselves and nobody marked real within ``settle_unconfirmed_days``:
-    learned, one step past the limit (a limit moves later slowly through unmarked alerts)."""
+    """Kept-back spells nobody marked real within ``settle_unconfirmed_days``: learned up to the limit they
+    outlasted, at most :data:`SETTLED_PER_WEEK` a situation in 7 days (one step each: a limit moves later
+    by at most 30 min a week through unmarked alerts); the rest wait their turn (the oldest
+    :data:`KEPT_MAX` are kept)."""
     days = eng.settings.settle_unconfirmed_days
-    if not days or eng._day_date is None:
+    today = eng._day_date
+    if not days or today is None:
         return
     keep = []
     for date, name, secs, key in p.waits_kept:
-        if (eng._day_date - date).days >= days:
+        recent = [d for d in p.waits_settled.get(name, []) if (today - d).days < 7]
+        if (today - date).days >= days and len(recent) < SETTLED_PER_WEEK:
             ms[name].learn_late(secs, _cap(prev, name, secs))
+            p.waits_settled[name] = [*recent, today]
         else:
             keep.append((date, name, secs, key))
-    p.waits_kept = keep
+    p.waits_kept = keep[-KEPT_MAX:]
+
+
+SETTLED_PER_WEEK = 2
+KEPT_MAX = 60
 
 
 def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str | None, start: float, t: float,
