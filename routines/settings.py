@@ -101,7 +101,7 @@ class RoutineSettings(BaseModel):
                                                           "person's own learned days would have raised no more "
                                                           "care alerts than this per 30 days, shared evenly among "
                                                           "the situations the home can see.")
-    situation_margin: float = Field(1.25, ge=1.0, le=5.0,
+    situation_margin: float = Field(1.25, ge=1.0, le=2.0,
                                     description="Multiplier on a situation's budgeted wait, for what a few weeks "
                                                 "of days cannot show.")
     situation_min_days: int = Field(14, ge=1, le=90,

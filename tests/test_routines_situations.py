@@ -188,3 +188,25 @@ def test_a_real_alert_teaches_nothing() -> None:
     feed(eng, later, at(d + timedelta(days=4), 9.0))
     assert [k for k in p.waits_kept if k[1] == "stood_up"] == []  # not kept for later, not learned
     assert p.thr["wait_s"]["stood_up"] == 45 * 60
+
+
+def test_unmarked_alerts_move_a_limit_at_most_30_min_a_week() -> None:
+    """After her learned days, every day for a week Ann stands up at 14:00 and is quiet for three hours (a
+    new habit): nobody marks the alerts. The limit learns from them, but by at most 30 min in the week."""
+    def new_habit(i: int, d: date, day: list) -> list:
+        if i < LEARNED:
+            return quiet_seated_afternoon(i, d, day)
+        lo, hi = at(d, 13.8), at(d, 17.0)
+        return [*(e for e in day if not lo <= e[0] < hi), (lo, "chair", True), (at(d, 14.0), "chair", False)]
+
+    eng = RoutineEngine(make_home(), START)
+    evs = month(DAY0, LEARNED + 8, seed=7, edit=new_habit)
+    feed(eng, [e for e in evs if e.time < at(DAY0 + timedelta(days=LEARNED), 4.0)],
+         at(DAY0 + timedelta(days=LEARNED), 4.0))
+    p = eng._persons["p1"]
+    start = p.thr["wait_s"]["stood_up"]
+    alerts = care(feed(eng, [e for e in evs if e.time >= at(DAY0 + timedelta(days=LEARNED), 4.0)],
+                       at(DAY0 + timedelta(days=LEARNED + 7), 28.0)))
+    assert len([a for a in alerts if a.kind == "silence"]) >= 5
+    moved = p.thr["wait_s"]["stood_up"] - start
+    assert 0 < moved <= 30 * 60

@@ -20,7 +20,7 @@ see), times ``situation_margin``, within the situation's floor and cap; the star
 ``situation_min_days`` days are learned.
 
 A spell that raised an alert is kept back (a model never learns what it flagged). A carer's "false alarm"
-teaches it, and so does one nobody marked real within ``settle_unconfirmed_days`` (at most two a week),
+teaches it, and so does one nobody marked real within ``settle_unconfirmed_days`` (at most one a week),
 each only as far as the limit it outlasted: one false alarm moves a limit one step later (at most 15 min, times
 ``situation_margin``),
 never by hours, and unmarked alerts at most 30 min a week.
@@ -126,10 +126,11 @@ def _end(p: PersonState, ms: dict[str, WaitModel], name: str) -> None:
         p.waits_kept.append((date, name, float(WAIT_EDGES_S[k]), key))
 
 
-def _cap(prev: dict[str, float], name: str, seconds: float) -> int:
-    """The longest wait a kept-back spell may teach: the limit it outlasted (``prev``: the limits before
-    this refresh), so the limit moves one step later (at most 15 min), never to the spell's own length."""
-    return edge_index(prev.get(name, seconds))
+def _cap(eng: RoutineEngine, prev: dict[str, float], name: str, seconds: float) -> int:
+    """The longest wait a kept-back spell may teach: the wait behind the limit it outlasted (``prev``: the
+    limits before this refresh, less the margin), so the limit moves one step later (at most 15 min times
+    ``situation_margin``), never to the spell's own length."""
+    return edge_index(prev.get(name, seconds) / eng.settings.situation_margin)
 
 
 def _learn_outcomes(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
@@ -138,7 +139,7 @@ def _learn_outcomes(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel]
     for date, name, secs, key in p.waits_kept:
         outcome = eng._outcomes.get(key)
         if outcome == "false_alarm":
-            ms[name].learn_late(secs, _cap(prev, name, secs))
+            ms[name].learn_late(secs, _cap(eng, prev, name, secs))
         elif outcome != "real":
             keep.append((date, name, secs, key))
     p.waits_kept = keep
@@ -146,9 +147,9 @@ def _learn_outcomes(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel]
 
 def _settle(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
     """Kept-back spells nobody marked real within ``settle_unconfirmed_days``: learned up to the limit they
-    outlasted, at most :data:`SETTLED_PER_WEEK` a situation in 7 days (one step each: a limit moves later
-    by at most 30 min a week through unmarked alerts); the rest wait their turn (the oldest
-    :data:`KEPT_MAX` are kept)."""
+    outlasted, at most :data:`SETTLED_PER_WEEK` a situation in 7 days (one step: a limit moves later by at
+    most 15 min times the margin, under 30 min, a week through unmarked alerts); the rest wait their turn
+    (the latest :data:`KEPT_MAX` are kept)."""
     days = eng.settings.settle_unconfirmed_days
     today = eng._day_date
     if not days or today is None:
@@ -157,14 +158,14 @@ def _settle(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: 
     for date, name, secs, key in p.waits_kept:
         recent = [d for d in p.waits_settled.get(name, []) if (today - d).days < 7]
         if (today - date).days >= days and len(recent) < SETTLED_PER_WEEK:
-            ms[name].learn_late(secs, _cap(prev, name, secs))
+            ms[name].learn_late(secs, _cap(eng, prev, name, secs))
             p.waits_settled[name] = [*recent, today]
         else:
             keep.append((date, name, secs, key))
     p.waits_kept = keep[-KEPT_MAX:]
 
 
-SETTLED_PER_WEEK = 2
+SETTLED_PER_WEEK = 1
 KEPT_MAX = 60
 
 
@@ -205,7 +206,13 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
         return (f"{what}: the starting limit of {_dur(lim)} is used until {poss} own days are learned "
                 f"({m.days_raw} of {eng.settings.situation_min_days} days)")
     n = m.days_over(lim)
-    return (f"{what}, {poss} quiet lasted {_dur(lim)} or more on {n} of the {m.days_raw} days learned")
+    spell = SPELL_WORDS[name].format(poss=poss)
+    return f"{what}, {spell} {_dur(lim)} or more on {n} of the {m.days_raw} days learned"
+
+
+# what a situation's spell is, in words (the waits are quiet, or time out of bed)
+SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
+               "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted"}
 
 
 def _dur(seconds: float) -> str:
