@@ -104,9 +104,10 @@ class RoutineSettings(BaseModel):
     situation_margin: float = Field(1.25, ge=1.0, le=2.0,
                                     description="Multiplier on a situation's budgeted wait, for what a few weeks "
                                                 "of days cannot show.")
-    situation_min_days: int = Field(14, ge=1, le=90,
+    situation_min_days: int = Field(28, ge=1, le=90,
                                     description="Days learned before a situation's own limit replaces its starting "
-                                                "limit.")
+                                                "limit: about a month, as the budget is per 30 days and fewer days "
+                                                "cannot show how often a long quiet comes.")
     night_first_sign_start_min: float = Field(30.0, ge=2, le=240,
                                               description="Out of bed at night and no sign of life anywhere since "
                                                           "(minutes): the starting limit, until the person's own "

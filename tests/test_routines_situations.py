@@ -23,7 +23,7 @@ from sensors.events import SensorEvent
 START = RoutineSettings(population_prior=False)
 DAY0 = date(2026, 3, 2)
 KINDS = {s.id: s.kind for s in SENSORS}
-LEARNED = 20  # days learned before the test day
+LEARNED = 30  # days learned before the test day (situation_min_days: 28)
 
 
 def feed(eng: RoutineEngine, events: list[SensorEvent], until: datetime) -> list:
