@@ -143,6 +143,8 @@ def test_a_budgeted_limit_keeps_the_learned_days_within_the_budget(days: int, sh
     raised = sum(wi for wi, (_, x) in zip(w, spells, strict=True) if x >= lim)
     assert raised <= rate * m.days + 1e-9
     k = int((WAIT_EDGES_S == lim).nonzero()[0][0])
+    # the explanation's figure is a true count of days: those with a spell that reached the limit
+    assert m.days_over(lim) == len({i for i, x in spells if x >= lim}) <= m.days_raw == days
     if k > 0:
         shorter = WAIT_EDGES_S[k - 1]
         assert sum(wi for wi, (_, x) in zip(w, spells, strict=True) if x >= shorter) > rate * m.days
