@@ -4,14 +4,17 @@ Rules (the same for every system):
 
 - Only *care* alarms count (audience ``care``, severity ``urgent`` or ``warning``); technical
   alerts (device health) are reported apart and are never detections or false alarms.
-- An urgent anomaly (collapse, not_up, night_bed_exit, night_door_exit, not_back) is detected by the
-  first care alarm of ANY kind between its onset and its deadline (60 min; 8 h after leaving for
-  not_back, :data:`benchmarks.streams.NOT_BACK_DEADLINE_S`): whatever the alarm says, a carer
+- Deadlines per kind (issue 11, decision 1; :data:`DEADLINE_S`): a daytime collapse 4 h from its onset,
+  a night bed exit with no return 60 min, out by the front door at night 45 min, 'not up' 3 h after the
+  person's real getting-up time that day, a day without the kitchen 21:00 (or its onset, if later), out
+  by the front door and never back 8 h after leaving (:data:`benchmarks.streams.NOT_BACK_DEADLINE_S`).
+- An urgent anomaly (collapse, not_up, night_bed_exit, night_door_exit, not_back) is detected by the first
+  care alarm of ANY kind between its onset and its deadline: whatever the alarm says, a carer
   calls or goes round, which is what the person needs. A 'not up' is silent from the person's own
   getting-up moment, before its onset (the usual late wake): an alarm from that moment counts too
   (the person never got up), with a delay of 0.
 - A day without kitchen activity is detected by a care alarm between the onset (that day's usual
-  first kitchen use) and the end of the day whose kind is about food or the whole day
+  first kitchen use) and its deadline whose kind is about food or the whole day
   (:data:`NO_KITCHEN_WORDS` in the kind, e.g. ``no_meal``, ``no_kitchen_activity``, ``anomaly``), or
   from getting up that day: the day is without the kitchen from then on.
 - False alarms: care alarms on the CLEAN stream after the learning period. Repeats of one situation
@@ -21,6 +24,8 @@ Rules (the same for every system):
 >>> from benchmarks.streams import Truth
 >>> score_anomalies([Truth("collapse", 1000, 4600, 0, 0)], [Detection(2000, "inactivity", "urgent")])
 [(True, 1000)]
+>>> score_anomalies([Truth("collapse", 1000, 4600, 0, 0)], [Detection(9000, "inactivity", "urgent")])
+[(True, 8000)]
 >>> score_anomalies([Truth("not_up", 9000, 12600, 0, 0, start=5000)], [Detection(7000, "not_up", "urgent")])
 [(True, 0)]
 """
@@ -30,11 +35,24 @@ from __future__ import annotations
 from bisect import bisect_left
 from statistics import median
 
-from benchmarks.streams import KINDS, URGENT_KINDS, Truth
+from benchmarks.streams import DAY, DAY_START_S, HOUR, KINDS, NOT_BACK_DEADLINE_S, URGENT_KINDS, Truth, day_of
 from benchmarks.telecare import Detection
 
 NO_KITCHEN_WORDS = ("kitchen", "meal", "food", "eat", "anomal", "unusual", "profile", "day")
 EPISODE_S = 3600
+# seconds from the moment each kind is judged from (its onset; for 'not up' the real getting-up time)
+DEADLINE_S = {"collapse": 4 * HOUR, "not_up": 3 * HOUR, "night_bed_exit": HOUR, "night_door_exit": 45 * 60,
+              "not_back": NOT_BACK_DEADLINE_S}
+NO_KITCHEN_BY_S = 17 * HOUR  # 21:00: seconds after the 04:00 day start
+
+
+def deadline(tr: Truth) -> int:
+    """When ``tr`` must be caught by (local seconds), by the table of issue 11 rather than the stream's own."""
+    if tr.kind == "no_kitchen":
+        return max(tr.onset, day_of(tr.onset) * DAY + DAY_START_S + NO_KITCHEN_BY_S)
+    if tr.kind == "not_up" and tr.start is not None:
+        return tr.start + DEADLINE_S["not_up"]
+    return tr.onset + DEADLINE_S[tr.kind]
 
 
 def is_care_alarm(d: Detection) -> bool:
@@ -55,8 +73,9 @@ def score_anomalies(truths: list[Truth], detections: list[Detection]) -> list[tu
     for tr in truths:
         hit = None
         start = tr.onset if tr.start is None else min(tr.start, tr.onset)
+        until = deadline(tr)
         for d in alarms[bisect_left(times, start):]:
-            if d.t > tr.deadline:
+            if d.t > until:
                 break
             if matches(tr.kind, d.kind):
                 hit = d

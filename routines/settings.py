@@ -98,6 +98,34 @@ class RoutineSettings(BaseModel):
                                      description="Never alert on a daytime quiet spell shorter than this (minutes).")
     silence_cap_min: float = Field(360.0, ge=30, le=1440,
                                    description="Always alert on a daytime quiet spell longer than this (minutes).")
+    false_alarm_budget_per_30d: float = Field(1.0, gt=0, le=30,
+                                              description="The person's false-alarm budget: waiting limits learned "
+                                                          "per situation (just out of bed at night, up at night, "
+                                                          "just stood up from the chair) are set so that the "
+                                                          "person's own learned days would have raised no more "
+                                                          "care alerts than this per 30 days, shared evenly among "
+                                                          "the situations the home can see.")
+    situation_margin: float = Field(1.25, ge=1.0, le=2.0,
+                                    description="Multiplier on a situation's budgeted wait, for what a few weeks "
+                                                "of days cannot show.")
+    situation_min_days: int = Field(28, ge=1, le=90,
+                                    description="Days learned before a situation's own limit replaces its starting "
+                                                "limit: about a month, as the budget is per 30 days and fewer days "
+                                                "cannot show how often a long quiet comes.")
+    night_first_sign_start_min: float = Field(30.0, ge=2, le=240,
+                                              description="Out of bed at night and no sign of life anywhere since "
+                                                          "(minutes): the starting limit, until the person's own "
+                                                          "nights are learned.")
+    night_first_sign_floor_min: float = Field(10.0, ge=1, le=240,
+                                              description="...never shorter than this (minutes), however soon life "
+                                                          "usually shows.")
+    night_quiet_cap_min: float = Field(50.0, ge=5, le=240,
+                                       description="Out of bed at night and nothing moving for this long (minutes) "
+                                                   "alerts, whatever the person's own nights: within the hour a "
+                                                   "fall at night must be caught by.")
+    night_back_cap_min: float = Field(240.0, ge=10, le=720,
+                                      description="Out of bed at night this long (minutes) and then still alerts, "
+                                                  "however long the person's own nights up last.")
     night_exit_margin: float = Field(2.0, ge=1.0, le=10.0,
                                      description="Multiplier on the usual longest night-time bed exit before alerting.")
     night_exit_floor_min: float = Field(20.0, ge=5, le=600,

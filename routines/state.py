@@ -141,6 +141,11 @@ class PersonState:
         "summaries",
         "thr",
         "unseen_out",
+        "wait_now",
+        "waits",
+        "waits_closed",
+        "waits_kept",
+        "waits_settled",
         "wake_by_type",
         "wake_model",
         "wake_t",
@@ -234,6 +239,14 @@ class PersonState:
         self.summaries: deque = deque(maxlen=62)
         self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
         self.own_since: dict[str, object] = {}  # check -> date it began watching with the person's own routine
+        # waiting per situation (routines.detectors.situations): the models, the spell going on in each
+        # situation [start, last wait index reached, alert key or None, date], the spells kept back for an
+        # outcome (date, situation, seconds reached, alert key), and the last day closed into the models
+        self.waits: dict[str, object] = {}
+        self.wait_now: dict[str, list] = {}
+        self.waits_kept: list[tuple] = []
+        self.waits_closed: object = None
+        self.waits_settled: dict[str, list] = {}  # situation -> dates unmarked spells were learned (7 days)
 
     def __setstate__(self, state: tuple[dict | None, dict] | dict) -> None:
         """Restore a checkpoint of any version: a field removed since (``minutes_out_model``, never read) is

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from routines.detectors import situations
 from routines.detectors.common import Tick, _alert, _clock, _hm
 from routines.detectors.thresholds import appliance_limit, stillness_checkable, stuck_on
 from routines.explain import (
@@ -57,23 +58,47 @@ def silence(c: Tick) -> None:
                 and stillness_checkable(eng, p) is None and not lying else None)
         if lying:
             limit = max(limit, thr["silence_lying_s"])
+        # just stood up from the chair (it holds no weight now): quiet after standing up is its own
+        # situation, not the hour's, whose long spells are the person seated; the chair sensor's own
+        # quiet (both) is not used for it
+        stood = (p.last_s is not None and p.last_s.chair and p.chair_count == 0 and thr["wait_own"]["stood_up"]
+                 and not lying)
+        if stood:
+            here = None
         if here is not None and here.ctx_limit < limit:  # judged from where the person was last seen
             limit = here.ctx_limit
         else:
             here = None
+        stood = stood and thr["wait_s"]["stood_up"] < limit
+        if stood:
+            limit = thr["wait_s"]["stood_up"]
+        standing = p.last_s is not None and p.last_s.chair and p.chair_count == 0
+        situations.probe(eng, p, DAY_SITUATIONS, "stood_up" if standing else None, p.last_act, t, due)
+        first_look = p.last_act + thr["wait_floor_s"]["stood_up"]
+        if first_look > t and situations.has(eng, p, "chair"):  # when a quiet after standing up could first count
+            due.append(first_look)
         if quiet >= limit:
             q = thr["silence_q"][p.last_slot]
-            usual = _silence_words(c, limit, here, lying)
-            add(_alert(eng, p, t, "silence", f"{p.id}:silence:{p.last_act:.0f}",
+            usual = (situations.usual_words(eng, p, "stood_up", f"After standing up from the {p.last_s.label}", c.pr.poss)
+                     if stood else _silence_words(c, limit, here, lying))
+            key = f"{p.id}:silence:{p.last_act:.0f}"
+            if standing:
+                situations.flag(p, "stood_up", key)
+            add(_alert(eng, p, t, "silence", key,
                        f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
                        f"while at home and not in bed. {usual}.",
                        {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
                         "limit_min": round(limit / 60, 1), "learned": q is not None or here is not None,
                         "last_sensor": p.last_s.id if p.last_s is not None else None,
-                        "by_last_sensor": here is not None, "sitting": p.chair_count > 0,
+                        "by_last_sensor": here is not None, "sitting": p.chair_count > 0, "stood_up": stood,
                         "limit": state_of(eng, p, "silence")}))
         else:
             due.append(p.last_act + limit)
+    else:
+        situations.probe(eng, p, DAY_SITUATIONS, None, 0.0, t, due)
+
+
+DAY_SITUATIONS = ("stood_up",)
 
 
 def no_meal(c: Tick) -> None:

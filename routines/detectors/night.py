@@ -7,6 +7,9 @@ adds an explained alert through ``c.add``, or the time it falls due to ``c.due``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from routines.detectors import situations
 from routines.detectors.common import Tick, _alert, _clock, _hm
 from routines.detectors.episodes import in_night_hours, in_sleep_hours, night_began, pulsing, up_for_the_day
 from routines.explain import (
@@ -22,6 +25,10 @@ from routines.explain import (
 )
 from routines.learning import state_of
 from routines.state import NIGHT
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from routines.state import PersonState
 
 
 def not_up(c: Tick) -> None:
@@ -89,28 +96,59 @@ def night_bed_exit(c: Tick) -> None:
         out_for = t - p.out_since
         last_move = max(p.last_nonbed, p.out_since)
         fire_at = max(p.out_since + thr["exit_thr_s"], last_move + st.night_exit_quiet_min * 60)
-        if p.last_up >= p.last_act:  # last seen outside the bedroom: stillness there is not lying in bed
-            fire_at = min(fire_at, max(p.last_act, p.out_since) + st.night_still_away_min * 60)
+        # two questions apart from how long the person is usually out of bed: how soon life shows anywhere
+        # after leaving the bed, and how long the quiet lasts once seen about the home (situations)
+        wait = thr["wait_s"]
+        sit = ("night_first_sign" if p.last_act <= p.out_since + 1.0 else
+               "night_still" if p.last_up >= p.last_act else None)  # last seen outside the bedroom
         still_from = max(p.last_act, p.out_since)
+        if sit is not None:
+            fire_at = min(fire_at, still_from + wait[sit])
         if p.phase != NIGHT and (not in_night_hours(eng, p, still_from) or up_for_the_day(eng, p, still_from)
                                  or p.out_since < night_began(eng, p, still_from)):
             # read as up: the stillness began outside the night hours or in the person's morning, or the
             # person left bed before tonight's night hours began (up all day, still in the night: not an exit)
+            situations.probe(eng, p, NIGHT_SITUATIONS, None, 0.0, t, due)
+            situations.probe(eng, p, ("night_back",), None, 0.0, t, due)
             return
+        situations.probe(eng, p, NIGHT_SITUATIONS, sit, still_from, t, due)
+        situations.probe(eng, p, ("night_back",), "night_back", p.out_since, t, due)
         if t >= fire_at:
-            still = fire_at < p.out_since + thr["exit_thr_s"] - 1  # fired on stillness away from the bedroom
-            usual = (f"Last seen outside the bedroom, and nothing has moved for {st.night_still_away_min:.0f} min "
-                     f"(watched from the first night, whatever {pr.poss} usual trips)" if still else
-                     _exit_words(c))
-            add(_alert(eng, p, t, "night_bed_exit", f"{p.id}:night_bed_exit:{p.out_since:.0f}",
+            by_sit = sit is not None and fire_at < p.out_since + thr["exit_thr_s"] - 1
+            usual = (_situation_words(eng, p, sit, pr.poss) if by_sit else
+                     situations.usual_words(eng, p, "night_back", "Out of bed at night", pr.poss)
+                     if thr["exit_by_budget"] else _exit_words(c))
+            since = ("there has been no sign of life anywhere since" if sit == "night_first_sign"
+                     else f"no movement since {_clock(eng, still_from)}")  # the last movement the core saw
+            key = f"{p.id}:night_bed_exit:{p.out_since:.0f}"
+            situations.flag(p, sit if by_sit else "night_back", key)
+            add(_alert(eng, p, t, "night_bed_exit", key,
                        f"{name} got out of bed at {_clock(eng, p.out_since)} and has not returned "
-                       f"({duration(out_for)}); no movement since {_clock(eng, max(p.last_act, p.out_since))}. {usual}. "
-                       "Possible fall.",
+                       f"({duration(out_for)}); {since}. {usual}. Possible fall.",
                        {"out_since": eng.alert_time(p.out_since).isoformat(), "out_min": round(out_for / 60, 1),
-                        "limit_min": round(thr["exit_thr_s"] / 60, 1), "learned": thr["exit_learned"],
-                        "limit": "still_away" if still else state_of(eng, p, "night_bed_exit")}))
+                        "limit_min": round((fire_at - still_from if by_sit else thr["exit_thr_s"]) / 60, 1),
+                        "learned": thr["wait_own"][sit] if by_sit else thr["exit_learned"],
+                        "limit": SITUATION_LIMIT[sit] if by_sit else state_of(eng, p, "night_bed_exit")}))
         else:
             due.append(fire_at)
+    else:
+        situations.probe(eng, p, NIGHT_SITUATIONS, None, 0.0, t, due)
+        situations.probe(eng, p, ("night_back",), None, 0.0, t, due)
+
+
+NIGHT_SITUATIONS = ("night_first_sign", "night_still")
+# the alert's 'limit' evidence when a situation's wait decided it
+SITUATION_LIMIT = {"night_first_sign": "first_sign", "night_still": "still_away"}
+
+
+def _situation_words(eng: RoutineEngine, p: PersonState, sit: str, poss: str) -> str:
+    """Why this wait: the person's own nights (true counts of days), or the starting limit while learning."""
+    if sit == "night_still" and not p.thr["wait_own"][sit]:  # the starting limit, watched from the first night
+        return (f"Last seen outside the bedroom, and nothing has moved for {duration(p.thr['wait_s'][sit])} "
+                f"(watched from the first night, whatever {poss} usual trips)")
+    what = {"night_first_sign": "Before any other sign of life after getting out of bed at night",
+            "night_still": "Last seen outside the bedroom at night, and nothing moving since"}[sit]
+    return situations.usual_words(eng, p, sit, what, poss)
 
 
 def _exit_words(c: Tick) -> str:

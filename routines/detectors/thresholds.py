@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from routines.detectors import situations
 from routines.detectors.common import _parse_hhmm
 from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel, gap_bin
 from routines.prior import blended_table, prior_weight, quantile_of
@@ -51,6 +52,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     st = eng.settings
     h0 = st.day_start_hour
     q = st.usual_quantile
+    prev_wait = p.thr.get("wait_s", {})
     thr: dict[str, Any] = {}
     dq = st.deadline_quantile
     # a limit comes from the person's own days once warmed up, or from the population prior blended
@@ -122,6 +124,12 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     for s in eng.person_sensors.get(p.id, ()):
         s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable and not s.kitchen else (None, None)
     p.thr = thr
+    situations.refresh(eng, p, prev_wait)  # the waiting limits per situation (thr['wait_s'])
+    # how long until back in bed: from the budget once the person's own nights are learned, never shorter
+    # than twice their usual trip (a few weeks of nights cannot show every longer one)
+    thr["exit_by_budget"] = thr["wait_own"]["night_back"] and thr["wait_s"]["night_back"] > thr["exit_thr_s"]
+    if thr["exit_by_budget"]:
+        thr["exit_thr_s"] = thr["wait_s"]["night_back"]
 
 
 def silence_prior(eng: RoutineEngine, p: PersonState) -> np.ndarray | None:

@@ -1,0 +1,221 @@
+"""Waiting limits per situation, learned from the person's own days and calibrated to one false-alarm budget.
+
+A situation is what the person was last seen doing when the quiet began; each asks its own question:
+
+- ``night_first_sign``: just got out of bed at night (or in the early morning), and no sign of life
+  anywhere since. On ordinary nights life shows elsewhere within minutes (the toilet door, the hall): how
+  soon is this person's own.
+- ``night_still``: out of bed at night, seen about the home, and nothing has moved since.
+- ``night_back``: out of bed at night, however active: how long until the person is back in bed (a night
+  that ends with getting up for the day counts as far as it went: an early riser's mornings are learned).
+- ``stood_up``: just stood up from the chair in the day (the chair no longer holds weight). Quiet while
+  seated can last hours; quiet after standing up is a different thing.
+
+Each learns, with forgetting, how often a day its quiet outlasted each wait (:class:`routines.waiting.WaitModel`),
+by looking at those moments (:func:`probe`, from the detectors' evaluations: a chain of looks at the last
+sign of life plus the situation's shortest wait, then at each longer wait while the quiet lasts). Its
+limit is the shortest wait past which the learned days would have raised no more alerts than its share of
+the person's budget (``false_alarm_budget_per_30d``, split evenly over the situations the home can
+see), times ``situation_margin``, within the situation's floor and cap; the starting limit until
+``situation_min_days`` days are learned.
+
+A spell that raised an alert is kept back (a model never learns what it flagged). A carer's "false alarm"
+teaches it, and so does one nobody marked real within ``settle_unconfirmed_days`` (at most one a week),
+each only as far as the limit it outlasted: one false alarm moves a limit one step later (at most 15 min, times
+``situation_margin``),
+never by hours, and unmarked alerts at most 30 min a week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from routines.waiting import WAIT_EDGES_S, WaitModel, edge_index
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from routines.settings import RoutineSettings
+    from routines.state import PersonState
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """One situation: the sensor it needs, and its starting limit, floor and cap (settings names, minutes)."""
+
+    needs: str
+    start: str
+    floor: str
+    cap: str
+
+
+SITUATIONS: dict[str, Situation] = {
+    "night_first_sign": Situation("bed", "night_first_sign_start_min", "night_first_sign_floor_min",
+                                  "night_quiet_cap_min"),
+    "night_still": Situation("bed", "night_still_away_min", "night_exit_floor_min", "night_quiet_cap_min"),
+    "night_back": Situation("bed", "default_night_exit_min", "night_exit_floor_min", "night_back_cap_min"),
+    "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
+}
+
+
+def _minutes(st: RoutineSettings, field: str) -> float:
+    return float(getattr(st, field)) * 60.0
+
+
+def models(p: PersonState, half_life_days: float) -> dict[str, WaitModel]:
+    """The person's wait models, made on first use (a checkpoint from before them has none)."""
+    if not p.waits:
+        p.waits.update({name: WaitModel(half_life_days) for name in SITUATIONS})
+    return p.waits
+
+
+def has(eng: RoutineEngine, p: PersonState, flag: str) -> bool:
+    """Does the person have a sensor with this role flag (bed, chair, ...)?"""
+    return any(getattr(s, flag) for s in eng.person_sensors.get(p.id, ()))
+
+
+def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
+    """Each situation's share of the person's budget, in alerts a day: the budget split evenly over the
+    situations this home can see (a home without a chair mat gives its share to the others)."""
+    seen = [s for s in SITUATIONS.values() if has(eng, p, s.needs)]
+    return eng.settings.false_alarm_budget_per_30d / 30.0 / max(1, len(seen))
+
+
+def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
+    """At rollover (and after an outcome): close the day into the models, then set each situation's limit
+    into ``p.thr['wait_s']`` (seconds) and whether it is the person's own (``p.thr['wait_own']``)."""
+    st = eng.settings
+    ms = models(p, st.half_life_days)
+    _close_day(eng, p, ms, prev)
+    _learn_outcomes(eng, p, ms, prev)
+    rate = rate_per_day(eng, p)
+    lim, own = {}, {}
+    for name, s in SITUATIONS.items():
+        m = ms[name]
+        v = m.limit(rate, st.situation_margin, _minutes(st, s.start), st.situation_min_days)
+        lim[name] = min(_minutes(st, s.cap), max(_minutes(st, s.floor), v))
+        own[name] = m.days_raw >= st.situation_min_days
+    p.thr["wait_s"], p.thr["wait_own"] = lim, own
+    p.thr["wait_floor_s"] = {name: _minutes(st, s.floor) for name, s in SITUATIONS.items()}
+
+
+def _close_day(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
+    """The day just summarised (``finish_day`` calls refresh after appending it): its spells are learned,
+    those still going on are ended (the day is over), a day with a known context or no event teaches nothing."""
+    if not p.summaries or p.summaries[-1].date != eng._day_date or p.waits_closed == eng._day_date:
+        return
+    for name in list(p.wait_now):
+        _end(p, ms, name)
+    summary = p.summaries[-1]
+    learn = not summary.contexts and sum(summary.hourly_activity) > 0
+    for m in ms.values():
+        m.close_day(learn)
+    p.waits_closed = eng._day_date
+    _settle(eng, p, ms, prev)
+
+
+def _end(p: PersonState, ms: dict[str, WaitModel], name: str) -> None:
+    """A spell is over (life showed, or the situation changed): today's model learns how far it went,
+    unless it raised an alert (then it waits, kept back, for an outcome)."""
+    _, k, key, date = p.wait_now.pop(name)
+    if k < 0:
+        return
+    if key is None:
+        ms[name].add(WAIT_EDGES_S[k])
+    else:
+        p.waits_kept.append((date, name, float(WAIT_EDGES_S[k]), key))
+
+
+def _cap(eng: RoutineEngine, prev: dict[str, float], name: str, seconds: float) -> int:
+    """The longest wait a kept-back spell may teach: the wait behind the limit it outlasted (``prev``: the
+    limits before this refresh, less the margin), so the limit moves one step later (at most 15 min times
+    ``situation_margin``), never to the spell's own length."""
+    return edge_index(prev.get(name, seconds) / eng.settings.situation_margin)
+
+
+def _learn_outcomes(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
+    """Kept-back spells whose alert a carer marked a false alarm: learned now, one step past the limit."""
+    keep = []
+    for date, name, secs, key in p.waits_kept:
+        outcome = eng._outcomes.get(key)
+        if outcome == "false_alarm":
+            ms[name].learn_late(secs, _cap(eng, prev, name, secs))
+        elif outcome != "real":
+            keep.append((date, name, secs, key))
+    p.waits_kept = keep
+
+
+def _settle(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
+    """Kept-back spells nobody marked real within ``settle_unconfirmed_days``: learned up to the limit they
+    outlasted, at most :data:`SETTLED_PER_WEEK` a situation in 7 days (one step: a limit moves later by at
+    most 15 min times the margin, under 30 min, a week through unmarked alerts); the rest wait their turn
+    (the latest :data:`KEPT_MAX` are kept)."""
+    days = eng.settings.settle_unconfirmed_days
+    today = eng._day_date
+    if not days or today is None:
+        return
+    keep = []
+    for date, name, secs, key in p.waits_kept:
+        recent = [d for d in p.waits_settled.get(name, []) if (today - d).days < 7]
+        if (today - date).days >= days and len(recent) < SETTLED_PER_WEEK:
+            ms[name].learn_late(secs, _cap(eng, prev, name, secs))
+            p.waits_settled[name] = [*recent, today]
+        else:
+            keep.append((date, name, secs, key))
+    p.waits_kept = keep[-KEPT_MAX:]
+
+
+SETTLED_PER_WEEK = 1
+KEPT_MAX = 60
+
+
+def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str | None, start: float, t: float,
+          due: list[float]) -> None:
+    """Look at the quiet in situation ``name`` of ``family`` (None: in none of them) that began at ``start``:
+    note how far it has gone, end the family's spells that are over, and ask to be looked at again at its
+    next wait (or when the situation's shortest wait would first be reached)."""
+    ms = models(p, eng.settings.half_life_days)
+    for other in [n for n, v in p.wait_now.items() if n in family and (n != name or v[0] != start)]:
+        _end(p, ms, other)
+    if name is None:
+        return
+    cur = p.wait_now.get(name)
+    if cur is None:
+        cur = p.wait_now[name] = [start, -1, None, eng._day_date]
+    k = edge_index(t - start)
+    cur[1] = max(cur[1], k)
+    floor = _minutes(eng.settings, SITUATIONS[name].floor)
+    nxt = start + max(floor, WAIT_EDGES_S[k + 1] if k + 1 < len(WAIT_EDGES_S) else floor)
+    if nxt > t:
+        due.append(nxt)
+
+
+def flag(p: PersonState, name: str, key: str) -> None:
+    """The spell now going on in ``name`` raised the alert ``key``: it is kept back when it ends."""
+    cur = p.wait_now.get(name)
+    if cur is not None:
+        cur[2] = key
+
+
+def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: str) -> str:
+    """The person's own figures behind a situation's limit, ``what`` naming the situation: true counts of
+    days learned (``poss``: the person's possessive pronoun)."""
+    m = models(p, eng.settings.half_life_days)[name]
+    lim = p.thr["wait_s"][name]
+    if not p.thr["wait_own"][name]:
+        return (f"{what}: the starting limit of {_dur(lim)} is used until {poss} own days are learned "
+                f"({m.days_raw} of {eng.settings.situation_min_days} days)")
+    n = m.days_over(lim)
+    spell = SPELL_WORDS[name].format(poss=poss)
+    return f"{what}, {spell} {_dur(lim)} or more on {n} of the {m.days_raw} days learned"
+
+
+# what a situation's spell is, in words (the waits are quiet, or time out of bed)
+SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
+               "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted"}
+
+
+def _dur(seconds: float) -> str:
+    from routines.explain import duration
+
+    return duration(seconds)
