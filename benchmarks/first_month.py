@@ -119,7 +119,7 @@ def table(results: list[dict]) -> str:
                          + f"{cells[0]:<16} {cells[1]:<16} "
                          + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
     lines.append(f"Targets: <= {TARGET_FA} care alerts in the first {results[0]['days']} days per home; recall "
-                 f">= {TARGET_RECALL} for night exits (60 min, as after learning). Recall: detected/injected, "
+                 f">= {TARGET_RECALL} for night exits (night bed exit 60 min, night door 45 min, as after learning). Recall: detected/injected, "
                  "median delay after the onset in minutes.")
     return "\n".join(lines)
 

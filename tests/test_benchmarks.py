@@ -120,11 +120,13 @@ def test_telecare_rules():
 
 
 def test_scoring_deadline_any_urgent_and_episode_merge():
-    truths = [Truth("collapse", 1000, 4600, 0, 0), Truth("no_kitchen", 1000, 80_000, 1, 0)]
+    # a collapse is judged 4 h from its onset, a day without the kitchen by 21:00 (issue 11's deadlines)
+    truths = [Truth("collapse", 1000, 4600, 0, 0), Truth("no_kitchen", 30_000, 80_000, 1, 0)]
     dets = [Detection(5000, "inactivity", "urgent"), Detection(2000, "not_up", "urgent"),
-            Detection(9000, "no_meal", "warning")]
-    assert score_anomalies(truths, dets) == [(True, 1000), (True, 8000)]
-    assert score_anomalies(truths, [Detection(4700, "inactivity", "urgent")]) == [(False, None), (False, None)]
+            Detection(40_000, "no_meal", "warning")]
+    assert score_anomalies(truths, dets) == [(True, 1000), (True, 10_000)]
+    late = [Detection(1000 + 4 * 3600 + 60, "inactivity", "urgent"), Detection(76_000, "no_meal", "warning")]
+    assert score_anomalies(truths, late) == [(False, None), (False, None)]
     assert score_anomalies(truths[:1], [Detection(2000, "battery", "warning", "technical")]) == [(False, None)]
     alarms = [Detection(100, "a", "urgent"), Detection(200, "a", "urgent"), Detection(5000, "a", "urgent"),
               Detection(300, "b", "info"), Detection(400, "c", "warning", "technical")]
@@ -142,19 +144,21 @@ def test_evaluation_table_on_a_generated_home():
         r = res["systems"][name]
         assert 0.0 <= r["recall"] <= 1.0 and r["false_alarms_per_30d"] >= 0
         assert sum(k["n"] for k in r["kinds"].values()) == res["injected"] == 6
-    # the synthetic person gets up around 07:00: a fixed 09:30 check is too late for the 60-minute
-    # deadline, while a door opening at night is caught at once
+    # the synthetic person gets up around 07:00: a fixed 09:30 check is within the 3 hours after it
+    # (issue 11's 'not up' deadline), and a door opening at night is caught at once
     rules = res["systems"]["telecare"]["kinds"]
-    assert rules["not_up"]["detected"] == 0 and rules["night_door_exit"]["detected"] == 1
+    assert rules["not_up"]["detected"] == 1 and rules["night_door_exit"]["detected"] == 1
     text = evaluate.report([res], total)
     assert "telecare" in text and "isolationforest" in text and "== overall" in text
 
 
 def test_scoring_not_up_counts_an_alarm_from_the_persons_own_getting_up_moment():
-    """Silent from 05:00 (own wake), onset at the usual late wake 09:00, deadline 10:00."""
+    """Silent from 05:00 (own wake), onset at the usual late wake 09:00, deadline 08:00: 3 h after the real
+    getting-up time (issue 11), whatever the onset."""
     h = 3600
     truth = Truth("not_up", 9 * h, 10 * h, 0, 0, start=5 * h)
     assert score_anomalies([truth], [Detection(8 * h, "not_up", "urgent")]) == [(True, 0)]  # early, still true
-    assert score_anomalies([truth], [Detection(9 * h + 600, "silence", "urgent")]) == [(True, 600)]
+    assert score_anomalies([truth], [Detection(7 * h, "silence", "urgent")]) == [(True, 0)]
     assert score_anomalies([truth], [Detection(4 * h, "night_bed_exit", "urgent")]) == [(False, None)]  # before
-    assert score_anomalies([truth], [Detection(10 * h + 60, "not_up", "urgent")]) == [(False, None)]  # late
+    assert score_anomalies([truth], [Detection(8 * h + 60, "not_up", "urgent")]) == [(False, None)]  # late
+    assert score_anomalies([truth], [Detection(9 * h + 600, "not_up", "urgent")]) == [(False, None)]  # past 08:00

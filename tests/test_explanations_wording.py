@@ -113,8 +113,9 @@ def test_night_trips_are_counted_as_the_trips_learned() -> None:
     _, alerts = run(evs, t("04:00"), engine=eng)
     [a] = [a for a in alerts if a.kind == "night_bed_exit"]
     assert a.time == t("02:34")  # the 20 min floor (twice her 7 min is less)
-    assert a.message == ("Ann got out of bed at 02:14 and has not returned (20 min); no movement since 02:14. "
-                         "Her night-time trips end within 7 min (all 16 trips learned). Possible fall.")
+    assert a.message == ("Ann got out of bed at 02:14 and has not returned (20 min); there has been no sign of "
+                         "life anywhere since. Her night-time trips end within 7 min (all 16 trips learned). "
+                         "Possible fall.")
 
 
 def test_night_trips_on_the_starting_setting_say_so() -> None:
@@ -122,9 +123,11 @@ def test_night_trips_on_the_starting_setting_say_so() -> None:
     learn(eng, exits=[[300.0]] * 3)  # 3 trips: not yet her own
     _, alerts = run([*evening(), (t("02:14"), "bed", False)], t("04:00"), engine=eng)
     [a] = [a for a in alerts if a.kind == "night_bed_exit"]
-    assert a.time == t("02:59")
-    assert ("The limit is 45 min: the starting setting of 45 min set at install, until her own routine is "
-            "learned: 3 of 7 night-time trips. Possible fall.") in a.message
+    # nothing anywhere since leaving the bed: judged by how soon life shows (issue 11), on its starting limit
+    assert a.time == t("02:44")
+    assert ("there has been no sign of life anywhere since. Before any other sign of life after getting out of "
+            "bed at night: the starting limit of 30 min is used until her own days are learned (0 of 28 days). "
+            "Possible fall.") in a.message
 
 
 def test_the_alert_and_the_same_days_digest_give_the_same_usual_time() -> None:

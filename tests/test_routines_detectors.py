@@ -79,9 +79,9 @@ def test_out_of_bed_at_night_and_still() -> None:
     _, alerts = run(evs, t("04:00"))
     [a] = alerts
     assert a.kind == "night_bed_exit" and a.severity == Severity.URGENT
-    assert a.time == t("02:59")  # the cold-start 45 min limit
+    assert a.time == t("02:45")  # 30 min after the last movement, as its words say
     # last seen outside the bedroom (the bathroom) and nothing since: watched from the first night
-    assert a.message == ("Ann got out of bed at 02:14 and has not returned (45 min); no movement since 02:15. "
+    assert a.message == ("Ann got out of bed at 02:14 and has not returned (31 min); no movement since 02:15. "
                          "Last seen outside the bedroom, and nothing has moved for 30 min (watched from the first "
                          "night, whatever her usual trips). Possible fall.")
     assert a.evidence["limit"] == "still_away"
