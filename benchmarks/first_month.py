@@ -6,7 +6,7 @@ Two streams share one day order (:func:`benchmarks.streams.build_streams` with n
 
 - the clean stream: every care alert (urgent or warning) on it is a false alarm (target: <= 2 a home);
 - the anomalous stream: every other day carries an injected night door exit or night bed exit with no
-  return (the checks that need no learning), scored with the same 60-minute deadline as after learning
+  return (the checks that need no learning), scored with the same deadlines as after learning (bed 60 min, door 45 min)
   (target: recall >= 0.9).
 
 "start defaults" is the same core with no prior (the fixed starting settings alone), for comparison.
