@@ -107,6 +107,29 @@ def _not_back_lines(by_seed: dict[int, list[dict]], seeds: list[int], homes: lis
     return out
 
 
+def kind_table(by_seed: dict[int, list[dict]], system: str) -> str:
+    """Per home and kind: detected/injected pooled over the seeds, and the median of the seeds' median
+    delays (minutes, from the onset; 'not up' from the person's real getting-up time)."""
+    seeds = sorted(by_seed)
+    homes = [r["home"] for r in by_seed[seeds[0]]]
+    lines = [f"{system}, per home and kind: detected/injected over seeds {' '.join(map(str, seeds))} "
+             "(median delay, min)", "home       " + " ".join(f"{k:<17}" for k in KINDS) + " FA/30d"]
+    for i, home in enumerate(homes):
+        rs = [by_seed[s][i]["systems"][system] for s in seeds]
+        cells = []
+        for kind in KINDS:
+            ks = [r["kinds"][kind] for r in rs if kind in r.get("kinds", {})]
+            n = sum(k["n"] for k in ks)
+            if not n:
+                cells.append(f"{'-':<17}")
+                continue
+            delays = sorted(k["median_delay_min"] for k in ks if k["median_delay_min"] is not None)
+            delay = f" ({delays[len(delays) // 2]:.0f})" if delays else ""
+            cells.append(f"{sum(k['detected'] for k in ks)}/{n}{delay}".ljust(17))
+        lines.append(f"{home:<10} " + " ".join(cells) + f" {mean(r['false_alarms_per_30d'] for r in rs):.1f}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
@@ -117,7 +140,10 @@ def main() -> None:
     ap.add_argument("--learning", type=int, default=21)
     ap.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     a = ap.parse_args()
-    print(table(run(a.seeds, a.homes, a.systems, a.data, a.learning, a.days, a.jobs), a.systems))
+    by_seed = run(a.seeds, a.homes, a.systems, a.data, a.learning, a.days, a.jobs)
+    print(table(by_seed, a.systems))
+    for system in a.systems:
+        print("\n" + kind_table(by_seed, system))
 
 
 if __name__ == "__main__":
