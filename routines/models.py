@@ -428,7 +428,8 @@ class OutingModel:
     True
     """
 
-    def __init__(self, capacity: int = 240, window_min: float = 120.0, warmup: int = 5) -> None:
+    def __init__(self, capacity: int = 240, window_min: float = 120.0, warmup: int = 5,
+                 nights_kept: int = 120) -> None:
         self.capacity = capacity
         self.window_min = window_min
         self.warmup = warmup  # outings within the window before it speaks for that time of day
@@ -437,6 +438,37 @@ class OutingModel:
         self.days = np.zeros(capacity, dtype=np.int64)
         self.count = 0
         self._pos = 0
+        self.nights_kept = nights_kept
+        # person-day ordinal -> was the person still out at their usual bed time that day (an outing that
+        # ended by itself later): the last ``nights_kept`` days learned, so the figure said is a count of days
+        self.nights: dict[int, bool] = {}
+        # (day learned, the outing's day, alert key): an outing still out at bed time that raised the alert,
+        # counted as a night out only once nobody marked the alert real (routines.detectors.outing)
+        self.late_held: list[tuple[int, int, str]] = []
+
+    def __setstate__(self, state: dict) -> None:
+        # a checkpoint from before the nights were learned: none yet (they are learned from here on)
+        state.setdefault("nights_kept", 120)
+        state.setdefault("nights", {})
+        state.setdefault("late_held", [])
+        self.__dict__.update(state)
+
+    def learn_night(self, day: int, out: bool = False) -> None:
+        """Count the person-day ``day`` as learned; ``out``: the person was still out at their bed time."""
+        self.nights[day] = self.nights.get(day, False) or out
+        while len(self.nights) > self.nights_kept:
+            del self.nights[min(self.nights)]
+
+    def stays_out(self) -> tuple[int, int]:
+        """(days the person was still out at their usual bed time, days learned), over the last days kept.
+
+        >>> m = OutingModel()
+        >>> for d in range(10):
+        ...     m.learn_night(d, out=d == 3)
+        >>> m.stays_out()
+        (1, 10)
+        """
+        return sum(self.nights.values()), len(self.nights)
 
     @property
     def n(self) -> int:

@@ -29,6 +29,7 @@ An outing that raised this alert is learned only if it ended by itself soon afte
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,18 @@ RETURN_MARGIN_MIN = 30.0
 # the person's normal has grown); later than that it is never learned (issue 11: nothing moves a limit by
 # hours, and a person found the next morning is not a day out)
 SETTLE_PAST_MIN = 30.0
+# the bed-time limit is used only for a person still out at their usual bed time on at most one learned day
+# in this many: each such day would be a false alarm, and one in 60 days is the 0.5 a month the check may
+# cost (the budget of issue 11 is 1 a month across all checks), not a figure fitted to a home
+STAYS_OUT_EVERY = 60
+
+
+def bed_rule(eng: RoutineEngine, p: PersonState) -> bool:
+    """Is the bed-time limit used for this person: only once :attr:`learning_days` of their own days are
+    learned, and only while they were still out at their usual bed time on at most one day in
+    :data:`STAYS_OUT_EVERY` of them (:meth:`routines.models.OutingModel.stays_out`)."""
+    out, days = p.outing_model.stays_out()
+    return days >= eng.settings.learning_days and out <= max(1, days // STAYS_OUT_EVERY)
 
 
 def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
@@ -64,7 +77,9 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     scope = "near" if own is not None else "any"
     if own is None:
         own = m.longest()
-    if own is None:
+    if own is None and eng.settings.default_outing_min is None:
+        length_s, scope = math.inf, "none"  # no length rule before the person's own outings are learned
+    elif own is None:
         length_s, scope = eng.settings.default_outing_min * 60, "start"
     else:
         length_s = max(own[0] * MARGIN, own[0] + MIN_EXTRA_MIN * 60)
@@ -75,7 +90,7 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     late = max(bed, ret[0] + RETURN_MARGIN_MIN) if ret is not None else bed
     # the person's own bed time only: a starting or similar homes' one is a guess, and a false alarm in the
     # first week at someone else's bed time costs the trust the check needs (the starting length limit holds)
-    if p.thr["bed_learned"] and dep < late < 1440.0:  # the outing began before that bed time: judged by it too
+    if p.thr["bed_learned"] and dep < late < 1440.0 and bed_rule(eng, p):  # the outing began before that bed time: judged by it too
         # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
         wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
         out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
@@ -94,7 +109,8 @@ def not_back(c: Tick) -> None:
     start = p.away_since
     lim = limits(eng, p, start)
     if t < lim["fire_at"]:
-        due.append(lim["fire_at"])
+        if lim["fire_at"] < math.inf:
+            due.append(lim["fire_at"])
         return
     own = lim["own"]
     if lim["by"] == "bed":
@@ -152,12 +168,21 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
     """
     h0 = eng.settings.day_start_hour
     today = eng._day_date.toordinal() if eng._day_date is not None else 0
+    m = p.outing_model
+    bed = p.thr["bed_med"] if p.thr["bed_learned"] else None
+    if learn:
+        m.learn_night(today)
     for start, length, key, limit_s, starting in p.outing_pending:
         if not learn:
             continue
         x = (eng.dsm(start), length, (eng._local(start) - timedelta(hours=h0)).date().toordinal())
+        out_at_bed = bed is not None and x[0] < bed < x[0] + length / 60.0
+        if out_at_bed and key is None:
+            m.learn_night(x[2], out=True)
+        elif out_at_bed:  # it raised the alert: a night out only once nobody marked it real (as below)
+            m.late_held.append((today, x[2], key))
         if key is None or (starting and length < 2 * limit_s):
-            p.outing_model.learn_one(x)
+            m.learn_one(x)
         elif not starting and length <= limit_s + SETTLE_PAST_MIN * 60:
             p.outing_held.append((today, *x, key))
     p.outing_pending = []
@@ -170,3 +195,11 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
         elif outcome != "real" and today - held[0] < 30:  # marked real, or a month unsettled: dropped
             keep.append(held)
     p.outing_held = keep
+    late_keep = []
+    for held_day, day, key in m.late_held:
+        outcome = eng._outcomes.get(key)
+        if outcome == "false_alarm" or (outcome != "real" and settle and today - held_day >= settle):
+            m.learn_night(day, out=True)
+        elif outcome != "real" and today - held_day < 30:
+            late_keep.append((held_day, day, key))
+    m.late_held = late_keep
