@@ -445,13 +445,44 @@ class OutingModel:
         # (day learned, the outing's day, alert key): an outing still out at bed time that raised the alert,
         # counted as a night out only once nobody marked the alert real (routines.detectors.outing)
         self.late_held: list[tuple[int, int, str]] = []
+        # (start, minutes since the day start; seconds added to the length limit there; the day learned):
+        # outings that ran past their limit and ended by themselves, learned a bounded step at a time
+        self.steps: list[tuple[float, float, int]] = []
+        # (day learned, start, seconds past its limit, alert key): such an outing waiting for its alert to settle
+        self.step_held: list[tuple[int, float, float, str]] = []
+        self.bed_told: float | None = None  # the start of the last outing told by the bed-time limit
 
     def __setstate__(self, state: dict) -> None:
-        # a checkpoint from before the nights were learned: none yet (they are learned from here on)
+        # a checkpoint from before the nights and steps were learned: none yet (they are learned from here on)
         state.setdefault("nights_kept", 120)
         state.setdefault("nights", {})
         state.setdefault("late_held", [])
+        state.setdefault("steps", [])
+        state.setdefault("bed_told", None)
+        state.setdefault("step_held", [])
         self.__dict__.update(state)
+
+    def _near_steps(self, start: float) -> list[tuple[float, float, int]]:
+        return [s for s in self.steps if min(abs(s[0] - start), 1440.0 - abs(s[0] - start)) <= self.window_min]
+
+    def extension(self, start: float) -> tuple[float, int]:
+        """(seconds added to the length limit of an outing begun at ``start``, the outings that added them).
+
+        >>> m = OutingModel()
+        >>> m.step(600.0, 1800.0, 1); m.step(650.0, 1800.0, 9); m.step(1200.0, 900.0, 9)
+        >>> m.extension(620.0)
+        (3600.0, 2)
+        """
+        near = self._near_steps(start)
+        return sum(s[1] for s in near), len(near)
+
+    def may_step(self, start: float, day: int, every_days: int) -> bool:
+        """No step near ``start`` in the last ``every_days`` days."""
+        return all(day - s[2] >= every_days for s in self._near_steps(start))
+
+    def step(self, start: float, seconds: float, day: int) -> None:
+        self.steps.append((start, seconds, day))
+        del self.steps[: -self.capacity]
 
     def learn_night(self, day: int, out: bool = False) -> None:
         """Count the person-day ``day`` as learned; ``out``: the person was still out at their bed time."""

@@ -237,3 +237,20 @@ def test_an_alerted_night_out_counts_only_once_nobody_marked_it_real() -> None:
             eng.record_outcome(told[0].key, outcome)
         run([], t("05:00", 4), engine=eng)
         assert eng._persons["p1"].outing_model.stays_out()[0] == counted
+
+
+def test_an_outing_far_past_its_alert_that_ended_by_itself_moves_the_limit_30_min_at_most_once_a_week() -> None:
+    # today out 14:00-19:00 (told at 17:15, 1 h 45 min before she came home): once nobody marked it real
+    # (settle_unconfirmed_days, 2), the limit about 14:00 moves 30 min later, not by the 1 h 45 min it ran
+    # past it; the same on day 3 (told at 17:45), within the week, moves nothing
+    quiet = [e for d in (1, 2, 4, 5) for e in _day(d, out_at=None)]
+    days = _fortnight(out_min=300) + quiet + _day(3, out_min=300)
+    eng, alerts = run(days + _day(6, out_min=None), t("19:00", 6), engine=RoutineEngine(HOME, START))
+    told = _not_back(alerts)
+    assert [a.time.strftime("%d %H:%M") for a in told] == [
+        t(h, d).strftime("%d %H:%M") for d, h in ((0, "17:15"), (3, "17:45"), (6, "17:45"))]
+    assert told[-1].message == (
+        "Ann went out by the front door at 14:00 and is not back (3 h 45 min so far). Her outings starting "
+        "within 2 h of 14:00 lasted at most 2 h 10 min (14 outings on the 14 days learned), and 30 min more is "
+        "allowed, as 1 of her outings begun about then ran past the limit before she came home.")
+    assert len(eng._persons["p1"].outing_model.steps) == 1

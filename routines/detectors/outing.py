@@ -59,6 +59,10 @@ RETURN_MARGIN_MIN = 30.0
 # the person's normal has grown); later than that it is never learned (issue 11: nothing moves a limit by
 # hours, and a person found the next morning is not a day out)
 SETTLE_PAST_MIN = 30.0
+# an outing far past its limit that ended by itself (the person came home) moves the length limit about then
+# later by at most this much, at most once a week (issue 11, decision 4), however long it ran
+STEP_MIN = 30.0
+STEP_EVERY_DAYS = 7
 # the bed-time limit is used only for a person still out at their usual bed time on at most one learned day
 # in this many: each such day would be a false alarm, and one in 60 days is the 0.5 a month the check may
 # cost (the budget of issue 11 is 1 a month across all checks), not a figure fitted to a home
@@ -93,7 +97,9 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
         length_s, scope = eng.settings.default_outing_min * 60, "start"
     else:
         length_s = max(own[0] * MARGIN, own[0] + MIN_EXTRA_MIN * 60)
-    out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope,
+    ext = m.extension(dep) if own is not None else (0.0, 0)
+    length_s += ext[0]
+    out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope, "ext": ext,
                            "fire_at": start + length_s, "by": "length", "bed": None}
     bed = p.thr["bed_med"]
     ret = m.latest_return(dep)
@@ -143,6 +149,10 @@ def not_back(c: Tick) -> None:
                  if lim["scope"] == "near" else "at any time of day")
         why = (f"{pr.poss.capitalize()} outings {where} lasted at most {duration(own[0])} "
                f"({own[1]} outings on the {own[2]} days learned)")
+        if lim["ext"][0] > 0:  # learned a step at a time from outings past the limit (learn_outings)
+            k = lim["ext"][1]
+            why += (f", and {duration(lim['ext'][0])} more is allowed, as {k} of {pr.poss} outings begun about "
+                    f"then ran past the limit before {pr.subj} came home")
     a = _alert(eng, p, t, "not_back", f"{p.id}:not_back:{start:.0f}",
                  f"{name} went out by the front door at {_clock(eng, start)} and is not back "
                  f"({duration(t - start)} so far). {why}.",
@@ -153,6 +163,8 @@ def not_back(c: Tick) -> None:
     if a is not None:
         # (start, limit, at the starting limit?): how its outing may be learned when it ends (came_back)
         p.outing_told = (start, lim["fire_at"] - start, lim["scope"] == "start")
+        if lim["by"] == "bed":  # told at bed time: its length says nothing of the length limit's steps
+            p.outing_model.bed_told = start
         c.add(a)
 
 
@@ -174,7 +186,11 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
     came back' found the next morning is never learned as an ordinary day out: past the starting limit, by
     less than that limit again (the install's guess was the person's usual, not theirs); past the person's
     own limit, by at most :data:`SETTLE_PAST_MIN`, and only once a carer marks it a false alarm or
-    ``settle_unconfirmed_days`` pass with nobody marking it real.
+    ``settle_unconfirmed_days`` pass with nobody marking it real. One further past its own limit, settled
+    the same way, moves the length limit about that time of day :data:`STEP_MIN` later (at most that, at
+    most once in :data:`STEP_EVERY_DAYS` days there), never by its own length: a person found the next
+    morning was marked real and moves nothing. Outings still going at bed time count as nights out
+    (:func:`bed_rule`), settled the same way when they raised the alert.
     """
     h0 = eng.settings.day_start_hour
     today = eng._day_date.toordinal() if eng._day_date is not None else 0
@@ -195,6 +211,8 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
             m.learn_one(x)
         elif not starting and length <= limit_s + SETTLE_PAST_MIN * 60:
             p.outing_held.append((today, *x, key))
+        elif not starting and start != m.bed_told:  # far past its limit: a step of STEP_MIN once settled (below), never the length
+            m.step_held.append((today, x[0], length - limit_s, key))
     p.outing_pending = []
     settle = eng.settings.settle_unconfirmed_days
     keep = []
@@ -213,3 +231,13 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
         elif outcome != "real" and today - held_day < 30:
             late_keep.append((held_day, day, key))
     m.late_held = late_keep
+    step_keep = []
+    for held_day, dep, over, key in m.step_held:
+        outcome = eng._outcomes.get(key)
+        if outcome == "false_alarm" or (outcome != "real" and settle and today - held_day >= settle):
+            if m.may_step(dep, today, STEP_EVERY_DAYS):
+                m.step(dep, min(over, STEP_MIN * 60), today)
+            # (another step taken about then this week: dropped; the next such outing is weighed again)
+        elif outcome != "real" and today - held_day < 30:
+            step_keep.append((held_day, dep, over, key))
+    m.step_held = step_keep
