@@ -202,17 +202,21 @@ def _with_nights_out(late: tuple[int, ...]) -> list:
             for e in (_day(d, "20:00", 210, bed="23:45") if d in late else _day(d, out_min=LENGTHS[i]))]
 
 
-def test_a_person_who_stays_out_past_bed_time_is_not_told_at_bed_time() -> None:
+def test_a_person_who_stays_out_past_bed_time_is_told_only_after_a_night_and_a_day_away() -> None:
     # out at her bed time on 2 of the 14 days learned (each told at her bed time then, and counted as a night
-    # out once nobody marked it real): the bed-time limit would be a false alarm on such nights, so only the
-    # length limit is left: her longest outing at any time, 2 h 10 min, times 1.5 (the nights out, told, are
-    # not learned as lengths)
-    eng, alerts = run(_with_nights_out((-6, -3)) + _day(0, "20:00", None), t("00:45", 1),
+    # out once nobody marked it real): the bed-time limit would be a false alarm on such nights, and so would
+    # her evening length limit (2 h 10 min x 1.5, 23:15): an outing still going at bed time is a night out,
+    # told once past her bed time the next day as well
+    eng, alerts = run(_with_nights_out((-6, -3)) + _day(0, "20:00", None), t("23:30", 1),
                       engine=RoutineEngine(HOME, START))
     told = [a for a in _not_back(alerts) if a.time >= t("20:00")]
-    assert len(told) == 1 and told[0].evidence["by"] == "length"
-    assert t("23:15") <= told[0].time <= t("23:16")
-    assert eng._persons["p1"].outing_model.stays_out() == (2, 14)
+    assert len(told) == 1 and told[0].evidence["by"] == "night_out"
+    assert t("22:40", 1) <= told[0].time <= t("22:41", 1)
+    assert told[0].message == (
+        "Ann went out by the front door at 20:00 and is not back (26 h 40 min so far). She was still out at her "
+        "usual bed time (22:40) on 2 of the 15 days learned, but has now been away all night and a whole day, "
+        "past that bed time again.")
+    assert eng._persons["p1"].outing_model.stays_out() == (2, 15)  # (today learned at its day end too)
 
 
 def test_one_night_out_does_not_switch_the_bed_time_limit_off() -> None:

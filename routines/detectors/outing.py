@@ -18,7 +18,10 @@ Limits (:func:`limits`), the earlier of:
 - bed time (once the person's own bed time is learned, and only for a person who is (almost) never out at
   it, :func:`bed_rule`): the later of the usual bed time and :data:`RETURN_MARGIN_MIN` past the latest the
   person came home from outings begun within 2 h of this departure (with too few there, from any outing). An
-  outing that began after it is judged by its length alone (the night door check watches the small hours).
+  outing that began after it is judged by its length alone (the night door check watches the small hours);
+- night out (a person out at bed time more often than that): an outing still going at the usual bed time is
+  a night out, whose length the outings that ended before bed time do not tell, so it is told only once past
+  its length limit AND the usual bed time the next day (a night and a whole day away).
 
 Nights out (:meth:`routines.models.OutingModel.stays_out`): on how many of the last days learned the person
 was still out at their usual bed time and came home by themselves later. A working man out until 1 am once
@@ -69,12 +72,15 @@ STEP_EVERY_DAYS = 7
 STAYS_OUT_EVERY = 60
 
 
-def bed_rule(eng: RoutineEngine, p: PersonState) -> bool:
+def bed_rule(eng: RoutineEngine, p: PersonState) -> bool | None:
     """Is the bed-time limit used for this person: only once :attr:`learning_days` of their own days are
-    learned, and only while they were still out at their usual bed time on at most one day in
-    :data:`STAYS_OUT_EVERY` of them (:meth:`routines.models.OutingModel.stays_out`)."""
+    learned (False before), and only while they were still out at their usual bed time on at most one day in
+    :data:`STAYS_OUT_EVERY` of them (:meth:`routines.models.OutingModel.stays_out`); None: they were out at
+    bed time more often than that (a person who stays out some nights)."""
     out, days = p.outing_model.stays_out()
-    return days >= eng.settings.learning_days and out <= max(1, days // STAYS_OUT_EVERY)
+    if days < eng.settings.learning_days:
+        return False
+    return True if out <= max(1, days // STAYS_OUT_EVERY) else None
 
 
 def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
@@ -106,12 +112,23 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     late = max(bed, ret[0] + RETURN_MARGIN_MIN) if ret is not None else bed
     # the person's own bed time only: a starting or similar homes' one is a guess, and a false alarm in the
     # first week at someone else's bed time costs the trust the check needs (the starting length limit holds)
-    if p.thr["bed_learned"] and dep < late < 1440.0 and bed_rule(eng, p):  # the outing began before that bed time: judged by it too
+    on = bed_rule(eng, p)
+    if p.thr["bed_learned"] and dep < late < 1440.0 and on:  # the outing began before that bed time: judged by it too
         # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
         wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
         out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
         if wall < out["fire_at"]:
             out["fire_at"], out["by"] = wall, "bed"
+    elif p.thr["bed_learned"] and dep < bed and on is None:
+        # a person often out at bed time: an outing still going then is a night out, whose length the outings
+        # that ended before bed time do not tell; it is told once past the length limit AND the next bed time
+        # (a night and a whole day away), with the count of nights out in the words
+        wall = (eng._local(start) + timedelta(minutes=bed - dep)).timestamp()
+        if out["fire_at"] > wall:
+            nxt = (eng._local(start) + timedelta(minutes=bed - dep, days=1)).timestamp()
+            out["bed"] = {"at": nxt, "bed_dsm": bed, "nights": m.stays_out()}
+            if nxt > out["fire_at"]:
+                out["fire_at"], out["by"] = nxt, "night_out"
     p.thr["_outing"] = out
     return out
 
@@ -141,6 +158,11 @@ def not_back(c: Tick) -> None:
                     + (f"{_hm(ret[0], h0)}" if late else "then")
                     + f" ({ret[1]} outings on the {ret[2]} days learned)"
                     + (f"; it is {RETURN_MARGIN_MIN:.0f} min past that" if late else ""))
+    elif lim["by"] == "night_out":
+        k, n = lim["bed"]["nights"]
+        why = (f"{pr.subj.capitalize()} was still out at {pr.poss} usual bed time ({_hm(lim['bed']['bed_dsm'], h0)}) "
+               f"on {k} of the {n} days learned, but has now been away all night and a whole day, past that "
+               f"bed time again")
     elif lim["scope"] == "start":
         why = (f"The starting limit set at install is {duration(lim['length_s'])}, "
                f"until {pr.poss} own outings are learned")
