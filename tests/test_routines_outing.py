@@ -258,3 +258,13 @@ def test_an_outing_far_past_its_alert_that_ended_by_itself_moves_the_limit_30_mi
         "within 2 h of 14:00 lasted at most 2 h 10 min (14 outings on the 14 days learned), and 30 min more is "
         "allowed, as 1 of her outings begun about then ran past the limit before she came home.")
     assert len(eng._persons["p1"].outing_model.steps) == 1
+
+
+def test_with_no_outing_learned_yet_her_bed_time_still_tells_it_and_names_no_limit() -> None:
+    # a week at home, then out at 20:00 and never back: no length limit is guessed, her bed time tells it
+    days = [e for d in range(-8, 0) for e in _day(d, out_at=None)]
+    _eng, alerts = run(days + _day(0, "20:00", None), t("23:30"), engine=RoutineEngine(HOME, START))
+    told = _not_back(alerts)
+    assert len(told) == 1 and told[0].evidence["by"] == "bed" and told[0].evidence["limit_min"] is None
+    assert told[0].message == ("Ann went out by the front door at 20:00 and is not back (2 h 40 min so far). "
+                               "It is past her usual bed time (22:40).")

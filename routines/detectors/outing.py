@@ -179,7 +179,7 @@ def not_back(c: Tick) -> None:
                  f"{name} went out by the front door at {_clock(eng, start)} and is not back "
                  f"({duration(t - start)} so far). {why}.",
                  {"left": eng.alert_time(start).isoformat(), "out_min": round((t - start) / 60, 1),
-                  "limit_min": round(lim["length_s"] / 60, 1), "by": lim["by"], "scope": lim["scope"],
+                  "limit_min": round(lim["length_s"] / 60, 1) if lim["length_s"] < math.inf else None, "by": lim["by"], "scope": lim["scope"],
                   "usual_longest_min": round(own[0] / 60, 1) if own is not None else None,
                   "outings": own[1] if own is not None else 0, "days": own[2] if own is not None else 0})
     if a is not None:
