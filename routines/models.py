@@ -428,7 +428,8 @@ class OutingModel:
     True
     """
 
-    def __init__(self, capacity: int = 240, window_min: float = 120.0, warmup: int = 5) -> None:
+    def __init__(self, capacity: int = 240, window_min: float = 120.0, warmup: int = 5,
+                 nights_kept: int = 120) -> None:
         self.capacity = capacity
         self.window_min = window_min
         self.warmup = warmup  # outings within the window before it speaks for that time of day
@@ -437,6 +438,68 @@ class OutingModel:
         self.days = np.zeros(capacity, dtype=np.int64)
         self.count = 0
         self._pos = 0
+        self.nights_kept = nights_kept
+        # person-day ordinal -> was the person still out at their usual bed time that day (an outing that
+        # ended by itself later): the last ``nights_kept`` days learned, so the figure said is a count of days
+        self.nights: dict[int, bool] = {}
+        # (day learned, the outing's day, alert key): an outing still out at bed time that raised the alert,
+        # counted as a night out only once nobody marked the alert real (routines.detectors.outing)
+        self.late_held: list[tuple[int, int, str]] = []
+        # (start, minutes since the day start; seconds added to the length limit there; the day learned):
+        # outings that ran past their limit and ended by themselves, learned a bounded step at a time
+        self.steps: list[tuple[float, float, int]] = []
+        # (day learned, start, seconds past its limit, alert key): such an outing waiting for its alert to settle
+        self.step_held: list[tuple[int, float, float, str]] = []
+        self.bed_told: float | None = None  # the start of the last outing told by the bed-time limit
+
+    def __setstate__(self, state: dict) -> None:
+        # a checkpoint from before the nights and steps were learned: none yet (they are learned from here on)
+        state.setdefault("nights_kept", 120)
+        state.setdefault("nights", {})
+        state.setdefault("late_held", [])
+        state.setdefault("steps", [])
+        state.setdefault("bed_told", None)
+        state.setdefault("step_held", [])
+        self.__dict__.update(state)
+
+    def _near_steps(self, start: float) -> list[tuple[float, float, int]]:
+        return [s for s in self.steps if min(abs(s[0] - start), 1440.0 - abs(s[0] - start)) <= self.window_min]
+
+    def extension(self, start: float) -> tuple[float, int]:
+        """(seconds added to the length limit of an outing begun at ``start``, the outings that added them).
+
+        >>> m = OutingModel()
+        >>> m.step(600.0, 1800.0, 1); m.step(650.0, 1800.0, 9); m.step(1200.0, 900.0, 9)
+        >>> m.extension(620.0)
+        (3600.0, 2)
+        """
+        near = self._near_steps(start)
+        return sum(s[1] for s in near), len(near)
+
+    def may_step(self, start: float, day: int, every_days: int) -> bool:
+        """No step near ``start`` in the last ``every_days`` days."""
+        return all(day - s[2] >= every_days for s in self._near_steps(start))
+
+    def step(self, start: float, seconds: float, day: int) -> None:
+        self.steps.append((start, seconds, day))
+        del self.steps[: -self.capacity]
+
+    def learn_night(self, day: int, out: bool = False) -> None:
+        """Count the person-day ``day`` as learned; ``out``: the person was still out at their bed time."""
+        self.nights[day] = self.nights.get(day, False) or out
+        while len(self.nights) > self.nights_kept:
+            del self.nights[min(self.nights)]
+
+    def stays_out(self) -> tuple[int, int]:
+        """(days the person was still out at their usual bed time, days learned), over the last days kept.
+
+        >>> m = OutingModel()
+        >>> for d in range(10):
+        ...     m.learn_night(d, out=d == 3)
+        >>> m.stays_out()
+        (1, 10)
+        """
+        return sum(self.nights.values()), len(self.nights)
 
     @property
     def n(self) -> int:
