@@ -293,7 +293,7 @@ def release_clipped(eng: RoutineEngine, p: PersonState) -> None:
     keys = {"wake": ("wake", "wake:0", "wake:1"), "first_kitchen": ("first_kitchen",), "bed": ("bed",)}
     for back in pending:
         before, used = limits_now(eng, p), settle_used(eng, p)
-        left = {}
+        left, changed = {}, False
         for marker, (true, wk, slots) in back["release"].items():
             room = min(max(0.0, SETTLE_WEEK_MOVE_S - used.get(k, 0.0)) for k in keys[marker])
             target = min(true, refs[marker] + room / 60)
@@ -304,13 +304,14 @@ def release_clipped(eng: RoutineEngine, p: PersonState) -> None:
                 if m.count > n + m.capacity:  # the slot has since been reused by a newer day
                     continue
                 if m.values[pos] < target:
-                    m.values[pos] = target
-                    m._table_cache = None
+                    m.values[pos], m._table_cache, changed = target, None, True
                 if m.values[pos] < true:
                     held.append((i, pos, n))
             if held:
                 left[marker] = (true, wk, held)
         back["release"] = left
+        if not changed:  # no budget left this week: nothing moved, nothing to charge
+            continue
         refresh_thresholds(eng, p)
         after = limits_now(eng, p)
         moved = {k: after[k] - v for k, v in before.items() if after.get(k, v) > v}
