@@ -268,3 +268,22 @@ def test_with_no_outing_learned_yet_her_bed_time_still_tells_it_and_names_no_lim
     assert len(told) == 1 and told[0].evidence["by"] == "bed" and told[0].evidence["limit_min"] is None
     assert told[0].message == ("Ann went out by the front door at 20:00 and is not back (2 h 40 min so far). "
                                "It is past her usual bed time (22:40).")
+
+
+def test_while_her_nights_are_learned_an_outing_over_bed_time_is_told_only_after_a_night_and_a_day() -> None:
+    # 5 days learned (fewer than learning_days, 7): out 09:00-19:00 each day, so a length limit of 15 h
+    # (midnight), past the bed time the core holds (the starting 23:00, hers not learned yet). Whether she
+    # stays out some nights is not known yet (house A's first weeks: 10 such alerts in 28 days over 5 seeds,
+    # all of a man away overnight who came home by himself): told only once past that limit and the bed
+    # time the next day as well
+    days = [e for d in range(-5, 0) for e in _day(d, "09:00", 600)]
+    eng, alerts = run(days + _day(0, "09:00", None), t("22:55", 1), engine=RoutineEngine(HOME, START))
+    assert _not_back(alerts) == []  # (before: told at 00:00, 15 h after leaving)
+    _eng, alerts = run([], t("23:00", 1), engine=eng)
+    told = _not_back(alerts)
+    assert len(told) == 1 and told[0].evidence["by"] == "night_out"
+    assert told[0].message == (
+        "Ann went out by the front door at 09:00 and is not back (38 h 00 min so far). Only 6 of her days are "
+        "learned yet, too few to tell whether she stays out some nights, so an outing still going at the "
+        "starting bed time (23:00) is told once past its length limit and that bed time the next day: she has "
+        "now been away all night and a whole day.")

@@ -21,7 +21,10 @@ Limits (:func:`limits`), the earlier of:
   outing that began after it is judged by its length alone (the night door check watches the small hours);
 - night out (a person out at bed time more often than that): an outing still going at the usual bed time is
   a night out, whose length the outings that ended before bed time do not tell, so it is told only once past
-  its length limit AND the usual bed time the next day (a night and a whole day away).
+  its length limit AND the usual bed time the next day (a night and a whole day away). The same while fewer
+  than ``learning_days`` days are learned (whether the person stays out some nights is not known yet: in
+  house A's first 28 days the length and bed-time limits told 10 nights away over 5 seeds, all false alarms),
+  at the bed time the core holds (the starting one until the person's own is learned; it only delays).
 
 Nights out (:meth:`routines.models.OutingModel.stays_out`): on how many of the last days learned the person
 was still out at their usual bed time and came home by themselves later. A working man out until 1 am once
@@ -119,14 +122,19 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
         out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
         if wall < out["fire_at"]:
             out["fire_at"], out["by"] = wall, "bed"
-    elif p.thr["bed_learned"] and dep < bed and on is None:
-        # a person often out at bed time: an outing still going then is a night out, whose length the outings
-        # that ended before bed time do not tell; it is told once past the length limit AND the next bed time
-        # (a night and a whole day away), with the count of nights out in the words
+    elif dep < bed and not on:
+        # a person often out at bed time (None), or one whose nights are still being learned (False: fewer
+        # than learning_days days, as likely to stay out some nights as not; 18 of house A's 44 outings lasted
+        # over 8 h): an outing still going at bed time may be a night out, whose length the outings that
+        # ended before bed time do not tell; it is told once past the length limit AND the next bed time (a
+        # night and a whole day away), with the count of nights out in the words. The bed time the core holds
+        # may still be the starting one: here it only ever makes the alert later, never raises one at
+        # someone else's bed time
         wall = (eng._local(start) + timedelta(minutes=bed - dep)).timestamp()
         if out["fire_at"] > wall:
             nxt = (eng._local(start) + timedelta(minutes=bed - dep, days=1)).timestamp()
-            out["bed"] = {"at": nxt, "bed_dsm": bed, "nights": m.stays_out()}
+            out["bed"] = {"at": nxt, "bed_dsm": bed, "nights": m.stays_out(), "learning": on is False,
+                          "own": bool(p.thr["bed_learned"])}
             if nxt > out["fire_at"]:
                 out["fire_at"], out["by"] = nxt, "night_out"
     p.thr["_outing"] = out
@@ -159,10 +167,18 @@ def not_back(c: Tick) -> None:
                     + f" ({ret[1]} outings on the {ret[2]} days learned)"
                     + (f"; it is {RETURN_MARGIN_MIN:.0f} min past that" if late else ""))
     elif lim["by"] == "night_out":
-        k, n = lim["bed"]["nights"]
-        why = (f"{pr.subj.capitalize()} was still out at {pr.poss} usual bed time ({_hm(lim['bed']['bed_dsm'], h0)}) "
-               f"on {k} of the {n} days learned, but has now been away all night and a whole day, past that "
-               f"bed time again")
+        b = lim["bed"]
+        k, n = b["nights"]
+        bed_words = f"{pr.poss} usual bed time" if b.get("own", True) else "the starting bed time"
+        if b.get("learning"):  # too few days learned to tell whether the person stays out some nights
+            why = (f"Only {n} of {pr.poss} days are learned yet, too few to tell whether {pr.subj} stays out some "
+                   f"nights, so an outing still going at {bed_words} ({_hm(b['bed_dsm'], h0)}) is told once past "
+                   f"its length limit and that bed time the next day: {pr.subj} has now been away all night and "
+                   f"a whole day")
+        else:
+            why = (f"{pr.subj.capitalize()} was still out at {bed_words} ({_hm(b['bed_dsm'], h0)}) "
+                   f"on {k} of the {n} days learned, but has now been away all night and a whole day, past that "
+                   f"bed time again")
     elif lim["scope"] == "start":
         why = (f"The starting limit set at install is {duration(lim['length_s'])}, "
                f"until {pr.poss} own outings are learned")
