@@ -111,11 +111,11 @@ class RoutineEngine:
             if s.p is not None:
                 self.person_sensors[info.person].append(s)
         self.night = {p.id: night_window(p.night_hours) for p in self.home.people}
-        self._flags = {pid: {f: any(getattr(s, f) for s in ss) for f in ("bed", "kitchen", "door", "plug")}
+        self._flags = {pid: {f: any(getattr(s, f) for s in ss) for f in ("bed", "chair", "kitchen", "door", "plug")}
                        for pid, ss in self.person_sensors.items()}
 
     def has(self, pid: str, flag: str) -> bool:
-        """Does this person have any sensor with this flag (bed, kitchen, door, plug)?"""
+        """Does this person have any sensor with this flag (bed, chair, kitchen, door, plug)?"""
         return self._flags[pid][flag]
 
     # ---- clock --------------------------------------------------------------------------------------

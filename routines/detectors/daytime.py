@@ -75,7 +75,7 @@ def silence(c: Tick) -> None:
         standing = p.last_s is not None and p.last_s.chair and p.chair_count == 0
         situations.probe(eng, p, DAY_SITUATIONS, "stood_up" if standing else None, p.last_act, t, due)
         first_look = p.last_act + thr["wait_floor_s"]["stood_up"]
-        if first_look > t and situations.has(eng, p, "chair"):  # when a quiet after standing up could first count
+        if first_look > t and eng.has(p.id, "chair"):  # when a quiet after standing up could first count
             due.append(first_look)
         if quiet >= limit:
             q = thr["silence_q"][p.last_slot]

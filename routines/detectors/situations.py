@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from routines.explain import duration
 from routines.waiting import WAIT_EDGES_S, WaitModel, edge_index
 
 if TYPE_CHECKING:
@@ -69,15 +70,10 @@ def models(p: PersonState, half_life_days: float) -> dict[str, WaitModel]:
     return p.waits
 
 
-def has(eng: RoutineEngine, p: PersonState, flag: str) -> bool:
-    """Does the person have a sensor with this role flag (bed, chair, ...)?"""
-    return any(getattr(s, flag) for s in eng.person_sensors.get(p.id, ()))
-
-
 def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
     """Each situation's share of the person's budget, in alerts a day: the budget split evenly over the
     situations this home can see (a home without a chair mat gives its share to the others)."""
-    seen = [s for s in SITUATIONS.values() if has(eng, p, s.needs)]
+    seen = [s for s in SITUATIONS.values() if eng.has(p.id, s.needs)]
     return eng.settings.false_alarm_budget_per_30d / 30.0 / max(1, len(seen))
 
 
@@ -203,19 +199,13 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
     m = models(p, eng.settings.half_life_days)[name]
     lim = p.thr["wait_s"][name]
     if not p.thr["wait_own"][name]:
-        return (f"{what}: the starting limit of {_dur(lim)} is used until {poss} own days are learned "
+        return (f"{what}: the starting limit of {duration(lim)} is used until {poss} own days are learned "
                 f"({m.days_raw} of {eng.settings.situation_min_days} days)")
     n = m.days_over(lim)
     spell = SPELL_WORDS[name].format(poss=poss)
-    return f"{what}, {spell} {_dur(lim)} or more on {n} of the {m.days_raw} days learned"
+    return f"{what}, {spell} {duration(lim)} or more on {n} of the {m.days_raw} days learned"
 
 
 # what a situation's spell is, in words (the waits are quiet, or time out of bed)
 SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
                "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted"}
-
-
-def _dur(seconds: float) -> str:
-    from routines.explain import duration
-
-    return duration(seconds)
