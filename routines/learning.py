@@ -120,12 +120,10 @@ def _tell(eng: RoutineEngine, p: PersonState, marker: str, what: str, done: str)
     lo, hi = MARKER_BOUNDS[marker]
     name, pr = eng.names[p.id].name, Pronouns(eng.names[p.id].pronoun)
     d = eng._day_date
-    # the day technicians were last told, kept with the per-check dates (PersonState has no field of its
-    # own for it yet; learning_status reads only the checks' own keys): once a week, not every morning
-    last = p.own_since.get(f"told_implausible_{marker}")
+    last = p.told.get(f"implausible_{marker}")  # once a week, not every morning
     if d is None or (last is not None and (d - last).days < 7):
         return []
-    p.own_since[f"told_implausible_{marker}"] = d
+    p.told[f"implausible_{marker}"] = d
     week = f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}"
     a = _alert(eng, p, eng._day_end, "blind_check", f"{p.id}:implausible:{marker}:{week}",
                f"{name}'s {words} {what} is outside the plausible hours {lo}-{hi} for {pr.poss} main sleep, "

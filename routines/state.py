@@ -8,6 +8,7 @@ checkpoint follows the current config.
 from __future__ import annotations
 
 from collections import deque
+from datetime import date
 
 import numpy as np
 
@@ -140,6 +141,7 @@ class PersonState:
         "stillness_told",
         "summaries",
         "thr",
+        "told",
         "unseen_out",
         "wait_now",
         "waits",
@@ -239,6 +241,7 @@ class PersonState:
         self.summaries: deque = deque(maxlen=62)
         self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
         self.own_since: dict[str, object] = {}  # check -> date it began watching with the person's own routine
+        self.told: dict[str, date] = {}  # what technicians were last told about (a once-a-week note) -> the day
         # waiting per situation (routines.detectors.situations): the models, the spell going on in each
         # situation [start, last wait index reached, alert key or None, date], the spells kept back for an
         # outcome (date, situation, seconds reached, alert key), and the last day closed into the models

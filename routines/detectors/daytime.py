@@ -133,10 +133,10 @@ def _suspect(c: Tick, s: SensorState, what: str, normal: int) -> Alert | None:
     """The technicians' alert for a long 'on' from an appliance sensor not yet seen used normally."""
     eng, p, t = c.eng, c.p, c.t
     d = eng._day_date
-    told = p.own_since.get(f"told_appliance_{s.id}")  # (PersonState has no field of its own for it yet)
+    told = p.told.get(f"appliance_{s.id}")
     if d is None or (told is not None and (d - told).days < 7):
         return None
-    p.own_since[f"told_appliance_{s.id}"] = d
+    p.told[f"appliance_{s.id}"] = d
     return _alert(eng, p, t, "blind_check", f"{p.id}:blind:appliance_suspect:{s.id}:{s.on_since:.0f}",
                   f"The {s.label} has said 'on' for {duration(t - s.on_since)}, since {_clock(eng, s.on_since)}, "
                   f"and Hearth has not yet seen it switched on and off as {c.name}'s {what} is used "
