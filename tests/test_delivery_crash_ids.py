@@ -10,6 +10,7 @@ ntfy notifiers); the receivers are a webhook consumer and the test ntfy server o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -95,6 +96,7 @@ async def test_a_crash_after_raising_repeats_alerts_only_under_the_same_keys(tmp
     async with NtfyServer() as ntfy:
         config = tmp_path / "home.yaml"
         config.write_text(CONFIG.format(hook=f"http://127.0.0.1:{port}", ntfy=ntfy.url))
+        returncodes: list[int] = []
         try:
             for delay in (0.05, 0.075, 0.1, None):  # three kills after raising, then a run to the end
                 proc = await asyncio.create_subprocess_exec(
@@ -106,10 +108,14 @@ async def test_a_crash_after_raising_repeats_alerts_only_under_the_same_keys(tmp
                     assert await asyncio.wait_for(proc.wait(), 60) == 0
                     break
                 await asyncio.sleep(delay)
-                proc.send_signal(signal.SIGKILL)
-                assert await proc.wait() == -signal.SIGKILL
+                # on a quick machine a later start may find everything already sent and end by itself
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGKILL)
+                returncodes.append(await proc.wait())
+                assert returncodes[-1] in (0, -signal.SIGKILL)
         finally:
             await runner.cleanup()
+        assert -signal.SIGKILL in returncodes  # at least one start was killed, not ended by itself
         kim = ntfy.topic_messages("kim-alerts")
         shown = ntfy.displayed("kim-alerts")
 

@@ -131,11 +131,17 @@ async def test_a_task_that_dies_is_restarted_and_reported(mosquitto, tmp_path: P
             blob = await gw.in_db(gw.store.load_state, HEALTH_KEY)
             return json.loads(blob) if blob else {}
 
-        # the failure is saved at once for `hearth status` / `hearth doctor`, not at the next refresh
-        for _ in range(200):
-            if (await saved()).get("tasks", {}).get("flaky", {}).get("restarts") == 1:
-                break
+        # the failure is saved at once for `hearth status` / `hearth doctor`, not at the next refresh;
+        # first as a problem (restarting), then, once the task runs again, as a past failure
+        first_save_seen = False
+        for _ in range(400):
+            record = await saved()
+            if record.get("tasks", {}).get("flaky", {}).get("restarts") == 1:
+                first_save_seen = True
+                if not record.get("problems"):
+                    break
             await asyncio.sleep(0.05)
+        assert first_save_seen
         assert (await saved())["tasks"]["flaky"]["last_error"] == rec.last_error
         # what `hearth doctor` and `hearth status` make of it, from another process's point of view
         state, what, fix = judge(read_health(db), time.time())
