@@ -139,7 +139,8 @@ async def test_alert_chart_and_week_strip_come_from_the_homes_days(team_broker: 
 
             for d in week:  # the daily notes, each through the consent gate to the hub and to Jo
                 assert alerting.delivery.submit_digest(core.by_date[d]) >= 2
-            jo = await poll(people["Jo"], "/", lambda b: b.count("<li><strong>") == 7)
+            last = f"<li><strong>{week[-1]:%a} {week[-1].day}</strong>"  # the newest note has arrived too
+            jo = await poll(people["Jo"], "/", lambda b: b.count("<li><strong>") == 7 and last in b)
             strip = re.search(r'<ul class="week">(.*?)</ul>', jo).group(1)
             cells = re.findall(r"<li><strong>([^<]+)</strong>((?:<span>[^<]+</span>)+)</li>", strip)
             assert [c[0] for c in cells] == [f"{d:%a} {d.day}" for d in week[1:]]  # the last seven, oldest first
