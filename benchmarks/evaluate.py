@@ -211,7 +211,7 @@ def by_kit(results: list[dict], kits: tuple[str, ...] | list[str] = KITS) -> dic
     What the homes are pooled over for an overall figure per kit."""
     out: dict[str, list[dict]] = {}
     homes = list(dict.fromkeys(r["home"] for r in results))
-    for kit in kits:
+    for kit in (k for k in kits if k != BASIC):  # a home's only kit is pooled into each of the others
         rows = [next((r for r in results if r["home"] == h and r.get("kit", FULL) in (kit, BASIC)), None)
                 for h in homes]
         if any(r is not None and r.get("kit", FULL) == kit for r in rows):

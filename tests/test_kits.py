@@ -7,6 +7,8 @@ is printed from the telecare rules on a short generated stream.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from benchmarks import evaluate, seeds
@@ -71,17 +73,24 @@ def test_house_b_without_its_pirs():
 
 
 def test_seeds_table_prints_each_home_in_each_kit():
+    """Each home in each of its kits; one overall per kit, pooling the home that has one kit only."""
     home = synthetic_home(days=20, seed=2)
-    full_p = profile(home)
+    plain = dataclasses.replace(without_motion(home), name="plain")
     by_seed = {}
     for seed in (1, 2):
         by_seed[seed] = []
-        for kit in kits_for(home):
-            res = evaluate.evaluate_profile(kit_profile(full_p, kit), 7, 12, seed, ("telecare",))
-            by_seed[seed].append({**res, "kit": kit})
+        for h in (plain, home):
+            for kit in kits_for(h):
+                res = evaluate.evaluate_profile(kit_profile(profile(h), kit), 7, 12, seed, ("telecare",))
+                by_seed[seed].append({**res, "kit": kit})
     text = seeds.table(by_seed, ["telecare"])
     for kit in (FULL, NO_MOTION):
         assert f"telecare         synthetic  {kit:<14}" in text
         assert f"telecare         overall    {kit:<14}" in text
+    assert f"telecare         plain      {BASIC:<14}" in text and f"overall    {BASIC}" not in text
     kinds = seeds.kind_table(by_seed, "telecare").splitlines()
-    assert [line.split()[:2] for line in kinds[2:]] == [["synthetic", FULL], ["synthetic", NO_MOTION]]
+    assert [line.split()[:2] for line in kinds[2:]] == [["plain", BASIC], ["synthetic", FULL],
+                                                        ["synthetic", NO_MOTION]]
+    pooled = evaluate.by_kit(by_seed[1])
+    assert [[(r["home"], r["kit"]) for r in rows] for rows in pooled.values()] == [
+        [("plain", BASIC), ("synthetic", FULL)], [("plain", BASIC), ("synthetic", NO_MOTION)]]
