@@ -17,9 +17,9 @@ recording, and kept for the no-motion kit: they are facts of the day (house B's 
 seen by its bathroom and kitchen PIRs; without them a toilet trip could pass for getting up), not of what
 the kit can see. So both kits share the same day order, the same injected anomalies at the same
 moments, and the same deadlines: only what the system under test is given differs. The one thing an
-injection adds to a day, a step on the night route after an out-of-bed exit, must be a sensor the kit
-has: where the home's usual night route is a PIR (house B's bathroom), the no-motion kit takes the step
-on its most used night sensor without one (:func:`benchmarks.streams.night_route`).
+injection adds to a day, a step on the night route after an out-of-bed exit, is taken on a sensor both
+kits have (:func:`benchmarks.streams.night_route` prefers one that is not a PIR: house B's toilet flush
+rather than its bathroom PIR); only a home whose sole night sensor is a PIR has no step in this kit.
 
 >>> from benchmarks.synthetic import synthetic_home
 >>> home = synthetic_home(days=3, seed=1)
