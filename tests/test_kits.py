@@ -103,3 +103,10 @@ def test_seeds_table_prints_each_home_in_each_kit():
     pooled = evaluate.by_kit(by_seed[1])
     assert [[(r["home"], r["kit"]) for r in rows] for rows in pooled.values()] == [
         [("plain", BASIC), ("synthetic", FULL)], [("plain", BASIC), ("synthetic", NO_MOTION)]]
+
+
+def test_hearth_evaluate_refuses_an_unknown_kit(tmp_path, capsys):
+    from gateway.cli import main
+
+    assert main(["evaluate", "--data", str(tmp_path), "--kits", "full", "pir-only"]) == 2
+    assert "unknown home/system/kit ['pir-only']" in capsys.readouterr().err
