@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.homes import DEFAULT_DATA, HOMES, aware, load_home, local_seconds
+from benchmarks.kits import BASIC, FULL, KITS, has_motion, kit_profile, kits_for
 from benchmarks.scoring import summarize
 from benchmarks.slots import SlotFeatures, run_hst, run_iforest, sensor_groups
 from benchmarks.streams import KINDS, HomeProfile, Stream, build_streams, profile
@@ -95,9 +96,10 @@ SYSTEMS: dict[str, Callable[[HomeProfile, Stream, int], list[Detection]]] = {
 
 
 def evaluate_home(name: str, data: Path | str = DEFAULT_DATA, learning_days: int = 21, test_days: int = 200,
-                  seed: int = 1, systems: tuple[str, ...] = tuple(SYSTEMS)) -> dict:
-    """Evaluate every system on one recorded home; a JSON-ready dict. Hearth starts from a population
-    prior made without this home (leave-one-home-out), never the shipped one that contains it."""
+                  seed: int = 1, systems: tuple[str, ...] = tuple(SYSTEMS), kit: str = FULL) -> dict:
+    """Evaluate every system on one recorded home in one kit (:mod:`benchmarks.kits`); a JSON-ready dict.
+    Hearth starts from a population prior made without this home (leave-one-home-out), never the shipped
+    one that contains it; the prior and the night hours are the same for both kits of a home."""
     if "hearth" in systems and name not in LOHO_PRIORS:
         from benchmarks.prior import leave_one_out
 
@@ -106,13 +108,16 @@ def evaluate_home(name: str, data: Path | str = DEFAULT_DATA, learning_days: int
         from benchmarks import night_hours
 
         LOHO_NIGHT[name] = night_hours.leave_one_out(name, str(data))
-    return evaluate_profile(profile(load_home(name, data)), learning_days, test_days, seed, systems)
+    rec = load_home(name, data)
+    res = evaluate_profile(kit_profile(profile(rec), kit), learning_days, test_days, seed, systems)
+    res["kit"] = kit if has_motion(rec) else BASIC
+    return res
 
 
 def evaluate_profile(p: HomeProfile, learning_days: int, test_days: int, seed: int,
                      systems: tuple[str, ...] = tuple(SYSTEMS)) -> dict:
     clean, anomalous, skipped = build_streams(p, learning_days, test_days, seed)
-    out: dict = {"home": p.home.name, "skipped": skipped, "notes": p.home.notes,
+    out: dict = {"home": p.home.name, "kit": FULL, "skipped": skipped, "notes": p.home.notes,
                  "events": len(clean.events) + len(anomalous.events), "learning_days": learning_days,
                  "test_days": test_days, "injected": len(anomalous.truths), "systems": {}}
     for system in systems:
@@ -201,10 +206,24 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def report(results: list[dict], total: dict) -> str:
+def by_kit(results: list[dict], kits: tuple[str, ...] | list[str] = KITS) -> dict[str, list[dict]]:
+    """kit -> one result per home in that kit; a home with one kit only (no motion sensor) is in each.
+    What the homes are pooled over for an overall figure per kit."""
+    out: dict[str, list[dict]] = {}
+    homes = list(dict.fromkeys(r["home"] for r in results))
+    for kit in (k for k in kits if k != BASIC):  # a home's only kit is pooled into each of the others
+        rows = [next((r for r in results if r["home"] == h and r.get("kit", FULL) in (kit, BASIC)), None)
+                for h in homes]
+        if any(r is not None and r.get("kit", FULL) == kit for r in rows):
+            out[kit] = [r for r in rows if r is not None]
+    return out or {BASIC: results}  # no home here has motion sensors: their one kit
+
+
+def report(results: list[dict], total: dict | list[dict]) -> str:
+    """One table per home and kit, then the overall one(s) (a list: one per kit, as :func:`main` makes)."""
     out = []
-    for r in [*results, total]:
-        title = r["home"]
+    for r in [*results, *(total if isinstance(total, list) else [total])]:
+        title = r["home"] + (f" ({r['kit']} kit)" if "kit" in r else "")
         if r["home"] != "overall":
             title += (f": {r['events']:,} events, {r['learning_days']} learning + {r['test_days']} test days, "
                       f"{r['injected']} anomalies injected")
@@ -218,21 +237,26 @@ def report(results: list[dict], total: dict) -> str:
 
 def main(data: Path | str = DEFAULT_DATA, days: int = 200, learning_days: int = 21, seed: int = 1,
          homes: tuple[str, ...] = tuple(HOMES), systems: tuple[str, ...] = tuple(SYSTEMS),
-         json_out: Path | str | None = None, echo: Callable[[str], None] = print) -> dict:
+         json_out: Path | str | None = None, echo: Callable[[str], None] = print,
+         kits: tuple[str, ...] = KITS) -> dict:
+    """Every home in each of ``kits`` it has (:func:`benchmarks.kits.kits_for`); the overall per kit."""
     results = []
     for name in homes:
-        t0 = time.perf_counter()
-        results.append(evaluate_home(name, data, learning_days, days, seed, systems))
-        echo(f"[{name}: {time.perf_counter() - t0:.1f} s]")
-    total = overall(results)
-    echo(report(results, total))
+        for kit in kits_for(load_home(name, data), kits):
+            t0 = time.perf_counter()
+            results.append(evaluate_home(name, data, learning_days, days, seed, systems, kit))
+            echo(f"[{name}, {results[-1]['kit']} kit: {time.perf_counter() - t0:.1f} s]")
+    totals = [{**overall(rows), "kit": kit} for kit, rows in by_kit(results, kits).items()]
+    total = totals[0]
+    echo(report(results, totals))
     if "hearth" in systems:  # issue 14: the first 28 days after installing, leave-one-home-out prior
         from benchmarks.first_month import first_month
         from benchmarks.first_month import table as first_table
 
         echo("")
         echo(first_table([first_month(name, data, seed) for name in homes]))
-    doc = {"seed": seed, "days": days, "learning_days": learning_days, "homes": results, "overall": total}
+    doc = {"seed": seed, "days": days, "learning_days": learning_days, "homes": results, "overall": total,
+           "overall_by_kit": totals}
     if json_out:
         Path(json_out).write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return doc

@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--homes", nargs="+", default=None, help="Only these homes (vk2010-B vk2010-C vk2008-A).")
     p.add_argument("--systems", nargs="+", default=None,
                    help="Only these systems (hearth telecare halfspacetrees isolationforest).")
+    p.add_argument("--kits", nargs="+", default=None,
+                   help="Kits of a home with motion sensors: full, no-motion (default both; a home without "
+                        "motion sensors is evaluated once, as door/bed/plug).")
     p.add_argument("--json", dest="json_out", default=None, help="Also write the results as JSON here.")
     p.add_argument("--convert-to", default=None,
                    help="Only write each home's config (NAME.yaml) and EVENTS.csv (NAME.events.csv) here.")
@@ -51,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _benchmarks_importable()
-    from benchmarks import evaluate, homes
+    from benchmarks import evaluate, homes, kits
 
     data = Path(args.data) if args.data else homes.DEFAULT_DATA
     if not data.is_dir():
@@ -63,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     unknown = [h for h in args.homes or () if h not in homes.HOMES]
     unknown += [s for s in args.systems or () if s not in evaluate.SYSTEMS]
+    unknown += [k for k in args.kits or () if k not in kits.KITS]
     if unknown or args.days < 2 or args.learning_days < 1:
-        print(f"hearth evaluate: unknown home/system {unknown} or too few days", file=sys.stderr)
+        print(f"hearth evaluate: unknown home/system/kit {unknown} or too few days", file=sys.stderr)
         return 2
     evaluate.main(data, args.days, args.learning_days, args.seed, tuple(args.homes or homes.HOMES),
-                  tuple(args.systems or evaluate.SYSTEMS), args.json_out)
+                  tuple(args.systems or evaluate.SYSTEMS), args.json_out, kits=tuple(args.kits or kits.KITS))
     return 0
