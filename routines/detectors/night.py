@@ -44,7 +44,10 @@ def not_up(c: Tick) -> None:
             still_at = max(ep["not_up_still"], p.last_act + st.not_up_still_min * 60)
             if still_at < deadline:
                 deadline = still_at
-        if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
+        # out by the front door at the deadline and home since (an unseen night away, then the door read as
+        # going out and coming back: house A's first weeks told 'not up' at 20:32 as he came in): up, not 'not up'
+        came_home = bool(p.outings) and p.outings[-1][1] is not None and p.outings[-1][1] >= deadline
+        if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t and not came_home:
             usual = _not_up_words(c, deadline)
             since = p.bed_t or p.night_bed_t or p.in_bed_since or p.last_act
             if has_bed and p.in_bed and p.last_act <= since + 59:
