@@ -1,6 +1,6 @@
 """Issue 14, a quieter first month: 'not up' starts conservative (the prior's latest getting up plus 2 h)
-and tightens as her own wakes are learned; a person who comes home by the front door after the not-up
-deadline is up, not 'not up'."""
+and tightens as her own wakes are learned; a night begun later than the usual bed time is given as much
+longer; a person who comes home by the front door after the not-up deadline is up, not 'not up'."""
 
 from __future__ import annotations
 
@@ -70,3 +70,28 @@ def test_home_through_the_front_door_after_the_deadline_is_not_not_up() -> None:
     _, alerts = run(evs, t("21:00"), engine=eng)
     assert [a for a in alerts if a.audience == "care"] == []
     assert eng._persons["p1"].outings[-1][1] is not None  # the outing was read, and ended
+
+
+def test_a_night_begun_late_is_given_as_much_longer_and_says_so() -> None:
+    # to bed at 03:00, 4 h after the starting bed time (23:00), and never up: told at 13:00, not 09:00
+    eng = RoutineEngine(make_home(), RoutineSettings(population_prior=False))
+    evs = [*moving(t("20:00", -1), t("02:55")), (t("03:00"), "bed", True)]
+    _, alerts = run(evs, t("13:05"), engine=eng)
+    [a] = [a for a in alerts if a.kind == "not_up"]
+    assert t("13:00") <= a.time <= t("13:01")  # (before: at 09:00)
+    assert a.message == ("Ann is not up by 09:00 (the starting setting of 08:30 plus 30 min set at install, until "
+                         "her own routine is learned: 0 of 7 days); she went to bed at 03:00, 4 h 00 min after the "
+                         "starting bed time (23:00), so Hearth waited until 13:00; no movement since she went to bed "
+                         "at 03:00.")
+    assert a.evidence["late_night_min"] == 240.0
+
+
+def test_a_night_begun_very_late_waits_no_longer_than_the_plausible_latest_getting_up() -> None:
+    # to bed at 08:00 (9 h late): waited until 14:00, the latest plausible getting up, plus the 30 min margin
+    eng = RoutineEngine(make_home(), RoutineSettings(population_prior=False))
+    evs = [*moving(t("20:00", -1), t("07:55")), (t("08:00"), "bed", True)]
+    _, alerts = run(evs, t("14:35"), engine=eng)
+    [a] = [a for a in alerts if a.kind == "not_up"]
+    assert t("14:30") <= a.time <= t("14:31")
+    assert "she went to bed at 08:00, 9 h 00 min after the starting bed time (23:00), so Hearth waited until 14:30" \
+        in a.message

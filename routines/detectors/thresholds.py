@@ -122,6 +122,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     bed_med = bed(0.5) if bed_use else _parse_hhmm(st.default_bed_time, h0)
     bed_lo = bed(1 - q) if bed_use else bed_med - 60
     thr["bed_learned"], thr["bed_med"], thr["bed_prior"] = bed_ok, bed_med, bed_use and not bed_ok
+    thr["bed_late"] = bed(dq) if bed_use else bed_med  # the latest usual bed time ('not up' after a late night)
     # the evening starts no sooner than 10 h after the latest usual wake: a learned bed time can never
     # drag the night into the afternoon (a quiet afternoon taken for bed, learned, then earlier still)
     thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, wake_q + 600, bed_lo - 120)
