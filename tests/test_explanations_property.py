@@ -28,8 +28,8 @@ nights = st.lists(st.lists(st.floats(60.0, 1500.0), min_size=1, max_size=3), max
 def scenario(kind: str, day: int) -> tuple[list, datetime]:
     """(events, run until): a care situation on day ``day``, ending before the next day rollover."""
     evs = evening(day - 1)
-    if kind == "not_up":
-        return evs, t("13:30", day)
+    if kind == "not_up":  # the conservative start from the prior waits, at most, until 14:30 (thresholds)
+        return evs, t("14:45", day)
     if kind == "night_exit":
         return [*evs, (t("02:14", day), "bed", False)], t("03:59", day)
     if kind == "silence":  # up, about until 10:00, then nothing at home (no front door) for the rest of the day

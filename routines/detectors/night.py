@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from routines.detectors import situations
-from routines.detectors.common import Tick, _alert, _clock, _hm
+from routines.detectors.common import Tick, _alert, _clock, _hm, _parse_hhmm
 from routines.detectors.episodes import in_night_hours, in_sleep_hours, night_began, pulsing, up_for_the_day
 from routines.explain import (
     OWN,
@@ -23,7 +23,7 @@ from routines.explain import (
     usual_bed,
     wake_basis,
 )
-from routines.learning import state_of
+from routines.learning import MARKER_BOUNDS, state_of
 from routines.state import NIGHT
 
 if TYPE_CHECKING:
@@ -36,16 +36,22 @@ def not_up(c: Tick) -> None:
     (eng, p, t, st, thr, pr, h0, has_bed, ep, blind, due, add) = (
         c.eng, c.p, c.t, c.st, c.thr, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
-        deadline = ep["not_up_alert"]
+        # a night begun later than the usual bed time ends as much later (the same sleep)
+        shift = late_night(c)
+        deadline = base = ep["not_up_alert"] + shift
         up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
         if has_bed and (p.in_bed or up_moment) and thr["wake_learned"] and pulsing(p):
             # sooner, past the usual wake, when not even the bed has moved for a while (sustained stillness);
             # only mats that pulse on movement can say so (one holding 'occupied' is as quiet for a sleeper)
+            # (not moved later by a late night: a bed that has not moved at all is the evidence here)
             still_at = max(ep["not_up_still"], p.last_act + st.not_up_still_min * 60)
             if still_at < deadline:
                 deadline = still_at
-        if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
-            usual = _not_up_words(c, deadline)
+        # out by the front door at the deadline and home since (an unseen night away, then the door read as
+        # going out and coming back: house A's first weeks told 'not up' at 20:32 as he came in): up, not 'not up'
+        came_home = bool(p.outings) and p.outings[-1][1] is not None and p.outings[-1][1] >= deadline
+        if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t and not came_home:
+            usual = _not_up_words(c, deadline) + (_late_words(c, base) if shift > 0 else "")
             since = p.bed_t or p.night_bed_t or p.in_bed_since or p.last_act
             if has_bed and p.in_bed and p.last_act <= since + 59:
                 now_words = f"no movement since {pr.subj} went to bed at {_clock(eng, since)}"
@@ -55,19 +61,47 @@ def not_up(c: Tick) -> None:
                              f"{_clock(eng, p.last_act)}{where}")
             else:
                 now_words = f"no movement since {_clock(eng, p.last_act)}"
-            if deadline < ep["not_up_alert"]:  # told sooner on stillness: say why, before the usual deadline
-                now_words += (f". Told before {_clock(eng, ep['not_up_alert'])}: not even the bed has moved for "
+            if deadline < base:  # told sooner on stillness: say why, before the usual deadline
+                now_words += (f". Told before {_clock(eng, base)}: not even the bed has moved for "
                               f"{duration(t - p.last_act)}")
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
                        {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
                         "usual_deadline": eng.alert_time(ep["not_up_alert"]).isoformat(),
                         "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
+                        "late_night_min": round(shift / 60, 1),
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
         elif t < deadline:
             due.append(deadline)
-        if t < ep["not_up_alert"]:
-            due.append(ep["not_up_alert"])
+        if t < base:
+            due.append(base)
+
+
+def late_night(c: Tick) -> float:
+    """Seconds last night began after the latest usual bed time (0 if not later): 'not up' waits as much longer
+    (a night begun at 07:42 does not end at the usual time), at most until the latest plausible getting up
+    (:data:`routines.learning.MARKER_BOUNDS`) plus the margin. No constant of its own: house B's first
+    weeks told 'not up' on mornings after nights begun at 03:36-08:15 (not_up 20 -> 9 over 5 seeds)."""
+    eng, p, thr = c.eng, c.p, c.thr
+    night = p.bed_t if p.bed_t is not None else p.night_bed_t
+    if night is None:
+        return 0.0
+    late = night - eng.at_dsm(thr.get("bed_late", thr["bed_med"]) - 1440)
+    cap = eng.at_dsm(_parse_hhmm(MARKER_BOUNDS["wake"][1], c.h0) + c.st.wake_margin_min) - c.ep["not_up_alert"]
+    return max(0.0, min(late, cap)) if late >= 60.0 else 0.0  # (within the minute the words can say: not late)
+
+
+def _late_words(c: Tick, base: float) -> str:
+    """Why 'not up' waited longer: the bed time seen, how much after the usual one (the person's own, or
+    the starting one while it is not), and until when."""
+    eng, p, pr, h0 = c.eng, c.p, c.pr, c.h0
+    night = p.bed_t if p.bed_t is not None else p.night_bed_t
+    assert night is not None  # a shift comes only from a night seen beginning
+    bed = f"{pr.poss} latest usual bed time" if usual_bed(eng, p) is not None else "the starting bed time"
+    usual = p.thr.get("bed_late", p.thr["bed_med"])
+    late = night - eng.at_dsm(usual - 1440)  # the true lateness (the wait may be capped)
+    return (f"; {pr.subj} went to bed at {_clock(eng, night)}, {duration(late)} after {bed} "
+            f"({_hm(usual, h0)}), so Hearth waited until {_clock(eng, base)}")
 
 
 def _not_up_words(c: Tick, deadline: float) -> str:

@@ -22,8 +22,9 @@ Limits (:func:`limits`), the earlier of:
 - night out (a person out at bed time more often than that): an outing still going at the usual bed time is
   a night out, whose length the outings that ended before bed time do not tell, so it is told only once past
   its length limit AND the usual bed time the next day (a night and a whole day away). The same while fewer
-  than ``learning_days`` days are learned (whether the person stays out some nights is not known yet: in
-  house A's first 28 days the length and bed-time limits told 10 nights away over 5 seeds, all false alarms),
+  than ``learning_days`` days are learned against the person's own bed time (whether the person stays out
+  some nights is not known yet: in house A's first 28 days the length and bed-time limits told 10 nights
+  away over 5 seeds, all false alarms, and 4 more while days before the own bed time counted as nights in),
   at the bed time the core holds (the starting one until the person's own is learned; it only delays).
 
 Nights out (:meth:`routines.models.OutingModel.stays_out`): on how many of the last days learned the person
@@ -77,8 +78,8 @@ STAYS_OUT_EVERY = 60
 
 def bed_rule(eng: RoutineEngine, p: PersonState) -> bool | None:
     """Is the bed-time limit used for this person: only once :attr:`learning_days` of their own days are
-    learned (False before), and only while they were still out at their usual bed time on at most one day in
-    :data:`STAYS_OUT_EVERY` of them (:meth:`routines.models.OutingModel.stays_out`); None: they were out at
+    learned against their own bed time (False before; :func:`learn_outings` counts no day before it), and
+    only while they were still out at their usual bed time on at most one day in :data:`STAYS_OUT_EVERY` of them (:meth:`routines.models.OutingModel.stays_out`); None: they were out at
     bed time more often than that (a person who stays out some nights)."""
     out, days = p.outing_model.stays_out()
     if days < eng.settings.learning_days:
@@ -171,10 +172,12 @@ def not_back(c: Tick) -> None:
         k, n = b["nights"]
         bed_words = f"{pr.poss} usual bed time" if b.get("own", True) else "the starting bed time"
         if b.get("learning"):  # too few days learned to tell whether the person stays out some nights
-            why = (f"Only {n} of {pr.poss} days are learned yet, too few to tell whether {pr.subj} stays out some "
-                   f"nights, so an outing still going at {bed_words} ({_hm(b['bed_dsm'], h0)}) is told once past "
-                   f"its length limit and that bed time the next day: {pr.subj} has now been away all night and "
-                   f"a whole day")
+            # the days counted are those compared with the person's own bed time (learn_outings)
+            known = (f"Only {n} of {pr.poss} days are learned against {pr.poss} own bed time" if b.get("own", True)
+                     else f"{pr.poss.capitalize()} own bed time is not learned yet")
+            why = (f"{known}, so whether {pr.subj} stays out some nights is not known yet: an outing still going "
+                   f"at {bed_words} ({_hm(b['bed_dsm'], h0)}) is told once past its length limit and that bed "
+                   f"time the next day: {pr.subj} has now been away all night and a whole day")
         else:
             why = (f"{pr.subj.capitalize()} was still out at {bed_words} ({_hm(b['bed_dsm'], h0)}) "
                    f"on {k} of the {n} days learned, but has now been away all night and a whole day, past that "
@@ -234,7 +237,10 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
     today = eng._day_date.toordinal() if eng._day_date is not None else 0
     m = p.outing_model
     bed = p.thr["bed_med"] if p.thr["bed_learned"] else None
-    if learn:
+    if learn and bed is not None:
+        # a day says whether the person was out at bed time only once that bed time is their own: before,
+        # it was not looked at, and counting it as 'in at bed time' switched the bed-time rule on after a
+        # week whatever the nights out still to come (house A: 4 first-month nights away told over 5 seeds)
         m.learn_night(today)
     for start, length, key, limit_s, starting in p.outing_pending:
         if not learn:
