@@ -153,7 +153,7 @@ class RoutineEngine:
                 detectors.refresh_thresholds(self, p)
             self._due = min(self._due, t + 1.0)  # the first day's deadlines: judged once its first event is in
         else:
-            detectors.hour_passed(self, self._hour_start, min(self._hour_end, t))
+            self._due = min(self._due, detectors.hour_passed(self, self._hour_start, min(self._hour_end, t)))
         while t >= self._day_end:
             out += self._rollover()
         d = self._local(t)
@@ -222,11 +222,13 @@ class RoutineEngine:
                 if s.appliance and on:
                     p.appliance_uses[s.role] = p.appliance_uses.get(s.role, 0) + 1
                 if s.door:
-                    detectors.front_door(self, p, t)
+                    self._due = min(self._due, detectors.front_door(self, p, t))
             elif code == BED:
                 was_in_bed = p.in_bed
-                if not detectors.bed_change(self, p, s, t, on):
+                due = detectors.bed_change(self, p, s, t, on)
+                if due is None:
                     return out or []  # a pressure mat repeating its state is not a movement
+                self._due = min(self._due, due)
                 if not (was_in_bed and p.in_bed and p.phase == NIGHT):
                     # re-judge soon, except for a mat pulsing under a person asleep in bed: at night nothing
                     # a detector waits on changes then (its deadlines only move later and are re-read when
@@ -270,13 +272,13 @@ class RoutineEngine:
             p.last_nonbed = t
             if not s.bedroom:
                 if p.in_bed:
-                    detectors.left_bed(self, p, t)
+                    self._due = min(self._due, detectors.left_bed(self, p, t))
                 p.last_up = t
         if not s.door:
             p.last_nondoor = t
             if p.away or p.door_t is not None or p.door_night_t is not None:
                 left = p.away_since if p.away else None
-                detectors.back_home(self, p, t, s.id)
+                self._due = min(self._due, detectors.back_home(self, p, t, s.id))
                 if left is not None and not p.away:  # an outing ended: its length is learned at day end
                     outing.came_back(self, p, left, p.outings[-1][1] if p.outings and p.outings[-1][1] else t)
         if s.kitchen:
@@ -292,7 +294,9 @@ class RoutineEngine:
         if s is None or s.p is None:
             self.unknown_events += 1
             return []
-        return detectors.health(self, s, h.time.timestamp(), h)
+        alerts, due = detectors.health(self, s, h.time.timestamp(), h)
+        self._due = min(self._due, due)
+        return alerts
 
     # ---- time ---------------------------------------------------------------------------------------
     def tick(self, now: datetime) -> list[Alert]:

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from routines.settings import RoutineSettings
     from routines.state import PersonState, SensorState
 
+# "no need to look again": what a state change returns when it sets no new deadline (the engine looks again
+# at the earliest time any detector returns; see RoutineEngine.ingest)
+NEVER = float("inf")
+
 URG, WARN, INFO = Severity.URGENT, Severity.WARNING, Severity.INFO
 CARE, TECH = Audience.CARE, Audience.TECHNICAL
 
