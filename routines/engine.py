@@ -30,15 +30,13 @@ from routines.detectors import outing
 from routines.home import APPLIANCE_ROLES, Home, night_window
 from routines.learning import guard_limits
 from routines.prior import Prior, shipped
+from routines.sensor_kinds import BED, CONTACT, MOTION, PLUG, sensor_kind
 from routines.settings import RoutineSettings
 from routines.state import DAY, NIGHT, PersonState, SensorState, fill_missing
 from routines.summary import DaySummary
-from sensors.events import DeviceHealth, SensorEvent, SensorKind
+from sensors.events import DeviceHealth, SensorEvent
 from sensors.plug import PlugSwitch
 
-BED, CHAIR, CONTACT, MOTION, PLUG = range(5)
-KIND_CODE = {SensorKind.BED: BED, SensorKind.CHAIR: CHAIR, SensorKind.CONTACT: CONTACT,
-             SensorKind.MOTION: MOTION, SensorKind.PLUG: PLUG}
 TOILET_WORDS = ("toilet", "bathroom", "wc")
 STUCK_ON_S = 3 * 3600.0  # an appliance 'on' this long is a sensor stuck on (or forgotten), counted per sensor
 EDGE_DELAY_S = 20.0  # re-run detectors this soon after a state change (bed, door, plug, return home)
@@ -88,22 +86,27 @@ class RoutineEngine:
 
     # ---- configuration ----------------------------------------------------------------------------
     def _link(self) -> None:
-        """(Re)derive per-sensor flags and per-person sensor lists from the Home (also after restore)."""
+        """(Re)derive per-sensor flags and per-person sensor lists from the Home (also after restore).
+
+        What a sensor's kind counts as comes from its row in :data:`routines.sensor_kinds.SENSOR_KINDS`
+        (a kind with no row: a ValueError naming it, before any state is built on it)."""
         self.person_sensors: dict[str, list[SensorState]] = {p: [] for p in self._persons}
         for info in self.home.sensors:
             s = self._sensors[info.id]
+            row = sensor_kind(info.kind)
             s.p = self._persons.get(info.person)
             s.person_id = info.person
-            s.code = KIND_CODE[info.kind]
+            s.code = row.code
             s.room, s.role = info.room, info.role
             s.label = f"{info.role.replace('_', ' ')} sensor ({info.room})" if info.role != "activity" \
-                else f"{info.kind} sensor ({info.room})"
+                else f"{row.noun} ({info.room})"
             s.kitchen = info.is_kitchen
             s.door = info.role in ("front_door", "back_door")
-            s.bed = s.code == BED
-            s.chair = s.code == CHAIR
-            s.plug = s.code == PLUG
-            s.appliance = s.plug or info.role in APPLIANCE_ROLES
+            s.bed = "bed" in row.counts_as
+            s.chair = "chair" in row.counts_as
+            s.presence = "presence" in row.counts_as
+            s.plug = s.code == PLUG  # its watts are switched on/off here, and its on-spells timed
+            s.appliance = "appliance" in row.counts_as or info.role in APPLIANCE_ROLES
             s.bedroom = "bed" in info.room.lower()  # sensors that may fire while the person lies in bed
             s.toilet = any(w in info.role.lower() or w in info.room.lower() for w in TOILET_WORDS)
             if s.plug and s.switch is None:

@@ -31,7 +31,7 @@ PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out"
 class SensorState:
     __slots__ = ("after_days", "after_hist", "after_long", "after_n", "after_w", "appliance", "battery", "battery_low_runs", "bed", "bedroom", "cadence", "chair", "code", "ctx_base", "ctx_limit", "door",
                  "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
-                 "on_pending", "on_since", "on_spells", "on_stuck", "p", "person_id", "plug", "role", "room", "run", "silent_limit", "silent_since",
+                 "on_pending", "on_since", "on_spells", "on_stuck", "p", "person_id", "plug", "presence", "role", "room", "run", "silent_limit", "silent_since",
                  "switch", "toilet")
 
     def __init__(self, sid: str, half_life_days: float) -> None:
@@ -70,6 +70,7 @@ class SensorState:
         self.role = ""
         self.label = sid
         self.kitchen = self.door = self.bed = self.bedroom = self.chair = self.plug = self.appliance = self.toilet = False
+        self.presence = False  # shows where the person is while still (routines.sensor_kinds)
 
 
 class PersonState:

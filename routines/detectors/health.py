@@ -97,8 +97,9 @@ def blind_checks(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, list
     out: dict[str, list[SensorState]] = {}
     for check, (need, _) in CHECKS.items():
         if need == "any":
-            # stillness can only be judged if no motion/seat sensor (where a person may be) is down
-            culprits = [s for s in bad if s.code in (1, 3) or s.kitchen]
+            # stillness can only be judged if no sensor showing where a person may be (a seat, a room's
+            # motion: routines.sensor_kinds) is down
+            culprits = [s for s in bad if s.presence or s.kitchen]
             if culprits:
                 out[check] = culprits
             continue
