@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 
+from routines.limits import Thresholds
 from routines.models import (
     GAP_BINS,
     ActivityProfile,
@@ -240,7 +241,7 @@ class PersonState:
         self.returns_by_type = (MarkerModel(hl, capacity=60, warmup=2), MarkerModel(hl, capacity=60, warmup=2))
         self.not_up_weak_told = False  # technicians told 'not up' is a weak check here (unseen outings)
         self.summaries: deque = deque(maxlen=62)
-        self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
+        self.thr = Thresholds()  # the limits in force, refreshed at day rollover (routines.limits)
         self.own_since: dict[str, object] = {}  # check -> date it began watching with the person's own routine
         self.told: dict[str, date] = {}  # what technicians were last told about (a once-a-week note) -> the day
         # waiting per situation (routines.detectors.situations): the models, the spell going on in each
@@ -254,12 +255,13 @@ class PersonState:
 
     def __setstate__(self, state: tuple[dict | None, dict] | dict) -> None:
         """Restore a checkpoint of any version: a field removed since (``minutes_out_model``, never read) is
-        dropped, and those added since are filled by :func:`fill_missing`."""
+        dropped, those added since are filled by :func:`fill_missing`, and limits kept as a string-keyed
+        dict (before :class:`~routines.limits.Thresholds`) are read into one."""
         d, slots = state if isinstance(state, tuple) else (state, {})
         for src in (d or {}, slots or {}):
             for k, v in src.items():
                 if k in _PERSON_SLOTS:
-                    setattr(self, k, v)
+                    setattr(self, k, Thresholds.from_dict(v) if k == "thr" and isinstance(v, dict) else v)
 
 
 _PERSON_SLOTS = frozenset(PersonState.__slots__)

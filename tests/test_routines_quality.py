@@ -63,7 +63,7 @@ def test_a_flagged_day_learns_what_its_alert_was_not_about() -> None:
     eng = RoutineEngine(make_home(), START)
     p = eng._persons["p1"]
     eng._day_date = D
-    p.thr["silence_thr"] = [3600.0] * 24  # as if an hour were this person's learned limit at 10:00
+    p.thr.silence_thr = [3600.0] * 24  # as if an hour were this person's learned limit at 10:00
     limit = 3600.0
     p.day_alerts = ["not_up"]
     pl = {"date": D, "weekend": False, "wake": 400.0, "first_kitchen": 420.0, "bed": 1100.0, "night_exits": 1,

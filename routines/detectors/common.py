@@ -17,6 +17,7 @@ from routines.kinds import CORE as CORE_KINDS
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
+    from routines.limits import Thresholds
     from routines.settings import RoutineSettings
     from routines.state import PersonState, SensorState
 
@@ -87,7 +88,7 @@ class Tick:
     def __init__(self, eng: RoutineEngine, p: PersonState, t: float) -> None:
         self.eng, self.p, self.t = eng, p, t
         self.st: RoutineSettings = eng.settings
-        self.thr: dict[str, Any] = p.thr
+        self.thr: Thresholds = p.thr
         self.name: str = eng.names[p.id].name
         self.pr = Pronouns(eng.names[p.id].pronoun)
         self.h0: int = self.st.day_start_hour

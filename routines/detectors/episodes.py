@@ -145,7 +145,7 @@ def front_door(eng: RoutineEngine, p: PersonState, t: float) -> float:
         # without a bed sensor 'gone to bed' is only a quiet evening: it takes the person's own usual
         # sleep hours as well (an evening outing after a quiet spell before the usual bed time is not a
         # night exit, and the alert's "during the usual sleep hours" must be true)
-        if (not eng.has(p.id, "bed") and (p.thr["bed_learned"] or p.thr.get("bed_prior"))
+        if (not eng.has(p.id, "bed") and (p.thr.bed_learned or p.thr.bed_prior)
                 and not in_sleep_hours(eng, p, t)):
             return due
         p.door_night_t, p.door_night_set = t, False
@@ -201,7 +201,7 @@ def up_for_the_day(eng: RoutineEngine, p: PersonState, t: float) -> bool:
 def in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
     """Is ``t`` within the person's usual sleep hours, from the usual (median) bed time to the usual
     earliest wake (the window the night-door alert names)?"""
-    bed, wake = p.thr["sleep"]  # minutes since the day start; bed is normally after wake
+    bed, wake = p.thr.sleep  # minutes since the day start; bed is normally after wake
     m = eng.dsm(t)
     return (m >= bed or m < wake) if bed > wake else bed <= m < wake
 

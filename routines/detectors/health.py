@@ -162,7 +162,7 @@ def stillness_unjudgeable(c: Tick) -> None:
 def not_up_weak(c: Tick) -> None:
     """Once: 'not up' waits for the person's usual return here (no bed sensor, often out unseen)."""
     eng, p, t, thr, name, pr, ep, add = c.eng, c.p, c.t, c.thr, c.name, c.pr, c.ep, c.add
-    if thr.get("not_up_weak") and not p.not_up_weak_told:  # told once: a habit of this person in this install
+    if thr.not_up_weak and not p.not_up_weak_told:  # told once: a habit of this person in this install
         p.not_up_weak_told = True
         add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:not_up_outings",
                    f"'Not up' is a weak check for {name} here: with no bed sensor, days when {pr.subj} is first "

@@ -91,7 +91,7 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
 
     Cached per outing in the person's thresholds (refreshed at day rollover).
     """
-    cached = p.thr.get("_outing")
+    cached = p.thr.outing
     if cached is not None and cached["start"] == start:
         return cached
     m = p.outing_model
@@ -110,13 +110,13 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     length_s += ext[0]
     out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope, "ext": ext,
                            "fire_at": start + length_s, "by": "length", "bed": None}
-    bed = p.thr["bed_med"]
+    bed = p.thr.bed_med
     ret = m.latest_return(dep)
     late = max(bed, ret[0] + RETURN_MARGIN_MIN) if ret is not None else bed
     # the person's own bed time only: a starting or similar homes' one is a guess, and a false alarm in the
     # first week at someone else's bed time costs the trust the check needs (the starting length limit holds)
     on = bed_rule(eng, p)
-    if p.thr["bed_learned"] and dep < late < 1440.0 and on:  # the outing began before that bed time: judged by it too
+    if p.thr.bed_learned and dep < late < 1440.0 and on:  # the outing began before that bed time: judged by it too
         # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
         wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
         out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
@@ -134,10 +134,10 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
         if out["fire_at"] > wall:
             nxt = (eng._local(start) + timedelta(minutes=bed - dep, days=1)).timestamp()
             out["bed"] = {"at": nxt, "bed_dsm": bed, "nights": m.stays_out(), "learning": on is False,
-                          "own": bool(p.thr["bed_learned"])}
+                          "own": bool(p.thr.bed_learned)}
             if nxt > out["fire_at"]:
                 out["fire_at"], out["by"] = nxt, "night_out"
-    p.thr["_outing"] = out
+    p.thr.outing = out
     return out
 
 
@@ -233,7 +233,7 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
     h0 = eng.settings.day_start_hour
     today = eng._day_date.toordinal() if eng._day_date is not None else 0
     m = p.outing_model
-    bed = p.thr["bed_med"] if p.thr["bed_learned"] else None
+    bed = p.thr.bed_med if p.thr.bed_learned else None
     if learn:
         m.learn_night(today)
     for start, length, key, limit_s, starting in p.outing_pending:

@@ -84,7 +84,7 @@ def evening_lull(c: Tick) -> None:
     """No bed sensor, busy again well before the usual bed time: the 'night' was an evening lull."""
     eng, p, thr, has_bed = c.eng, c.p, c.thr, c.has_bed
     if (p.phase == NIGHT and not has_bed and p.bed_t is not None and p.burst_n >= 3 and p.burst_start > p.bed_t
-            and eng.dsm(p.burst_start) < thr["bed_med"] - 60):
+            and eng.dsm(p.burst_start) < thr.bed_med - 60):
         p.phase, p.bed_t = DAY, None  # busy again well before the usual bed time: an evening lull, not the night
 
 

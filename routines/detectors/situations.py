@@ -79,7 +79,7 @@ def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
 
 def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
     """At rollover (and after an outcome): close the day into the models, then set each situation's limit
-    into ``p.thr['wait_s']`` (seconds) and whether it is the person's own (``p.thr['wait_own']``)."""
+    into ``p.thr.wait_s`` (seconds) and whether it is the person's own (``p.thr.wait_own``)."""
     st = eng.settings
     ms = models(p, st.half_life_days)
     _close_day(eng, p, ms, prev)
@@ -91,8 +91,8 @@ def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
         v = m.limit(rate, st.situation_margin, _minutes(st, s.start), st.situation_min_days)
         lim[name] = min(_minutes(st, s.cap), max(_minutes(st, s.floor), v))
         own[name] = m.days_raw >= st.situation_min_days
-    p.thr["wait_s"], p.thr["wait_own"] = lim, own
-    p.thr["wait_floor_s"] = {name: _minutes(st, s.floor) for name, s in SITUATIONS.items()}
+    p.thr.wait_s, p.thr.wait_own = lim, own
+    p.thr.wait_floor_s = {name: _minutes(st, s.floor) for name, s in SITUATIONS.items()}
 
 
 def _close_day(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
@@ -197,8 +197,8 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
     """The person's own figures behind a situation's limit, ``what`` naming the situation: true counts of
     days learned (``poss``: the person's possessive pronoun)."""
     m = models(p, eng.settings.half_life_days)[name]
-    lim = p.thr["wait_s"][name]
-    if not p.thr["wait_own"][name]:
+    lim = p.thr.wait_s[name]
+    if not p.thr.wait_own[name]:
         return (f"{what}: the starting limit of {duration(lim)} is used until {poss} own days are learned "
                 f"({m.days_raw} of {eng.settings.situation_min_days} days)")
     n = m.days_over(lim)
