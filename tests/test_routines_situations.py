@@ -83,7 +83,7 @@ def test_out_of_bed_early_and_no_sign_of_life_is_judged_by_how_soon_life_shows()
     alerts = care(feed(eng, day, at(d, 30.5)))
     assert [a.kind for a in alerts] == ["night_bed_exit"], [a.message for a in alerts]
     [a] = alerts
-    days = p.waits["night_first_sign"].days_raw  # the person days learned, the test day's daytime among them
+    days = p.waiting.models["night_first_sign"].days_raw  # the person days learned, the test day's daytime among them
     assert days >= LEARNED
     assert a.kind == "night_bed_exit"
     assert a.time == at(d, 28 + 50 / 60) + timedelta(minutes=10)
@@ -111,7 +111,7 @@ def test_quiet_after_standing_up_has_its_own_limit_not_the_seated_hours() -> Non
     # stood up at 14:00 and nothing since: the stood-up limit, not the seated hour's
     stood = [*am, ev(at(d, 13.3), "chair", True), ev(at(d, 14.0), "chair", False)]
     [a] = care(feed(eng, stood, at(d, 16.0)))
-    days = p.waits["stood_up"].days_raw
+    days = p.waiting.models["stood_up"].days_raw
     assert a.kind == "silence" and a.time == at(d, 14.75)
     assert a.message == (f"No movement from Ann for 45 min, since 14:00, while at home and not in bed. After standing "
                          f"up from the chair sensor (living room), her quiet lasted 45 min or more on 0 of the {days} days learned.")
@@ -188,7 +188,7 @@ def test_a_real_alert_teaches_nothing() -> None:
     eng.record_outcome(a.key, "real")
     later = [ev(at(d + timedelta(days=k), 8.0), "living_pir", True) for k in range(1, 5)]
     feed(eng, later, at(d + timedelta(days=4), 9.0))
-    assert [k for k in p.waits_kept if k[1] == "stood_up"] == []  # not kept for later, not learned
+    assert [k for k in p.waiting.kept if k[1] == "stood_up"] == []  # not kept for later, not learned
     assert p.thr.wait_s["stood_up"] == 45 * 60
 
 

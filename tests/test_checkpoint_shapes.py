@@ -1,9 +1,10 @@
-"""A checkpoint written before the limits were typed (``PersonState.thr`` a string-keyed dict) restores:
-the gateway reads it, the limits become :class:`routines.limits.Thresholds`, and the alerts after it are
-those of an uninterrupted run.
+"""A checkpoint written before the state's shape changed restores: the limits then a string-keyed dict
+(``PersonState.thr``, now :class:`routines.limits.Thresholds`), the 'not back' and waiting situations' fields
+then loose on the person (now ``PersonState.not_back`` and ``PersonState.waiting``). The gateway reads it, the
+learned state is carried over, and the alerts after it are those of an uninterrupted run.
 
 The fixture is the real checkpoint of the first half of the stream below, written by the code of commit
-b4ae037 (the last with the dict), with the same generator and seed.
+b4ae037 (the last with the old shape), with the same generator and seed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from routines.engine import RoutineEngine
 from routines.limits import Thresholds
 from routines.replay import replay_into
 
-OLD = Path(__file__).parent / "fixtures" / "routines_checkpoint_limits_as_dict.bin"
+OLD = Path(__file__).parent / "fixtures" / "routines_checkpoint_b4ae037.bin"
 
 
 def _rows() -> list[tuple[float, str, bool | float]]:
@@ -32,7 +33,7 @@ def _rows() -> list[tuple[float, str, bool | float]]:
     return [(e.time.timestamp(), e.sensor_id, e.value) for e in month(START, 22, seed=4, edit=odd_days)]
 
 
-def test_a_checkpoint_with_the_limits_as_a_dict_restores_to_the_same_alerts() -> None:
+def test_a_checkpoint_of_the_old_shape_restores_to_the_same_alerts() -> None:
     rows = _rows()
     whole = [a.to_json() for a in replay_into(RoutineEngine(make_home()), rows)]
     assert {a["kind"] for a in whole} >= {"not_up", "no_meal"}  # both fall in the part after the checkpoint
@@ -40,6 +41,7 @@ def test_a_checkpoint_with_the_limits_as_a_dict_restores_to_the_same_alerts() ->
     again = RoutineEngine.restore(make_home(), ck.engine)
     p = again._persons["p1"]
     assert isinstance(p.thr, Thresholds) and p.thr.wait_s and p.thr.wake_q_by_type != (0.0, 0.0)
+    assert p.not_back.model.n > 0 and p.waiting.models and p.waiting.closed is not None  # learned, carried over
     cut = len(rows) // 2
     first = [a.to_json() for a in replay_into(RoutineEngine(make_home()), rows[:cut])]
     assert first + [a.to_json() for a in replay_into(again, rows[cut:])] == whole
