@@ -231,7 +231,8 @@ class RoutineEngine:
                 due = detectors.bed_change(self, p, s, t, on)
                 if due is None:
                     return out or []  # a pressure mat repeating its state is not a movement
-                self._due = min(self._due, due)
+                if due < self._due:  # (a chatty mat changes hundreds of times a night: no min() call)
+                    self._due = due
                 if not (was_in_bed and p.in_bed and p.phase == NIGHT):
                     # re-judge soon, except for a mat pulsing under a person asleep in bed: at night nothing
                     # a detector waits on changes then (its deadlines only move later and are re-read when
