@@ -9,6 +9,7 @@ from gateway.config import ConfigError, parse_config_text
 from routines.engine import RoutineEngine
 from routines.home import Home, Person, SensorInfo
 from routines.sensor_kinds import COUNTS_AS, SENSOR_KINDS, SensorKindRow
+from sensors.ble import KIND_READINGS
 from sensors.events import SensorKind as K
 
 CONFIG = """\
@@ -28,6 +29,11 @@ def test_every_sensor_kind_has_exactly_one_row_with_its_own_reading() -> None:
     assert set(SENSOR_KINDS) == set(K)
     assert len({row.code for row in SENSOR_KINDS.values()}) == len(K)  # the engine tells every kind apart
     assert all(row.noun.endswith("sensor") for row in SENSOR_KINDS.values())
+
+
+def test_every_sensor_kind_can_be_read_over_ble_too() -> None:
+    # the radio side's own table (sensors/ble.py): a kind added without it would be silently unreadable there
+    assert set(KIND_READINGS) == set(K) and all(KIND_READINGS.values())
 
 
 def test_a_row_may_only_count_as_what_the_engine_knows() -> None:
