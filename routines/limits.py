@@ -21,6 +21,22 @@ from typing import Any
 
 
 @dataclass(slots=True)
+class Deadlines:
+    """Today's deadlines as epoch seconds (wall clock, DST-safe), for one person day
+    (:func:`routines.detectors.thresholds._epochs`, cached in :attr:`Thresholds.epochs`)."""
+
+    day: float  # the person day's start: the day these are for
+    not_up: float  # 'not up' (Thresholds.not_up_dsm)
+    not_up_alert: float  # ... and when it is raised: later on a day that may be an unseen outing (not_up_weak)
+    not_up_still: float  # 'not up' for someone still in bed: the usual wake plus the margin, if earlier
+    wake_q: float  # the latest usual wake
+    wake_lo: float  # the early usual wake (the end of the usual sleep hours)
+    earliest: float  # activity before this is not getting up
+    bed_window: float  # the evening begins
+    no_meal: float  # 'no meal' (inf: none today)
+
+
+@dataclass(slots=True)
 class Thresholds:
     # ---- getting up ('not up', and when activity can be the day's getting up)
     wake_learned: bool = False
@@ -62,7 +78,7 @@ class Thresholds:
     wait_own: dict[str, bool] = field(default_factory=dict)  # situation -> from the person's own days?
     wait_floor_s: dict[str, float] = field(default_factory=dict)  # situation -> the shortest limit allowed
     # ---- caches (never learned, rebuilt on demand)
-    epochs: dict[str, float] | None = None  # today's deadlines as epoch seconds (_epochs)
+    epochs: Deadlines | None = None  # today's deadlines as epoch seconds (_epochs)
     outing: dict[str, Any] | None = None  # the current outing's limits (routines.detectors.outing.limits)
 
     @classmethod

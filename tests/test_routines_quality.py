@@ -124,10 +124,10 @@ def test_weekday_and_weekend_wake_deadlines_are_learned_apart() -> None:
     p = eng._persons["p1"]
     eng._day_date = date(2026, 3, 14)  # a Saturday
     eng._day_start = 1.0
-    assert eng.alert_time(detectors._epochs(eng, p)["not_up"]).strftime("%H:%M") == "10:30"
+    assert eng.alert_time(detectors._epochs(eng, p).not_up).strftime("%H:%M") == "10:30"
     eng._day_date = date(2026, 3, 16)  # a Monday
     eng._day_start = 2.0
-    assert eng.alert_time(detectors._epochs(eng, p)["not_up"]).strftime("%H:%M") == "07:30"
+    assert eng.alert_time(detectors._epochs(eng, p).not_up).strftime("%H:%M") == "07:30"
 
 
 def test_not_up_sooner_when_even_a_pulsing_mat_is_still_after_the_usual_wake() -> None:

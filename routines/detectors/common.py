@@ -17,7 +17,7 @@ from routines.kinds import CORE as CORE_KINDS
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
-    from routines.limits import Thresholds
+    from routines.limits import Deadlines, Thresholds
     from routines.settings import RoutineSettings
     from routines.state import PersonState, SensorState
 
@@ -97,7 +97,7 @@ class Tick:
         # set by evaluate, in order, before the steps that read them
         self.blind: dict[str, list[SensorState]] = {}
         self.has_bed = False
-        self.ep: dict[str, float] = {}
+        self.ep: Deadlines  # today's deadlines
         self.quiet = 0.0
 
     def add(self, a: Alert | None) -> None:

@@ -112,7 +112,7 @@ def no_meal(c: Tick) -> None:
               and p.bed_t - p.wake_t >= NO_MEAL_MIN_DAY_S)
     if ((p.phase == DAY or to_bed) and p.first_kitchen is None and p.wake_t is not None
             and eng.has(p.id, "kitchen") and "no_meal" not in blind):
-        usual_by = max(ep["no_meal"], p.wake_t + 7200.0)
+        usual_by = max(ep.no_meal, p.wake_t + 7200.0)
         deadline = min(usual_by, t) if to_bed else usual_by
         if t >= deadline and not p.away:
             usual = _no_meal_words(c, usual_by)

@@ -141,7 +141,7 @@ def front_door(eng: RoutineEngine, p: PersonState, t: float) -> float:
     # alone (evening outings; with no bed sensor 'gone to bed' comes from the evening's own settling
     # quiet, see evaluate). Not a door in a 'night' never ended by a wake long past the latest usual wake
     # (that is 'not up', already told; the door may be a return).
-    if p.phase == NIGHT and (p.bed_t is not None or t < _epochs(eng, p)["not_up"]):
+    if p.phase == NIGHT and (p.bed_t is not None or t < _epochs(eng, p).not_up):
         # without a bed sensor 'gone to bed' is only a quiet evening: it takes the person's own usual
         # sleep hours as well (an evening outing after a quiet spell before the usual bed time is not a
         # night exit, and the alert's "during the usual sleep hours" must be true)

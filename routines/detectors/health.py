@@ -167,6 +167,6 @@ def not_up_weak(c: Tick) -> None:
         add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:not_up_outings",
                    f"'Not up' is a weak check for {name} here: with no bed sensor, days when {pr.subj} is first "
                    f"seen coming in at the front door (gone out unseen) look like not getting up, so it waits "
-                   f"until {_hm((ep['not_up_alert'] - eng._day_start) / 60, eng.settings.day_start_hour)} on "
+                   f"until {_hm((ep.not_up_alert - eng._day_start) / 60, eng.settings.day_start_hour)} on "
                    f"such days. Fit a bed sensor, or check the front door contact.",
                    {"check": "not_up", "sensors": [s.id for s in eng.person_sensors[p.id] if s.door]}))

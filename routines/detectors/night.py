@@ -36,12 +36,12 @@ def not_up(c: Tick) -> None:
     (eng, p, t, st, thr, pr, h0, has_bed, ep, blind, due, add) = (
         c.eng, c.p, c.t, c.st, c.thr, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
-        deadline = ep["not_up_alert"]
+        deadline = ep.not_up_alert
         up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
         if has_bed and (p.in_bed or up_moment) and thr.wake_learned and pulsing(p):
             # sooner, past the usual wake, when not even the bed has moved for a while (sustained stillness);
             # only mats that pulse on movement can say so (one holding 'occupied' is as quiet for a sleeper)
-            still_at = max(ep["not_up_still"], p.last_act + st.not_up_still_min * 60)
+            still_at = max(ep.not_up_still, p.last_act + st.not_up_still_min * 60)
             if still_at < deadline:
                 deadline = still_at
         if t >= deadline and (p.bed_t is None or p.bed_t < deadline) and deadline > eng.first_t:
@@ -55,19 +55,19 @@ def not_up(c: Tick) -> None:
                              f"{_clock(eng, p.last_act)}{where}")
             else:
                 now_words = f"no movement since {_clock(eng, p.last_act)}"
-            if deadline < ep["not_up_alert"]:  # told sooner on stillness: say why, before the usual deadline
-                now_words += (f". Told before {_clock(eng, ep['not_up_alert'])}: not even the bed has moved for "
+            if deadline < ep.not_up_alert:  # told sooner on stillness: say why, before the usual deadline
+                now_words += (f". Told before {_clock(eng, ep.not_up_alert)}: not even the bed has moved for "
                               f"{duration(t - p.last_act)}")
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
                        {"usual_wake": _hm(thr.wake_q, h0), "learned": thr.wake_learned,
-                        "usual_deadline": eng.alert_time(ep["not_up_alert"]).isoformat(),
+                        "usual_deadline": eng.alert_time(ep.not_up_alert).isoformat(),
                         "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
         elif t < deadline:
             due.append(deadline)
-        if t < ep["not_up_alert"]:
-            due.append(ep["not_up_alert"])
+        if t < ep.not_up_alert:
+            due.append(ep.not_up_alert)
 
 
 def _not_up_words(c: Tick, deadline: float) -> str:

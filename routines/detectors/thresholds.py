@@ -15,7 +15,7 @@ import numpy as np
 
 from routines.detectors import situations
 from routines.detectors.common import _parse_hhmm
-from routines.limits import Thresholds
+from routines.limits import Deadlines, Thresholds
 from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel, gap_bin
 from routines.prior import blended_table, prior_weight, quantile_of
 
@@ -218,22 +218,22 @@ def learn_context_gaps(s: SensorState, n: int, longs: list[float]) -> None:
         s.after_hist[gap_bin(x)] += 1.0
 
 
-def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
+def _epochs(eng: RoutineEngine, p: PersonState) -> Deadlines:
     """Today's deadlines as epoch seconds (wall-clock, DST-safe), cached per person day."""
     thr = p.thr
     ep = thr.epochs
-    if ep is None or ep["day"] != eng._day_start:
+    if ep is None or ep.day != eng._day_start:
         if eng._day_date is not None:  # today's kind of day decides the usual wake time
             thr.wake_q = thr.wake_q_by_type[eng._day_date.weekday() >= 5]
             thr.not_up_dsm = thr.wake_q + eng.settings.wake_margin_min
             thr.wake_usual = thr.wake_usual_by_type[eng._day_date.weekday() >= 5]
-        ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr.not_up_dsm), "wake_q": eng.at_dsm(thr.wake_q),
-              "wake_lo": eng.at_dsm(thr.sleep[1]),
-              "earliest": eng.at_dsm(thr.earliest_wake_dsm), "bed_window": eng.at_dsm(thr.bed_window_dsm),
-              "no_meal": eng.at_dsm(thr.no_meal_dsm) if thr.no_meal_dsm < 1440 else math.inf,
-              "not_up_still": eng.at_dsm(min(thr.wake_q if thr.wake_usual is None else thr.wake_usual, thr.wake_q)
-                                         + eng.settings.wake_margin_min)}
-        ep["not_up_alert"] = ep["not_up"]
+        not_up = eng.at_dsm(thr.not_up_dsm)
+        ep = Deadlines(day=eng._day_start, not_up=not_up, not_up_alert=not_up,
+                       not_up_still=eng.at_dsm(min(thr.wake_q if thr.wake_usual is None else thr.wake_usual,
+                                                   thr.wake_q) + eng.settings.wake_margin_min),
+                       wake_q=eng.at_dsm(thr.wake_q), wake_lo=eng.at_dsm(thr.sleep[1]),
+                       earliest=eng.at_dsm(thr.earliest_wake_dsm), bed_window=eng.at_dsm(thr.bed_window_dsm),
+                       no_meal=eng.at_dsm(thr.no_meal_dsm) if thr.no_meal_dsm < 1440 else math.inf)
         thr.not_up_weak = False
         if eng._day_date is not None and not eng.has(p.id, "bed"):
             # without a bed sensor, a day first seen coming in through the front door after the deadline
@@ -246,7 +246,7 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
             if ret.ready and days > 0 and unseen >= (1 - dq) * days:
                 thr.not_up_weak = True
                 back = ret.quantile(dq) + eng.settings.wake_margin_min
-                ep["not_up_alert"] = max(ep["not_up"], eng.at_dsm(back))
+                ep.not_up_alert = max(ep.not_up, eng.at_dsm(back))
         thr.epochs = ep
     return ep
 
