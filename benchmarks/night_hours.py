@@ -5,7 +5,7 @@ of life) watch from the first night within these hours. The default must fit a p
 learned yet, so it is made from other people's nights: from the usual bed time (the median over the
 homes' nights) to the usual EARLIEST getting up (the 10th percentile of their wakes), each home
 weighted equally however many nights it recorded. The same rule the core uses for a person's own
-sleep hours (``thr["sleep"]``: bed median to the 0.1 quantile of wakes), on the population.
+sleep hours (``thr.sleep``: bed median to the 0.1 quantile of wakes), on the population.
 
 A home is always judged with the hours made WITHOUT it (:func:`leave_one_out`); the shipped default
 (:data:`gateway.config.DEFAULT_NIGHT_HOURS`) is made from all of them.

@@ -42,6 +42,7 @@ from alerts.channels import SmtpSettings, read_secret
 from alerts.config import ConsentConfig, DigestSchedule, EscalationConfig, RecipientConfig, check_references
 from gateway.config_actions import ActionsConfig, action_errors
 from routines.home import DEFAULT_NIGHT_HOURS, Home, Person, SensorInfo
+from routines.sensor_kinds import SENSOR_KINDS, sensor_kind
 from routines.settings import RoutineSettings
 from sensors.events import SensorKind
 
@@ -146,7 +147,8 @@ class PowerThresholds(Strict):
 
 class SensorConfig(Strict):
     id: str = Field(pattern=_ID, description="Stable sensor id used in events, replays and alerts.")
-    kind: SensorKind = Field(description="What it senses: contact, bed, chair, motion or plug.")
+    kind: SensorKind = Field(description="What it senses: " + ", ".join(list(SENSOR_KINDS)[:-1])
+                             + f" or {list(SENSOR_KINDS)[-1]}.")
     room: str = Field(min_length=1, description="Free text room name (a room named kitchen counts as kitchen).")
     role: str = Field("activity", min_length=1,
                       description="What it watches: front_door, bed, fridge, kettle, toilet_flush, ... or free text.")
@@ -155,6 +157,12 @@ class SensorConfig(Strict):
     ble: BleSource | None = Field(None, description="BLE / BTHome source (MAC and optional bind key).")
     power: PowerThresholds = Field(default_factory=PowerThresholds,
                                    description="Plugs only: watts thresholds with hysteresis.")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_known_to_core(cls, kind: SensorKind) -> SensorKind:
+        sensor_kind(kind)  # a kind the routine core has no row for: refused here, naming it
+        return kind
 
     @model_validator(mode="after")
     def _default_source(self) -> SensorConfig:

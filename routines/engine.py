@@ -30,15 +30,13 @@ from routines.detectors import outing
 from routines.home import APPLIANCE_ROLES, Home, night_window
 from routines.learning import guard_limits
 from routines.prior import Prior, shipped
+from routines.sensor_kinds import BED, CONTACT, MOTION, PLUG, sensor_kind
 from routines.settings import RoutineSettings
 from routines.state import DAY, NIGHT, PersonState, SensorState, fill_missing
 from routines.summary import DaySummary
-from sensors.events import DeviceHealth, SensorEvent, SensorKind
+from sensors.events import DeviceHealth, SensorEvent
 from sensors.plug import PlugSwitch
 
-BED, CHAIR, CONTACT, MOTION, PLUG = range(5)
-KIND_CODE = {SensorKind.BED: BED, SensorKind.CHAIR: CHAIR, SensorKind.CONTACT: CONTACT,
-             SensorKind.MOTION: MOTION, SensorKind.PLUG: PLUG}
 TOILET_WORDS = ("toilet", "bathroom", "wc")
 STUCK_ON_S = 3 * 3600.0  # an appliance 'on' this long is a sensor stuck on (or forgotten), counted per sensor
 EDGE_DELAY_S = 20.0  # re-run detectors this soon after a state change (bed, door, plug, return home)
@@ -88,22 +86,27 @@ class RoutineEngine:
 
     # ---- configuration ----------------------------------------------------------------------------
     def _link(self) -> None:
-        """(Re)derive per-sensor flags and per-person sensor lists from the Home (also after restore)."""
+        """(Re)derive per-sensor flags and per-person sensor lists from the Home (also after restore).
+
+        What a sensor's kind counts as comes from its row in :data:`routines.sensor_kinds.SENSOR_KINDS`
+        (a kind with no row: a ValueError naming it, before any state is built on it)."""
         self.person_sensors: dict[str, list[SensorState]] = {p: [] for p in self._persons}
         for info in self.home.sensors:
             s = self._sensors[info.id]
+            row = sensor_kind(info.kind)
             s.p = self._persons.get(info.person)
             s.person_id = info.person
-            s.code = KIND_CODE[info.kind]
+            s.code = row.code
             s.room, s.role = info.room, info.role
             s.label = f"{info.role.replace('_', ' ')} sensor ({info.room})" if info.role != "activity" \
-                else f"{info.kind} sensor ({info.room})"
+                else f"{row.noun} ({info.room})"
             s.kitchen = info.is_kitchen
             s.door = info.role in ("front_door", "back_door")
-            s.bed = s.code == BED
-            s.chair = s.code == CHAIR
-            s.plug = s.code == PLUG
-            s.appliance = s.plug or info.role in APPLIANCE_ROLES
+            s.bed = "bed" in row.counts_as
+            s.chair = "chair" in row.counts_as
+            s.presence = "presence" in row.counts_as
+            s.plug = s.code == PLUG  # its watts are switched on/off here, and its on-spells timed
+            s.appliance = "appliance" in row.counts_as or info.role in APPLIANCE_ROLES
             s.bedroom = "bed" in info.room.lower()  # sensors that may fire while the person lies in bed
             s.toilet = any(w in info.role.lower() or w in info.room.lower() for w in TOILET_WORDS)
             if s.plug and s.switch is None:
@@ -153,7 +156,7 @@ class RoutineEngine:
                 detectors.refresh_thresholds(self, p)
             self._due = min(self._due, t + 1.0)  # the first day's deadlines: judged once its first event is in
         else:
-            detectors.hour_passed(self, self._hour_start, min(self._hour_end, t))
+            self._due = min(self._due, detectors.hour_passed(self, self._hour_start, min(self._hour_end, t)))
         while t >= self._day_end:
             out += self._rollover()
         d = self._local(t)
@@ -222,11 +225,14 @@ class RoutineEngine:
                 if s.appliance and on:
                     p.appliance_uses[s.role] = p.appliance_uses.get(s.role, 0) + 1
                 if s.door:
-                    detectors.front_door(self, p, t)
+                    self._due = min(self._due, detectors.front_door(self, p, t))
             elif code == BED:
                 was_in_bed = p.in_bed
-                if not detectors.bed_change(self, p, s, t, on):
+                due = detectors.bed_change(self, p, s, t, on)
+                if due is None:
                     return out or []  # a pressure mat repeating its state is not a movement
+                if due < self._due:  # (a chatty mat changes hundreds of times a night: no min() call)
+                    self._due = due
                 if not (was_in_bed and p.in_bed and p.phase == NIGHT):
                     # re-judge soon, except for a mat pulsing under a person asleep in bed: at night nothing
                     # a detector waits on changes then (its deadlines only move later and are re-read when
@@ -270,13 +276,13 @@ class RoutineEngine:
             p.last_nonbed = t
             if not s.bedroom:
                 if p.in_bed:
-                    detectors.left_bed(self, p, t)
+                    self._due = min(self._due, detectors.left_bed(self, p, t))
                 p.last_up = t
         if not s.door:
             p.last_nondoor = t
             if p.away or p.door_t is not None or p.door_night_t is not None:
                 left = p.away_since if p.away else None
-                detectors.back_home(self, p, t, s.id)
+                self._due = min(self._due, detectors.back_home(self, p, t, s.id))
                 if left is not None and not p.away:  # an outing ended: its length is learned at day end
                     outing.came_back(self, p, left, p.outings[-1][1] if p.outings and p.outings[-1][1] else t)
         if s.kitchen:
@@ -292,7 +298,9 @@ class RoutineEngine:
         if s is None or s.p is None:
             self.unknown_events += 1
             return []
-        return detectors.health(self, s, h.time.timestamp(), h)
+        alerts, due = detectors.health(self, s, h.time.timestamp(), h)
+        self._due = min(self._due, due)
+        return alerts
 
     # ---- time ---------------------------------------------------------------------------------------
     def tick(self, now: datetime) -> list[Alert]:

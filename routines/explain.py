@@ -143,14 +143,13 @@ def wake_basis(eng: RoutineEngine, p: PersonState, weekend: bool, value: float |
 def usual_wake(eng: RoutineEngine, p: PersonState, weekend: bool) -> float | None:
     """The ONE usual getting-up time (minutes since the person-day start) the alerts and the family's
     digest both cite: the latest usual wake of this kind of day, once it is the person's own; else None."""
-    thr = p.thr
-    value = thr.get("wake_q_by_type", (thr.get("wake_q"),) * 2)[weekend]
+    value = p.thr.wake_q_by_type[weekend]
     return value if wake_basis(eng, p, weekend, value)[0].own else None
 
 
 def usual_bed(eng: RoutineEngine, p: PersonState) -> float | None:
     """The usual bed time (the median, minutes since the day start) alerts and digest cite, once own."""
-    value = p.thr.get("bed_med")
+    value = p.thr.bed_med
     return value if marker_basis(eng, p.bed_model, "bed", value).own else None
 
 

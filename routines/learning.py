@@ -82,26 +82,26 @@ def guard_limits(eng: RoutineEngine, p: PersonState, *, tell: bool = True) -> li
     thr, st, out = p.thr, eng.settings, []
     h0 = st.day_start_hour
     start = _parse_hhmm(st.default_wake_time, h0)
-    wakes = [*thr["wake_q_by_type"], *thr["wake_usual_by_type"], thr["wake_q"]]
+    wakes = [*thr.wake_q_by_type, *thr.wake_usual_by_type, thr.wake_q]
     bad = next((w for w in wakes if not plausible(eng, "wake", w)), None)
     if bad is not None:
-        thr["wake_q_by_type"] = tuple(w if plausible(eng, "wake", w) else start for w in thr["wake_q_by_type"])
-        thr["wake_usual_by_type"] = tuple(w if plausible(eng, "wake", w) else start
-                                          for w in thr["wake_usual_by_type"])
-        thr["wake_q"] = thr["wake_q"] if plausible(eng, "wake", thr["wake_q"]) else start
-        thr["not_up_dsm"] = thr["wake_q"] + st.wake_margin_min
-        thr["wake_learned"] = False
+        thr.wake_q_by_type = tuple(w if plausible(eng, "wake", w) else start for w in thr.wake_q_by_type)
+        thr.wake_usual_by_type = tuple(w if plausible(eng, "wake", w) else start
+                                          for w in thr.wake_usual_by_type)
+        thr.wake_q = thr.wake_q if plausible(eng, "wake", thr.wake_q) else start
+        thr.not_up_dsm = thr.wake_q + st.wake_margin_min
+        thr.wake_learned = False
         out += [] if not tell else _tell(eng, p, "wake", f"learned as usual ({_clock_dsm(eng, bad)})",
                      f"so it is not used: the starting setting of {st.default_wake_time} is")
-    if not plausible(eng, "wake", thr["sleep"][1]):
-        thr["sleep"] = (thr["sleep"][0], max(0.0, thr["wake_q"] - 240))
-        thr["earliest_wake_dsm"] = max(0.0, thr["sleep"][1] - 60)
-    if not plausible(eng, "bed", thr["bed_med"]):
-        bad, thr["bed_med"] = thr["bed_med"], _parse_hhmm(st.default_bed_time, h0)
-        thr["sleep"], thr["bed_learned"] = (thr["bed_med"], thr["sleep"][1]), False
+    if not plausible(eng, "wake", thr.sleep[1]):
+        thr.sleep = (thr.sleep[0], max(0.0, thr.wake_q - 240))
+        thr.earliest_wake_dsm = max(0.0, thr.sleep[1] - 60)
+    if not plausible(eng, "bed", thr.bed_med):
+        bad, thr.bed_med = thr.bed_med, _parse_hhmm(st.default_bed_time, h0)
+        thr.sleep, thr.bed_learned = (thr.bed_med, thr.sleep[1]), False
         out += [] if not tell else _tell(eng, p, "bed", f"learned as usual ({_clock_dsm(eng, bad)})",
                      f"so it is not used: the starting setting of {st.default_bed_time} is")
-    thr.pop("_epochs", None)
+    thr.epochs = None  # today's deadlines are read again from the limits now in force
     return out
 
 

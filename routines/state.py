@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 
+from routines.limits import Thresholds
 from routines.models import (
     GAP_BINS,
     ActivityProfile,
@@ -31,7 +32,7 @@ PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out"
 class SensorState:
     __slots__ = ("after_days", "after_hist", "after_long", "after_n", "after_w", "appliance", "battery", "battery_low_runs", "bed", "bedroom", "cadence", "chair", "code", "ctx_base", "ctx_limit", "door",
                  "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
-                 "on_pending", "on_since", "on_spells", "on_stuck", "p", "person_id", "plug", "role", "room", "run", "silent_limit", "silent_since",
+                 "on_pending", "on_since", "on_spells", "on_stuck", "p", "person_id", "plug", "presence", "role", "room", "run", "silent_limit", "silent_since",
                  "switch", "toilet")
 
     def __init__(self, sid: str, half_life_days: float) -> None:
@@ -70,6 +71,39 @@ class SensorState:
         self.role = ""
         self.label = sid
         self.kitchen = self.door = self.bed = self.bedroom = self.chair = self.plug = self.appliance = self.toilet = False
+        self.presence = False  # shows where the person is while still (routines.sensor_kinds)
+
+
+class NotBack:
+    """The 'not back when usual' check's own state (:mod:`routines.detectors.outing`)."""
+
+    __slots__ = ("held", "model", "pending", "told")
+
+    def __init__(self) -> None:
+        # outings by the time of day they began; those ended today are learned at day end
+        self.model = OutingModel()
+        # (start, seconds, the alert's key, its limit in seconds (None: no alert), raised at the starting limit)
+        self.pending: list[tuple[float, float, str | None, float | None, bool]] = []
+        # outings that raised the alert, until settled: (day held, start minute, seconds, day, alert key)
+        self.held: list[tuple[int, float, float, int, str]] = []
+        # the outing 'not back' was raised for: (its start, the limit it passed in seconds, the starting one?)
+        self.told: tuple[float, float, bool] | None = None
+
+
+class Waiting:
+    """Waiting per situation (:mod:`routines.detectors.situations`): the models, the spell going on in each
+    situation [start, last wait index reached, alert key or None, date], the spells kept back for an
+    outcome (date, situation, seconds reached, alert key), the last day closed into the models, and the
+    dates unmarked spells were learned per situation (7 days)."""
+
+    __slots__ = ("closed", "kept", "models", "now", "settled")
+
+    def __init__(self) -> None:
+        self.models: dict[str, object] = {}
+        self.now: dict[str, list] = {}
+        self.kept: list[tuple] = []
+        self.closed: object = None
+        self.settled: dict[str, list] = {}
 
 
 class PersonState:
@@ -125,12 +159,9 @@ class PersonState:
         "night_bed_t",
         "night_exits",
         "night_exits_model",
+        "not_back",
         "not_up_weak_told",
         "out_since",
-        "outing_held",
-        "outing_model",
-        "outing_pending",
-        "outing_told",
         "outings",
         "own_since",
         "phase",
@@ -143,11 +174,7 @@ class PersonState:
         "thr",
         "told",
         "unseen_out",
-        "wait_now",
-        "waits",
-        "waits_closed",
-        "waits_kept",
-        "waits_settled",
+        "waiting",
         "wake_by_type",
         "wake_model",
         "wake_t",
@@ -219,15 +246,7 @@ class PersonState:
         # (routines.learning, and the prior's weight in thresholds); the counts themselves feed the daily profile
         self.night_exits_model = MarkerModel(hl, warmup=warm)
         self.exit_len = MarkerModel(hl, capacity=400, warmup=max(5, warm))
-        # outings by the time of day they began (not back when usual: routines.detectors.outing); those
-        # ended today are learned at day end
-        self.outing_model = OutingModel()
-        # (start, seconds, the alert's key, its limit in seconds (None: no alert), raised at the starting limit)
-        self.outing_pending: list[tuple[float, float, str | None, float | None, bool]] = []
-        # outings that raised the alert, until settled: (day held, start minute, seconds, day, alert key)
-        self.outing_held: list[tuple[int, float, float, int, str]] = []
-        # the outing 'not back' was raised for: (its start, the limit it passed in seconds, the starting one?)
-        self.outing_told: tuple[float, float, bool] | None = None
+        self.not_back = NotBack()  # the 'not back when usual' check's own state
         self.activity_total = MarkerModel(hl, warmup=warm)
         self.silence = SilenceModel(hl, warmup=8)
         self.profile = ActivityProfile(hl, warmup=warm)
@@ -239,29 +258,34 @@ class PersonState:
         self.returns_by_type = (MarkerModel(hl, capacity=60, warmup=2), MarkerModel(hl, capacity=60, warmup=2))
         self.not_up_weak_told = False  # technicians told 'not up' is a weak check here (unseen outings)
         self.summaries: deque = deque(maxlen=62)
-        self.thr: dict[str, object] = {}  # cached thresholds, refreshed at day rollover
+        self.thr = Thresholds()  # the limits in force, refreshed at day rollover (routines.limits)
         self.own_since: dict[str, object] = {}  # check -> date it began watching with the person's own routine
         self.told: dict[str, date] = {}  # what technicians were last told about (a once-a-week note) -> the day
-        # waiting per situation (routines.detectors.situations): the models, the spell going on in each
-        # situation [start, last wait index reached, alert key or None, date], the spells kept back for an
-        # outcome (date, situation, seconds reached, alert key), and the last day closed into the models
-        self.waits: dict[str, object] = {}
-        self.wait_now: dict[str, list] = {}
-        self.waits_kept: list[tuple] = []
-        self.waits_closed: object = None
-        self.waits_settled: dict[str, list] = {}  # situation -> dates unmarked spells were learned (7 days)
+        self.waiting = Waiting()  # waiting per situation (routines.detectors.situations)
 
     def __setstate__(self, state: tuple[dict | None, dict] | dict) -> None:
         """Restore a checkpoint of any version: a field removed since (``minutes_out_model``, never read) is
-        dropped, and those added since are filled by :func:`fill_missing`."""
+        dropped, those added since are filled by :func:`fill_missing`, and limits kept as a string-keyed
+        dict (before :class:`~routines.limits.Thresholds`) are read into one."""
         d, slots = state if isinstance(state, tuple) else (state, {})
         for src in (d or {}, slots or {}):
             for k, v in src.items():
                 if k in _PERSON_SLOTS:
-                    setattr(self, k, v)
+                    setattr(self, k, Thresholds.from_dict(v) if k == "thr" and isinstance(v, dict) else v)
+                elif k in _MOVED:  # a field that moved into its check's own state since
+                    group, attr = _MOVED[k]
+                    if not hasattr(self, group):
+                        setattr(self, group, _GROUPS[group]())
+                    setattr(getattr(self, group), attr, v)
 
 
 _PERSON_SLOTS = frozenset(PersonState.__slots__)
+# a checkpoint's field now kept in a check's own state: old name -> (PersonState field, its attribute)
+_GROUPS = {"not_back": NotBack, "waiting": Waiting}
+_MOVED = {"outing_model": ("not_back", "model"), "outing_pending": ("not_back", "pending"),
+          "outing_held": ("not_back", "held"), "outing_told": ("not_back", "told"),
+          "waits": ("waiting", "models"), "wait_now": ("waiting", "now"), "waits_kept": ("waiting", "kept"),
+          "waits_closed": ("waiting", "closed"), "waits_settled": ("waiting", "settled")}
 
 
 def fill_missing(obj: SensorState | PersonState) -> None:

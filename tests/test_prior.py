@@ -53,5 +53,5 @@ def test_day_one_limits_come_from_the_prior_not_the_fixed_setting() -> None:
     without = RoutineEngine(make_home(), RoutineSettings(population_prior=False))
     wake = load().markers["wake"].values
     p, q = with_prior._persons["p1"].thr, without._persons["p1"].thr
-    assert q["wake_q"] == 270  # 08:30, the technician's starting setting
-    assert wake[0] <= p["wake_q"] <= wake[-1] and p["wake_q"] != q["wake_q"]
+    assert q.wake_q == 270  # 08:30, the technician's starting setting
+    assert wake[0] <= p.wake_q <= wake[-1] and p.wake_q != q.wake_q

@@ -97,7 +97,7 @@ def test_cold_silence_limit_grows_with_the_quiet_spells_this_home_shows() -> Non
     day1 = [(t("07:30", -1), "bed", False), *moving(t("07:31", -1), t("21:00", -1), "kitchen_pir", 160),
             (t("22:00", -1), "bed", True)]
     eng, _ = run(day1, t("05:00"))
-    assert eng._persons["p1"].thr["silence_thr"][12] >= 1.5 * 160 * 60
+    assert eng._persons["p1"].thr.silence_thr[12] >= 1.5 * 160 * 60
 
 
 def test_without_a_bed_sensor_the_front_door_in_usual_sleep_hours_still_counts() -> None:
@@ -174,7 +174,7 @@ def test_without_a_bed_sensor_an_early_evening_quiet_then_the_door_is_an_outing(
     outing before the usual sleep hours, not a night exit (and an alert would say untrue things)."""
     evs = [*_learned_no_bed_days(), *moving(t("08:00"), t("21:10")), *_door(t("22:03"))]
     eng, alerts = run(evs, t("23:00"), home=NO_BED)
-    assert eng._persons["p1"].thr["bed_learned"]
+    assert eng._persons["p1"].thr.bed_learned
     assert [a.kind for a in alerts if a.kind == "night_door"] == []
 
 

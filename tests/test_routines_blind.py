@@ -48,7 +48,7 @@ def test_an_afternoon_outing_as_long_as_the_usual_morning_ones_is_not_an_alarm()
     eng = _learned()
     _, alerts = run(_day(0, "14:00", "19:00"), t("23:00"), engine=eng)
     assert [a.kind for a in alerts if a.audience == "care"] == []
-    assert eng._persons["p1"].thr["silence_blind"] >= 5 * 3600  # the usual outing, learned from quiet alone
+    assert eng._persons["p1"].thr.silence_blind >= 5 * 3600  # the usual outing, learned from quiet alone
 
 
 def test_with_a_front_door_the_hourly_limit_is_kept() -> None:
@@ -56,7 +56,7 @@ def test_with_a_front_door_the_hourly_limit_is_kept() -> None:
     eng = _learned(WITH_DOOR)
     _, alerts = run(_day(0, "14:00", "19:00"), t("23:00"), engine=eng)
     assert "silence" in [a.kind for a in alerts]
-    assert eng._persons["p1"].thr["silence_blind"] is None
+    assert eng._persons["p1"].thr.silence_blind is None
 
 
 def test_a_silence_far_longer_than_any_outing_still_alerts_and_says_why_it_waited() -> None:
@@ -64,7 +64,7 @@ def test_a_silence_far_longer_than_any_outing_still_alerts_and_says_why_it_waite
     evs = [(t("07:00"), "bed", False), *moving(t("07:01"), t("08:00"), "kitchen_pir", 20)]  # then nothing
     _, alerts = run(evs, t("03:00", 1), engine=eng)
     [a] = [a for a in alerts if a.kind == "silence"]
-    limit = eng._persons["p1"].thr["silence_cap_s"]
+    limit = eng._persons["p1"].thr.silence_cap_s
     assert a.time - t("07:41") <= timedelta(seconds=limit + 60)
     assert "Going out cannot be seen here (no working front door sensor)" in a.message
     assert "usual longest (" in a.message

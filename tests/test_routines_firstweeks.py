@@ -34,7 +34,7 @@ def run(days: int, edit, settings: RoutineSettings = START_SETTINGS) -> tuple[Ro
 
 def deadline(eng: RoutineEngine) -> float:
     """The weekday not-up deadline in force (minutes since the day start)."""
-    return eng._persons["p1"].thr["wake_q_by_type"][0] + eng.settings.wake_margin_min
+    return eng._persons["p1"].thr.wake_q_by_type[0] + eng.settings.wake_margin_min
 
 
 def test_a_week_of_unmarked_late_mornings_moves_the_not_up_deadline_by_half_an_hour_at_most() -> None:

@@ -41,7 +41,7 @@ def run_days(eng: RoutineEngine, days: int, edit) -> tuple[list, list[float]]:
         if i == 0:
             chunk = [e for e in evs if e.time < end]
         alerts += replay_into(eng, ((e.time.timestamp(), e.sensor_id, e.value) for e in chunk))
-        limits.append(eng._persons["p1"].thr.get("no_meal_dsm"))
+        limits.append(eng._persons["p1"].thr.no_meal_dsm)
     return alerts, limits
 
 

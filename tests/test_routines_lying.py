@@ -72,7 +72,7 @@ def _silences(alerts: list) -> list:
 
 def test_without_a_bed_sensor_last_seen_in_the_living_room_keeps_the_hourly_limit() -> None:
     eng = _taught()
-    hourly = eng._persons["p1"].thr["silence_thr"][8]
+    hourly = eng._persons["p1"].thr.silence_thr[8]
     assert hourly < 1.5 * HOUR  # the hourly limit: the usual half-hour quiet, with its margin
     _, alerts = run(_morning("living_pir"), t("11:00"), engine=eng)
     [a] = _silences(alerts)
@@ -84,9 +84,9 @@ def test_without_a_bed_sensor_back_to_the_bedroom_waits_for_her_longest_quiet_at
     eng = _taught()
     thr = eng._persons["p1"].thr
     # her longest quiet (3 h, binned up to 3 h 24) times the margin, and never under the everyday 6 h cap
-    lying = max(6 * HOUR, thr["silence_lying_base"] * eng.settings.silence_margin)
-    assert thr["silence_lying_base"] == pytest.approx(3 * HOUR + 24 * 60, abs=60)
-    assert thr["silence_lying_s"] == pytest.approx(lying)
+    lying = max(6 * HOUR, thr.silence_lying_base * eng.settings.silence_margin)
+    assert thr.silence_lying_base == pytest.approx(3 * HOUR + 24 * 60, abs=60)
+    assert thr.silence_lying_s == pytest.approx(lying)
     _, alerts = run(_morning("bedroom_door"), t("13:00"), engine=eng)
     assert _silences(alerts) == []  # three hours back in bed (or a nap) is not a collapse here
     _, alerts = run(_morning("bedroom_door"), t("16:00"), engine=_taught())

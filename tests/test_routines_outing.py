@@ -74,7 +74,7 @@ def test_an_outing_far_longer_than_her_outings_at_that_time_raises_not_back_in_h
     assert a.severity == "urgent" and a.audience == "care"
     assert a.evidence["usual_longest_min"] == 129.7 and a.evidence["by"] == "length"
     # the 14 outings are what was learned, each on its own day
-    assert eng._persons["p1"].outing_model.n == 14
+    assert eng._persons["p1"].not_back.model.n == 14
 
 
 def test_an_outing_still_going_at_her_usual_bed_time_raises_not_back() -> None:
@@ -145,11 +145,11 @@ def test_an_outing_that_raised_it_and_ended_soon_after_is_learned_once_nobody_ma
     eng, alerts = run(_fortnight(out_min=210), t("23:30", 1), engine=RoutineEngine(HOME, START))
     assert len(_not_back(alerts)) == 1
     p = eng._persons["p1"]
-    assert p.outing_model.n == 14 and p.outing_model.longest()[0] == 130 * 60 - 20  # (from the door shut behind her)
-    assert len(p.outing_held) == 1
+    assert p.not_back.model.n == 14 and p.not_back.model.longest()[0] == 130 * 60 - 20  # (from the door shut behind her)
+    assert len(p.not_back.held) == 1
     # ... and learned once settle_unconfirmed_days (2) have passed with nobody marking it real
     run([], t("05:00", 3), engine=eng)
-    assert p.outing_model.n == 15 and p.outing_model.longest()[0] == 210 * 60 - 20 and p.outing_held == []
+    assert p.not_back.model.n == 15 and p.not_back.model.longest()[0] == 210 * 60 - 20 and p.not_back.held == []
 
 
 def test_an_outing_far_past_its_alert_is_never_learned() -> None:
@@ -158,7 +158,7 @@ def test_an_outing_far_past_its_alert_is_never_learned() -> None:
     eng, alerts = run(_fortnight(out_min=300), t("05:00", 3), engine=RoutineEngine(HOME, START))
     assert len(_not_back(alerts)) == 1
     p = eng._persons["p1"]
-    assert p.outing_model.n == 14 and p.outing_held == []
+    assert p.not_back.model.n == 14 and p.not_back.held == []
 
 
 def test_an_outing_marked_real_is_never_learned() -> None:
@@ -166,16 +166,16 @@ def test_an_outing_marked_real_is_never_learned() -> None:
     eng.record_outcome(_not_back(alerts)[0].key, "real")
     run([], t("05:00", 3), engine=eng)
     p = eng._persons["p1"]
-    assert p.outing_model.n == 14 and p.outing_held == []
+    assert p.not_back.model.n == 14 and p.not_back.held == []
 
 
 class _OldPickler(pickle.Pickler):
-    """Writes a person as a checkpoint from before the outing model did: a minutes_out_model, no outing_*."""
+    """Writes a person as a checkpoint from before the outing model did: a minutes_out_model, no outing state."""
 
     def reducer_override(self, obj):
         if isinstance(obj, PersonState):
             func, args, (_, slots) = obj.__reduce_ex__(2)[:3]
-            slots = {k: v for k, v in slots.items() if not k.startswith("outing_")}
+            slots = {k: v for k, v in slots.items() if not k.startswith("outing_") and k != "not_back"}
             slots["minutes_out_model"] = MarkerModel()
             return func, args, (None, slots)
         return NotImplemented
@@ -186,10 +186,10 @@ def test_a_checkpoint_written_with_the_old_minutes_out_model_still_restores() ->
     state = pickle.loads(zlib.decompress(eng.checkpoint()[len(engine_module._MAGIC):]))
     buf = io.BytesIO()
     _OldPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
-    assert b"minutes_out_model" in buf.getvalue() and b"outing_model" not in buf.getvalue()
+    assert b"minutes_out_model" in buf.getvalue() and b"not_back" not in buf.getvalue()
     back = RoutineEngine.restore(HOME, engine_module._MAGIC + zlib.compress(buf.getvalue()), WITH_START_LIMIT)
     q = back._persons["p1"]
-    assert q.outing_model.n == 0 and q.outing_pending == [] and not hasattr(q, "minutes_out_model")
+    assert q.not_back.model.n == 0 and q.not_back.pending == [] and not hasattr(q, "minutes_out_model")
     # and it runs on: today's long outing is told, with the starting limit
     _eng, alerts = run(_day(0, out_min=None), t("21:30"), engine=back)
     assert len(_not_back(alerts)) == 1
@@ -217,7 +217,7 @@ def test_a_person_who_stays_out_past_bed_time_is_told_only_after_a_night_and_a_d
         "usual bed time (22:40) on 2 of the 8 days learned, but has now been away all night and a whole day, "
         "past that bed time again.")
     # the days learned against her own bed time only (today learned at its day end too)
-    assert eng._persons["p1"].outing_model.stays_out() == (2, 8)
+    assert eng._persons["p1"].not_back.model.stays_out() == (2, 8)
 
 
 def test_one_night_out_does_not_switch_the_bed_time_limit_off() -> None:
@@ -229,7 +229,7 @@ def test_one_night_out_does_not_switch_the_bed_time_limit_off() -> None:
     # the night out came in her first week against her own bed time: no alert then, so it was learned as an
     # outing, and the bed-time limit is 30 min past its return (23:30), not her bed time itself
     assert told[0].time == t("00:00", 1)
-    assert eng._persons["p1"].outing_model.stays_out() == (1, 7)
+    assert eng._persons["p1"].not_back.model.stays_out() == (1, 7)
 
 
 def test_an_alerted_night_out_counts_only_once_nobody_marked_it_real() -> None:
@@ -243,7 +243,7 @@ def test_an_alerted_night_out_counts_only_once_nobody_marked_it_real() -> None:
         if outcome:
             eng.record_outcome(told[0].key, outcome)
         run([], t("05:00", 4), engine=eng)
-        assert eng._persons["p1"].outing_model.stays_out()[0] == counted
+        assert eng._persons["p1"].not_back.model.stays_out()[0] == counted
 
 
 def test_an_outing_far_past_its_alert_that_ended_by_itself_moves_the_limit_30_min_at_most_once_a_week() -> None:
@@ -260,7 +260,7 @@ def test_an_outing_far_past_its_alert_that_ended_by_itself_moves_the_limit_30_mi
         "Ann went out by the front door at 14:00 and is not back (3 h 45 min so far). Her outings starting "
         "within 2 h of 14:00 lasted at most 2 h 10 min (14 outings on the 14 days learned), and 30 min more is "
         "allowed, as 1 of her outings begun about then ran past the limit before she came home.")
-    assert len(eng._persons["p1"].outing_model.steps) == 1
+    assert len(eng._persons["p1"].not_back.model.steps) == 1
 
 
 def test_with_no_outing_learned_yet_her_bed_time_still_tells_it_and_names_no_limit() -> None:

@@ -63,7 +63,7 @@ def test_a_flagged_day_learns_what_its_alert_was_not_about() -> None:
     eng = RoutineEngine(make_home(), START)
     p = eng._persons["p1"]
     eng._day_date = D
-    p.thr["silence_thr"] = [3600.0] * 24  # as if an hour were this person's learned limit at 10:00
+    p.thr.silence_thr = [3600.0] * 24  # as if an hour were this person's learned limit at 10:00
     limit = 3600.0
     p.day_alerts = ["not_up"]
     pl = {"date": D, "weekend": False, "wake": 400.0, "first_kitchen": 420.0, "bed": 1100.0, "night_exits": 1,
@@ -124,10 +124,10 @@ def test_weekday_and_weekend_wake_deadlines_are_learned_apart() -> None:
     p = eng._persons["p1"]
     eng._day_date = date(2026, 3, 14)  # a Saturday
     eng._day_start = 1.0
-    assert eng.alert_time(detectors._epochs(eng, p)["not_up"]).strftime("%H:%M") == "10:30"
+    assert eng.alert_time(detectors._epochs(eng, p).not_up).strftime("%H:%M") == "10:30"
     eng._day_date = date(2026, 3, 16)  # a Monday
     eng._day_start = 2.0
-    assert eng.alert_time(detectors._epochs(eng, p)["not_up"]).strftime("%H:%M") == "07:30"
+    assert eng.alert_time(detectors._epochs(eng, p).not_up).strftime("%H:%M") == "07:30"
 
 
 def test_not_up_sooner_when_even_a_pulsing_mat_is_still_after_the_usual_wake() -> None:

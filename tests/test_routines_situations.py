@@ -74,16 +74,16 @@ def test_out_of_bed_early_and_no_sign_of_life_is_judged_by_how_soon_life_shows()
     p = eng._persons["p1"]
     # on her nights life shows in the bathroom within a minute of leaving the bed: the limit is the floor,
     # far sooner than twice her usual trip, which the old check waited for
-    assert p.thr["wait_own"]["night_first_sign"]
-    assert p.thr["wait_s"]["night_first_sign"] == 10 * 60
-    assert p.thr["exit_thr_s"] >= 20 * 60
+    assert p.thr.wait_own["night_first_sign"]
+    assert p.thr.wait_s["night_first_sign"] == 10 * 60
+    assert p.thr.exit_thr_s >= 20 * 60
     d = DAY0 + timedelta(days=LEARNED)
     day = [*morning(d), *[ev(at(d, 13.5 + k / 2), "living_pir", True) for k in range(18)],
            ev(at(d, 22.6), "bed", True), ev(at(d, 28 + 50 / 60), "bed", False)]  # out of bed 04:50, then nothing
     alerts = care(feed(eng, day, at(d, 30.5)))
     assert [a.kind for a in alerts] == ["night_bed_exit"], [a.message for a in alerts]
     [a] = alerts
-    days = p.waits["night_first_sign"].days_raw  # the person days learned, the test day's daytime among them
+    days = p.waiting.models["night_first_sign"].days_raw  # the person days learned, the test day's daytime among them
     assert days >= LEARNED
     assert a.kind == "night_bed_exit"
     assert a.time == at(d, 28 + 50 / 60) + timedelta(minutes=10)
@@ -99,9 +99,9 @@ def test_quiet_after_standing_up_has_its_own_limit_not_the_seated_hours() -> Non
     eng, before = learned(quiet_seated_afternoon)
     assert care(before) == []
     p = eng._persons["p1"]
-    seated_limit = p.thr["silence_thr"][14]
+    seated_limit = p.thr.silence_thr[14]
     assert seated_limit >= 3 * 3600  # 2 h seated spells at this hour, twice
-    assert p.thr["wait_own"]["stood_up"] and p.thr["wait_s"]["stood_up"] == 45 * 60
+    assert p.thr.wait_own["stood_up"] and p.thr.wait_s["stood_up"] == 45 * 60
     d = DAY0 + timedelta(days=LEARNED)
     am = morning(d)
     # seated at 13:20 and still for hours: usual here, no alert
@@ -111,7 +111,7 @@ def test_quiet_after_standing_up_has_its_own_limit_not_the_seated_hours() -> Non
     # stood up at 14:00 and nothing since: the stood-up limit, not the seated hour's
     stood = [*am, ev(at(d, 13.3), "chair", True), ev(at(d, 14.0), "chair", False)]
     [a] = care(feed(eng, stood, at(d, 16.0)))
-    days = p.waits["stood_up"].days_raw
+    days = p.waiting.models["stood_up"].days_raw
     assert a.kind == "silence" and a.time == at(d, 14.75)
     assert a.message == (f"No movement from Ann for 45 min, since 14:00, while at home and not in bed. After standing "
                          f"up from the chair sensor (living room), her quiet lasted 45 min or more on 0 of the {days} days learned.")
@@ -168,10 +168,10 @@ def test_a_false_alarm_moves_the_right_limit_by_one_step_never_hours() -> None:
     day = [*morning(d), ev(at(d, 13.3), "chair", True), ev(at(d, 14.0), "chair", False),
            *[ev(at(d, 17.0 + k / 3), "living_pir", True) for k in range(15)], ev(at(d, 22.5), "bed", True)]
     [a] = care(feed(eng, day, at(d, 29.0)))  # past the day's end: the spell is kept back, not learned
-    before = dict(p.thr["wait_s"])
+    before = dict(p.thr.wait_s)
     assert a.kind == "silence" and before["stood_up"] == 45 * 60
     eng.record_outcome(a.key, "false_alarm")
-    after = p.thr["wait_s"]
+    after = p.thr.wait_s
     assert after["stood_up"] > before["stood_up"]  # the stood-up limit moved later
     # by one step of at most 15 min (times situation_margin), not to the three hours the spell lasted
     assert after["stood_up"] - before["stood_up"] <= 15 * 60 * START.situation_margin
@@ -188,8 +188,8 @@ def test_a_real_alert_teaches_nothing() -> None:
     eng.record_outcome(a.key, "real")
     later = [ev(at(d + timedelta(days=k), 8.0), "living_pir", True) for k in range(1, 5)]
     feed(eng, later, at(d + timedelta(days=4), 9.0))
-    assert [k for k in p.waits_kept if k[1] == "stood_up"] == []  # not kept for later, not learned
-    assert p.thr["wait_s"]["stood_up"] == 45 * 60
+    assert [k for k in p.waiting.kept if k[1] == "stood_up"] == []  # not kept for later, not learned
+    assert p.thr.wait_s["stood_up"] == 45 * 60
 
 
 def test_unmarked_alerts_move_a_limit_at_most_30_min_a_week() -> None:
@@ -206,9 +206,9 @@ def test_unmarked_alerts_move_a_limit_at_most_30_min_a_week() -> None:
     feed(eng, [e for e in evs if e.time < at(DAY0 + timedelta(days=LEARNED), 4.0)],
          at(DAY0 + timedelta(days=LEARNED), 4.0))
     p = eng._persons["p1"]
-    start = p.thr["wait_s"]["stood_up"]
+    start = p.thr.wait_s["stood_up"]
     alerts = care(feed(eng, [e for e in evs if e.time >= at(DAY0 + timedelta(days=LEARNED), 4.0)],
                        at(DAY0 + timedelta(days=LEARNED + 7), 28.0)))
     assert len([a for a in alerts if a.kind == "silence"]) >= 5
-    moved = p.thr["wait_s"]["stood_up"] - start
+    moved = p.thr.wait_s["stood_up"] - start
     assert 0 < moved <= 30 * 60

@@ -17,8 +17,13 @@ from routines.kinds import CORE as CORE_KINDS
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
+    from routines.limits import Deadlines, Thresholds
     from routines.settings import RoutineSettings
     from routines.state import PersonState, SensorState
+
+# "no need to look again": what a state change returns when it sets no new deadline (the engine looks again
+# at the earliest time any detector returns; see RoutineEngine.ingest)
+NEVER = float("inf")
 
 URG, WARN, INFO = Severity.URGENT, Severity.WARNING, Severity.INFO
 CARE, TECH = Audience.CARE, Audience.TECHNICAL
@@ -83,7 +88,7 @@ class Tick:
     def __init__(self, eng: RoutineEngine, p: PersonState, t: float) -> None:
         self.eng, self.p, self.t = eng, p, t
         self.st: RoutineSettings = eng.settings
-        self.thr: dict[str, Any] = p.thr
+        self.thr: Thresholds = p.thr
         self.name: str = eng.names[p.id].name
         self.pr = Pronouns(eng.names[p.id].pronoun)
         self.h0: int = self.st.day_start_hour
@@ -92,7 +97,7 @@ class Tick:
         # set by evaluate, in order, before the steps that read them
         self.blind: dict[str, list[SensorState]] = {}
         self.has_bed = False
-        self.ep: dict[str, float] = {}
+        self.ep: Deadlines  # today's deadlines
         self.quiet = 0.0
 
     def add(self, a: Alert | None) -> None:

@@ -105,8 +105,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
 
 def _unseen_outing(eng: RoutineEngine, p: PersonState) -> bool:
     """Was the person first seen today coming in at the front door, after the not-up deadline?"""
-    return (p.came_in and p.wake_t is not None and "not_up_dsm" in p.thr
-            and eng.dsm(p.wake_t) > p.thr["not_up_dsm"])
+    return (p.came_in and p.wake_t is not None and eng.dsm(p.wake_t) > p.thr.not_up_dsm)
 
 
 def start_day(eng: RoutineEngine, p: PersonState) -> None:
@@ -176,9 +175,9 @@ def person_status(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, Any
         "blind": [f"{CHECKS[c][1]}: " + ", ".join(s.label for s in ss) for c, ss in blind.items()]
         + ([f"cannot check stillness within an hour: {why}"] if (why := stillness_checkable(eng, p)) else []),
         "unhealthy_sensors": [s.id for s in eng.person_sensors[p.id] if _unhealthy(eng, s, t)],
-        "usual": {"wake_by": _hm(p.thr["wake_q"], h0), "bed": _hm(p.thr["bed_med"], h0),
-                  "first_kitchen_by": _hm(p.thr["kitchen_q"], h0),
-                  "night_exit_limit_min": round(p.thr["exit_thr_s"] / 60, 1)},
+        "usual": {"wake_by": _hm(p.thr.wake_q, h0), "bed": _hm(p.thr.bed_med, h0),
+                  "first_kitchen_by": _hm(p.thr.kitchen_q, h0),
+                  "night_exit_limit_min": round(p.thr.exit_thr_s / 60, 1)},
         "contexts": sorted(eng.active_contexts(p.id, t)),
         # per check, in words: what status, console and uplink all show (routines.learning)
         "checks": learning_status(eng, p),

@@ -114,10 +114,10 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
             back[marker], now[marker] = pl[marker], None
     if "first_kitchen" not in {m for k in kinds for m in FLAGGED_MARKERS.get(k, ())}:
         back["first_kitchen"] = None
-    sil = p.thr["silence_thr"]
+    sil = p.thr.silence_thr
     now["gaps"] = [g for g in pl["gaps"] if g[1] < sil[g[0]]]
     back["gaps"] = [g for g in pl["gaps"] if g[1] >= sil[g[0]]]
-    lim = p.thr["exit_thr_s"]
+    lim = p.thr.exit_thr_s
     now["exit_lengths"] = [x for x in pl["exit_lengths"] if x < lim]
     back["exit_lengths"] = [x for x in pl["exit_lengths"] if x >= lim]
     now["appliance_on"], back["appliance_on"] = {}, {}
@@ -137,12 +137,11 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
         # a quiet spell under the everyday cap that ended by itself (the person moved again) was not a fall
         auto["ctx_gaps"][sid] = (0, [x for x in longs if c_lim <= x < eng.settings.silence_cap_min * 60])
     # what ended by itself soon after its limit: learned later unless someone marks the alert real
-    st = eng.settings
-    wake_limit = thr.get("not_up_dsm", 0.0) + 120
+    wake_limit = thr.not_up_dsm + 120
     auto["wake"] = back["wake"] if back["wake"] is not None and back["wake"] <= wake_limit else None
     auto["first_kitchen"] = back["first_kitchen"]
     auto["bed"] = back["bed"]
-    auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], thr.get("silence_cap_s", st.silence_cap_min * 60))]
+    auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], thr.silence_cap_s)]
     auto["exit_lengths"] = [x for x in back["exit_lengths"] if x < 2 * lim]
     back["auto"] = auto
     back["clip_s"] = FALSE_ALARM_MOVE_S
@@ -169,10 +168,10 @@ MARKERS = ("wake", "first_kitchen", "bed")
 def limits_now(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
     """Every limit in force, in seconds, by key (see :func:`clip_payload`)."""
     thr = p.thr
-    out = {"wake:0": thr["wake_q_by_type"][0] * 60, "wake:1": thr["wake_q_by_type"][1] * 60,
-           "wake": thr["wake_q"] * 60, "first_kitchen": thr["kitchen_q"] * 60,
-           "bed": thr["bed_med"] * 60, "night_exit": thr["exit_thr_s"]}
-    out.update({f"silence:{slot}": x for slot, x in enumerate(thr["silence_thr"])})
+    out = {"wake:0": thr.wake_q_by_type[0] * 60, "wake:1": thr.wake_q_by_type[1] * 60,
+           "wake": thr.wake_q * 60, "first_kitchen": thr.kitchen_q * 60,
+           "bed": thr.bed_med * 60, "night_exit": thr.exit_thr_s}
+    out.update({f"silence:{slot}": x for slot, x in enumerate(thr.silence_thr)})
     for s in eng.person_sensors.get(p.id, ()):
         if s.appliance:
             out[f"appliance:{s.id}"] = appliance_limit(eng, s)[0]
@@ -191,8 +190,8 @@ def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget:
     # the earliest of them bounds all), the latest usual first kitchen use (no meal likewise), the usual
     # bed time (the night's start)
     wakes = ("wake", "wake:0", "wake:1")
-    refs = {"wake": (min(thr["wake_q_by_type"] + (thr["wake_q"],)), min(budget(k) for k in wakes)),
-            "first_kitchen": (thr["kitchen_q"], budget("first_kitchen")), "bed": (thr["bed_med"], budget("bed"))}
+    refs = {"wake": (min(*thr.wake_q_by_type, thr.wake_q), min(budget(k) for k in wakes)),
+            "first_kitchen": (thr.kitchen_q, budget("first_kitchen")), "bed": (thr.bed_med, budget("bed"))}
     for key, (ref, room) in refs.items():
         if pl.get(key) is not None:
             out[key] = min(pl[key], ref + room / 60)
@@ -201,10 +200,10 @@ def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget:
         return min(x, (limit + budget(key)) / margin)
 
     if pl.get("gaps"):
-        sil = thr["silence_thr"]
+        sil = thr.silence_thr
         out["gaps"] = [(slot, clip(f"silence:{slot}", g, sil[slot], st.silence_margin)) for slot, g in pl["gaps"]]
     if pl.get("exit_lengths"):
-        out["exit_lengths"] = [clip("night_exit", x, thr["exit_thr_s"], st.night_exit_margin)
+        out["exit_lengths"] = [clip("night_exit", x, thr.exit_thr_s, st.night_exit_margin)
                                for x in pl["exit_lengths"]]
     if pl.get("appliance_on"):
         out["appliance_on"] = {sid: [clip(f"appliance:{sid}", x, appliance_limit(eng, eng._sensors[sid])[0],
@@ -288,8 +287,8 @@ def release_clipped(eng: RoutineEngine, p: PersonState) -> None:
         return
     refresh_thresholds(eng, p)
     thr = p.thr
-    refs = {"wake": min(thr["wake_q_by_type"] + (thr["wake_q"],)), "first_kitchen": thr["kitchen_q"],
-            "bed": thr["bed_med"]}
+    refs = {"wake": min(*thr.wake_q_by_type, thr.wake_q), "first_kitchen": thr.kitchen_q,
+            "bed": thr.bed_med}
     keys = {"wake": ("wake", "wake:0", "wake:1"), "first_kitchen": ("first_kitchen",), "bed": ("bed",)}
     for back in pending:
         before, used = limits_now(eng, p), settle_used(eng, p)

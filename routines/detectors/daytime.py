@@ -48,20 +48,19 @@ def silence(c: Tick) -> None:
         c.eng, c.p, c.t, c.thr, c.name, c.has_bed, c.blind, c.quiet, c.due, c.add)
     if (p.phase == DAY and not p.away and not p.in_bed and p.last_act > 0 and p.door_t is None
             and "silence" not in blind):
-        limit = thr["silence_thr"][p.last_slot]
+        limit = thr.silence_thr[p.last_slot]
         # without a bed sensor, last seen going to the bedroom may be lying down again (back to bed after
         # an early trip, a nap): as a mat-less bed cannot be seen, only the person's own longest quiet at
         # any hour is the limit (a home with a bed sensor does not judge stillness in bed at all)
-        lying = (not has_bed and p.last_s is not None and (p.last_s.bedroom or p.last_s.role == "bedroom_door")
-                 and "silence_lying_s" in thr)
+        lying = (not has_bed and p.last_s is not None and (p.last_s.bedroom or p.last_s.role == "bedroom_door"))
         here = (p.last_s if p.last_s is not None and p.last_s.ctx_limit is not None
                 and stillness_checkable(eng, p) is None and not lying else None)
         if lying:
-            limit = max(limit, thr["silence_lying_s"])
+            limit = max(limit, thr.silence_lying_s)
         # just stood up from the chair (it holds no weight now): quiet after standing up is its own
         # situation, not the hour's, whose long spells are the person seated; the chair sensor's own
         # quiet (both) is not used for it
-        stood = (p.last_s is not None and p.last_s.chair and p.chair_count == 0 and thr["wait_own"]["stood_up"]
+        stood = (p.last_s is not None and p.last_s.chair and p.chair_count == 0 and thr.wait_own["stood_up"]
                  and not lying)
         if stood:
             here = None
@@ -69,16 +68,16 @@ def silence(c: Tick) -> None:
             limit = here.ctx_limit
         else:
             here = None
-        stood = stood and thr["wait_s"]["stood_up"] < limit
+        stood = stood and thr.wait_s["stood_up"] < limit
         if stood:
-            limit = thr["wait_s"]["stood_up"]
+            limit = thr.wait_s["stood_up"]
         standing = p.last_s is not None and p.last_s.chair and p.chair_count == 0
         situations.probe(eng, p, DAY_SITUATIONS, "stood_up" if standing else None, p.last_act, t, due)
-        first_look = p.last_act + thr["wait_floor_s"]["stood_up"]
+        first_look = p.last_act + thr.wait_floor_s["stood_up"]
         if first_look > t and eng.has(p.id, "chair"):  # when a quiet after standing up could first count
             due.append(first_look)
         if quiet >= limit:
-            q = thr["silence_q"][p.last_slot]
+            q = thr.silence_q[p.last_slot]
             usual = (situations.usual_words(eng, p, "stood_up", f"After standing up from the {p.last_s.label}", c.pr.poss)
                      if stood else _silence_words(c, limit, here, lying))
             key = f"{p.id}:silence:{p.last_act:.0f}"
@@ -113,7 +112,7 @@ def no_meal(c: Tick) -> None:
               and p.bed_t - p.wake_t >= NO_MEAL_MIN_DAY_S)
     if ((p.phase == DAY or to_bed) and p.first_kitchen is None and p.wake_t is not None
             and eng.has(p.id, "kitchen") and "no_meal" not in blind):
-        usual_by = max(ep["no_meal"], p.wake_t + 7200.0)
+        usual_by = max(ep.no_meal, p.wake_t + 7200.0)
         deadline = min(usual_by, t) if to_bed else usual_by
         if t >= deadline and not p.away:
             usual = _no_meal_words(c, usual_by)
@@ -122,7 +121,7 @@ def no_meal(c: Tick) -> None:
                 woke += f", and {pr.subj} went to bed at {_clock(eng, p.bed_t)}"
             add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
                        f"{usual}; no kitchen activity today{woke}.",
-                       {"usual_first_kitchen": _hm(thr["kitchen_q"], h0), "learned": thr["kitchen_learned"],
+                       {"usual_first_kitchen": _hm(thr.kitchen_q, h0), "learned": thr.kitchen_learned,
                         "deadline": eng.alert_time(usual_by).isoformat(),
                         "limit": state_of(eng, p, "no_meal")}))
         elif t < deadline:
@@ -196,21 +195,21 @@ def _silence_words(c: Tick, limit: float, here: SensorState | None, lying: bool)
                 f"{duration(here.ctx_base)} (learned on {here.after_days} days)")
 
     def longest(base: float) -> str:
-        return (f"{pr.poss} usual longest ({duration(base)}, from {own} learned)" if not thr["silence_prior"] else
+        return (f"{pr.poss} usual longest ({duration(base)}, from {own} learned)" if not thr.silence_prior else
                 f"the usual longest Hearth starts with ({duration(base)}, from other people's routines with "
                 f"{own} of {pr.poss} own)")
 
-    lying_base = thr.get("silence_lying_base")
-    if lying and lying_base is not None and limit >= thr["silence_lying_s"] - 1:
+    lying_base = thr.silence_lying_base
+    if lying and lying_base is not None and limit >= thr.silence_lying_s - 1:
         return (f"{pr.subj.capitalize()} was last seen at the {p.last_s.label}, and lying down cannot be seen "
                 f"here (no bed sensor), so only a quiet spell far longer than {longest(lying_base)} is flagged")
-    if thr["silence_blind"] is not None and limit >= thr["silence_cap_s"] - 1:
+    if thr.silence_blind is not None and limit >= thr.silence_cap_s - 1:
         return ("Going out cannot be seen here (no working front door sensor), so only a quiet spell far "
-                f"longer than {longest(thr['silence_blind'])} is flagged")
-    if thr["silence_prior"]:
+                f"longer than {longest(thr.silence_blind)} is flagged")
+    if thr.silence_prior:
         b = Basis(PRIOR, days, needed=st.own_routine_days)
         return f"The limit at this time of day is {duration(limit)}: {starting_words(eng, b, pr.poss)}"
-    q = thr["silence_q"][p.last_slot]
+    q = thr.silence_q[p.last_slot]
     if q is not None:
         h = p.last_slot
         spells = int(p.silence.count[[(h - 1) % 24, h, (h + 1) % 24]].sum())
@@ -223,9 +222,9 @@ def _no_meal_words(c: Tick, usual_by: float) -> str:
     """The first kitchen use 'no meal' waits for: the person's own as a count of the days learned, or the
     starting limit set at install (and which)."""
     eng, p, thr, name, pr, h0 = c.eng, c.p, c.thr, c.name, c.pr, c.h0
-    b = marker_basis(eng, p.kitchen_model, "first_kitchen", thr["kitchen_q"])
+    b = marker_basis(eng, p.kitchen_model, "first_kitchen", thr.kitchen_q)
     if b.source == OWN:
-        return (f"{name} usually uses the kitchen by {_hm(thr['kitchen_q'], h0)} "
+        return (f"{name} usually uses the kitchen by {_hm(thr.kitchen_q, h0)} "
                 f"(by then {of_days(b.within, b.days)})")
     setting = c.st.default_first_kitchen_time if b.source == SETTING else ""
     return f"No kitchen activity from {name} by {_clock(eng, usual_by)} ({starting_words(eng, b, pr.poss, setting)})"

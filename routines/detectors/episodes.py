@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from routines.detectors.common import NEVER
 from routines.detectors.thresholds import _epochs
 from routines.state import DAY, NIGHT, PersonState, SensorState
 
@@ -25,8 +26,9 @@ def pulsing(p: PersonState) -> bool:
     return p.bed_spells >= 20 and p.bed_short >= 0.7 * p.bed_spells
 
 
-def bed_change(eng: RoutineEngine, p: PersonState, s: SensorState, t: float, occupied: bool) -> bool:
-    """A bed mat event; False when it only repeats the mat's state.
+def bed_change(eng: RoutineEngine, p: PersonState, s: SensorState, t: float, occupied: bool) -> float | None:
+    """A bed mat event: when the engine must look again (:data:`NEVER`: no need), or None when it only
+    repeats the mat's state.
 
     In bed means bed activity with no 'up' activity since (:func:`left_bed`): a mat that holds
     'occupied' is left when it goes off, a mat that pulses on movement only when the person is seen
@@ -34,16 +36,17 @@ def bed_change(eng: RoutineEngine, p: PersonState, s: SensorState, t: float, occ
     """
     if occupied == s.on:
         if not (occupied and not p.in_bed):
-            return False
-        _to_bed(eng, p, t)  # the mat says occupied again after the person was seen up: back in bed
+            return None
+        due = _to_bed(eng, p, t)  # the mat says occupied again after the person was seen up: back in bed
         p.last_bed = t
-        return True
+        return due
     s.on = occupied
+    due = NEVER
     if occupied:
         p.bed_count += 1
         s.on_since = t
         if not p.in_bed:
-            _to_bed(eng, p, t)
+            due = _to_bed(eng, p, t)
     else:
         p.bed_count = max(0, p.bed_count - 1)
         if s.on_since is not None:
@@ -57,24 +60,27 @@ def bed_change(eng: RoutineEngine, p: PersonState, s: SensorState, t: float, occ
             p.in_bed = False
             p.out_since = t
     p.last_bed = t
-    return True
+    return due
 
 
-def left_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
+def left_bed(eng: RoutineEngine, p: PersonState, t: float) -> float:
     """'Up' activity (not a mat, not the bedroom) while in bed: the person got up at the last bed event
-    (a mat's last pulse), or now if the mats have said nothing for a while (one stuck 'occupied')."""
+    (a mat's last pulse), or now if the mats have said nothing for a while (one stuck 'occupied').
+    Returns when to look again (soon: the checks of someone up differ from those of someone in bed)."""
     p.in_bed = False
     p.out_since = p.last_bed if t - p.last_bed < 1800.0 else t
-    eng._due = min(eng._due, t + 20.0)
+    return t + 20.0
 
 
-def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
+def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> float:
+    """Into bed at ``t``; returns when to look again (:data:`NEVER`: no need)."""
     out = p.out_since
+    due = NEVER
     if p.phase == DAY and p.wake_t is not None and p.bed_t is None and out is not None:
         # back in bed after getting up: a night-time trip only if the person STAYS in bed (evaluate
         # decides after settle_min); sitting on the bed to dress after the bathroom is not going back
         p.back_trip = (t, t - out)
-        eng._due = min(eng._due, t + eng.settings.settle_min * 60)
+        due = t + eng.settings.settle_min * 60
     if out is None or t - out >= eng.settings.bed_exit_min_s or p.in_bed_since is None:
         if out is not None and p.phase == NIGHT and t - out >= eng.settings.bed_exit_min_s:
             p.night_exits += 1
@@ -83,6 +89,7 @@ def _to_bed(eng: RoutineEngine, p: PersonState, t: float) -> None:
         p.in_bed_since = t
     p.out_since = None
     p.in_bed = True
+    return due
 
 
 # A meal is a kitchen episode (kitchen events at most MEAL_GAP_S apart) of at least MEAL_MIN_EVENTS kitchen
@@ -113,34 +120,36 @@ def chair_change(eng: RoutineEngine, p: PersonState, t: float, occupied: bool) -
             p.chair_since = None
 
 
-def front_door(eng: RoutineEngine, p: PersonState, t: float) -> None:
+def front_door(eng: RoutineEngine, p: PersonState, t: float) -> float:
+    """A front-door event; returns when to look again (a minute on: gone out, or a night exit)."""
     p.door_t = t
-    eng._due = min(eng._due, t + 60.0)
+    due = t + 60.0
     if p.away:
         # a door while out is coming home: the first one is when (the door is opened, then shut, maybe
         # opened again for the shopping; the outing ends at the first, see back_home)
         if p.door_in_t is None:
             p.door_in_t = t
-        return
+        return due
     if p.door_night_t is not None:
-        return  # one night door at a time
+        return due  # one night door at a time
     if in_night_hours(eng, p, t) and not up_for_the_day(eng, p, t):
         # the night hours the technician set (or the default): watched from the first night, whatever the
         # learning state or the phase the core has read (a person up at 02:00 who goes out is still told)
         p.door_night_t, p.door_night_set = t, True
-        return
+        return due
     # A night exit is the door after the person went to bed and before getting up: never a clock window
     # alone (evening outings; with no bed sensor 'gone to bed' comes from the evening's own settling
     # quiet, see evaluate). Not a door in a 'night' never ended by a wake long past the latest usual wake
     # (that is 'not up', already told; the door may be a return).
-    if p.phase == NIGHT and (p.bed_t is not None or t < _epochs(eng, p)["not_up"]):
+    if p.phase == NIGHT and (p.bed_t is not None or t < _epochs(eng, p).not_up):
         # without a bed sensor 'gone to bed' is only a quiet evening: it takes the person's own usual
         # sleep hours as well (an evening outing after a quiet spell before the usual bed time is not a
         # night exit, and the alert's "during the usual sleep hours" must be true)
-        if (not eng.has(p.id, "bed") and (p.thr["bed_learned"] or p.thr.get("bed_prior"))
+        if (not eng.has(p.id, "bed") and (p.thr.bed_learned or p.thr.bed_prior)
                 and not in_sleep_hours(eng, p, t)):
-            return
+            return due
         p.door_night_t, p.door_night_set = t, False
+    return due
 
 
 def in_night_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
@@ -192,35 +201,38 @@ def up_for_the_day(eng: RoutineEngine, p: PersonState, t: float) -> bool:
 def in_sleep_hours(eng: RoutineEngine, p: PersonState, t: float) -> bool:
     """Is ``t`` within the person's usual sleep hours, from the usual (median) bed time to the usual
     earliest wake (the window the night-door alert names)?"""
-    bed, wake = p.thr["sleep"]  # minutes since the day start; bed is normally after wake
+    bed, wake = p.thr.sleep  # minutes since the day start; bed is normally after wake
     m = eng.dsm(t)
     return (m >= bed or m < wake) if bed > wake else bed <= m < wake
 
 
-def back_home(eng: RoutineEngine, p: PersonState, t: float, sensor: str = "") -> None:
+def back_home(eng: RoutineEngine, p: PersonState, t: float, sensor: str = "") -> float:
     """Non-door activity: the person is in (returned, or never left).
 
     Once out, coming home passes the front door, and the outing ends at that door (the first one since
     going out), not at the first activity indoors (the kettle 20 minutes later). Without a door since,
     one sensor alone twitching (a seat mat pulsing with nobody on it, a pet) is not a return: a second,
-    different sensor is needed, and the return dates from the first.
+    different sensor is needed, and the return dates from the first. Returns when to look again
+    (:data:`NEVER`: no need).
     """
+    due = NEVER
     if p.away:
         door_in = p.door_in_t
         if sensor and (p.door_t is None or p.away_since is None or p.door_t <= p.away_since):  # no door since
             seen = p.away_seen
             if seen is None or seen[0] == sensor:
                 p.away_seen = (sensor, seen[1] if seen is not None else t)
-                return
+                return due
             t = seen[1]
         elif door_in is not None:
             t = door_in
         p.away, p.away_seen, p.door_in_t = False, None, None
         if p.outings and p.outings[-1][1] is None:
             p.outings[-1][1] = max(t, p.outings[-1][0])  # an outing carried over the day boundary starts there
-        eng._due = min(eng._due, t + 1.0)
+        due = t + 1.0
     p.door_t = None
     p.door_night_t = None
+    return due
 
 
 

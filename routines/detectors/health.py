@@ -9,7 +9,7 @@ import math
 from typing import TYPE_CHECKING
 
 from routines.alert import Alert
-from routines.detectors.common import CHECKS, Tick, _alert, _clock, _hm
+from routines.detectors.common import CHECKS, NEVER, Tick, _alert, _clock, _hm
 from routines.detectors.thresholds import stillness_checkable
 from routines.state import SensorState
 
@@ -23,8 +23,10 @@ COLD_SILENT_HOURS = {r: 170 for r in ("front_door", "back_door", "keys", "washin
                                       "oven", "freezer", "heater", "toaster", "microwave", "cupboard")}
 
 
-def hour_passed(eng: RoutineEngine, start: float, end: float) -> None:
-    """Learn each sensor's reporting cadence in 'active hours' (hours the person was active at home)."""
+def hour_passed(eng: RoutineEngine, start: float, end: float) -> float:
+    """Learn each sensor's reporting cadence in 'active hours' (hours the person was active at home).
+    Returns when to look again: ``end`` once a sensor is newly silent (:data:`NEVER` otherwise)."""
+    due = NEVER
     for pid, sensors in eng.person_sensors.items():
         p = eng._persons[pid]
         active = p.last_act >= start and not p.away
@@ -37,7 +39,8 @@ def hour_passed(eng: RoutineEngine, start: float, end: float) -> None:
                 s.run += 1
                 if s.silent_since is None and s.run >= s.silent_limit:
                     s.silent_since = end
-                    eng._due = min(eng._due, end)
+                    due = end
+    return due
 
 
 def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
@@ -52,16 +55,18 @@ def _silent_limit(eng: RoutineEngine, s: SensorState) -> float:
     return max(st.silent_min_active_hours, start, 2 * (longest or 0.0) + 1)
 
 
-def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> list[Alert]:
+def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> tuple[list[Alert], float]:
+    """One availability or battery report: (alerts, when to look again; :data:`NEVER`: no need)."""
     st = eng.settings
     p = s.p
     out: list[Alert] = []
+    due = NEVER
     if h.available is False and s.offline_since is None:
         s.offline_since = t
-        eng._due = min(eng._due, t + st.offline_grace_min * 60)
+        due = t + st.offline_grace_min * 60  # offline past its grace: blind checks, a technical alert
     elif h.available is True and s.offline_since is not None:
         s.offline_since = None
-        eng._due = min(eng._due, t)
+        due = t  # back: the checks it blinded can be judged again now
     if h.battery is not None:
         s.battery = h.battery
         s.battery_low_runs = s.battery_low_runs + 1 if h.battery <= st.battery_low_percent else 0
@@ -72,7 +77,7 @@ def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> lis
                        {"sensor": s.id, "battery": h.battery})
             if a:
                 out.append(a)
-    return out
+    return out, due
 
 
 # ---- which checks sensor faults leave blind -------------------------------------------------------
@@ -92,8 +97,9 @@ def blind_checks(eng: RoutineEngine, p: PersonState, t: float) -> dict[str, list
     out: dict[str, list[SensorState]] = {}
     for check, (need, _) in CHECKS.items():
         if need == "any":
-            # stillness can only be judged if no motion/seat sensor (where a person may be) is down
-            culprits = [s for s in bad if s.code in (1, 3) or s.kitchen]
+            # stillness can only be judged if no sensor showing where a person may be (a seat, a room's
+            # motion: routines.sensor_kinds) is down
+            culprits = [s for s in bad if s.presence or s.kitchen]
             if culprits:
                 out[check] = culprits
             continue
@@ -156,11 +162,11 @@ def stillness_unjudgeable(c: Tick) -> None:
 def not_up_weak(c: Tick) -> None:
     """Once: 'not up' waits for the person's usual return here (no bed sensor, often out unseen)."""
     eng, p, t, thr, name, pr, ep, add = c.eng, c.p, c.t, c.thr, c.name, c.pr, c.ep, c.add
-    if thr.get("not_up_weak") and not p.not_up_weak_told:  # told once: a habit of this person in this install
+    if thr.not_up_weak and not p.not_up_weak_told:  # told once: a habit of this person in this install
         p.not_up_weak_told = True
         add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:not_up_outings",
                    f"'Not up' is a weak check for {name} here: with no bed sensor, days when {pr.subj} is first "
                    f"seen coming in at the front door (gone out unseen) look like not getting up, so it waits "
-                   f"until {_hm((ep['not_up_alert'] - eng._day_start) / 60, eng.settings.day_start_hour)} on "
+                   f"until {_hm((ep.not_up_alert - eng._day_start) / 60, eng.settings.day_start_hour)} on "
                    f"such days. Fit a bed sensor, or check the front door contact.",
                    {"check": "not_up", "sensors": [s.id for s in eng.person_sensors[p.id] if s.door]}))

@@ -38,13 +38,13 @@ def not_up(c: Tick) -> None:
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
         # a night begun later than the usual bed time ends as much later (the same sleep)
         shift = late_night(c)
-        deadline = base = ep["not_up_alert"] + shift
+        deadline = base = ep.not_up_alert + shift
         up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
-        if has_bed and (p.in_bed or up_moment) and thr["wake_learned"] and pulsing(p):
+        if has_bed and (p.in_bed or up_moment) and thr.wake_learned and pulsing(p):
             # sooner, past the usual wake, when not even the bed has moved for a while (sustained stillness);
             # only mats that pulse on movement can say so (one holding 'occupied' is as quiet for a sleeper)
             # (not moved later by a late night: a bed that has not moved at all is the evidence here)
-            still_at = max(ep["not_up_still"], p.last_act + st.not_up_still_min * 60)
+            still_at = max(ep.not_up_still, p.last_act + st.not_up_still_min * 60)
             if still_at < deadline:
                 deadline = still_at
         # out by the front door at the deadline and home since (an unseen night away, then the door read as
@@ -65,8 +65,8 @@ def not_up(c: Tick) -> None:
                 now_words += (f". Told before {_clock(eng, base)}: not even the bed has moved for "
                               f"{duration(t - p.last_act)}")
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
-                       {"usual_wake": _hm(thr["wake_q"], h0), "learned": thr["wake_learned"],
-                        "usual_deadline": eng.alert_time(ep["not_up_alert"]).isoformat(),
+                       {"usual_wake": _hm(thr.wake_q, h0), "learned": thr.wake_learned,
+                        "usual_deadline": eng.alert_time(ep.not_up_alert).isoformat(),
                         "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "late_night_min": round(shift / 60, 1),
@@ -86,8 +86,8 @@ def late_night(c: Tick) -> float:
     night = p.bed_t if p.bed_t is not None else p.night_bed_t
     if night is None:
         return 0.0
-    late = night - eng.at_dsm(thr.get("bed_late", thr["bed_med"]) - 1440)
-    cap = eng.at_dsm(_parse_hhmm(MARKER_BOUNDS["wake"][1], c.h0) + c.st.wake_margin_min) - c.ep["not_up_alert"]
+    late = night - eng.at_dsm((thr.bed_med if thr.bed_late is None else thr.bed_late) - 1440)
+    cap = eng.at_dsm(_parse_hhmm(MARKER_BOUNDS["wake"][1], c.h0) + c.st.wake_margin_min) - c.ep.not_up_alert
     return max(0.0, min(late, cap)) if late >= 60.0 else 0.0  # (within the minute the words can say: not late)
 
 
@@ -98,7 +98,7 @@ def _late_words(c: Tick, base: float) -> str:
     night = p.bed_t if p.bed_t is not None else p.night_bed_t
     assert night is not None  # a shift comes only from a night seen beginning
     bed = f"{pr.poss} latest usual bed time" if usual_bed(eng, p) is not None else "the starting bed time"
-    usual = p.thr.get("bed_late", p.thr["bed_med"])
+    usual = p.thr.bed_med if p.thr.bed_late is None else p.thr.bed_late
     late = night - eng.at_dsm(usual - 1440)  # the true lateness (the wait may be capped)
     return (f"; {pr.subj} went to bed at {_clock(eng, night)}, {duration(late)} after {bed} "
             f"({_hm(usual, h0)}), so Hearth waited until {_clock(eng, base)}")
@@ -109,13 +109,13 @@ def _not_up_words(c: Tick, deadline: float) -> str:
     or the starting limit set at install (and which) while that is not yet their own."""
     eng, p, thr, name, pr, h0 = c.eng, c.p, c.thr, c.name, c.pr, c.h0
     weekend = eng._day_date is not None and eng._day_date.weekday() >= 5
-    b, what = wake_basis(eng, p, weekend, thr["wake_q"])
+    b, what = wake_basis(eng, p, weekend, thr.wake_q)
     if b.source == OWN:
-        return f"{name} is usually up by {_hm(thr['wake_q'], h0)} (up by then {of_days(b.within, b.days, what)})"
+        return f"{name} is usually up by {_hm(thr.wake_q, h0)} (up by then {of_days(b.within, b.days, what)})"
     if b.source == PRIOR:
         return f"{name} is not up by {_clock(eng, deadline)} ({starting_words(eng, b, pr.poss)})"
     setting = f"{c.st.default_wake_time} plus {c.st.wake_margin_min:.0f} min"
-    return f"{name} is not up by {_hm(thr['not_up_dsm'], h0)} ({starting_words(eng, b, pr.poss, setting)})"
+    return f"{name} is not up by {_hm(thr.not_up_dsm, h0)} ({starting_words(eng, b, pr.poss, setting)})"
 
 
 def night_bed_exit(c: Tick) -> None:
@@ -129,10 +129,10 @@ def night_bed_exit(c: Tick) -> None:
             and (p.phase == NIGHT or in_night_hours(eng, p, p.out_since))):
         out_for = t - p.out_since
         last_move = max(p.last_nonbed, p.out_since)
-        fire_at = max(p.out_since + thr["exit_thr_s"], last_move + st.night_exit_quiet_min * 60)
+        fire_at = max(p.out_since + thr.exit_thr_s, last_move + st.night_exit_quiet_min * 60)
         # two questions apart from how long the person is usually out of bed: how soon life shows anywhere
         # after leaving the bed, and how long the quiet lasts once seen about the home (situations)
-        wait = thr["wait_s"]
+        wait = thr.wait_s
         sit = ("night_first_sign" if p.last_act <= p.out_since + 1.0 else
                "night_still" if p.last_up >= p.last_act else None)  # last seen outside the bedroom
         still_from = max(p.last_act, p.out_since)
@@ -148,10 +148,10 @@ def night_bed_exit(c: Tick) -> None:
         situations.probe(eng, p, NIGHT_SITUATIONS, sit, still_from, t, due)
         situations.probe(eng, p, ("night_back",), "night_back", p.out_since, t, due)
         if t >= fire_at:
-            by_sit = sit is not None and fire_at < p.out_since + thr["exit_thr_s"] - 1
+            by_sit = sit is not None and fire_at < p.out_since + thr.exit_thr_s - 1
             usual = (_situation_words(eng, p, sit, pr.poss) if by_sit else
                      situations.usual_words(eng, p, "night_back", "Out of bed at night", pr.poss)
-                     if thr["exit_by_budget"] else _exit_words(c))
+                     if thr.exit_by_budget else _exit_words(c))
             since = ("there has been no sign of life anywhere since" if sit == "night_first_sign"
                      else f"no movement since {_clock(eng, still_from)}")  # the last movement the core saw
             key = f"{p.id}:night_bed_exit:{p.out_since:.0f}"
@@ -160,8 +160,8 @@ def night_bed_exit(c: Tick) -> None:
                        f"{name} got out of bed at {_clock(eng, p.out_since)} and has not returned "
                        f"({duration(out_for)}); {since}. {usual}. Possible fall.",
                        {"out_since": eng.alert_time(p.out_since).isoformat(), "out_min": round(out_for / 60, 1),
-                        "limit_min": round((fire_at - still_from if by_sit else thr["exit_thr_s"]) / 60, 1),
-                        "learned": thr["wait_own"][sit] if by_sit else thr["exit_learned"],
+                        "limit_min": round((fire_at - still_from if by_sit else thr.exit_thr_s) / 60, 1),
+                        "learned": thr.wait_own[sit] if by_sit else thr.exit_learned,
                         "limit": SITUATION_LIMIT[sit] if by_sit else state_of(eng, p, "night_bed_exit")}))
         else:
             due.append(fire_at)
@@ -177,8 +177,8 @@ SITUATION_LIMIT = {"night_first_sign": "first_sign", "night_still": "still_away"
 
 def _situation_words(eng: RoutineEngine, p: PersonState, sit: str, poss: str) -> str:
     """Why this wait: the person's own nights (true counts of days), or the starting limit while learning."""
-    if sit == "night_still" and not p.thr["wait_own"][sit]:  # the starting limit, watched from the first night
-        return (f"Last seen outside the bedroom, and nothing has moved for {duration(p.thr['wait_s'][sit])} "
+    if sit == "night_still" and not p.thr.wait_own[sit]:  # the starting limit, watched from the first night
+        return (f"Last seen outside the bedroom, and nothing has moved for {duration(p.thr.wait_s[sit])} "
                 f"(watched from the first night, whatever {poss} usual trips)")
     what = {"night_first_sign": "Before any other sign of life after getting out of bed at night",
             "night_still": "Last seen outside the bedroom at night, and nothing moving since"}[sit]
@@ -189,13 +189,13 @@ def _exit_words(c: Tick) -> str:
     """The night-time trip limit: the person's own trips as counts of the trips learned, or the starting
     limit set at install (and which) while it is not yet their own."""
     eng, p, thr, pr = c.eng, c.p, c.thr, c.pr
-    b = marker_basis(eng, p.exit_len, "exit_len", thr["exit_q"], p.night_exits_model.n)
+    b = marker_basis(eng, p.exit_len, "exit_len", thr.exit_q, p.night_exits_model.n)
     if b.source == OWN:
-        return (f"{pr.poss.capitalize()} night-time trips end within {duration(thr['exit_q'])} "
+        return (f"{pr.poss.capitalize()} night-time trips end within {duration(thr.exit_q)} "
                 f"({count_of(b.within, b.days, 'trips')})")
     if b.source == PRIOR:
-        return f"The limit is {duration(thr['exit_thr_s'])}: {starting_words(eng, b, pr.poss)}"
-    return (f"The limit is {duration(thr['exit_thr_s'])}: "
+        return f"The limit is {duration(thr.exit_thr_s)}: {starting_words(eng, b, pr.poss)}"
+    return (f"The limit is {duration(thr.exit_thr_s)}: "
             f"{starting_words(eng, b, pr.poss, f'{c.st.default_night_exit_min:.0f} min', 'night-time trips')}")
 
 
@@ -207,12 +207,12 @@ def night_door(c: Tick) -> None:
         fire_at = p.door_night_t + st.night_door_wait_min * 60
         if t >= fire_at and p.last_nondoor < p.door_night_t:
             # the person's usual sleep hours where they hold the door (learned, or the prior's), else the set ones
-            usual = (thr["bed_learned"] or thr.get("bed_prior")) and in_sleep_hours(eng, p, p.door_night_t)
+            usual = (thr.bed_learned or thr.bed_prior) and in_sleep_hours(eng, p, p.door_night_t)
             if p.door_night_set and not usual:
                 start, end = eng.night[p.id]
                 during = f"during the night hours set for {name} ({_hm(start, 0)}–{_hm(end, 0)})"
             else:
-                bed_lo, wake_lo = thr["sleep"]
+                bed_lo, wake_lo = thr.sleep
                 hours = f"({_hm(bed_lo, h0)}–{_hm(wake_lo, h0)})"
                 own = (usual_bed(eng, p) is not None
                        and marker_basis(eng, p.wake_model, "wake", wake_lo).source == OWN)

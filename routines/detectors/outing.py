@@ -81,7 +81,7 @@ def bed_rule(eng: RoutineEngine, p: PersonState) -> bool | None:
     learned against their own bed time (False before; :func:`learn_outings` counts no day before it), and
     only while they were still out at their usual bed time on at most one day in :data:`STAYS_OUT_EVERY` of them (:meth:`routines.models.OutingModel.stays_out`); None: they were out at
     bed time more often than that (a person who stays out some nights)."""
-    out, days = p.outing_model.stays_out()
+    out, days = p.not_back.model.stays_out()
     if days < eng.settings.learning_days:
         return False
     return True if out <= max(1, days // STAYS_OUT_EVERY) else None
@@ -92,10 +92,10 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
 
     Cached per outing in the person's thresholds (refreshed at day rollover).
     """
-    cached = p.thr.get("_outing")
+    cached = p.thr.outing
     if cached is not None and cached["start"] == start:
         return cached
-    m = p.outing_model
+    m = p.not_back.model
     dep = eng.dsm(start)
     own = m.around(dep)
     scope = "near" if own is not None else "any"
@@ -111,13 +111,13 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
     length_s += ext[0]
     out: dict[str, Any] = {"start": start, "length_s": length_s, "own": own, "scope": scope, "ext": ext,
                            "fire_at": start + length_s, "by": "length", "bed": None}
-    bed = p.thr["bed_med"]
+    bed = p.thr.bed_med
     ret = m.latest_return(dep)
     late = max(bed, ret[0] + RETURN_MARGIN_MIN) if ret is not None else bed
     # the person's own bed time only: a starting or similar homes' one is a guess, and a false alarm in the
     # first week at someone else's bed time costs the trust the check needs (the starting length limit holds)
     on = bed_rule(eng, p)
-    if p.thr["bed_learned"] and dep < late < 1440.0 and on:  # the outing began before that bed time: judged by it too
+    if p.thr.bed_learned and dep < late < 1440.0 and on:  # the outing began before that bed time: judged by it too
         # wall clock of that moment on the day the outing began (an outing can run past the day boundary)
         wall = (eng._local(start) + timedelta(minutes=late - dep)).timestamp()
         out["bed"] = {"at": wall, "bed_dsm": bed, "late_dsm": late, "ret": ret}
@@ -135,10 +135,10 @@ def limits(eng: RoutineEngine, p: PersonState, start: float) -> dict[str, Any]:
         if out["fire_at"] > wall:
             nxt = (eng._local(start) + timedelta(minutes=bed - dep, days=1)).timestamp()
             out["bed"] = {"at": nxt, "bed_dsm": bed, "nights": m.stays_out(), "learning": on is False,
-                          "own": bool(p.thr["bed_learned"])}
+                          "own": bool(p.thr.bed_learned)}
             if nxt > out["fire_at"]:
                 out["fire_at"], out["by"] = nxt, "night_out"
-    p.thr["_outing"] = out
+    p.thr.outing = out
     return out
 
 
@@ -160,7 +160,7 @@ def not_back(c: Tick) -> None:
         why = f"It is past {pr.poss} usual bed time ({_hm(b['bed_dsm'], h0)})"
         ret = b["ret"]
         if ret is not None:
-            where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}" if ret[3]
+            where = (f"starting within {p.not_back.model.window_min / 60:g} h of {_clock(eng, start)}" if ret[3]
                      else "at any time of day")
             late = ret[0] + RETURN_MARGIN_MIN > b["bed_dsm"]
             why += (f", and {pr.poss} outings {where} had all ended by "
@@ -186,7 +186,7 @@ def not_back(c: Tick) -> None:
         why = (f"The starting limit set at install is {duration(lim['length_s'])}, "
                f"until {pr.poss} own outings are learned")
     else:
-        where = (f"starting within {p.outing_model.window_min / 60:g} h of {_clock(eng, start)}"
+        where = (f"starting within {p.not_back.model.window_min / 60:g} h of {_clock(eng, start)}"
                  if lim["scope"] == "near" else "at any time of day")
         why = (f"{pr.poss.capitalize()} outings {where} lasted at most {duration(own[0])} "
                f"({own[1]} outings on the {own[2]} days learned)")
@@ -203,19 +203,19 @@ def not_back(c: Tick) -> None:
                   "outings": own[1] if own is not None else 0, "days": own[2] if own is not None else 0})
     if a is not None:
         # (start, limit, at the starting limit?): how its outing may be learned when it ends (came_back)
-        p.outing_told = (start, lim["fire_at"] - start, lim["scope"] == "start")
+        p.not_back.told = (start, lim["fire_at"] - start, lim["scope"] == "start")
         if lim["by"] == "bed":  # told at bed time: its length says nothing of the length limit's steps
-            p.outing_model.bed_told = start
+            p.not_back.model.bed_told = start
         c.add(a)
 
 
 def came_back(eng: RoutineEngine, p: PersonState, start: float, end: float) -> None:
     """An outing ended (the engine, after :func:`routines.detectors.episodes.back_home`): kept until the day
     ends, then learned (:func:`learn_outings`); with the alert's key and limit if it raised the alert."""
-    told = p.outing_told if p.outing_told is not None and p.outing_told[0] == start else None
-    p.outing_pending.append((start, end - start, f"{p.id}:not_back:{start:.0f}" if told else None,
+    told = p.not_back.told if p.not_back.told is not None and p.not_back.told[0] == start else None
+    p.not_back.pending.append((start, end - start, f"{p.id}:not_back:{start:.0f}" if told else None,
                              told[1] if told else None, told[2] if told else False))
-    p.outing_told = None
+    p.not_back.told = None
 
 
 def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
@@ -235,14 +235,14 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
     """
     h0 = eng.settings.day_start_hour
     today = eng._day_date.toordinal() if eng._day_date is not None else 0
-    m = p.outing_model
-    bed = p.thr["bed_med"] if p.thr["bed_learned"] else None
+    m = p.not_back.model
+    bed = p.thr.bed_med if p.thr.bed_learned else None
     if learn and bed is not None:
         # a day says whether the person was out at bed time only once that bed time is their own: before,
         # it was not looked at, and counting it as 'in at bed time' switched the bed-time rule on after a
         # week whatever the nights out still to come (house A: 4 first-month nights away told over 5 seeds)
         m.learn_night(today)
-    for start, length, key, limit_s, starting in p.outing_pending:
+    for start, length, key, limit_s, starting in p.not_back.pending:
         if not learn:
             continue
         x = (eng.dsm(start), length, (eng._local(start) - timedelta(hours=h0)).date().toordinal())
@@ -254,19 +254,19 @@ def learn_outings(eng: RoutineEngine, p: PersonState, learn: bool) -> None:
         if key is None or (starting and length < 2 * limit_s):
             m.learn_one(x)
         elif not starting and length <= limit_s + SETTLE_PAST_MIN * 60:
-            p.outing_held.append((today, *x, key))
+            p.not_back.held.append((today, *x, key))
         elif not starting and start != m.bed_told:  # far past its limit: a step of STEP_MIN once settled (below), never the length
             m.step_held.append((today, x[0], length - limit_s, key))
-    p.outing_pending = []
+    p.not_back.pending = []
     settle = eng.settings.settle_unconfirmed_days
     keep = []
-    for held in p.outing_held:
+    for held in p.not_back.held:
         outcome = eng._outcomes.get(held[4])
         if outcome == "false_alarm" or (outcome != "real" and settle and today - held[0] >= settle):
-            p.outing_model.learn_one(held[1:4])
+            p.not_back.model.learn_one(held[1:4])
         elif outcome != "real" and today - held[0] < 30:  # marked real, or a month unsettled: dropped
             keep.append(held)
-    p.outing_held = keep
+    p.not_back.held = keep
     late_keep = []
     for held_day, day, key in m.late_held:
         outcome = eng._outcomes.get(key)

@@ -29,9 +29,9 @@ def going_to_bed(c: Tick) -> None:
         elif not has_bed and p.last_act > 0 and not p.away and p.door_t is None:
             since, settle = p.last_act, 3 * st.settle_min * 60
         if since is not None:
-            late = late and since < ep["wake_q"]
+            late = late and since < ep.wake_q
             ready = since + settle
-            ready = ready if late else max(ready, ep["bed_window"])
+            ready = ready if late else max(ready, ep.bed_window)
             if t >= ready:
                 p.phase, p.night_bed_t = NIGHT, since
                 if not late:
@@ -48,7 +48,7 @@ def back_to_bed_trip(c: Tick) -> None:
     # end, however long the person was up; getting up is when that sleep ends, never the small-hours exit
     small_hours = p.wake_t is not None and p.wake_t < _plausible_from(c)
     if (p.phase == DAY and has_bed and p.in_bed and p.wake_t is not None and p.bed_t is None
-            and p.back_trip is not None and p.back_trip[0] < ep["wake_q"]
+            and p.back_trip is not None and p.back_trip[0] < ep.wake_q
             and (p.back_trip[0] - p.wake_t < st.back_to_bed_max_up_min * 60 or small_hours)):
         back = p.back_trip[0] + st.settle_min * 60
         if t >= back:  # back in bed before the latest usual wake, and stayed: that was a night-time trip
@@ -84,7 +84,7 @@ def evening_lull(c: Tick) -> None:
     """No bed sensor, busy again well before the usual bed time: the 'night' was an evening lull."""
     eng, p, thr, has_bed = c.eng, c.p, c.thr, c.has_bed
     if (p.phase == NIGHT and not has_bed and p.bed_t is not None and p.burst_n >= 3 and p.burst_start > p.bed_t
-            and eng.dsm(p.burst_start) < thr["bed_med"] - 60):
+            and eng.dsm(p.burst_start) < thr.bed_med - 60):
         p.phase, p.bed_t = DAY, None  # busy again well before the usual bed time: an evening lull, not the night
 
 
@@ -92,7 +92,7 @@ def getting_up(c: Tick) -> None:
     """The night ends: out of bed (confirmed in the small hours), or a burst of activity after the earliest wake."""
     p, t, st, has_bed, ep, due = c.p, c.t, c.st, c.has_bed, c.ep, c.due
     if p.phase == NIGHT and p.bed_t is None:  # a night begun this evening ends only after the day boundary
-        earliest = ep["earliest"]
+        earliest = ep.earliest
         if has_bed:
             if not p.in_bed and p.out_since is not None:
                 if p.out_since >= earliest:
@@ -120,7 +120,7 @@ def night_trip_no_bed(c: Tick) -> None:
     p, t, st, has_bed, ep, due = c.p, c.t, c.st, c.has_bed, c.ep, c.due
     # (after the other phase changes, so a burst just read as 'up' is re-checked when its quiet is due)
     if (p.phase == DAY and not has_bed and p.wake_t is not None and p.bed_t is None and not p.away
-            and p.door_t is None and p.last_act < ep["wake_lo"]
+            and p.door_t is None and p.last_act < ep.wake_lo
             and p.last_act - p.wake_t < st.back_to_bed_max_up_min * 60):
         back = p.last_act + 3 * st.settle_min * 60  # as long a quiet as going to bed needs without a bed sensor
         if t >= back:  # a burst up in the small hours, then the night's quiet again: a night-time trip

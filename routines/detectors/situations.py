@@ -65,9 +65,9 @@ def _minutes(st: RoutineSettings, field: str) -> float:
 
 def models(p: PersonState, half_life_days: float) -> dict[str, WaitModel]:
     """The person's wait models, made on first use (a checkpoint from before them has none)."""
-    if not p.waits:
-        p.waits.update({name: WaitModel(half_life_days) for name in SITUATIONS})
-    return p.waits
+    if not p.waiting.models:
+        p.waiting.models.update({name: WaitModel(half_life_days) for name in SITUATIONS})
+    return p.waiting.models
 
 
 def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
@@ -79,7 +79,7 @@ def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
 
 def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
     """At rollover (and after an outcome): close the day into the models, then set each situation's limit
-    into ``p.thr['wait_s']`` (seconds) and whether it is the person's own (``p.thr['wait_own']``)."""
+    into ``p.thr.wait_s`` (seconds) and whether it is the person's own (``p.thr.wait_own``)."""
     st = eng.settings
     ms = models(p, st.half_life_days)
     _close_day(eng, p, ms, prev)
@@ -91,35 +91,35 @@ def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
         v = m.limit(rate, st.situation_margin, _minutes(st, s.start), st.situation_min_days)
         lim[name] = min(_minutes(st, s.cap), max(_minutes(st, s.floor), v))
         own[name] = m.days_raw >= st.situation_min_days
-    p.thr["wait_s"], p.thr["wait_own"] = lim, own
-    p.thr["wait_floor_s"] = {name: _minutes(st, s.floor) for name, s in SITUATIONS.items()}
+    p.thr.wait_s, p.thr.wait_own = lim, own
+    p.thr.wait_floor_s = {name: _minutes(st, s.floor) for name, s in SITUATIONS.items()}
 
 
 def _close_day(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
     """The day just summarised (``finish_day`` calls refresh after appending it): its spells are learned,
     those still going on are ended (the day is over), a day with a known context or no event teaches nothing."""
-    if not p.summaries or p.summaries[-1].date != eng._day_date or p.waits_closed == eng._day_date:
+    if not p.summaries or p.summaries[-1].date != eng._day_date or p.waiting.closed == eng._day_date:
         return
-    for name in list(p.wait_now):
+    for name in list(p.waiting.now):
         _end(p, ms, name)
     summary = p.summaries[-1]
     learn = not summary.contexts and sum(summary.hourly_activity) > 0
     for m in ms.values():
         m.close_day(learn)
-    p.waits_closed = eng._day_date
+    p.waiting.closed = eng._day_date
     _settle(eng, p, ms, prev)
 
 
 def _end(p: PersonState, ms: dict[str, WaitModel], name: str) -> None:
     """A spell is over (life showed, or the situation changed): today's model learns how far it went,
     unless it raised an alert (then it waits, kept back, for an outcome)."""
-    _, k, key, date = p.wait_now.pop(name)
+    _, k, key, date = p.waiting.now.pop(name)
     if k < 0:
         return
     if key is None:
         ms[name].add(WAIT_EDGES_S[k])
     else:
-        p.waits_kept.append((date, name, float(WAIT_EDGES_S[k]), key))
+        p.waiting.kept.append((date, name, float(WAIT_EDGES_S[k]), key))
 
 
 def _cap(eng: RoutineEngine, prev: dict[str, float], name: str, seconds: float) -> int:
@@ -132,13 +132,13 @@ def _cap(eng: RoutineEngine, prev: dict[str, float], name: str, seconds: float) 
 def _learn_outcomes(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
     """Kept-back spells whose alert a carer marked a false alarm: learned now, one step past the limit."""
     keep = []
-    for date, name, secs, key in p.waits_kept:
+    for date, name, secs, key in p.waiting.kept:
         outcome = eng._outcomes.get(key)
         if outcome == "false_alarm":
             ms[name].learn_late(secs, _cap(eng, prev, name, secs))
         elif outcome != "real":
             keep.append((date, name, secs, key))
-    p.waits_kept = keep
+    p.waiting.kept = keep
 
 
 def _settle(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: dict[str, float]) -> None:
@@ -151,14 +151,14 @@ def _settle(eng: RoutineEngine, p: PersonState, ms: dict[str, WaitModel], prev: 
     if not days or today is None:
         return
     keep = []
-    for date, name, secs, key in p.waits_kept:
-        recent = [d for d in p.waits_settled.get(name, []) if (today - d).days < 7]
+    for date, name, secs, key in p.waiting.kept:
+        recent = [d for d in p.waiting.settled.get(name, []) if (today - d).days < 7]
         if (today - date).days >= days and len(recent) < SETTLED_PER_WEEK:
             ms[name].learn_late(secs, _cap(eng, prev, name, secs))
-            p.waits_settled[name] = [*recent, today]
+            p.waiting.settled[name] = [*recent, today]
         else:
             keep.append((date, name, secs, key))
-    p.waits_kept = keep[-KEPT_MAX:]
+    p.waiting.kept = keep[-KEPT_MAX:]
 
 
 SETTLED_PER_WEEK = 1
@@ -171,13 +171,13 @@ def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str
     note how far it has gone, end the family's spells that are over, and ask to be looked at again at its
     next wait (or when the situation's shortest wait would first be reached)."""
     ms = models(p, eng.settings.half_life_days)
-    for other in [n for n, v in p.wait_now.items() if n in family and (n != name or v[0] != start)]:
+    for other in [n for n, v in p.waiting.now.items() if n in family and (n != name or v[0] != start)]:
         _end(p, ms, other)
     if name is None:
         return
-    cur = p.wait_now.get(name)
+    cur = p.waiting.now.get(name)
     if cur is None:
-        cur = p.wait_now[name] = [start, -1, None, eng._day_date]
+        cur = p.waiting.now[name] = [start, -1, None, eng._day_date]
     k = edge_index(t - start)
     cur[1] = max(cur[1], k)
     floor = _minutes(eng.settings, SITUATIONS[name].floor)
@@ -188,7 +188,7 @@ def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str
 
 def flag(p: PersonState, name: str, key: str) -> None:
     """The spell now going on in ``name`` raised the alert ``key``: it is kept back when it ends."""
-    cur = p.wait_now.get(name)
+    cur = p.waiting.now.get(name)
     if cur is not None:
         cur[2] = key
 
@@ -197,8 +197,8 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
     """The person's own figures behind a situation's limit, ``what`` naming the situation: true counts of
     days learned (``poss``: the person's possessive pronoun)."""
     m = models(p, eng.settings.half_life_days)[name]
-    lim = p.thr["wait_s"][name]
-    if not p.thr["wait_own"][name]:
+    lim = p.thr.wait_s[name]
+    if not p.thr.wait_own[name]:
         return (f"{what}: the starting limit of {duration(lim)} is used until {poss} own days are learned "
                 f"({m.days_raw} of {eng.settings.situation_min_days} days)")
     n = m.days_over(lim)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from routines.detectors import situations
 from routines.detectors.common import _parse_hhmm
+from routines.limits import Deadlines, Thresholds
 from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel, gap_bin
 from routines.prior import blended_table, prior_weight, quantile_of
 
@@ -96,8 +97,8 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     st = eng.settings
     h0 = st.day_start_hour
     q = st.usual_quantile
-    prev_wait = p.thr.get("wait_s", {})
-    thr: dict[str, Any] = {}
+    prev_wait = p.thr.wait_s
+    thr = Thresholds()
     dq = st.deadline_quantile
     # a limit comes from the person's own days once warmed up, or from the population prior blended
     # with them while learning, or (no prior) from the technician's starting settings
@@ -106,46 +107,46 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     wake = _blend(eng, p.wake_model, "wake")
     wake_q = wake(dq) if wake_use else _parse_hhmm(st.default_wake_time, h0)
     wake_lo = wake(1 - q) if wake_use else wake_q - 240
-    thr["wake_learned"], thr["wake_q"], thr["wake_prior"] = wake_ok, wake_q, wake_use and not wake_ok
+    thr.wake_learned, thr.wake_q, thr.wake_prior = wake_ok, wake_q, wake_use and not wake_ok
     # weekdays and weekends apart, each once it has its own days (else the pooled days)
     by_type = [_blend(eng, m, "wake", p.wake_model.n) for m in p.wake_by_type]
-    thr["wake_q_by_type"] = tuple(b(dq) if m.ready else wake_q for b, m in zip(by_type, p.wake_by_type, strict=True))
+    thr.wake_q_by_type = tuple(b(dq) if m.ready else wake_q for b, m in zip(by_type, p.wake_by_type, strict=True))
     usual_wake = wake(q) if wake_use else wake_q  # the usual wake, for "still in bed"
-    thr["wake_usual_by_type"] = tuple(b(q) if m.ready else usual_wake
+    thr.wake_usual_by_type = tuple(b(q) if m.ready else usual_wake
                                       for b, m in zip(by_type, p.wake_by_type, strict=True))
-    thr["not_up_dsm"] = wake_q + st.wake_margin_min
-    thr["wake_start"] = wake_start(eng)  # the conservative start 'not up' waits for while learning (_epochs)
-    thr["earliest_wake_dsm"] = max(0.0, wake_lo - 60)
+    thr.not_up_dsm = wake_q + st.wake_margin_min
+    thr.wake_start = wake_start(eng)  # the conservative start 'not up' waits for while learning (_epochs)
+    thr.earliest_wake_dsm = max(0.0, wake_lo - 60)
     bed_ok = p.bed_model.ready
     bed_use = bed_ok or has_prior(eng, "bed")
     bed = _blend(eng, p.bed_model, "bed")
     bed_med = bed(0.5) if bed_use else _parse_hhmm(st.default_bed_time, h0)
     bed_lo = bed(1 - q) if bed_use else bed_med - 60
-    thr["bed_learned"], thr["bed_med"], thr["bed_prior"] = bed_ok, bed_med, bed_use and not bed_ok
-    thr["bed_late"] = bed(dq) if bed_use else bed_med  # the latest usual bed time ('not up' after a late night)
+    thr.bed_learned, thr.bed_med, thr.bed_prior = bed_ok, bed_med, bed_use and not bed_ok
+    thr.bed_late = bed(dq) if bed_use else bed_med  # the latest usual bed time ('not up' after a late night)
     # the evening starts no sooner than 10 h after the latest usual wake: a learned bed time can never
     # drag the night into the afternoon (a quiet afternoon taken for bed, learned, then earlier still)
-    thr["bed_window_dsm"] = max(thr["earliest_wake_dsm"] + 180, wake_q + 600, bed_lo - 120)
-    thr["sleep"] = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
+    thr.bed_window_dsm = max(thr.earliest_wake_dsm + 180, wake_q + 600, bed_lo - 120)
+    thr.sleep = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
     k_ok = p.kitchen_model.ready
     k_use = k_ok or has_prior(eng, "first_kitchen")
-    thr["kitchen_learned"], thr["kitchen_prior"] = k_ok, k_use and not k_ok
+    thr.kitchen_learned, thr.kitchen_prior = k_ok, k_use and not k_ok
     # the conservative start's first kitchen use: 'no meal' then starts at NO_MEAL_START
     k_start = _parse_hhmm(NO_MEAL_START, h0) - st.kitchen_margin_min
-    thr["kitchen_q"] = (start_lift(eng, "first_kitchen", _blend(eng, p.kitchen_model, "first_kitchen")(dq),
+    thr.kitchen_q = (start_lift(eng, "first_kitchen", _blend(eng, p.kitchen_model, "first_kitchen")(dq),
                                    p.kitchen_model.n, k_start) if k_use
                         else _parse_hhmm(st.default_first_kitchen_time, h0))
     # at the latest half an hour before the day ends: a day without a meal is still told that day
-    thr["no_meal_dsm"] = min(thr["kitchen_q"] + (st.kitchen_margin_min if k_use else 0.0), 1410.0)
+    thr.no_meal_dsm = min(thr.kitchen_q + (st.kitchen_margin_min if k_use else 0.0), 1410.0)
     e_ok = p.exit_len.ready
     e_use = e_ok or has_prior(eng, "exit_len")
     exit_q = _blend(eng, p.exit_len, "exit_len", p.night_exits_model.n)(q) if e_use else None
-    thr["exit_learned"], thr["exit_q"], thr["exit_prior"] = e_ok, exit_q, e_use and not e_ok
-    thr["exit_thr_s"] = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
+    thr.exit_learned, thr.exit_q, thr.exit_prior = e_ok, exit_q, e_use and not e_ok
+    thr.exit_thr_s = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
                          else st.default_night_exit_min * 60)
     extra = silence_prior(eng, p)
     sil, silq = [], p.silence.quantiles(st.silence_quantile, extra)
-    thr["silence_prior"] = extra is not None
+    thr.silence_prior = extra is not None
     # cold start, conservative: nothing below the cap before one whole day is learned (a sparse home can
     # be quiet for hours on an ordinary morning), then the default or half again the longest quiet spell
     # this home has shown so far, whichever is longer
@@ -158,27 +159,27 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     # Blind to going out (no front door that works): an outing looks exactly like lying still, so an
     # hourly limit alarms on every longer outing. The limit grows to cover this person's own longest
     # quiet spells at any hour (their usual outings), up to a longer cap; technicians are told (blind_check).
-    thr["silence_cap_s"], thr["silence_blind"] = st.silence_cap_min * 60, None
+    thr.silence_cap_s, thr.silence_blind = st.silence_cap_min * 60, None
     over = p.silence.overall_quantile(st.blind_silence_quantile, extra)
     blind = (st.silence_cap_min * 60 if over is None else
              min(st.blind_silence_cap_min * 60, max(st.silence_cap_min * 60, over * st.silence_margin)))
     # also the limit where lying down cannot be seen (last seen going to the bedroom, no bed sensor)
-    thr["silence_lying_s"], thr["silence_lying_base"] = blind, over
+    thr.silence_lying_s, thr.silence_lying_base = blind, over
     if over is not None and not checkable:
-        thr["silence_cap_s"], thr["silence_blind"] = blind, over
+        thr.silence_cap_s, thr.silence_blind = blind, over
         sil = [max(v, blind) for v in sil]
-    thr["silence_thr"], thr["silence_q"] = sil, silq
+    thr.silence_thr, thr.silence_q = sil, silq
     # no limit at all where it cannot be used (no extra ticks), nor after the kitchen: food is made there,
     # not eaten, so the quiet after it is a meal elsewhere, not a stay by that sensor (the hourly limit holds)
     for s in eng.person_sensors.get(p.id, ()):
         s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable and not s.kitchen else (None, None)
     p.thr = thr
-    situations.refresh(eng, p, prev_wait)  # the waiting limits per situation (thr['wait_s'])
+    situations.refresh(eng, p, prev_wait)  # the waiting limits per situation (thr.wait_s)
     # how long until back in bed: from the budget once the person's own nights are learned, never shorter
     # than twice their usual trip (a few weeks of nights cannot show every longer one)
-    thr["exit_by_budget"] = thr["wait_own"]["night_back"] and thr["wait_s"]["night_back"] > thr["exit_thr_s"]
-    if thr["exit_by_budget"]:
-        thr["exit_thr_s"] = thr["wait_s"]["night_back"]
+    thr.exit_by_budget = thr.wait_own["night_back"] and thr.wait_s["night_back"] > thr.exit_thr_s
+    if thr.exit_by_budget:
+        thr.exit_thr_s = thr.wait_s["night_back"]
 
 
 def silence_prior(eng: RoutineEngine, p: PersonState) -> np.ndarray | None:
@@ -238,27 +239,26 @@ def learn_context_gaps(s: SensorState, n: int, longs: list[float]) -> None:
         s.after_hist[gap_bin(x)] += 1.0
 
 
-def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
+def _epochs(eng: RoutineEngine, p: PersonState) -> Deadlines:
     """Today's deadlines as epoch seconds (wall-clock, DST-safe), cached per person day."""
     thr = p.thr
-    ep = thr.get("_epochs")
-    if ep is None or ep["day"] != eng._day_start:
+    ep = thr.epochs
+    if ep is None or ep.day != eng._day_start:
         if eng._day_date is not None:  # today's kind of day decides the usual wake time
-            thr["wake_q"] = thr["wake_q_by_type"][eng._day_date.weekday() >= 5]
-            thr["not_up_dsm"] = thr["wake_q"] + eng.settings.wake_margin_min
-            thr["wake_usual"] = thr["wake_usual_by_type"][eng._day_date.weekday() >= 5]
+            thr.wake_q = thr.wake_q_by_type[eng._day_date.weekday() >= 5]
+            thr.not_up_dsm = thr.wake_q + eng.settings.wake_margin_min
+            thr.wake_usual = thr.wake_usual_by_type[eng._day_date.weekday() >= 5]
         # the conservative start while the person's own wakes are few (WAKE_START_WIDEN_MIN): only the alert
-        start = thr.get("wake_start")
-        lift = (0.0 if start is None else
-                start_lift(eng, "wake", thr["wake_q"], p.wake_model.n, start) - thr["wake_q"])
-        ep = {"day": eng._day_start, "not_up": eng.at_dsm(thr["not_up_dsm"]), "wake_q": eng.at_dsm(thr["wake_q"]),
-              "wake_lo": eng.at_dsm(thr["sleep"][1]),
-              "earliest": eng.at_dsm(thr["earliest_wake_dsm"]), "bed_window": eng.at_dsm(thr["bed_window_dsm"]),
-              "no_meal": eng.at_dsm(thr["no_meal_dsm"]) if thr["no_meal_dsm"] < 1440 else math.inf,
-              "not_up_still": eng.at_dsm(min(thr.get("wake_usual", thr["wake_q"]), thr["wake_q"]) + lift
-                                         + eng.settings.wake_margin_min)}
-        ep["not_up_alert"] = eng.at_dsm(thr["not_up_dsm"] + lift)
-        thr["not_up_weak"] = False
+        start = thr.wake_start
+        lift = 0.0 if start is None else start_lift(eng, "wake", thr.wake_q, p.wake_model.n, start) - thr.wake_q
+        not_up = eng.at_dsm(thr.not_up_dsm)
+        ep = Deadlines(day=eng._day_start, not_up=not_up, not_up_alert=eng.at_dsm(thr.not_up_dsm + lift),
+                       not_up_still=eng.at_dsm(min(thr.wake_q if thr.wake_usual is None else thr.wake_usual,
+                                                   thr.wake_q) + lift + eng.settings.wake_margin_min),
+                       wake_q=eng.at_dsm(thr.wake_q), wake_lo=eng.at_dsm(thr.sleep[1]),
+                       earliest=eng.at_dsm(thr.earliest_wake_dsm), bed_window=eng.at_dsm(thr.bed_window_dsm),
+                       no_meal=eng.at_dsm(thr.no_meal_dsm) if thr.no_meal_dsm < 1440 else math.inf)
+        thr.not_up_weak = False
         if eng._day_date is not None and not eng.has(p.id, "bed"):
             # without a bed sensor, a day first seen coming in through the front door after the deadline
             # (left unseen) looks like 'not up' until then: where that is not rare for this kind of day,
@@ -268,10 +268,10 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
             ret = p.returns_by_type[wk]
             dq = eng.settings.deadline_quantile
             if ret.ready and days > 0 and unseen >= (1 - dq) * days:
-                thr["not_up_weak"] = True
+                thr.not_up_weak = True
                 back = ret.quantile(dq) + eng.settings.wake_margin_min
-                ep["not_up_alert"] = max(ep["not_up_alert"], eng.at_dsm(back))
-        thr["_epochs"] = ep
+                ep.not_up_alert = max(ep.not_up_alert, eng.at_dsm(back))
+        thr.epochs = ep
     return ep
 
 
