@@ -68,7 +68,7 @@ async def test_one_press_on_the_lock_screen_updates_every_phone(tmp_path: Path) 
                 await delivery.tick()
 
         task = asyncio.create_task(gateway_side())
-        await asyncio.wait_for(listener.connected.wait(), 5)
+        await asyncio.wait_for(listener.connected.wait(), 60)
         assert await press_action(sam_alert, "Acknowledge") == 200  # Sam, phone locked, no sign-in
         await until(lambda: all("Handled by" in m["message"] for t in ("hearth-sam-4f9c", "hearth-jo-77aa")
                                 for m in ntfy.displayed(t)))

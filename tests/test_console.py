@@ -22,7 +22,7 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed and gw.console_url)
     p = Publisher(mosquitto.port, "z2m-console")
     try:
@@ -74,7 +74,7 @@ async def test_pause_from_the_console_with_a_real_click(mosquitto, chromium, tmp
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     try:
         page = await (await chromium()).new_page()
         messages: list[str] = []  # the browser's console from the first byte on: a CSP violation shows here
@@ -119,7 +119,7 @@ async def test_a_false_alarm_said_in_the_console_is_kept_and_reaches_the_routine
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     told: list[tuple[str, str]] = []
     real_record = gw.engine.record_outcome
     gw.engine.record_outcome = lambda key, outcome: (told.append((key, outcome)), real_record(key, outcome))[1]

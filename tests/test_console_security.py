@@ -38,7 +38,7 @@ async def gateway(mosquitto: Any, tmp_path: Path, name: str, inbox: Any = None) 
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
     try:
-        await asyncio.wait_for(gw.ready.wait(), 10)
+        await asyncio.wait_for(gw.ready.wait(), 60)
         await wait_for(lambda: bool(gw.console_url))
         gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                "No movement from Ann for 4 h 10 min.", key=KEY)])

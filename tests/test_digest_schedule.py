@@ -23,6 +23,7 @@ from gateway.config import ConfigError, parse_config_text
 from gateway.digests import DigestPlan
 from gateway.timebase import ScaledClock
 from routines.summary import DaySummary
+from tests.conftest import PATIENCE_S
 
 LONDON = ZoneInfo("Europe/London")
 SECRET = "digest-schedule-test-secret"
@@ -243,7 +244,7 @@ digests: {{daily_at: "07:00", weekly_on: tuesday}}
 """
 
 
-async def wait_until(pred, within: float = 20.0) -> None:
+async def wait_until(pred, within: float = PATIENCE_S) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not pred():

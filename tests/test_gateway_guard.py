@@ -40,7 +40,7 @@ async def start(cfg_text: str, db: Path, **kw) -> tuple[Gateway, asyncio.Event, 
     gw = Gateway(parse_config_text(cfg_text, "home.yaml"), db, commit_s=0.05, **kw)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     return gw, stop, task
 

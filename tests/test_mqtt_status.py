@@ -65,7 +65,7 @@ async def test_wrong_broker_password_is_named_and_never_shown(password_broker: M
     login = (f"broker 127.0.0.1:{password_broker.port} refused the login as 'hearth': not authorised "
              "(wrong user name or password?); check broker.username and broker.password_file / password_env; ")
     try:
-        await asyncio.wait_for(gw.ready.wait(), 10)
+        await asyncio.wait_for(gw.ready.wait(), 60)
         # the refusal is followed by paho's disconnect and a retry 1 s later: the reason must survive both
         await wait_for(lambda: gw.link.failed_attempts >= 2)
         assert gw.link.status.startswith(login + f"{gw.link.failed_attempts} failed attempts, retrying in ")
@@ -74,7 +74,7 @@ async def test_wrong_broker_password_is_named_and_never_shown(password_broker: M
         assert not gw.link.connected and not task.done()
     finally:
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 60)
     assert login in json.loads(shown)["broker"]["status"]
     logged = caplog.text + "".join(str(getattr(r, "ctx", "")) for r in caplog.records)
     assert "refused the login as 'hearth'" in logged

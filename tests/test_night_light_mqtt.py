@@ -109,7 +109,7 @@ async def start(port: int, client: str, db: Path, clock: Clock,
     gw.night_light.poll_s = 0.05
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     return gw, stop, task
 

@@ -69,7 +69,7 @@ async def test_alert_reaches_the_home_topic_and_the_team_acknowledges(mosquitto:
     verifier = AckVerifier(signer, SeenNonces())
     acks: list = []
     async with MqttAckListener(r.mqtt, "ann-home", verifier) as listener:
-        await asyncio.wait_for(listener.connected.wait(), 5)
+        await asyncio.wait_for(listener.connected.wait(), 60)
         await asyncio.sleep(0.2)  # let the SUBACK land before publishing
         collector = asyncio.create_task(_collect(listener, acks))
         watcher.publish("care-team/ann-home/ack", got["ack_token"])

@@ -94,7 +94,7 @@ async def test_acknowledge_button_works_once_from_the_phone(server: NtfyServer) 
             got.append(ack)
 
     task = asyncio.create_task(listen())
-    await asyncio.wait_for(listener.connected.wait(), 5)
+    await asyncio.wait_for(listener.connected.wait(), 60)
     assert await press_action(shown, "Acknowledge") == 200  # the phone, no sign-in
     assert await press_action(shown, "Acknowledge") == 200  # pressed twice / replayed by someone
     forged = dict(shown, actions=[dict(action, body=action["body"][:-4] + "AAAA")])
@@ -119,7 +119,7 @@ async def test_listener_catches_up_after_a_dropped_stream(server: NtfyServer) ->
             got.append(ack)
 
     task = asyncio.create_task(listen())
-    await asyncio.wait_for(listener.connected.wait(), 5)
+    await asyncio.wait_for(listener.connected.wait(), 60)
     server._store("hearth-sam-4f9c-ack", "message", message=signer.issue("k1", "sam", now=0, ttl_s=1e10))
     for _ in range(200):
         if got:

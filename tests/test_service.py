@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 from gateway.config import parse_config_text
 from gateway.service import Gateway
 from gateway.storage import Store
+from tests.conftest import PATIENCE_S
 
 HOME = """\
 timezone: Europe/London
@@ -73,7 +74,7 @@ class Publisher:
         self.c.loop_stop()
 
 
-async def wait_for(pred, within: float = 10.0) -> None:
+async def wait_for(pred, within: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if pred():
@@ -95,7 +96,7 @@ async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto,
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(mosquitto.port)
     try:
@@ -143,7 +144,7 @@ async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
     refused = (f"cannot reach broker 127.0.0.1:{broker.port}: connection refused "
                "(is the broker running, on that port?); 1 failed attempt, retrying in ")
     try:
-        await asyncio.wait_for(gw.ready.wait(), 10)
+        await asyncio.wait_for(gw.ready.wait(), 60)
         assert not task.done() and not gw.link.connected
         # paho's first attempt starts in link.start() and is refused at once; the next is 3 s later
         await wait_for(lambda: gw.link.failed_attempts == 1)
@@ -159,7 +160,7 @@ async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
             1, 0, f"connected to 127.0.0.1:{broker.port}")
     finally:
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 60)
         broker.stop()
 
 
@@ -168,7 +169,7 @@ async def test_broker_restart_loses_no_qos1_message(own_mosquitto, tmp_path: Pat
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(own_mosquitto.port)
     p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
@@ -182,7 +183,7 @@ async def test_broker_restart_loses_no_qos1_message(own_mosquitto, tmp_path: Pat
     for w in watts:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(w))
     try:
-        await wait_for(lambda: gw.stats.events >= 1 + len(watts), within=20)
+        await wait_for(lambda: gw.stats.events >= 1 + len(watts))
     finally:
         p.close()
         stop.set()
@@ -212,7 +213,7 @@ class ChildLog:
                 self.lines.put(line)
 
     def wait_for(self, pred: Callable[[dict[str, object]], object], count: int = 1,
-                 within: float = 20.0) -> None:
+                 within: float = PATIENCE_S) -> None:
         """Return once ``count`` more lines matching ``pred`` have been logged; fail after ``within`` s."""
         deadline = time.monotonic() + within
         seen = 0
@@ -252,13 +253,13 @@ def test_killed_gateway_loses_nothing_acked(mosquitto, tmp_path: Path) -> None:
         for i in range(6, 10):  # while the gateway is dead
             p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0 if i % 2 == 0 else 0.0))
         proc, log = start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE_S
         while time.monotonic() < deadline and len(stored(db)) < 10:
             time.sleep(0.2)
     finally:
         p.close()
         proc.send_signal(signal.SIGTERM)
-        proc.wait(20)
+        proc.wait(PATIENCE_S)
     values = [v for _s, v in stored(db)]
     assert values == [True, False] * 5
 
@@ -271,7 +272,7 @@ async def test_ble_adverts_relayed_over_mqtt_reach_the_store(mosquitto, tmp_path
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(mosquitto.port, "omg-kitchen")
     try:
@@ -299,7 +300,7 @@ async def test_no_bluetooth_adapter_is_reported_and_zigbee_keeps_working(mosquit
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed and gw.ble_scanner is not None)
     p = Publisher(mosquitto.port, "z2m-noble")
     try:
@@ -333,7 +334,7 @@ async def test_ending_a_pause_at_the_console_sends_the_held_alert_note_at_once(m
         stop = asyncio.Event()
         task = asyncio.create_task(gw.run(stop))
         try:
-            await asyncio.wait_for(gw.ready.wait(), 10)
+            await asyncio.wait_for(gw.ready.wait(), 60)
             await wait_for(lambda: gw.link.subscribed and bool(gw.console_url))
             delivery = gw.alerting.delivery
             delivery.idle_s = 120.0
@@ -348,7 +349,7 @@ async def test_ending_a_pause_at_the_console_sends_the_held_alert_note_at_once(m
                 assert await console_post(http, gw.console_url, "api/pause", {"person": "p1", "end": True}) == (
                     200, {"ended": 1})
                 ended = time.monotonic()
-                await wait_for(lambda: any("urgent alert(s) were held" in g["body"] for g in rx.got), within=10)
+                await wait_for(lambda: any("urgent alert(s) were held" in g["body"] for g in rx.got))
                 took = time.monotonic() - ended
         finally:
             stop.set()

@@ -16,7 +16,7 @@ async def test_full_database_keeps_events_until_space_returns(mosquitto, tmp_pat
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.05)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(mosquitto.port, "z2m-full")
     try:
@@ -28,7 +28,7 @@ async def test_full_database_keeps_events_until_space_returns(mosquitto, tmp_pat
         watts = [0.0, 2000.0] * 60
         for w in watts:
             p.pub("zigbee2mqtt/kitchen/kettle", plug(w))
-        await wait_for(lambda: gw.stats.events == 1 + len(watts) and gw.stats.storage_errors >= 1, within=20)
+        await wait_for(lambda: gw.stats.events == 1 + len(watts) and gw.stats.storage_errors >= 1)
         assert not task.done()  # still running
         # the card is still full: what could not be written is held (in memory, unacked at the broker)
         kept = await gw.in_db(gw.store.count_events)
