@@ -57,6 +57,9 @@ class Intake:
         self.connects = self.disconnects = 0
         self.writer, self.db, self.clock = writer, db, clock
         self.connected = asyncio.Event()
+        # the broker confirmed the subscriptions (SUBACK) on this connection: until then a share group
+        # hands this hub nothing, and on the first connection the broker keeps nothing for it
+        self.subscribed = asyncio.Event()
         self.stats: Counter[str] = Counter()
         self._inbox: deque[mqtt.MQTTMessage] = deque()
         self._room = threading.Semaphore(queue_size)
@@ -75,6 +78,7 @@ class Intake:
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._client.reconnect_delay_set(1, 30)
 
     async def start(self) -> None:
@@ -99,7 +103,8 @@ class Intake:
     def report(self) -> dict[str, Any]:
         """The link and the intake's counts, as the technicians' page and /api/homes show them."""
         refused_n = {k.split(":", 1)[1]: n for k, n in self.stats.items() if k.startswith("refused:")}
-        return {"broker": self.where, "connected": self.connected.is_set(), "status": self.status,
+        return {"broker": self.where, "connected": self.connected.is_set(), "subscribed": self.subscribed.is_set(),
+                "status": self.status,
                 "failed_attempts": self.failed_attempts, "problem_since": self.problem_since,
                 "connects": self.connects, "disconnects": self.disconnects,
                 "share_group": self.share_group,
@@ -145,6 +150,11 @@ class Intake:
                           f"{reason})", attempt=False)
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.connected.clear)
+            self._loop.call_soon_threadsafe(self.subscribed.clear)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list, _p: Any) -> None:
+        if self._loop is not None and not any(getattr(r, "is_failure", False) for r in reasons):
+            self._loop.call_soon_threadsafe(self.subscribed.set)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         assert self._loop is not None

@@ -50,7 +50,7 @@ async def hub_on(broker: Mosquitto, tmp_path: Path, **broker_kw: Any) -> AsyncIt
                     broker=HubBroker(**({"host": broker.host, "port": broker.port,
                                          "client_id": f"hub-{tmp_path.name}"[:60]} | broker_kw)))
     async with running_hub(cfg) as running:
-        await asyncio.wait_for(running.intake.connected.wait(), PATIENCE_S)
+        await asyncio.wait_for(running.intake.subscribed.wait(), PATIENCE_S)  # its SUBACK: nothing sent is missed
         yield running
 
 

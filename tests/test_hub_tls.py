@@ -25,7 +25,7 @@ from hub.config import HubBroker, HubConfig
 from hub.db import connect
 from hub.service import RunningHub, running_hub
 from routines.alert import Alert, Audience, Severity
-from tests.conftest import Pki, make_pki
+from tests.conftest import PATIENCE_S, Pki, make_pki
 from tests.hub_support import Browserless, TeamBroker, hub_on, until
 
 NAME = "localhost"  # the name in the broker's certificate, and the name both sides connect by
@@ -88,13 +88,13 @@ async def test_alerts_arrive_and_actions_come_back_over_tls(tls_team: tuple[Team
         tasks = [asyncio.create_task(make()) for make in alerting.tasks()]
         sam, tess = Browserless(hub.url), Browserless(hub.url)
         try:
-            await until(lambda: alerting.uplink.links and alerting.uplink.links[0][0].connected.is_set())
+            await until(lambda: alerting.uplink.links and alerting.uplink.links[0][0].subscribed.is_set())
             assert alerting.uplink.problems() == []
             key = "p1:not_up:2026-01-05"
             alerting.submit(Alert(datetime.now(UTC), "p1", "not_up", Severity.URGENT, Audience.CARE,
                                   "Ann is usually up by 08:10 (9 days in 10); no movement since 22:40.", key=key))
             assert await sam.sign_in("Sam", "sam-password-1") == 303
-            for _ in range(300):
+            for _ in range(int(PATIENCE_S / 0.05)):
                 alerts = (await sam.get("/api/alerts"))[1]["alerts"]
                 if alerts:
                     break

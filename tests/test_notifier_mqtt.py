@@ -14,7 +14,7 @@ from alerts.channels import MqttChannel
 from alerts.config import RecipientConfig
 from alerts.notifiers.base import OutgoingMessage
 from alerts.notifiers.mqtt import MqttAckListener, MqttNotifier
-from tests.conftest import Mosquitto, free_port
+from tests.conftest import PATIENCE_S, Mosquitto, free_port
 
 SECRET = b"mqtt-test-home-secret-0123456789"
 MSG = OutgoingMessage("a1/team/mqtt", "team", "mqtt", "urgent", "Ann is not up", "Usually up by 08:10.",
@@ -33,7 +33,7 @@ class Watcher:
         self.client.on_message = lambda _c, _u, m: self.got.append(json.loads(m.payload))
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
-        assert self.ready.wait(5)
+        assert self.ready.wait(PATIENCE_S)
 
     def publish(self, topic: str, payload: str) -> None:
         self.client.publish(topic, payload, qos=1).wait_for_publish(5)
@@ -48,11 +48,12 @@ def team(broker: Mosquitto, **kw: object) -> RecipientConfig:
     return RecipientConfig(id="team", name="Wellbeing team", group="team", mqtt=ch)
 
 
-async def wait_for(cond, seconds: float = 5.0) -> None:
+async def wait_for(cond, seconds: float = PATIENCE_S) -> None:
     for _ in range(int(seconds / 0.01)):
         if cond():
             return
         await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
 
 
 async def test_alert_reaches_the_home_topic_and_the_team_acknowledges(mosquitto: Mosquitto) -> None:
@@ -69,8 +70,7 @@ async def test_alert_reaches_the_home_topic_and_the_team_acknowledges(mosquitto:
     verifier = AckVerifier(signer, SeenNonces())
     acks: list = []
     async with MqttAckListener(r.mqtt, "ann-home", verifier) as listener:
-        await asyncio.wait_for(listener.connected.wait(), 60)
-        await asyncio.sleep(0.2)  # let the SUBACK land before publishing
+        await asyncio.wait_for(listener.subscribed.wait(), PATIENCE_S)  # the SUBACK: replies are kept for us
         collector = asyncio.create_task(_collect(listener, acks))
         watcher.publish("care-team/ann-home/ack", got["ack_token"])
         watcher.publish("care-team/ann-home/ack", got["ack_token"])  # replayed
