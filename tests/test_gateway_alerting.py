@@ -16,6 +16,7 @@ from gateway.config import parse_config_text
 from gateway.service import Gateway
 from gateway.timebase import ScaledClock
 from routines.alert import Alert, Audience, Severity
+from tests.conftest import PATIENCE_S
 from tests.test_digest_schedule import Receiver, wait_until
 from tests.test_service import Publisher
 
@@ -155,7 +156,7 @@ async def test_delivery_stops_when_cancelled_just_as_it_is_woken(tmp_path: Path)
         await asyncio.sleep(0.01)  # now waiting for work
         delivery.wake()
         task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=2)
+        done, _ = await asyncio.wait({task}, timeout=PATIENCE_S)  # a swallowed cancellation never ends
         stuck += not done
         if not done:
             task.cancel()

@@ -20,6 +20,7 @@ from gateway.service import HEALTH_KEY, Gateway
 from gateway.storage import Store
 from gateway.supervise import DOWN_TOO_LONG_S
 from gateway.timebase import Clock
+from tests.conftest import PATIENCE_S
 
 RELAY = "hearth/ble-relay/#"
 DOOR_MAC = "A4:C1:38:8D:18:B2"
@@ -134,7 +135,7 @@ async def test_a_task_that_dies_is_restarted_and_reported(mosquitto, tmp_path: P
         # the failure is saved at once for `hearth status` / `hearth doctor`, not at the next refresh;
         # first as a problem (restarting), then, once the task runs again, as a past failure
         first_save_seen = False
-        for _ in range(400):
+        for _ in range(int(PATIENCE_S / 0.05)):
             record = await saved()
             if record.get("tasks", {}).get("flaky", {}).get("restarts") == 1:
                 first_save_seen = True

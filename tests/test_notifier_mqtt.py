@@ -89,7 +89,7 @@ async def _collect(listener: MqttAckListener, out: list) -> None:
 
 async def test_unreachable_broker_is_retryable() -> None:
     ch = MqttChannel(host="127.0.0.1", port=free_port(), tls=False)
-    result = await MqttNotifier(home="h", timeout_s=2).send(MSG, RecipientConfig(
+    result = await MqttNotifier(home="h", timeout_s=PATIENCE_S).send(MSG, RecipientConfig(  # refused at once
         id="team", name="T", group="team", mqtt=ch))
     assert (result.ok, result.retryable) == (False, True) and "cannot connect" in result.detail
 
@@ -98,7 +98,7 @@ async def test_wrong_password_is_not_retried_and_the_right_one_works(password_br
                                                                     tmp_path: Path) -> None:
     (tmp_path / "right").write_text("right-password\n")
     (tmp_path / "wrong").write_text("wrong-password\n")
-    notifier = MqttNotifier(home="ann-home", timeout_s=5)
+    notifier = MqttNotifier(home="ann-home", timeout_s=PATIENCE_S)  # the right password must get through
     bad = await notifier.send(MSG, team(password_broker, username="hearth", password_file=tmp_path / "wrong"))
     good = await notifier.send(MSG, team(password_broker, username="hearth", password_file=tmp_path / "right"))
     assert (bad.ok, bad.retryable) == (False, False) and "check the user name and password" in bad.detail
