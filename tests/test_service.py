@@ -141,17 +141,21 @@ async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
     gw = Gateway(cfg, tmp_path / "h.sqlite3")
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    refused = (f"cannot reach broker 127.0.0.1:{broker.port}: connection refused "
-               "(is the broker running, on that port?); 1 failed attempt, retrying in ")
+    # paho's first attempt starts in link.start() and is refused at once; the next is 3 s later, the
+    # next 4 s after that. A busy machine may look only after one of those retries (the exact countdown
+    # is test_mqtt_status's), or just as one begins ("retrying now").
+    refused = re.escape(f"cannot reach broker 127.0.0.1:{broker.port}: connection refused "
+                        "(is the broker running, on that port?); ") + (
+        r"(1 failed attempt, retrying (in [0-3] s|now)|[2-9] failed attempts, retrying (in [0-9]+ s|now))")
     try:
         await asyncio.wait_for(gw.ready.wait(), 60)
         assert not task.done() and not gw.link.connected
-        # paho's first attempt starts in link.start() and is refused at once; the next is 3 s later
-        await wait_for(lambda: gw.link.failed_attempts == 1)
-        assert re.fullmatch(re.escape(refused) + "[0-3] s", gw.link.status), gw.link.status
+        await wait_for(lambda: gw.link.failed_attempts >= 1)
+        status = gw.link.status  # read once: paho's thread moves on meanwhile
+        assert re.fullmatch(refused, status), status
         async with aiohttp.ClientSession() as http, http.get(gw.console_url + "api/status") as r:
             shown = (await r.json())["broker"]
-        assert shown["connected"] is False and shown["status"].startswith(refused), shown
+        assert shown["connected"] is False and re.fullmatch(refused, shown["status"]), shown
         # the broker only comes up now, so the connection below is a retry after a refusal
         await asyncio.to_thread(broker.start)
         await wait_for(lambda: gw.link.connected and gw.link.subscribed)
@@ -338,22 +342,33 @@ async def test_ending_a_pause_at_the_console_sends_the_held_alert_note_at_once(m
             await wait_for(lambda: gw.link.subscribed and bool(gw.console_url))
             delivery = gw.alerting.delivery
             delivery.idle_s = 120.0
+
+            def held() -> bool:
+                return any(w["alert_key"] == "p1:silence:1" for w in delivery.outbox.withheld(reason="paused"))
+
+            # each idle wait the sender begins: was the alert already withheld, and how long is the wait
+            waits: list[tuple[bool, float]] = []
+            idle_for = delivery._idle_for
+
+            def recorded_idle_for() -> float:
+                waits.append((held(), idle_for()))
+                return waits[-1][1]
+
+            delivery._idle_for = recorded_idle_for
             async with aiohttp.ClientSession() as http:
                 assert (await console_post(http, gw.console_url, "api/pause", {"person": "p1", "hours": 4}))[0] == 200
                 gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                        "Urgent number 1.", key="p1:silence:1")])
-                await wait_for(lambda: any(w["alert_key"] == "p1:silence:1"
-                                           for w in delivery.outbox.withheld(reason="paused")))
-                await asyncio.sleep(0.5)  # the sender has settled into its long idle wait
-                assert rx.got == []
+                # the sender has withheld it and settled into its long idle wait (seen, not slept on)
+                await wait_for(lambda: waits and waits[-1][0])
+                assert waits[-1][1] > PATIENCE_S and rx.got == []
                 assert await console_post(http, gw.console_url, "api/pause", {"person": "p1", "end": True}) == (
                     200, {"ended": 1})
-                ended = time.monotonic()
+                # within PATIENCE_S (60 s), well short of the 120 s idle wait: sent at once, not at the next look
                 await wait_for(lambda: any("urgent alert(s) were held" in g["body"] for g in rx.got))
-                took = time.monotonic() - ended
         finally:
             stop.set()
             await task
     [note] = rx.got
-    assert (note["category"], took < 10) == ("urgent", True)
+    assert note["category"] == "urgent"
     assert "Urgent number 1." not in note["body"]  # what was held stays held; only the fact is told
