@@ -25,6 +25,7 @@ from gateway.night_light import GRACE_S
 from gateway.night_light_mqtt import STATE_KEY
 from gateway.service import HEALTH_EVERY_S, Gateway
 from gateway.timebase import Clock
+from tests.conftest import PATIENCE_S
 
 LONDON = ZoneInfo("Europe/London")
 LIGHT_IEEE = "0x0017880104a1b2c3"
@@ -93,7 +94,7 @@ class Zigbee2Mqtt(Publisher):
     def bed(self, occupied: bool, name: str = "bedroom/bed_strap") -> None:
         self.pub(f"zigbee2mqtt/{name}", json.dumps({"occupancy": occupied, "battery": 80}).encode())
 
-    def next_set(self, within: float = 10.0) -> tuple[str, dict]:
+    def next_set(self, within: float = PATIENCE_S) -> tuple[str, dict]:
         return self.sets.get(timeout=within)
 
 
