@@ -132,7 +132,7 @@ async def run_home(mosquitto, db: Path, client: str, trust: ClockTrust, rows, en
     home = LiveHome(gw, clock, mosquitto.port, client + "-z2m")
     try:
         await home.live(rows, t0, end, offset)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
     finally:
         home.pub.close()
         stop.set()
@@ -200,7 +200,7 @@ async def test_unsynchronised_events_are_stored_counted_shown_and_not_judged(mos
         await wait_for(lambda: gw.stats.messages >= 5)
         assert gw.engine.first_t == t0 + 400  # judged from the first trusted reading on
         assert gw.stats.clock.endswith("4 events kept but not judged") and gw.stats.unjudged_events == 4
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
     finally:
         home.pub.close()
         stop.set()

@@ -14,6 +14,7 @@ from playwright.async_api import expect
 from gateway.config import parse_config_text
 from gateway.service import Gateway
 from gateway.storage import Store
+from tests.conftest import PATIENCE_S
 from tests.test_service import Publisher, aqara, home_config, wait_for
 
 
@@ -34,7 +35,7 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
         p.pub("zigbee2mqtt/hall/front_door", aqara(False))
         p.pub("zigbee2mqtt/hall/front_door", b"\xff\xfe garbage")
         await wait_for(lambda: gw.stats.messages >= 3)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         async with aiohttp.ClientSession() as http:
             async with http.get(gw.console_url + "api/status") as resp:
                 status = await resp.json()
@@ -126,7 +127,7 @@ async def test_a_false_alarm_said_in_the_console_is_kept_and_reaches_the_routine
     try:
         gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                "No movement from Ann for 4 h 10 min.", key="p1:silence:t1")])
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         page = await (await chromium()).new_page()
         await page.goto(gw.console_url)
         await page.fill("#by", "Sam")

@@ -43,7 +43,7 @@ async def gateway(mosquitto: Any, tmp_path: Path, name: str, inbox: Any = None) 
         await wait_for(lambda: bool(gw.console_url))
         gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                "No movement from Ann for 4 h 10 min.", key=KEY)])
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         gw.alerting.delivery.pauses.start("p1", gw.clock.now() + timedelta(hours=1), by="Ann (button)",
                                           now=gw.clock.now())
         yield gw

@@ -56,7 +56,7 @@ async def test_poison_relay_messages_are_counted_acked_and_never_come_back(mosqu
             p.pub("hearth/ble-relay/bedroom-proxy", payload)
         p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
         await wait_for(lambda: gw.stats.events == 1)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         assert gw.unacked_messages == 0 and not task.done()
         assert gw.stats.rejections >= len(POISON)
     finally:
@@ -73,7 +73,7 @@ async def test_poison_relay_messages_are_counted_acked_and_never_come_back(mosqu
     try:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(0.0))
         await wait_for(lambda: gw2.stats.events == 1)  # handled after anything redelivered before it
-        await gw2.flushed(10)
+        await gw2.flushed(PATIENCE_S)
     finally:
         p.close()
         stop2.set()
@@ -98,7 +98,7 @@ async def test_a_bug_on_one_message_is_an_internal_error_and_the_next_is_handled
         p.pub("zigbee2mqtt/bedroom/bed_strap", json.dumps({"occupancy": True}).encode())
         p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
         await wait_for(lambda: gw.stats.events == 1)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         assert (gw.stats.internal_errors, gw.unacked_messages, task.done()) == (1, 0, False)
     finally:
         p.close()

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_service import Publisher, home_config, plug, stored, wait_for
+from test_service import PATIENCE_S, Publisher, home_config, plug, stored, wait_for
 
 import gateway.service
 from gateway.config import parse_config_text
@@ -39,7 +39,7 @@ async def test_full_disk_holds_a_bounded_backlog_then_pauses_intake_and_commits_
     try:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(0.0))  # the kettle starts off
         await wait_for(lambda: gw.stats.messages == 1)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         await gw.in_db(gw.store.set_max_bytes, 4096)  # the card is full now
         for w in watts:
             p.c.publish("zigbee2mqtt/kitchen/kettle", plug(w), qos=1)
@@ -54,7 +54,7 @@ async def test_full_disk_holds_a_bounded_backlog_then_pauses_intake_and_commits_
         await wait_for(lambda: len(stored(db)) > before)  # ... but chunks of it go in
         await gw.in_db(gw.store.set_max_bytes, None)  # space freed
         await wait_for(lambda: gw.stats.messages == 1 + len(watts) and not gw.stats.intake_paused)
-        await gw.flushed(30)
+        await gw.flushed(PATIENCE_S)
         assert gw.unacked_messages == 0 and gw.stats.held_items == 0 and gw.problems() == []
     finally:
         p.close()

@@ -111,7 +111,7 @@ async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto,
         p.pub("zigbee2mqtt/bedroom/bed_strap", json.dumps({"occupancy": "yes"}).encode())
         p.pub("zigbee2mqtt/hall/front_door", aqara(True))  # still works after all that
         await wait_for(lambda: gw.stats.messages >= 10)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         assert not task.done(), "bad input must not stop the gateway"
         # flushed while running, not by the shutdown: all five events are in SQLite and every message acked
         assert (await gw.in_db(gw.store.count_events), gw.unacked_messages) == (5, 0)
@@ -284,7 +284,7 @@ async def test_ble_adverts_relayed_over_mqtt_reach_the_store(mosquitto, tmp_path
         p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", json.dumps(advert).encode())
         p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", b"not json")
         await wait_for(lambda: gw.stats.messages >= 2)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
     finally:
         p.close()
         stop.set()
@@ -310,7 +310,7 @@ async def test_no_bluetooth_adapter_is_reported_and_zigbee_keeps_working(mosquit
     try:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(2100.0))
         await wait_for(lambda: gw.stats.events >= 1)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         # no BlueZ / D-Bus on this machine: bleak really fails, the scanner says so and backs off
         await wait_for(lambda: "retrying in" in gw.ble_scanner.status)
         assert not task.done()
