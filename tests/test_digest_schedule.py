@@ -22,7 +22,7 @@ from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_
 from gateway.alerting import Alerting
 from gateway.config import ConfigError, parse_config_text
 from gateway.digests import DigestPlan
-from gateway.timebase import Clock, ScaledClock
+from gateway.timebase import Clock
 from routines.summary import DaySummary
 from tests.conftest import PATIENCE_S
 
@@ -348,20 +348,10 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
         assert sorted(r.state for r in rows.values()) == ["sent"] * 3
 
 
-class SteppedClock(ScaledClock):
-    """A sped-up clock whose wall time can be stepped (as a Pi's is when it sets its time at boot);
-    its monotonic time is not stepped."""
-
-    step = timedelta(0)
-
-    def now(self) -> datetime:
-        return super().now() + self.step
-
-
 async def test_a_wall_clock_step_skips_a_stale_send_instead_of_sending_an_old_day(tmp_path: Path) -> None:
     from gateway.digests import DigestScheduler
 
-    clock = SteppedClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC), speed=40_000)
+    clock = HeldClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
     cfg = parse_config_text(CONFIG, "home.yaml")
     delivery = AlertDelivery(cfg, tmp_path / "a.sqlite3", {}, clock)
     summaries = {date(2026, 1, 1) + timedelta(days=i): summary(date(2026, 1, 1) + timedelta(days=i))
@@ -370,9 +360,12 @@ async def test_a_wall_clock_step_skips_a_stale_send_instead_of_sending_an_old_da
                                 lambda _p, d: summaries[d], clock)
     task = asyncio.create_task(scheduler.run())
     try:
-        await wait_until(lambda: clock.now() >= datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
-        clock.step = timedelta(days=3)  # 06:30 on the 5th is really 06:30 on the 8th
-        await wait_until(lambda: clock.now() >= datetime(2026, 1, 9, 13, 0, tzinfo=UTC))
+        clock.to(datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
+        clock.t += timedelta(days=3)  # 06:30 on the 5th is really 06:30 on the 8th (a wall step only)
+        for n, at in ((1, datetime(2026, 1, 8, 12, 0, tzinfo=UTC)), (2, datetime(2026, 1, 9, 12, 0, tzinfo=UTC))):
+            clock.to(at)
+            await wait_until(lambda n=n: len(scheduler.sent) >= n)
+        clock.to(datetime(2026, 1, 9, 13, 0, tzinfo=UTC))
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -392,8 +385,10 @@ async def test_a_day_the_routine_core_has_not_closed_is_asked_for_again_not_sent
     class Engine:  # answers like RoutineEngine.day_summary: closed days, and the current one (live)
         def __init__(self) -> None:
             self.current = date(2026, 1, 4)
+            self.asked = 0
 
         def day_summary(self, person: str, d: date) -> DaySummary:
+            self.asked += 1
             if d == self.current:
                 return summary(d, wake=time(5, 0))  # a half day: what a live summary would say
             if date(2026, 1, 1) <= d < self.current:
@@ -401,15 +396,19 @@ async def test_a_day_the_routine_core_has_not_closed_is_asked_for_again_not_sent
             raise KeyError(d)
 
     engine = Engine()
-    clock = ScaledClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC), speed=40_000)
+    clock = HeldClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC))
     delivery = AlertDelivery(parse_config_text(CONFIG, "home.yaml"), tmp_path / "a.sqlite3", {}, clock)
     scheduler = DigestScheduler(DigestSchedule(daily_at="12:00", weekly_on="friday"), LONDON, ["p1"], delivery,
                                 closed_days(engine.day_summary), clock)
     task = asyncio.create_task(scheduler.run())
     try:
-        await wait_until(lambda: clock.now() >= datetime(2026, 1, 5, 13, 0, tzinfo=UTC))
+        for at in (datetime(2026, 1, 5, 12, 0, tzinfo=UTC), datetime(2026, 1, 5, 13, 0, tzinfo=UTC)):
+            asked = engine.asked
+            clock.to(at)  # the send time, then a retry (every 10 min) an hour on
+            await wait_until(lambda asked=asked: engine.asked > asked)
         assert list(scheduler.sent) == []  # the 4th is still open: nothing sent
         engine.current = date(2026, 1, 5)  # the core closes the 4th
+        clock.to(datetime(2026, 1, 5, 13, 10, tzinfo=UTC))  # the next retry
         await wait_until(lambda: scheduler.sent)
     finally:
         task.cancel()
