@@ -198,8 +198,10 @@ async def chromium() -> AsyncIterator[Callable[..., Awaitable[Browser]]]:
     """``browser = await chromium()`` launches Debian's ``chromium`` headless; extra flags are
     arguments, e.g. ``await chromium("--host-resolver-rules=MAP evil.example 127.0.0.1")`` to play a
     DNS-rebinding attacker's name without a DNS server. Every browser is closed after the test."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # expect() retries its check for 5 s by default: too little for a page on a busy 2-core machine
+    expect.set_options(timeout=PATIENCE_S * 1000)
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if not binary:
         pytest.fail("Chromium is not installed: run `bash scripts/setup.sh --test` (it installs it with apt-get)")
