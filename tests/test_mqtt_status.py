@@ -37,21 +37,29 @@ async def test_refused_status_says_so_and_when_paho_retries(caplog: pytest.LogCa
     problem = f"cannot reach broker 127.0.0.1:{port}: connection refused (is the broker running, on that port?)"
     link = MqttLink("127.0.0.1", port, ["zigbee2mqtt/#"], client_id="status-refused")
     # Seen from paho's own thread, as it happens: what the status says right after each refusal, when it
-    # said paho would retry, and when paho really began each attempt. The test's own loop may look much
+    # said paho would retry, when paho really began each attempt, and the backoff waits paho chose
+    # before it (its own _reconnect_wait, which the link mirrors). The test's own loop may look much
     # later on a busy machine; the countdown would then have moved on (or the next attempt begun).
     said: list[tuple[str, float | None]] = []
-    began: list[float] = []
-    on_fail, on_pre = link._client.on_connect_fail, link._client.on_pre_connect
+    began: list[tuple[float, list[float]]] = []
+    waits: list[float] = []
+    client = link._client
+    on_fail, on_pre, reconnect_wait = client.on_connect_fail, client.on_pre_connect, client._reconnect_wait
 
     def failed(*args: object) -> None:
         on_fail(*args)
         said.append((link.status, link._retry_at))
 
     def beginning(*args: object) -> None:
-        began.append(time.monotonic())
+        began.append((time.monotonic(), list(waits)))
+        waits.clear()
         on_pre(*args)
 
-    link._client.on_connect_fail, link._client.on_pre_connect = failed, beginning
+    def waiting() -> None:
+        reconnect_wait()
+        waits.append(client._reconnect_delay)
+
+    client.on_connect_fail, client.on_pre_connect, client._reconnect_wait = failed, beginning, waiting
     await link.start()
     try:
         await wait_for(lambda: len(said) >= 2)
@@ -60,11 +68,11 @@ async def test_refused_status_says_so_and_when_paho_retries(caplog: pytest.LogCa
         await link.stop()
     assert [text for text, _ in said[:2]] == [f"{problem}; 1 failed attempt, retrying in 3 s",
                                               f"{problem}; 2 failed attempts, retrying in 4 s"]
-    # the second attempt began when the first status said it would: never before (paho sleeps at least
-    # that long), and well before the 2 s later that a mirror one backoff step short would have meant
-    # (this gap is a thread waking from its sleep, not the test's polling)
+    # the second attempt began when the first status said it would: paho waited exactly the announced
+    # 3 s of backoff before it (1 s, then 2 s), and began it no earlier than announced
     announced = said[0][1]
-    assert announced is not None and announced <= began[1] < announced + 1.5, (announced, began)
+    assert began[1][1] == [1, 2], began  # 1 s + 2 s: the 3 s the status announced
+    assert announced is not None and announced <= began[1][0], (announced, began)
     # logged once as a warning when it began; the repeat of the same problem only at debug level
     warnings = [r.getMessage() for r in caplog.records if r.name == "hearth.mqtt" and r.levelno == logging.WARNING]
     assert warnings == [f"{problem}; retrying in 3 s"]
