@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -134,12 +134,17 @@ def bridge_devices_payload() -> list[dict]:
 
 
 async def run_demo_home(host: str, port: int, clock: Clock, tz: ZoneInfo, base: str = "zigbee2mqtt",
-                        seed: int = 7, not_up_day: int | None = NOT_UP_DAY) -> None:
-    """Act as zigbee2mqtt for the demo home until cancelled."""
+                        seed: int = 7, not_up_day: int | None = NOT_UP_DAY,
+                        ready: Callable[[], bool] | None = None) -> None:
+    """Act as zigbee2mqtt for the demo home until cancelled; once ``ready()`` (the gateway has subscribed:
+    until the broker has its subscription, a sensor message goes to nobody and the demo's first
+    events, minutes of demo time on a slow start, would be lost)."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"hearth-demo-{base}")
     client.connect_async(host, port)
     client.loop_start()
     try:
+        while ready is not None and not ready():  # noqa: ASYNC110 - a flag set on paho's thread, no event
+            await asyncio.sleep(0.05)
         client.publish(f"{base}/bridge/state", json.dumps({"state": "online"}), qos=1, retain=True)
         client.publish(f"{base}/bridge/devices", json.dumps(bridge_devices_payload()), qos=1, retain=True)
         for name in DEVICES:

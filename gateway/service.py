@@ -213,6 +213,10 @@ class Gateway:
         self._pending_acks += 1
         self.stats.held_items = len(self._pending)
 
+    def subscribed(self) -> bool:
+        """The broker has the gateway's subscriptions (SUBACK): a sensor message published now reaches it."""
+        return self.link is not None and self.link.subscribed
+
     def healthy(self) -> bool:
         """What the systemd watchdog is fed on: every task running (none restarting for long), messages
         being taken while any wait, the ticker judging, and pending writes being tried. A full disk is

@@ -57,6 +57,9 @@ class Intake:
         self.connects = self.disconnects = 0
         self.writer, self.db, self.clock = writer, db, clock
         self.connected = asyncio.Event()
+        # the broker confirmed the subscriptions (SUBACK) on this connection: until then a share group
+        # hands this hub nothing, and on the first connection the broker keeps nothing for it
+        self.subscribed = asyncio.Event()
         self.stats: Counter[str] = Counter()
         self._inbox: deque[mqtt.MQTTMessage] = deque()
         self._room = threading.Semaphore(queue_size)
@@ -75,6 +78,7 @@ class Intake:
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._client.reconnect_delay_set(1, 30)
 
     async def start(self) -> None:
@@ -98,12 +102,14 @@ class Intake:
 
     def report(self) -> dict[str, Any]:
         """The link and the intake's counts, as the technicians' page and /api/homes show them."""
-        refused_n = {k.split(":", 1)[1]: n for k, n in self.stats.items() if k.startswith("refused:")}
-        return {"broker": self.where, "connected": self.connected.is_set(), "status": self.status,
+        stats = dict(self.stats)  # one copy (made in C, under the GIL): the writer thread adds keys meanwhile
+        refused_n = {k.split(":", 1)[1]: n for k, n in stats.items() if k.startswith("refused:")}
+        return {"broker": self.where, "connected": self.connected.is_set(), "subscribed": self.subscribed.is_set(),
+                "status": self.status,
                 "failed_attempts": self.failed_attempts, "problem_since": self.problem_since,
                 "connects": self.connects, "disconnects": self.disconnects,
                 "share_group": self.share_group,
-                "taken": {k: n for k, n in self.stats.items() if not k.startswith("refused:")},
+                "taken": {k: n for k, n in stats.items() if not k.startswith("refused:")},
                 "dropped": refused_n}
 
     def _failing(self, problem: str, attempt: bool = True) -> None:
@@ -145,6 +151,11 @@ class Intake:
                           f"{reason})", attempt=False)
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.connected.clear)
+            self._loop.call_soon_threadsafe(self.subscribed.clear)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list, _p: Any) -> None:
+        if self._loop is not None and not any(getattr(r, "is_failure", False) for r in reasons):
+            self._loop.call_soon_threadsafe(self.subscribed.set)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         assert self._loop is not None
@@ -175,15 +186,18 @@ class Intake:
     def _store(self, batch: list[mqtt.MQTTMessage]) -> None:
         now = self.clock()
         good: list[Uplinked] = []
+        # counted into self.stats only once the batch is committed: whoever sees a count (the pages, a
+        # test) can then read its rows, and a batch that fails to commit is not counted as taken
+        counts: Counter[str] = Counter()
         for m in batch:
             r = parse(self.prefix, m.topic, m.payload)
             if isinstance(r, Refused):
-                self._refuse(r, now)
+                self._refuse(r, now, counts)
             else:
                 good.append(r)
-                self.stats[r.type] += 1
+                counts[r.type] += 1
                 for what in r.dropped:
-                    self._refuse(Refused("bad_day", f"{what} was malformed and left out", r.home), now)
+                    self._refuse(Refused("bad_day", f"{what} was malformed and left out", r.home), now, counts)
         try:
             store.apply(self.db, good, now)
         except Exception:  # one bad row must not stop the intake: store one by one, count the rest
@@ -194,12 +208,13 @@ class Intake:
                     store.apply(self.db, [r], now)
                 except Exception as exc:  # noqa: BLE001 - counted and logged, the intake goes on
                     self.db.rollback()
-                    self._refuse(Refused("not_stored", f"{type(exc).__name__}: {exc}", r.home), now)
+                    self._refuse(Refused("not_stored", f"{type(exc).__name__}: {exc}", r.home), now, counts)
         self.db.commit()
+        self.stats.update(counts)
 
-    def _refuse(self, r: Refused, now: float) -> None:
-        self.stats[f"refused:{r.reason}"] += 1
-        n = self.stats[f"refused:{r.reason}"]
+    def _refuse(self, r: Refused, now: float, counts: Counter[str]) -> None:
+        counts[f"refused:{r.reason}"] += 1
+        n = self.stats[f"refused:{r.reason}"] + counts[f"refused:{r.reason}"]
         if n in (1, 10) or n % 1000 == 0:  # a flood of junk must not flood the log
             log.warning("uplink message dropped", extra={"ctx": {"reason": r.reason, "home": r.home,
                                                                  "detail": r.detail, "count": n}})

@@ -15,7 +15,7 @@ import aiohttp
 from hub.broker import HUB_USER, BrokerFiles
 from hub.config import HubBroker, HubConfig
 from hub.service import RunningHub, running_hub
-from tests.conftest import Mosquitto
+from tests.conftest import PATIENCE_S, Mosquitto
 
 
 class TeamBroker(Mosquitto):
@@ -36,7 +36,7 @@ class TeamBroker(Mosquitto):
         return path
 
 
-async def until(cond: Callable[[], Any], seconds: float = 10.0) -> None:
+async def until(cond: Callable[[], Any], seconds: float = PATIENCE_S) -> None:
     for _ in range(int(seconds / 0.02)):
         if cond():
             return
@@ -50,7 +50,7 @@ async def hub_on(broker: Mosquitto, tmp_path: Path, **broker_kw: Any) -> AsyncIt
                     broker=HubBroker(**({"host": broker.host, "port": broker.port,
                                          "client_id": f"hub-{tmp_path.name}"[:60]} | broker_kw)))
     async with running_hub(cfg) as running:
-        await asyncio.wait_for(running.intake.connected.wait(), 10)
+        await asyncio.wait_for(running.intake.subscribed.wait(), PATIENCE_S)  # its SUBACK: nothing sent is missed
         yield running
 
 

@@ -16,6 +16,7 @@ from alerts.notifiers.ntfy import NtfyAckListener, NtfyNotifier
 from gateway.config import parse_config_text
 from gateway.timebase import Clock
 from routines.alert import Alert, Audience, Severity
+from tests.conftest import PATIENCE_S
 from tests.ntfy_server import NtfyServer, press_action
 
 SECRET = b"end-to-end-home-secret-012345678"
@@ -35,11 +36,12 @@ consent:
 """, "home.yaml")
 
 
-async def until(cond, seconds: float = 10.0) -> None:
+async def until(cond, seconds: float = PATIENCE_S) -> None:
     for _ in range(int(seconds / 0.02)):
         if cond():
             return
         await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
 
 
 async def test_one_press_on_the_lock_screen_updates_every_phone(tmp_path: Path) -> None:
@@ -68,7 +70,7 @@ async def test_one_press_on_the_lock_screen_updates_every_phone(tmp_path: Path) 
                 await delivery.tick()
 
         task = asyncio.create_task(gateway_side())
-        await asyncio.wait_for(listener.connected.wait(), 5)
+        await asyncio.wait_for(listener.connected.wait(), 60)
         assert await press_action(sam_alert, "Acknowledge") == 200  # Sam, phone locked, no sign-in
         await until(lambda: all("Handled by" in m["message"] for t in ("hearth-sam-4f9c", "hearth-jo-77aa")
                                 for m in ntfy.displayed(t)))

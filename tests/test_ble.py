@@ -19,6 +19,7 @@ from gateway.config import parse_config_text
 from sensors.ble import BleAdapter, BleBinding, BleDecoder, BleOutput, BleScanner, bindings_from_config
 from sensors.bthome import BTHOME_UUID, REASONS, BTHomePacket, Reading
 from sensors.events import DeviceHealth, Rejection, SensorEvent, SensorKind
+from tests.conftest import PATIENCE_S
 
 VECTORS = json.loads((Path(__file__).parent / "fixtures" / "bthome" / "vectors.json").read_text(encoding="utf-8"))
 HEX = {v["name"]: v["hex"] for v in VECTORS["plain"] + VECTORS["encrypted"]}
@@ -181,7 +182,7 @@ async def test_scanner_backs_off_when_bleak_cannot_reach_bluez() -> None:
     queue: asyncio.Queue[BleOutput] = asyncio.Queue(maxsize=10)
     scanner = BleScanner(make_adapter(), queue, backoff_initial_s=0.01, backoff_max_s=0.04)
     task = asyncio.create_task(scanner.run())
-    for _ in range(2000):  # a guard against hanging, not a timing assertion
+    for _ in range(int(PATIENCE_S / 0.005)):  # a guard against hanging, not a timing assertion
         if len(scanner.delays) >= 5:
             break
         await asyncio.sleep(0.005)

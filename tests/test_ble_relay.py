@@ -18,6 +18,7 @@ from sensors.ble import BleBinding, BleDecoder, BleOutput
 from sensors.ble_relay import RELAY_REASONS, BleRelay, RelayedAdvert, RelayError, parse_relay_message
 from sensors.bthome import REASONS
 from sensors.events import DeviceHealth, Rejection, SensorEvent, SensorKind
+from tests.conftest import PATIENCE_S
 
 T0 = datetime(2026, 1, 5, 22, 15, tzinfo=UTC)
 DOOR = "A4:C1:38:8D:18:B2"
@@ -119,17 +120,17 @@ def test_through_a_real_mosquitto(mosquitto) -> None:
     try:
         filter_ = f"{tag}/+/BTtoMQTT/#"
         sub.subscribe(filter_, qos=1)
-        subscribed.get(timeout=10)
+        subscribed.get(timeout=PATIENCE_S)
         pub.connect(mosquitto.host, mosquitto.port)
         pub.loop_start()
         messages = [omg(DOOR, "4000010164" + "1a01"), omg(DOOR, "4000010164" + "1a01"),  # a proxy repeat
                     omg(DOOR, "4000020164" + "1a00"), b"garbage",
                     omg("C4:7C:8D:66:10:11", "7120", "0000fe95-0000-1000-8000-00805f9b34fb")]
         for m in messages:
-            pub.publish(f"{tag}/OMG_bedroom/BTtoMQTT/A4C1388D18B2", m, qos=1).wait_for_publish(10)
+            pub.publish(f"{tag}/OMG_bedroom/BTtoMQTT/A4C1388D18B2", m, qos=1).wait_for_publish(PATIENCE_S)
         outs = []
         for i in range(len(messages)):
-            msg = received.get(timeout=10)
+            msg = received.get(timeout=PATIENCE_S)
             outs.append(r.handle(msg.topic, msg.payload, T0, mono=float(i)))
     finally:
         pub.loop_stop()

@@ -60,7 +60,7 @@ async def test_a_burst_the_broker_drops_is_counted(small_queue_broker: Mosquitto
                 link.ack(m)
             return len(received) + (link.broker_dropped or 0) == BURST
 
-        await wait_for(drain, within=20)  # every message either arrived or was counted as dropped
+        await wait_for(drain)  # every message either arrived or was counted as dropped
     finally:
         pub.loop_stop()
         pub.disconnect()
@@ -97,7 +97,7 @@ async def test_lost_connections_are_counted(own_mosquitto: Mosquitto) -> None:
         assert link.disconnects == 0
         own_mosquitto.restart()
         await wait_for(lambda: link.disconnects == 1)
-        await wait_for(lambda: link.connected, within=15)
+        await wait_for(lambda: link.connected)
         assert (link.disconnects, link.connects) == (1, 2)
     finally:
         await link.stop()

@@ -26,6 +26,7 @@ from gateway.storage import Store
 from gateway.timebase import Clock
 from routines.alert import Alert
 from sensors.events import SensorKind
+from tests.conftest import PATIENCE_S
 
 CONFIG = """\
 timezone: Europe/London
@@ -56,7 +57,7 @@ def payload(sensor: str, value: bool | float) -> bytes:
     return json.dumps(body).encode()
 
 
-async def wait_for(pred, within: float = 10.0) -> None:
+async def wait_for(pred, within: float = PATIENCE_S) -> None:
     """Poll often: the tests step time hundreds of times and wait for the gateway after each step."""
     deadline = time.monotonic() + within
     while not pred():
@@ -126,12 +127,12 @@ async def run_home(mosquitto, db: Path, client: str, trust: ClockTrust, rows, en
     gw = Gateway(cfg, db, clock, tick_s=0.003, commit_s=0.05, clock_trust=trust)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     home = LiveHome(gw, clock, mosquitto.port, client + "-z2m")
     try:
         await home.live(rows, t0, end, offset)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
     finally:
         home.pub.close()
         stop.set()
@@ -177,7 +178,7 @@ async def test_unsynchronised_events_are_stored_counted_shown_and_not_judged(mos
     gw = Gateway(cfg, tmp_path / "h.sqlite3", clock, tick_s=0.003, commit_s=0.05, clock_trust=trust)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     home = LiveHome(gw, clock, mosquitto.port, "gw-unsynced-z2m")
     try:
@@ -199,7 +200,7 @@ async def test_unsynchronised_events_are_stored_counted_shown_and_not_judged(mos
         await wait_for(lambda: gw.stats.messages >= 5)
         assert gw.engine.first_t == t0 + 400  # judged from the first trusted reading on
         assert gw.stats.clock.endswith("4 events kept but not judged") and gw.stats.unjudged_events == 4
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
     finally:
         home.pub.close()
         stop.set()

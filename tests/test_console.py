@@ -14,6 +14,7 @@ from playwright.async_api import expect
 from gateway.config import parse_config_text
 from gateway.service import Gateway
 from gateway.storage import Store
+from tests.conftest import PATIENCE_S
 from tests.test_service import Publisher, aqara, home_config, wait_for
 
 
@@ -22,7 +23,7 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed and gw.console_url)
     p = Publisher(mosquitto.port, "z2m-console")
     try:
@@ -34,7 +35,7 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
         p.pub("zigbee2mqtt/hall/front_door", aqara(False))
         p.pub("zigbee2mqtt/hall/front_door", b"\xff\xfe garbage")
         await wait_for(lambda: gw.stats.messages >= 3)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         async with aiohttp.ClientSession() as http:
             async with http.get(gw.console_url + "api/status") as resp:
                 status = await resp.json()
@@ -74,7 +75,7 @@ async def test_pause_from_the_console_with_a_real_click(mosquitto, chromium, tmp
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     try:
         page = await (await chromium()).new_page()
         messages: list[str] = []  # the browser's console from the first byte on: a CSP violation shows here
@@ -119,14 +120,14 @@ async def test_a_false_alarm_said_in_the_console_is_kept_and_reaches_the_routine
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1, console_port=0)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     told: list[tuple[str, str]] = []
     real_record = gw.engine.record_outcome
     gw.engine.record_outcome = lambda key, outcome: (told.append((key, outcome)), real_record(key, outcome))[1]
     try:
         gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                "No movement from Ann for 4 h 10 min.", key="p1:silence:t1")])
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         page = await (await chromium()).new_page()
         await page.goto(gw.console_url)
         await page.fill("#by", "Sam")

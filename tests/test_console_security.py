@@ -20,6 +20,7 @@ from gateway.config import parse_config_text
 from gateway.console_security import SECURITY_HEADERS, TOKEN_HEADER
 from gateway.service import Gateway
 from routines.alert import Alert, Audience, Severity
+from tests.conftest import PATIENCE_S
 from tests.test_gateway_alerting import SECRET, home
 from tests.test_service import wait_for
 
@@ -38,11 +39,11 @@ async def gateway(mosquitto: Any, tmp_path: Path, name: str, inbox: Any = None) 
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
     try:
-        await asyncio.wait_for(gw.ready.wait(), 10)
+        await asyncio.wait_for(gw.ready.wait(), 60)
         await wait_for(lambda: bool(gw.console_url))
         gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                "No movement from Ann for 4 h 10 min.", key=KEY)])
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         gw.alerting.delivery.pauses.start("p1", gw.clock.now() + timedelta(hours=1), by="Ann (button)",
                                           now=gw.clock.now())
         yield gw
@@ -285,8 +286,8 @@ async def refused(http: aiohttp.ClientSession, base: str) -> dict[str, int]:
 
 async def refused_once(http: aiohttp.ClientSession, base: str, done: Callable[[dict[str, int]], bool]) -> dict[str, int]:
     """The console's own refusal counts as soon as ``done`` holds of them (requests a page sends go out
-    after its script, in the browser's time); as they stand after 10 s if it never does, for the assertion."""
-    for _ in range(200):
+    after its script, in the browser's time); as they stand after PATIENCE_S if it never does, for the assertion."""
+    for _ in range(int(PATIENCE_S / 0.05)):
         seen = await refused(http, base)
         if done(seen):
             return seen

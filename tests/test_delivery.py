@@ -13,6 +13,7 @@ from alerts.notifiers.base import DeliveryResult, OutgoingMessage
 from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookNotifier, verify_signature
 from gateway.config import parse_config_text
 from routines.alert import Alert, Audience, Severity
+from tests.conftest import PATIENCE_S
 
 T0 = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)  # London = UTC in January
 SECRET = "delivery-test-secret"
@@ -200,7 +201,7 @@ async def test_the_running_service_posts_to_a_real_webhook_and_retries_a_500(tmp
                              {"webhook": notifier}, Clock(), idle_s=0.5)
     task = asyncio.create_task(delivery.run())
     await delivery.put(urgent())
-    for _ in range(200):
+    for _ in range(int(PATIENCE_S / 0.05)):
         if got:
             break
         await asyncio.sleep(0.05)

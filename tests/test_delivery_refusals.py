@@ -16,15 +16,18 @@ from aiohttp import web
 from alerts.delivery import AlertDelivery
 from alerts.notifiers.webhook import WebhookNotifier
 from gateway.config import parse_config_text
+from tests.conftest import PATIENCE_S
 from tests.test_delivery import SimClock, urgent
 
 SECRET = "refusal-test-secret"
 
+# Sam's webhook gives up after 10 s: the hanging-receiver test needs all of Jo's messages delivered before
+# that, which a busy machine does easily in 10 s (not always in 1 s); a shared slot held by a hang would not.
 CONFIG = """\
 timezone: Europe/London
 people: [{{id: p1, name: Ann}}]
 recipients:
-  - {{id: sam, name: Sam, group: team, webhook: {{url: "{url}/sam", secret_env: HEARTH_REFUSAL_TEST, timeout_s: 1}}}}
+  - {{id: sam, name: Sam, group: team, webhook: {{url: "{url}/sam", secret_env: HEARTH_REFUSAL_TEST, timeout_s: 10}}}}
   - {{id: jo, name: Jo, group: team, webhook: {{url: "{url}/jo", secret_env: HEARTH_REFUSAL_TEST}}}}
   - {{id: tec, name: Tech desk, group: technical, webhook: {{url: "{url}/tec", secret_env: HEARTH_REFUSAL_TEST}}}}
 consent:
@@ -121,19 +124,19 @@ async def test_a_hanging_receiver_holds_up_nobody_else(tmp_path: Path, monkeypat
 
         def timed_out() -> list:
             return [r for r in delivery.outbox.all() if r.message.recipient == "sam" and r.state == "pending"
-                    and "no answer within 1 s" in (r.last_error or "")]
+                    and "no answer within 10 s" in (r.last_error or "")]
         for i in range(6):  # more messages to the hanging receiver than there are shared send slots
             delivery.submit(urgent(key=f"p1:c{i}", msg=f"Concern {i}."))
         clock.t += timedelta(minutes=11)  # every one escalates to Jo
         await delivery.tick(wait_sends=False)
         await delivery.tick(wait_sends=False)
-        for _ in range(200):
+        for _ in range(int(PATIENCE_S / 0.02)):
             if len(rx.got) == 6:
                 break
             await asyncio.sleep(0.02)
         assert sorted(rx.paths()) == ["/jo"] * 6  # all of Jo's, while Sam's receiver still hangs
         assert not timed_out()  # ... and before even its first send to Sam gave up
-        for _ in range(300):  # Sam's webhook gives up after its 1 s timeout
+        for _ in range(int(PATIENCE_S / 0.02)):  # Sam's webhook gives up after its 10 s timeout
             if timed_out():
                 break
             await asyncio.sleep(0.02)

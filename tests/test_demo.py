@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 from gateway import broker as broker_module
 from gateway.broker import LocalBroker
 from gateway.storage import Store
+from tests.conftest import PATIENCE_S
 
 
 async def test_embedded_broker_when_mosquitto_is_absent(monkeypatch) -> None:
@@ -24,15 +25,20 @@ async def test_embedded_broker_when_mosquitto_is_absent(monkeypatch) -> None:
         assert b.kind == "amqtt (embedded)"
         sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-sub")
         sub.on_message = lambda _c, _u, m: got.append(m.payload)
+        subacked: list[int] = []
+        sub.on_subscribe = lambda _c, _u, mid, _r, _p: subacked.append(mid)
         await asyncio.to_thread(sub.connect, b.host, b.port)
-        sub.subscribe("zigbee2mqtt/#", qos=1)
+        _rc, mid = sub.subscribe("zigbee2mqtt/#", qos=1)
         sub.loop_start()
-        await asyncio.sleep(0.3)
+        for _ in range(int(PATIENCE_S / 0.05)):  # the SUBACK: a message published before it is not ours
+            if mid in subacked:
+                break
+            await asyncio.sleep(0.05)
         pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-pub")
         await asyncio.to_thread(pub.connect, b.host, b.port)
         pub.loop_start()
-        await asyncio.to_thread(pub.publish("zigbee2mqtt/hall/front_door", b'{"contact":false}', qos=1).wait_for_publish, 5)
-        for _ in range(50):
+        await asyncio.to_thread(pub.publish("zigbee2mqtt/hall/front_door", b'{"contact":false}', qos=1).wait_for_publish, PATIENCE_S)
+        for _ in range(int(PATIENCE_S / 0.05)):
             if got:
                 break
             await asyncio.sleep(0.05)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.conftest import PATIENCE_S
 from tests.hub_support import Browserless
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +23,7 @@ async def test_the_demo_banner_names_the_hub_and_a_worker_who_sees_three_homes()
     banner = ""
     try:
         assert proc.stderr is not None
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(PATIENCE_S):
             while "(technician)" not in banner:
                 line = await proc.stderr.readline()
                 assert line, f"the demo ended before its banner was complete:\n{banner}"
@@ -32,13 +33,13 @@ async def test_the_demo_banner_names_the_hub_and_a_worker_who_sees_three_homes()
         assert "three homes: Ann (demo-home), Bob (bob-home), Cyd (cyd-home)" in banner
         client = Browserless(hub_url)
         try:
-            for _ in range(150):  # the hub's pages start listening just after the banner
+            for _ in range(int(PATIENCE_S / 0.2)):  # the hub's pages start listening just after the banner
                 try:
                     if await client.sign_in(worker.group(1), worker.group(2)) == 303:
                         break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.2)
-            for _ in range(150):  # every home sends its first heartbeat as its uplink connects
+            for _ in range(int(PATIENCE_S / 0.2)):  # every home sends its first heartbeat as its uplink connects
                 people = (await client.get("/api/board"))[1]["people"]
                 if len(people) == 3:
                     break

@@ -28,6 +28,7 @@ from alerts.outbox import Outbox
 from gateway.commands.run import demo_config
 from gateway.demo_inbox import DemoInbox, pick_port, with_demo_recipients
 from routines.summary import DaySummary
+from tests.conftest import PATIENCE_S
 
 SECRET = "demo-inbox-test-secret"
 
@@ -160,22 +161,22 @@ def test_hearth_run_demo_fills_the_inbox(tmp_path: Path) -> None:
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
     reader.start()
     try:
-        url, data, deadline = None, {}, time.monotonic() + 50
+        url, data, deadline = None, {}, time.monotonic() + PATIENCE_S
         while time.monotonic() < deadline and not any(m["category"] == "digest" for m in data.get("jo", [])):
             time.sleep(0.3)
             url = url or next((m.group(1) for ln in list(lines) if (m := re.search(r"inbox:\s+(\S+)", ln))), None)
             if url:
                 try:
-                    with urllib.request.urlopen(url + "/messages.json", timeout=5) as r:
+                    with urllib.request.urlopen(url + "/messages.json", timeout=PATIENCE_S) as r:
                         data = json.load(r)
                 except OSError:
                     continue
         assert url is not None, "".join(lines)
-        with urllib.request.urlopen(url, timeout=5) as r:
+        with urllib.request.urlopen(url, timeout=PATIENCE_S) as r:
             page = r.read().decode()
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        proc.wait(PATIENCE_S)
         reader.join(5)
     digests = [m for m in data.get("jo", []) if m["category"] == "digest"]
     assert digests, "".join(lines[-30:])

@@ -24,6 +24,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.broker import free_port
+from tests.conftest import PATIENCE_S
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy" / "raspberrypi"
@@ -298,7 +299,7 @@ def _connect(port: int, user: str | None, password: str | None) -> mqtt.ReasonCo
     outcome: dict[str, object] = {}
     client.on_connect = lambda c, u, f, rc, p: outcome.setdefault("rc", rc)
     client.connect("127.0.0.1", port, keepalive=10)
-    for _ in range(200):
+    for _ in range(int(PATIENCE_S / 0.05)):  # the CONNACK, however busy the machine
         client.loop(timeout=0.05)
         if "rc" in outcome:
             break
@@ -320,7 +321,7 @@ def installed_broker(root: Path, tmp_path: Path) -> Iterator[int]:
     exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     proc = subprocess.Popen([exe, "-c", str(tmp_path / "m.conf")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        for _ in range(200):
+        for _ in range(int(PATIENCE_S / 0.05)):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
@@ -330,7 +331,7 @@ def installed_broker(root: Path, tmp_path: Path) -> Iterator[int]:
         yield port
     finally:
         proc.terminate()
-        proc.wait(5)
+        proc.wait(PATIENCE_S)
 
 
 def test_installed_mosquitto_config_needs_the_installed_passwords(
@@ -354,7 +355,7 @@ def _client(port: int, user: str, password: str, client_id: str, persistent: boo
     return c
 
 
-def _settle(pred: Callable[[], bool], within: float = 30.0) -> None:
+def _settle(pred: Callable[[], bool], within: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + within
     while not pred():
         assert time.monotonic() < deadline, "condition not met in time"

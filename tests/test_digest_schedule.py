@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -21,8 +22,9 @@ from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_
 from gateway.alerting import Alerting
 from gateway.config import ConfigError, parse_config_text
 from gateway.digests import DigestPlan
-from gateway.timebase import ScaledClock
+from gateway.timebase import Clock
 from routines.summary import DaySummary
+from tests.conftest import PATIENCE_S
 
 LONDON = ZoneInfo("Europe/London")
 SECRET = "digest-schedule-test-secret"
@@ -243,7 +245,7 @@ digests: {{daily_at: "07:00", weekly_on: tuesday}}
 """
 
 
-async def wait_until(pred, within: float = 20.0) -> None:
+async def wait_until(pred, within: float = PATIENCE_S) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not pred():
@@ -252,15 +254,42 @@ async def wait_until(pred, within: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def run_alerting(cfg, data_dir: Path, clock: ScaledClock, summaries: dict,
-                       until: datetime) -> tuple[Alerting, dict]:
-    """Run the gateway's Alerting (delivery + digest scheduler) until the clock reaches ``until`` and
-    every message due by then has been sent; return it (closed) and its outbox rows by message id."""
+class HeldClock(Clock):
+    """Demo time that stands still until the test moves it (wall and monotonic together). Sped up
+    40 000x, a scheduler waking 90 real ms late on a busy machine would be past Jo's quiet hours
+    (queued at 08:10, not held to 08:00); held, each send happens at exactly the time it is due."""
+
+    speed = 40_000.0  # the gateway's own waits, in real time: short, so it looks again soon after each move
+
+    def __init__(self, at: datetime) -> None:
+        self.t, self.mono = at, 1000.0
+
+    def now(self) -> datetime:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def to(self, at: datetime) -> None:
+        self.mono += (at - self.t).total_seconds()
+        self.t = at
+
+
+Step = tuple[datetime, Callable[[Alerting], object]]
+
+
+async def run_alerting(cfg, data_dir: Path, clock: HeldClock, summaries: dict,
+                       steps: list[Step]) -> tuple[Alerting, dict]:
+    """Run the gateway's Alerting (delivery + digest scheduler) on a held clock: for each step, move the
+    clock to its time and wait until its condition holds; then until every message due by the last
+    time has been sent. Return it (closed) and its outbox rows by message id."""
     alerting = Alerting(cfg, data_dir / "hearth.sqlite3", clock, summary_of=lambda person, day: summaries[(person, day)])
     alerting.delivery.idle_s = 3600.0  # clock seconds; wakes earlier for anything due
     tasks = [asyncio.create_task(make()) for make in alerting.tasks()]
     try:
-        await wait_until(lambda: clock.now() >= until)
+        for at, done in steps:
+            clock.to(at)
+            await wait_until(lambda done=done: done(alerting))
         await wait_until(lambda: not alerting.delivery.outbox.due(clock.now()) and
                          not {"sending"} & set(alerting.delivery.outbox.counts()))
         rows = {r.message.message_id: r for r in alerting.delivery.outbox.all()}
@@ -280,9 +309,17 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
                  for i in range(6)}
     async with Receiver(SECRET.encode()) as rx:
         cfg = parse_config_text(scheduled_config(rx.url, secret_file), "home.yaml")
-        # Monday 5 January 06:00 to Tuesday 6 January 10:00, a day in about two seconds
-        clock = rx.clock = ScaledClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC), speed=40_000)
-        _first, rows = await run_alerting(cfg, tmp_path, clock, summaries, datetime(2026, 1, 6, 10, 0, tzinfo=UTC))
+        # Monday 5 January 06:00 to Tuesday 6 January 10:00, moved on at each send time and the end of
+        # Jo's quiet hours (London is on UTC in January)
+        clock = rx.clock = HeldClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
+
+        def sent(n: int) -> Callable[[Alerting], bool]:
+            return lambda a: a.digests is not None and len(a.digests.sent) >= n
+        _first, rows = await run_alerting(cfg, tmp_path, clock, summaries, [
+            (datetime(2026, 1, 5, 7, 0, tzinfo=UTC), sent(1)),  # Sunday's digest, queued for Jo
+            (datetime(2026, 1, 5, 8, 0, tzinfo=UTC), lambda _a: rx.of("jo", "digest")),  # ...and sent at 08:00
+            (datetime(2026, 1, 6, 7, 0, tzinfo=UTC), sent(3)),  # Monday's digest and the weekly trends
+            (datetime(2026, 1, 6, 10, 0, tzinfo=UTC), lambda _a: True)])
         digests = rx.of("jo", "digest")
         assert [(d["title"], d["key"]) for d in digests] == [
             ("Ann's day: Sunday 4 January", "digest/p1/2026-01-04/jo/webhook"),
@@ -299,8 +336,10 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
 
         # restart at 10:30 the same morning: the 07:00 send is made up, and nothing goes twice
         before = len(rx.got)
-        clock = rx.clock = ScaledClock(datetime(2026, 1, 6, 10, 30, tzinfo=UTC), speed=40_000)
-        second, rows = await run_alerting(cfg, tmp_path, clock, summaries, datetime(2026, 1, 6, 11, 0, tzinfo=UTC))
+        clock = rx.clock = HeldClock(datetime(2026, 1, 6, 10, 30, tzinfo=UTC))
+        second, rows = await run_alerting(cfg, tmp_path, clock, summaries, [
+            (datetime(2026, 1, 6, 10, 30, tzinfo=UTC), sent(2)),  # made up after the start-up wait
+            (datetime(2026, 1, 6, 11, 0, tzinfo=UTC), lambda _a: True)])
         assert second.digests is not None
         assert [(person, day, kind) for _f, person, day, kind, _n in second.digests.sent] == [
             ("p1", date(2026, 1, 5), "digest"), ("p1", date(2026, 1, 5), "trends")]
@@ -309,20 +348,10 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
         assert sorted(r.state for r in rows.values()) == ["sent"] * 3
 
 
-class SteppedClock(ScaledClock):
-    """A sped-up clock whose wall time can be stepped (as a Pi's is when it sets its time at boot);
-    its monotonic time is not stepped."""
-
-    step = timedelta(0)
-
-    def now(self) -> datetime:
-        return super().now() + self.step
-
-
 async def test_a_wall_clock_step_skips_a_stale_send_instead_of_sending_an_old_day(tmp_path: Path) -> None:
     from gateway.digests import DigestScheduler
 
-    clock = SteppedClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC), speed=40_000)
+    clock = HeldClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
     cfg = parse_config_text(CONFIG, "home.yaml")
     delivery = AlertDelivery(cfg, tmp_path / "a.sqlite3", {}, clock)
     summaries = {date(2026, 1, 1) + timedelta(days=i): summary(date(2026, 1, 1) + timedelta(days=i))
@@ -331,9 +360,12 @@ async def test_a_wall_clock_step_skips_a_stale_send_instead_of_sending_an_old_da
                                 lambda _p, d: summaries[d], clock)
     task = asyncio.create_task(scheduler.run())
     try:
-        await wait_until(lambda: clock.now() >= datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
-        clock.step = timedelta(days=3)  # 06:30 on the 5th is really 06:30 on the 8th
-        await wait_until(lambda: clock.now() >= datetime(2026, 1, 9, 13, 0, tzinfo=UTC))
+        clock.to(datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
+        clock.t += timedelta(days=3)  # 06:30 on the 5th is really 06:30 on the 8th (a wall step only)
+        for n, at in ((1, datetime(2026, 1, 8, 12, 0, tzinfo=UTC)), (2, datetime(2026, 1, 9, 12, 0, tzinfo=UTC))):
+            clock.to(at)
+            await wait_until(lambda n=n: len(scheduler.sent) >= n)
+        clock.to(datetime(2026, 1, 9, 13, 0, tzinfo=UTC))
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -353,8 +385,10 @@ async def test_a_day_the_routine_core_has_not_closed_is_asked_for_again_not_sent
     class Engine:  # answers like RoutineEngine.day_summary: closed days, and the current one (live)
         def __init__(self) -> None:
             self.current = date(2026, 1, 4)
+            self.asked = 0
 
         def day_summary(self, person: str, d: date) -> DaySummary:
+            self.asked += 1
             if d == self.current:
                 return summary(d, wake=time(5, 0))  # a half day: what a live summary would say
             if date(2026, 1, 1) <= d < self.current:
@@ -362,15 +396,19 @@ async def test_a_day_the_routine_core_has_not_closed_is_asked_for_again_not_sent
             raise KeyError(d)
 
     engine = Engine()
-    clock = ScaledClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC), speed=40_000)
+    clock = HeldClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC))
     delivery = AlertDelivery(parse_config_text(CONFIG, "home.yaml"), tmp_path / "a.sqlite3", {}, clock)
     scheduler = DigestScheduler(DigestSchedule(daily_at="12:00", weekly_on="friday"), LONDON, ["p1"], delivery,
                                 closed_days(engine.day_summary), clock)
     task = asyncio.create_task(scheduler.run())
     try:
-        await wait_until(lambda: clock.now() >= datetime(2026, 1, 5, 13, 0, tzinfo=UTC))
+        for at in (datetime(2026, 1, 5, 12, 0, tzinfo=UTC), datetime(2026, 1, 5, 13, 0, tzinfo=UTC)):
+            asked = engine.asked
+            clock.to(at)  # the send time, then a retry (every 10 min) an hour on
+            await wait_until(lambda asked=asked: engine.asked > asked)
         assert list(scheduler.sent) == []  # the 4th is still open: nothing sent
         engine.current = date(2026, 1, 5)  # the core closes the 4th
+        clock.to(datetime(2026, 1, 5, 13, 10, tzinfo=UTC))  # the next retry
         await wait_until(lambda: scheduler.sent)
     finally:
         task.cancel()

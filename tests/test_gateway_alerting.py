@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,14 +15,42 @@ from alerts.digest import digest_text
 from alerts.outbox import Outbox
 from gateway.config import parse_config_text
 from gateway.service import Gateway
-from gateway.timebase import ScaledClock
+from gateway.timebase import Clock, ScaledClock
 from routines.alert import Alert, Audience, Severity
+from tests.conftest import PATIENCE_S
 from tests.test_digest_schedule import Receiver, wait_until
 from tests.test_service import Publisher
 
 LONDON = ZoneInfo("Europe/London")
 SECRET = "gateway-alerting-test-secret"
 SPEED = 20_000.0  # a day in about four seconds
+
+
+class HeldThenScaled(Clock):
+    """A demo clock held at ``start`` until :meth:`go`, then running ``SPEED`` times real time. Held while
+    the gateway starts and takes the first event: at 20 000x, three slow real seconds on a busy machine
+    would be seventeen hours of Ann's night gone before she is seen going to bed."""
+
+    speed = SPEED
+
+    def __init__(self, start: datetime) -> None:
+        self.start, self._t0 = start, None
+
+    def go(self) -> None:
+        self._t0 = time.monotonic()
+
+    def hold(self) -> None:
+        """Stand still again where it is (a slow shutdown must not run on into the next day)."""
+        self.start, self._t0 = self.now(), None
+
+    def _gone(self) -> float:
+        return 0.0 if self._t0 is None else (time.monotonic() - self._t0) * self.speed
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self._gone())
+
+    def monotonic(self) -> float:
+        return 1000.0 + self._gone()
 
 
 def home(port: int, client_id: str, url: str, secret_file: Path) -> str:
@@ -51,8 +80,8 @@ def bed(occupied: bool) -> bytes:
 async def start(gw: Gateway) -> tuple[asyncio.Event, asyncio.Task[None]]:
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
-    await wait_until(lambda: gw.link.subscribed, within=10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
+    await wait_until(lambda: gw.link.subscribed)
     return stop, task
 
 
@@ -62,13 +91,16 @@ async def test_an_alert_reaches_the_consenting_webhook_signed_and_nobody_else(mo
     async with Receiver(SECRET.encode()) as rx:
         cfg = parse_config_text(home(mosquitto.port, "gw-alerting", rx.url, secret_file), "home.yaml")
         # Monday 5 January, 22:00 in London: Ann goes to bed and does not get up
-        clock = rx.clock = ScaledClock(datetime(2026, 1, 5, 22, 0, tzinfo=UTC), SPEED)
+        clock = rx.clock = HeldThenScaled(datetime(2026, 1, 5, 22, 0, tzinfo=UTC))
         gw = Gateway(cfg, tmp_path / "hearth.sqlite3", clock, tick_s=60.0, commit_s=0.1)
         stop, task = await start(gw)
         p = Publisher(mosquitto.port, "test-z2m-alerting")
         try:
             p.pub("zigbee2mqtt/bedroom/bed_strap", bed(True))
-            await wait_until(lambda: rx.of("sam") and rx.of("jo", "digest"), within=30)
+            await wait_until(lambda: gw.stats.events >= 1)  # in bed at 22:00 sharp; the night runs from here
+            clock.go()
+            await wait_until(lambda: rx.of("sam") and rx.of("jo", "digest"))
+            clock.hold()
             summary = gw.engine.day_summary("p1", date(2026, 1, 5))
         finally:
             p.close()
@@ -98,11 +130,11 @@ async def test_an_alert_reaches_the_consenting_webhook_signed_and_nobody_else(mo
 
         # restart later that morning: the 09:00 digest is made up from the restored routines, not resent
         before = list(rx.got)
-        clock = rx.clock = ScaledClock(datetime(2026, 1, 6, 9, 40, tzinfo=UTC), SPEED)
+        clock = rx.clock = HeldThenScaled(datetime(2026, 1, 6, 9, 40, tzinfo=UTC))  # held: 09:40 throughout
         gw = Gateway(cfg, tmp_path / "hearth.sqlite3", clock, tick_s=60.0, commit_s=0.1)
         stop, task = await start(gw)
         try:
-            await wait_until(lambda: gw.alerting.digests.sent, within=20)
+            await wait_until(lambda: gw.alerting.digests.sent)
             sent = list(gw.alerting.digests.sent)
         finally:
             stop.set()
@@ -128,7 +160,7 @@ async def test_emitted_alerts_go_through_the_gate_by_category(mosquitto, tmp_pat
                                    "The bed sensor has been silent for 6 hours.", key="p1:sensor_silent:bed"),
                              Alert(now, "p1", "no_kitchen", Severity.WARNING, Audience.CARE,
                                    "No kitchen activity since yesterday evening.", key="p1:no_kitchen:x")])
-            await wait_until(lambda: len(rx.got) >= 2, within=15)
+            await wait_until(lambda: len(rx.got) >= 2)
         finally:
             stop.set()
             await task
@@ -155,7 +187,7 @@ async def test_delivery_stops_when_cancelled_just_as_it_is_woken(tmp_path: Path)
         await asyncio.sleep(0.01)  # now waiting for work
         delivery.wake()
         task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=2)
+        done, _ = await asyncio.wait({task}, timeout=PATIENCE_S)  # a swallowed cancellation never ends
         stuck += not done
         if not done:
             task.cancel()

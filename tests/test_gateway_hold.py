@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_service import Publisher, home_config, plug, stored, wait_for
+from test_service import PATIENCE_S, Publisher, home_config, plug, stored, wait_for
 
 import gateway.service
 from gateway.config import parse_config_text
@@ -32,18 +32,18 @@ async def test_full_disk_holds_a_bounded_backlog_then_pauses_intake_and_commits_
                  tick_s=0.05)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(mosquitto.port, "z2m-hold")
     watts = [2000.0, 0.0] * 100
     try:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(0.0))  # the kettle starts off
         await wait_for(lambda: gw.stats.messages == 1)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         await gw.in_db(gw.store.set_max_bytes, 4096)  # the card is full now
         for w in watts:
             p.c.publish("zigbee2mqtt/kitchen/kettle", plug(w), qos=1)
-        await wait_for(lambda: gw.stats.intake_paused, within=30)
+        await wait_for(lambda: gw.stats.intake_paused)
         assert gw.stats.held_items <= HOLD + 3  # one message's items past the bound at most
         assert gw.stats.messages < 1 + len(watts)  # the rest wait at the broker, not in our memory
         assert any(p.startswith("storage full:") for p in gw.problems())
@@ -51,10 +51,10 @@ async def test_full_disk_holds_a_bounded_backlog_then_pauses_intake_and_commits_
         before = len(stored(db))
         count, size = pages(db)
         await gw.in_db(gw.store.set_max_bytes, (count + 1) * size)  # one page freed: too little for all
-        await wait_for(lambda: len(stored(db)) > before, within=30)  # ... but chunks of it go in
+        await wait_for(lambda: len(stored(db)) > before)  # ... but chunks of it go in
         await gw.in_db(gw.store.set_max_bytes, None)  # space freed
-        await wait_for(lambda: gw.stats.messages == 1 + len(watts) and not gw.stats.intake_paused, within=30)
-        await gw.flushed(30)
+        await wait_for(lambda: gw.stats.messages == 1 + len(watts) and not gw.stats.intake_paused)
+        await gw.flushed(PATIENCE_S)
         assert gw.unacked_messages == 0 and gw.stats.held_items == 0 and gw.problems() == []
     finally:
         p.close()

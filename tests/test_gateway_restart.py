@@ -27,6 +27,7 @@ from gateway.storage import Store
 from routines import pickling
 from routines.engine import _MAGIC, RoutineEngine
 from sensors.events import SensorEvent, SensorKind
+from tests.conftest import PATIENCE_S
 
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
@@ -61,7 +62,7 @@ def test_the_cli_says_who_holds_the_database(mosquitto, tmp_path: Path) -> None:
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         lock = db.with_name(db.name + ".lock")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE_S
         while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip() == str(first.pid)):
             time.sleep(0.05)
         second = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -69,7 +70,7 @@ def test_the_cli_says_who_holds_the_database(mosquitto, tmp_path: Path) -> None:
         assert f"another Hearth gateway (process {first.pid}) is already using {db}" in second.stderr
     finally:
         first.send_signal(signal.SIGTERM)
-        first.wait(30)
+        first.wait(PATIENCE_S)
 
 
 def engine_events(n: int) -> list[tuple[str, bool | float]]:
@@ -99,14 +100,14 @@ async def test_a_killed_gateway_catches_up_from_stored_events(mosquitto, tmp_pat
                 p.pub("zigbee2mqtt/kitchen/kettle", plug(float(value)))
             else:
                 p.pub("zigbee2mqtt/0x00158d0004a1b2c3", aqara(not value))  # contact False = door open
-        for _ in range(400):
+        for _ in range(int(PATIENCE_S / 0.05)):
             if len(stored(db)) == 12:
                 break
             await asyncio.sleep(0.05)
         assert len(stored(db)) == 12
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        proc.wait(PATIENCE_S)
         p.close()
     with Store(db) as s:
         assert s.load_state(STATE_KEY) is None  # killed before any checkpoint

@@ -29,6 +29,7 @@ from hub import auth, store
 from hub.db import connect
 from routines.alert import Alert, Audience, Severity
 from routines.summary import DaySummary
+from tests.conftest import PATIENCE_S
 from tests.hub_support import hub_on, until
 from tests.ntfy_server import NtfyServer
 from tests.test_hub_uplink import home_config, team_broker  # noqa: F401 - the fixture
@@ -75,13 +76,13 @@ async def test_a_worker_handles_an_alert_on_a_phone(browser: Browser, team_broke
         tasks = [asyncio.create_task(make()) for make in alerting.tasks()]
         ctx = await browser.new_context(viewport=SIZES["phone"])
         try:
-            await until(lambda: alerting.uplink.links and alerting.uplink.links[0][0].connected.is_set())
+            await until(lambda: alerting.uplink.links and alerting.uplink.links[0][0].subscribed.is_set())
             key = "p1:not_up:2026-01-05"
             alerting.submit(Alert(datetime.now(UTC), "p1", "not_up", Severity.URGENT, Audience.CARE,
                                   "Ann is usually up by 08:10 (9 days in 10); no movement since 22:40.", key=key))
             page = await ctx.new_page()
             await sign_in(page, hub.url, "Sam", "sam-password-1")
-            for _ in range(100):  # the board is a page, not a feed: look again until the alert is there
+            for _ in range(int(PATIENCE_S / 0.1)):  # the board is a page, not a feed: look again until the alert is there
                 if await page.locator("a.alert").count():
                     break
                 await asyncio.sleep(0.1)
@@ -97,7 +98,7 @@ async def test_a_worker_handles_an_alert_on_a_phone(browser: Browser, team_broke
 
             jo = await (await browser.new_context(viewport=SIZES["phone"])).new_page()
             await sign_in(jo, hub.url, "Jo", "jo-password-12")
-            for _ in range(100):
+            for _ in range(int(PATIENCE_S / 0.1)):
                 if "all is well" in await jo.inner_text("main"):
                     break
                 await asyncio.sleep(0.1)

@@ -26,7 +26,7 @@ async def test_the_console_fits_a_phone_and_speaks_in_words(mosquitto, tmp_path:
     task = asyncio.create_task(gw.run(stop))
     shots = Path(os.environ.get("HEARTH_SCREENSHOTS") or tmp_path)
     try:
-        await asyncio.wait_for(gw.ready.wait(), 10)
+        await asyncio.wait_for(gw.ready.wait(), 60)
         await wait_for(lambda: gw.console_url)
         alert = Alert(datetime.now(UTC), "p1", "not_up", Severity.URGENT, Audience.CARE,
                       "Usually up by 08:10; no movement since 22:40.", key="p1:not_up:t")

@@ -29,6 +29,7 @@ from hub import auth, days
 from hub.db import connect
 from routines.alert import Alert, Audience, Severity
 from routines.summary import DaySummary
+from tests.conftest import PATIENCE_S
 from tests.hub_support import Browserless, TeamBroker, hub_on
 
 TZ = ZoneInfo("Europe/London")
@@ -89,7 +90,7 @@ def bars(html: str) -> int:
     return len(re.findall(r'<rect class="bar"', html))
 
 
-async def poll(client: Browserless, path: str, cond: Any, seconds: float = 15.0) -> Any:
+async def poll(client: Browserless, path: str, cond: Any, seconds: float = PATIENCE_S) -> Any:
     for _ in range(int(seconds / 0.05)):
         status, body = await client.get(path)
         if status == 200 and cond(body):

@@ -26,6 +26,7 @@ from hub import auth, store, views
 from hub.config import HubBroker, HubConfig
 from hub.db import connect
 from hub.service import running_hub
+from tests.conftest import PATIENCE_S
 from tests.hub_support import Browserless, until
 from tests.test_hub_web import PASSWORDS, message, uplinked
 
@@ -126,7 +127,7 @@ async def test_the_hub_runs_on_postgresql(postgres: Postgres, mosquitto, tmp_pat
     cfg = HubConfig(database_url=url, port=0, broker=HubBroker(host=mosquitto.host, port=mosquitto.port,
                                                                client_id="hub-pg-test"))
     async with running_hub(cfg) as hub:
-        await until(lambda: hub.intake.connected.is_set())
+        await until(lambda: hub.intake.subscribed.is_set())
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="pg-publisher")
         c.connect(mosquitto.host, mosquitto.port)
         c.loop_start()
@@ -183,11 +184,10 @@ async def test_two_hub_processes_split_the_uplink_and_store_each_message_once(po
 
         async def links() -> list[dict[str, Any]]:
             return [(await t.get("/api/homes"))[1]["hub"]["link"] for t in techs]
-        for _ in range(200):
-            if all(link["connected"] for link in await links()):
+        for _ in range(int(PATIENCE_S / 0.05)):  # both SUBACKs: a share group hands messages only to members subscribed
+            if all(link["subscribed"] for link in await links()):
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)  # both SUBACKs: a share group hands messages only to members subscribed
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="shared-publisher")
         c.connect(mosquitto.host, mosquitto.port)
         c.loop_start()
@@ -200,7 +200,7 @@ async def test_two_hub_processes_split_the_uplink_and_store_each_message_once(po
         c.publish("hearth/ann-home/alerts", b"{}", qos=1).wait_for_publish(5)
         c.disconnect()
         c.loop_stop()
-        for _ in range(400):
+        for _ in range(int(PATIENCE_S / 0.05)):
             taken = [link["taken"].get("message", 0) for link in await links()]
             if sum(taken) >= n:
                 break
@@ -215,4 +215,4 @@ async def test_two_hub_processes_split_the_uplink_and_store_each_message_once(po
             await t.close()
         for p, _u in procs:
             p.terminate()
-            p.wait(20)
+            p.wait(PATIENCE_S)

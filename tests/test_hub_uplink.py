@@ -23,6 +23,7 @@ from gateway.timebase import Clock
 from hub import auth, store, topics
 from hub.db import connect
 from routines.alert import Alert, Audience, Severity
+from tests.conftest import PATIENCE_S
 from tests.hub_support import Browserless, TeamBroker, hub_on, until
 from tests.ntfy_server import NtfyServer
 
@@ -70,15 +71,22 @@ def _client(broker: TeamBroker, user: str, got: list[tuple[str, bytes]] | None =
     return c
 
 
+async def _subscribe(c: mqtt.Client, topics: str | list[tuple[str, int]]) -> None:
+    """Subscribe and wait for the broker's SUBACK: a message published before it would not reach ``c``."""
+    acked: list[int] = []
+    c.on_subscribe = lambda _c, _u, mid, _r, _p: acked.append(mid)
+    _rc, mid = c.subscribe(topics, qos=1) if isinstance(topics, str) else c.subscribe(topics)
+    await until(lambda: mid in acked)
+
+
 async def test_a_gateway_may_publish_only_under_its_own_home_and_read_only_its_replies(
         team_broker: TeamBroker) -> None:
     seen_by_hub: list[tuple[str, bytes]] = []
     hub = _client(team_broker, "hearth-hub", seen_by_hub)
-    hub.subscribe("hearth/#", qos=1)
+    await _subscribe(hub, "hearth/#")
     ann_got: list[tuple[str, bytes]] = []
     ann = _client(team_broker, "ann-home", ann_got)
-    ann.subscribe([("hearth/bob-home/ack", 1), ("hearth/ann-home/ack", 1)])
-    await asyncio.sleep(0.3)  # both SUBACKs
+    await _subscribe(ann, [("hearth/bob-home/ack", 1), ("hearth/ann-home/ack", 1)])
     ann.publish("hearth/bob-home/status", b"forged", qos=1).wait_for_publish(5)
     ann.publish("hearth/bob-home/ack", b"forged reply", qos=1).wait_for_publish(5)
     ann.publish("hearth/ann-home/status", b"own", qos=1).wait_for_publish(5)
@@ -110,7 +118,7 @@ async def test_worker_acknowledges_and_resolves_from_the_hub(team_broker: TeamBr
         tasks = [asyncio.create_task(make()) for make in alerting.tasks()]
         worker = Browserless(hub.url)
         try:
-            await until(lambda: alerting.uplink.links and alerting.uplink.links[0][0].connected.is_set())
+            await until(lambda: alerting.uplink.links and alerting.uplink.links[0][0].subscribed.is_set())
             key = "p1:not_up:2026-01-05"
             alerting.submit(Alert(datetime.now(UTC), "p1", "not_up", Severity.URGENT, Audience.CARE,
                                   "Ann is usually up by 08:10 (9 days in 10); no movement since 22:40.", key=key))
@@ -121,7 +129,7 @@ async def test_worker_acknowledges_and_resolves_from_the_hub(team_broker: TeamBr
                 nonlocal open_alerts
                 open_alerts = (await worker.get("/api/alerts"))[1]["alerts"]
                 return bool(open_alerts)
-            for _ in range(250):
+            for _ in range(int(PATIENCE_S / 0.04)):
                 if await poll():
                     break
                 await asyncio.sleep(0.04)
@@ -135,7 +143,7 @@ async def test_worker_acknowledges_and_resolves_from_the_hub(team_broker: TeamBr
             state = alerting.delivery.policy.alerts[key]
             assert (state.acknowledged_by, state.next_step_mono) == ("Sam", None)  # escalation stopped
             assert alerting.delivery.policy.next_due_mono() is None  # Lee will not be woken
-            for _ in range(250):
+            for _ in range(int(PATIENCE_S / 0.04)):
                 got = (await worker.get(f"/api/alerts/{a['id']}"))[1]
                 if got["state"] == "acknowledged":
                     break
@@ -149,7 +157,7 @@ async def test_worker_acknowledges_and_resolves_from_the_hub(team_broker: TeamBr
             await until(lambda: any("all is well" in m.get("message", "") for m in ntfy.displayed("hearth-jo-77aa")))
             [jo_now] = ntfy.displayed("hearth-jo-77aa")  # the all-clear replaced the alert on Jo's phone
             assert jo_now["message"].startswith("Sam checked on Ann at ")
-            for _ in range(250):
+            for _ in range(int(PATIENCE_S / 0.04)):
                 if not (await worker.get("/api/alerts"))[1]["alerts"]:
                     break
                 await asyncio.sleep(0.04)

@@ -26,7 +26,7 @@ from alerts.channels import SmtpSettings
 from alerts.config import RecipientConfig
 from alerts.notifiers.base import OutgoingMessage
 from alerts.notifiers.email import EmailNotifier, message_id_header
-from tests.conftest import free_port
+from tests.conftest import PATIENCE_S, free_port
 
 PASSWORD = "correct horse battery staple"
 
@@ -156,7 +156,7 @@ async def test_password_from_environment(smtp_server, tmp_path: Path, monkeypatc
 
 
 async def test_unreachable_and_silent_servers_are_retryable(tmp_path: Path) -> None:
-    down = await EmailNotifier(settings(free_port(), tmp_path, None, timeout_s=2)).send(DIGEST, JO)
+    down = await EmailNotifier(settings(free_port(), tmp_path, None, timeout_s=PATIENCE_S)).send(DIGEST, JO)  # refused at once
     assert (down.ok, down.retryable) == (False, True) and "cannot connect" in down.detail
     with socket.socket() as silent:  # accepts connections (backlog) but never greets
         silent.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ from alerts.channels import MqttChannel
 from alerts.config import RecipientConfig
 from alerts.notifiers.base import OutgoingMessage
 from alerts.notifiers.mqtt import MqttAckListener, MqttNotifier
-from tests.conftest import Mosquitto, free_port
+from tests.conftest import PATIENCE_S, Mosquitto, free_port
 
 SECRET = b"mqtt-test-home-secret-0123456789"
 MSG = OutgoingMessage("a1/team/mqtt", "team", "mqtt", "urgent", "Ann is not up", "Usually up by 08:10.",
@@ -33,7 +33,7 @@ class Watcher:
         self.client.on_message = lambda _c, _u, m: self.got.append(json.loads(m.payload))
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
-        assert self.ready.wait(5)
+        assert self.ready.wait(PATIENCE_S)
 
     def publish(self, topic: str, payload: str) -> None:
         self.client.publish(topic, payload, qos=1).wait_for_publish(5)
@@ -48,11 +48,12 @@ def team(broker: Mosquitto, **kw: object) -> RecipientConfig:
     return RecipientConfig(id="team", name="Wellbeing team", group="team", mqtt=ch)
 
 
-async def wait_for(cond, seconds: float = 5.0) -> None:
+async def wait_for(cond, seconds: float = PATIENCE_S) -> None:
     for _ in range(int(seconds / 0.01)):
         if cond():
             return
         await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
 
 
 async def test_alert_reaches_the_home_topic_and_the_team_acknowledges(mosquitto: Mosquitto) -> None:
@@ -69,8 +70,7 @@ async def test_alert_reaches_the_home_topic_and_the_team_acknowledges(mosquitto:
     verifier = AckVerifier(signer, SeenNonces())
     acks: list = []
     async with MqttAckListener(r.mqtt, "ann-home", verifier) as listener:
-        await asyncio.wait_for(listener.connected.wait(), 5)
-        await asyncio.sleep(0.2)  # let the SUBACK land before publishing
+        await asyncio.wait_for(listener.subscribed.wait(), PATIENCE_S)  # the SUBACK: replies are kept for us
         collector = asyncio.create_task(_collect(listener, acks))
         watcher.publish("care-team/ann-home/ack", got["ack_token"])
         watcher.publish("care-team/ann-home/ack", got["ack_token"])  # replayed
@@ -89,7 +89,7 @@ async def _collect(listener: MqttAckListener, out: list) -> None:
 
 async def test_unreachable_broker_is_retryable() -> None:
     ch = MqttChannel(host="127.0.0.1", port=free_port(), tls=False)
-    result = await MqttNotifier(home="h", timeout_s=2).send(MSG, RecipientConfig(
+    result = await MqttNotifier(home="h", timeout_s=PATIENCE_S).send(MSG, RecipientConfig(  # refused at once
         id="team", name="T", group="team", mqtt=ch))
     assert (result.ok, result.retryable) == (False, True) and "cannot connect" in result.detail
 
@@ -98,7 +98,7 @@ async def test_wrong_password_is_not_retried_and_the_right_one_works(password_br
                                                                     tmp_path: Path) -> None:
     (tmp_path / "right").write_text("right-password\n")
     (tmp_path / "wrong").write_text("wrong-password\n")
-    notifier = MqttNotifier(home="ann-home", timeout_s=5)
+    notifier = MqttNotifier(home="ann-home", timeout_s=PATIENCE_S)  # the right password must get through
     bad = await notifier.send(MSG, team(password_broker, username="hearth", password_file=tmp_path / "wrong"))
     good = await notifier.send(MSG, team(password_broker, username="hearth", password_file=tmp_path / "right"))
     assert (bad.ok, bad.retryable) == (False, False) and "check the user name and password" in bad.detail

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
-from conftest import Mosquitto
+from conftest import PATIENCE_S, Mosquitto
 
 from sensors.ble import BleBinding, BleDecoder, BleOutput
 from sensors.ble_relay import BleRelay
@@ -19,7 +19,7 @@ from sensors.events import DeviceHealth, SensorEvent, SensorKind
 from sensors.zigbee2mqtt import Zigbee2MqttAdapter, ZigbeeBinding
 
 T0 = datetime(2026, 1, 5, 7, 40, tzinfo=UTC)
-WAIT_S = 15.0  # generous: the machine is shared; a lost message fails the test, a slow one does not
+WAIT_S = PATIENCE_S  # generous: the machine is shared; a lost message fails the test, a slow one does not
 OPEN, CLOSED = b'{"contact": false, "battery": 97}', b'{"contact": true, "battery": 97}'  # zigbee2mqtt: true = closed
 
 

@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 from gateway.config import parse_config_text
 from gateway.service import Gateway
 from gateway.storage import Store
+from tests.conftest import PATIENCE_S
 
 HOME = """\
 timezone: Europe/London
@@ -73,7 +74,7 @@ class Publisher:
         self.c.loop_stop()
 
 
-async def wait_for(pred, within: float = 10.0) -> None:
+async def wait_for(pred, within: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if pred():
@@ -95,7 +96,7 @@ async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto,
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(mosquitto.port)
     try:
@@ -110,11 +111,13 @@ async def test_payloads_become_stored_events_and_bad_input_is_counted(mosquitto,
         p.pub("zigbee2mqtt/bedroom/bed_strap", json.dumps({"occupancy": "yes"}).encode())
         p.pub("zigbee2mqtt/hall/front_door", aqara(True))  # still works after all that
         await wait_for(lambda: gw.stats.messages >= 10)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         assert not task.done(), "bad input must not stop the gateway"
         # flushed while running, not by the shutdown: all five events are in SQLite and every message acked
         assert (await gw.in_db(gw.store.count_events), gw.unacked_messages) == (5, 0)
     finally:
+        # the broker is shared: a retained device list would be one more message for a later test's gateway
+        p.pub("zigbee2mqtt/bridge/devices", b"", retain=True)
         p.close()
         stop.set()
         await task
@@ -140,17 +143,21 @@ async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
     gw = Gateway(cfg, tmp_path / "h.sqlite3")
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    refused = (f"cannot reach broker 127.0.0.1:{broker.port}: connection refused "
-               "(is the broker running, on that port?); 1 failed attempt, retrying in ")
+    # paho's first attempt starts in link.start() and is refused at once; the next is 3 s later, the
+    # next 4 s after that. A busy machine may look only after one of those retries (the exact countdown
+    # is test_mqtt_status's), or just as one begins ("retrying now").
+    refused = re.escape(f"cannot reach broker 127.0.0.1:{broker.port}: connection refused "
+                        "(is the broker running, on that port?); ") + (
+        r"(1 failed attempt, retrying (in [0-3] s|now)|[2-9] failed attempts, retrying (in [0-9]+ s|now))")
     try:
-        await asyncio.wait_for(gw.ready.wait(), 10)
+        await asyncio.wait_for(gw.ready.wait(), 60)
         assert not task.done() and not gw.link.connected
-        # paho's first attempt starts in link.start() and is refused at once; the next is 3 s later
-        await wait_for(lambda: gw.link.failed_attempts == 1)
-        assert re.fullmatch(re.escape(refused) + "[0-3] s", gw.link.status), gw.link.status
+        await wait_for(lambda: gw.link.failed_attempts >= 1)
+        status = gw.link.status  # read once: paho's thread moves on meanwhile
+        assert re.fullmatch(refused, status), status
         async with aiohttp.ClientSession() as http, http.get(gw.console_url + "api/status") as r:
             shown = (await r.json())["broker"]
-        assert shown["connected"] is False and shown["status"].startswith(refused), shown
+        assert shown["connected"] is False and re.fullmatch(refused, shown["status"]), shown
         # the broker only comes up now, so the connection below is a retry after a refusal
         await asyncio.to_thread(broker.start)
         await wait_for(lambda: gw.link.connected and gw.link.subscribed)
@@ -159,7 +166,7 @@ async def test_missing_broker_is_reported_not_fatal(tmp_path: Path) -> None:
             1, 0, f"connected to 127.0.0.1:{broker.port}")
     finally:
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 60)
         broker.stop()
 
 
@@ -168,7 +175,7 @@ async def test_broker_restart_loses_no_qos1_message(own_mosquitto, tmp_path: Pat
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(own_mosquitto.port)
     p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
@@ -182,7 +189,7 @@ async def test_broker_restart_loses_no_qos1_message(own_mosquitto, tmp_path: Pat
     for w in watts:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(w))
     try:
-        await wait_for(lambda: gw.stats.events >= 1 + len(watts), within=20)
+        await wait_for(lambda: gw.stats.events >= 1 + len(watts))
     finally:
         p.close()
         stop.set()
@@ -212,7 +219,7 @@ class ChildLog:
                 self.lines.put(line)
 
     def wait_for(self, pred: Callable[[dict[str, object]], object], count: int = 1,
-                 within: float = 20.0) -> None:
+                 within: float = PATIENCE_S) -> None:
         """Return once ``count`` more lines matching ``pred`` have been logged; fail after ``within`` s."""
         deadline = time.monotonic() + within
         seen = 0
@@ -252,13 +259,13 @@ def test_killed_gateway_loses_nothing_acked(mosquitto, tmp_path: Path) -> None:
         for i in range(6, 10):  # while the gateway is dead
             p.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0 if i % 2 == 0 else 0.0))
         proc, log = start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE_S
         while time.monotonic() < deadline and len(stored(db)) < 10:
             time.sleep(0.2)
     finally:
         p.close()
         proc.send_signal(signal.SIGTERM)
-        proc.wait(20)
+        proc.wait(PATIENCE_S)
     values = [v for _s, v in stored(db)]
     assert values == [True, False] * 5
 
@@ -271,7 +278,7 @@ async def test_ble_adverts_relayed_over_mqtt_reach_the_store(mosquitto, tmp_path
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed)
     p = Publisher(mosquitto.port, "omg-kitchen")
     try:
@@ -279,7 +286,7 @@ async def test_ble_adverts_relayed_over_mqtt_reach_the_store(mosquitto, tmp_path
         p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", json.dumps(advert).encode())
         p.pub("home/OMG_kitchen/BTtoMQTT/A4C1388D18B2", b"not json")
         await wait_for(lambda: gw.stats.messages >= 2)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
     finally:
         p.close()
         stop.set()
@@ -299,13 +306,13 @@ async def test_no_bluetooth_adapter_is_reported_and_zigbee_keeps_working(mosquit
     gw = Gateway(cfg, tmp_path / "h.sqlite3", commit_s=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(gw.run(stop))
-    await asyncio.wait_for(gw.ready.wait(), 10)
+    await asyncio.wait_for(gw.ready.wait(), 60)
     await wait_for(lambda: gw.link.subscribed and gw.ble_scanner is not None)
     p = Publisher(mosquitto.port, "z2m-noble")
     try:
         p.pub("zigbee2mqtt/kitchen/kettle", plug(2100.0))
         await wait_for(lambda: gw.stats.events >= 1)
-        await gw.flushed(10)
+        await gw.flushed(PATIENCE_S)
         # no BlueZ / D-Bus on this machine: bleak really fails, the scanner says so and backs off
         await wait_for(lambda: "retrying in" in gw.ble_scanner.status)
         assert not task.done()
@@ -333,26 +340,37 @@ async def test_ending_a_pause_at_the_console_sends_the_held_alert_note_at_once(m
         stop = asyncio.Event()
         task = asyncio.create_task(gw.run(stop))
         try:
-            await asyncio.wait_for(gw.ready.wait(), 10)
+            await asyncio.wait_for(gw.ready.wait(), 60)
             await wait_for(lambda: gw.link.subscribed and bool(gw.console_url))
             delivery = gw.alerting.delivery
             delivery.idle_s = 120.0
+
+            def held() -> bool:
+                return any(w["alert_key"] == "p1:silence:1" for w in delivery.outbox.withheld(reason="paused"))
+
+            # each idle wait the sender begins: was the alert already withheld, and how long is the wait
+            waits: list[tuple[bool, float]] = []
+            idle_for = delivery._idle_for
+
+            def recorded_idle_for() -> float:
+                waits.append((held(), idle_for()))
+                return waits[-1][1]
+
+            delivery._idle_for = recorded_idle_for
             async with aiohttp.ClientSession() as http:
                 assert (await console_post(http, gw.console_url, "api/pause", {"person": "p1", "hours": 4}))[0] == 200
                 gw.raise_alerts([Alert(gw.clock.now(), "p1", "silence", Severity.URGENT, Audience.CARE,
                                        "Urgent number 1.", key="p1:silence:1")])
-                await wait_for(lambda: any(w["alert_key"] == "p1:silence:1"
-                                           for w in delivery.outbox.withheld(reason="paused")))
-                await asyncio.sleep(0.5)  # the sender has settled into its long idle wait
-                assert rx.got == []
+                # the sender has withheld it and settled into its long idle wait (seen, not slept on)
+                await wait_for(lambda: waits and waits[-1][0])
+                assert waits[-1][1] > PATIENCE_S and rx.got == []
                 assert await console_post(http, gw.console_url, "api/pause", {"person": "p1", "end": True}) == (
                     200, {"ended": 1})
-                ended = time.monotonic()
-                await wait_for(lambda: any("urgent alert(s) were held" in g["body"] for g in rx.got), within=10)
-                took = time.monotonic() - ended
+                # within PATIENCE_S (60 s), well short of the 120 s idle wait: sent at once, not at the next look
+                await wait_for(lambda: any("urgent alert(s) were held" in g["body"] for g in rx.got))
         finally:
             stop.set()
             await task
     [note] = rx.got
-    assert (note["category"], took < 10) == ("urgent", True)
+    assert note["category"] == "urgent"
     assert "Urgent number 1." not in note["body"]  # what was held stays held; only the fact is told

@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
-from conftest import FIXTURES, Mosquitto
+from conftest import FIXTURES, PATIENCE_S, Mosquitto
 
 from sensors.events import DeviceHealth, SensorEvent, SensorKind
 from sensors.zigbee2mqtt import Zigbee2MqttAdapter, ZigbeeBinding
 
 Z2M = FIXTURES / "zigbee2mqtt"
 T0 = datetime(2026, 1, 5, 7, 40, tzinfo=UTC)
-WAIT_S = 15.0  # generous: the machine is shared; a lost message fails the test, a slow one does not
+WAIT_S = PATIENCE_S  # generous: the machine is shared; a lost message fails the test, a slow one does not
 
 
 def fx(name: str) -> bytes:

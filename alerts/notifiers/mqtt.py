@@ -186,6 +186,9 @@ class MqttUplink:
         self.verifier = verifier
         self.clock = clock
         self.connected = asyncio.Event()
+        # set once the broker has confirmed the ack subscription (SUBACK) on the current connection: a
+        # clean session, so a reply published before that is not kept for us; cleared on a disconnect
+        self.subscribed = asyncio.Event()
         self.dropped = 0
         self.malformed = 0
         # why the link is down, for gateway/uplink.py to put in words: the error paho met, or the
@@ -201,6 +204,7 @@ class MqttUplink:
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._client.reconnect_delay_set(1, 30)
 
     async def __aenter__(self) -> MqttUplink:
@@ -238,9 +242,14 @@ class MqttUplink:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self.connected.set)
 
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list, _p: Any) -> None:
+        if self._loop is not None and not any(getattr(r, "is_failure", False) for r in reasons):
+            self._loop.call_soon_threadsafe(self.subscribed.set)
+
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.connected.clear)
+            self._loop.call_soon_threadsafe(self.subscribed.clear)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         assert self._loop is not None

@@ -88,7 +88,7 @@ async def _main(args: argparse.Namespace) -> int:
                                   tz=tz, names={r.id: r.name for r in cfg.recipients},
                                   outbox_path=db)
         gw.extra_tasks.append(lambda: run_demo_home(broker.host, broker.port, clock, tz,
-                                                    cfg.zigbee2mqtt.base_topic))
+                                                    cfg.zigbee2mqtt.base_topic, ready=gw.subscribed))
         print(f"Hearth demo: a simulated home ({', '.join(s.id for s in cfg.sensors)}) on a local "
               f"{'broker'} at {broker.host}:{broker.port}, {args.speed:g}x real time.\n"
               f"  database: {db}\n  alerts:   {gw.alerts_jsonl}\n"
@@ -130,8 +130,8 @@ async def _start_hub_demo(args: argparse.Namespace, broker: Any, clock: Any, tmp
         gw = Gateway(cfg, tmp / f"{name}.sqlite3", clock, broker_host=broker.host, broker_port=broker.port,
                      alerts_jsonl=tmp / f"{name}-alerts.jsonl", console_port=0)
         home_tz = cfg.to_home().tz
-        gw.extra_tasks.append(lambda b=base, s=seed, n=not_up_day, tz=home_tz:
-                              run_demo_home(broker.host, broker.port, clock, tz, b, s, n))
+        gw.extra_tasks.append(lambda b=base, s=seed, n=not_up_day, tz=home_tz, g=gw:
+                              run_demo_home(broker.host, broker.port, clock, tz, b, s, n, ready=g.subscribed))
         runs.append(gw.run(stop))
         names.append(f"{person} ({name})")
     hub_db = tmp / "hub.db"
