@@ -32,8 +32,9 @@ def scenario(kind: str, day: int) -> tuple[list, datetime]:
         return evs, t("14:45", day)
     if kind == "night_exit":
         return [*evs, (t("02:14", day), "bed", False)], t("03:59", day)
-    if kind == "silence":  # up, about until 10:00, then nothing at home (no front door) for the rest of the day
-        return [*evs, (t("07:00", day), "bed", False), *moving(t("07:01", day), t("10:00", day))], t("23:30", day)
+    if kind == "silence":  # up, about until 10:00, then nothing at home (no front door) until the day's end:
+        # past even the longest starting limit of a home blind to going out (blind_silence_cap_min, 16 h)
+        return [*evs, (t("07:00", day), "bed", False), *moving(t("07:01", day), t("10:00", day))], t("03:30", day + 1)
     # up at 07:00, about in the living room all day, no kitchen, to bed at 21:45 (the prior's deadline is late)
     return [*evs, (t("07:00", day), "bed", False), *moving(t("07:01", day), t("21:40", day), every_min=40),
             (t("21:45", day), "bed", True)], t("23:30", day)
