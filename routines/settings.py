@@ -65,6 +65,11 @@ class RoutineSettings(BaseModel):
                                         description="Out of bed at night, last seen OUTSIDE the bedroom (toilet, "
                                                     "hall, kitchen) and nothing has moved for this long (minutes): "
                                                     "alert, however long the person's usual night trips are.")
+    night_bedroom_start_min: float = Field(30.0, ge=5, le=240,
+                                           description="Out of bed at night, last seen by a bedroom sensor that is "
+                                                       "not the bed mat (bedroom motion, the dresser, the bedroom "
+                                                       "door) and nothing has moved for this long (minutes): the "
+                                                       "starting limit, until the person's own nights are learned.")
     wake_margin_min: float = Field(30.0, ge=0, le=600,
                                    description="Minutes after the usual latest wake time before 'not up' alerts.")
     kitchen_margin_min: float = Field(90.0, ge=0, le=720,

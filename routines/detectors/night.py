@@ -134,7 +134,8 @@ def night_bed_exit(c: Tick) -> None:
         # after leaving the bed, and how long the quiet lasts once seen about the home (situations)
         wait = thr.wait_s
         sit = ("night_first_sign" if p.last_act <= p.out_since + 1.0 else
-               "night_still" if p.last_up >= p.last_act else None)  # last seen outside the bedroom
+               "night_still" if p.last_up >= p.last_act else  # last seen outside the bedroom
+               "night_bedroom" if p.last_s is not None and p.last_s.bedroom and not p.last_s.bed else None)
         still_from = max(p.last_act, p.out_since)
         if sit is not None:
             fire_at = min(fire_at, still_from + wait[sit])
@@ -152,7 +153,9 @@ def night_bed_exit(c: Tick) -> None:
             usual = (_situation_words(eng, p, sit, pr.poss) if by_sit else
                      situations.usual_words(eng, p, "night_back", "Out of bed at night", pr.poss)
                      if thr.exit_by_budget else _exit_words(c))
-            since = ("there has been no sign of life anywhere since" if sit == "night_first_sign"
+            since = ("there has been no sign of life anywhere since" if sit == "night_first_sign" else
+                     f"last seen by the {p.last_s.label} at {_clock(eng, still_from)}, no movement since"
+                     if sit == "night_bedroom" and p.last_s is not None
                      else f"no movement since {_clock(eng, still_from)}")  # the last movement the core saw
             key = f"{p.id}:night_bed_exit:{p.out_since:.0f}"
             situations.flag(p, sit if by_sit else "night_back", key)
@@ -170,9 +173,9 @@ def night_bed_exit(c: Tick) -> None:
         situations.probe(eng, p, ("night_back",), None, 0.0, t, due)
 
 
-NIGHT_SITUATIONS = ("night_first_sign", "night_still")
+NIGHT_SITUATIONS = ("night_first_sign", "night_still", "night_bedroom")
 # the alert's 'limit' evidence when a situation's wait decided it
-SITUATION_LIMIT = {"night_first_sign": "first_sign", "night_still": "still_away"}
+SITUATION_LIMIT = {"night_first_sign": "first_sign", "night_still": "still_away", "night_bedroom": "still_bedroom"}
 
 
 def _situation_words(eng: RoutineEngine, p: PersonState, sit: str, poss: str) -> str:
@@ -181,7 +184,8 @@ def _situation_words(eng: RoutineEngine, p: PersonState, sit: str, poss: str) ->
         return (f"Last seen outside the bedroom, and nothing has moved for {duration(p.thr.wait_s[sit])} "
                 f"(watched from the first night, whatever {poss} usual trips)")
     what = {"night_first_sign": "Before any other sign of life after getting out of bed at night",
-            "night_still": "Last seen outside the bedroom at night, and nothing moving since"}[sit]
+            "night_still": "Last seen outside the bedroom at night, and nothing moving since",
+            "night_bedroom": "Out of bed at night and last seen in the bedroom"}[sit]
     return situations.usual_words(eng, p, sit, what, poss)
 
 

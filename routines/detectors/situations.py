@@ -6,6 +6,10 @@ A situation is what the person was last seen doing when the quiet began; each as
   anywhere since. On ordinary nights life shows elsewhere within minutes (the toilet door, the hall): how
   soon is this person's own.
 - ``night_still``: out of bed at night, seen about the home, and nothing has moved since.
+- ``night_bedroom``: out of bed at night, last seen by a bedroom sensor that is not the bed mat (bedroom
+  motion, the dresser, the bedroom door), and nothing has moved since: back in the bedroom but not in bed,
+  where a fall after getting up is seen by nothing else (on ordinary nights the bed or another room
+  follows within minutes).
 - ``night_back``: out of bed at night, however active: how long until the person is back in bed (a night
   that ends with getting up for the day counts as far as it went: an early riser's mornings are learned).
 - ``stood_up``: just stood up from the chair in the day (the chair no longer holds weight). Quiet while
@@ -54,9 +58,25 @@ SITUATIONS: dict[str, Situation] = {
     "night_first_sign": Situation("bed", "night_first_sign_start_min", "night_first_sign_floor_min",
                                   "night_quiet_cap_min"),
     "night_still": Situation("bed", "night_still_away_min", "night_exit_floor_min", "night_quiet_cap_min"),
+    "night_bedroom": Situation("bedroom", "night_bedroom_start_min", "night_exit_floor_min", "night_quiet_cap_min"),
     "night_back": Situation("bed", "default_night_exit_min", "night_exit_floor_min", "night_back_cap_min"),
     "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
 }
+
+
+def _bedroom(eng: RoutineEngine, pid: str) -> bool:
+    """A bed mat and a bedroom sensor that is not one: the person can be seen out of bed in the bedroom."""
+    return eng.has(pid, "bed") and any(s.bedroom and not s.bed for s in eng.person_sensors[pid])
+
+
+# what a home must have to see a situation (``Situation.needs``): an engine flag, or a test of its own
+SEES = {"bedroom": _bedroom}
+
+
+def sees(eng: RoutineEngine, pid: str, needs: str) -> bool:
+    """Whether the person's home can see a situation that needs ``needs``."""
+    test = SEES.get(needs)
+    return test(eng, pid) if test is not None else eng.has(pid, needs)
 
 
 def _minutes(st: RoutineSettings, field: str) -> float:
@@ -65,15 +85,16 @@ def _minutes(st: RoutineSettings, field: str) -> float:
 
 def models(p: PersonState, half_life_days: float) -> dict[str, WaitModel]:
     """The person's wait models, made on first use (a checkpoint from before them has none)."""
-    if not p.waiting.models:
-        p.waiting.models.update({name: WaitModel(half_life_days) for name in SITUATIONS})
-    return p.waiting.models
+    ms = p.waiting.models
+    if len(ms) < len(SITUATIONS):  # (or one made before a situation was added: it starts learning now)
+        ms.update({name: WaitModel(half_life_days) for name in SITUATIONS if name not in ms})
+    return ms
 
 
 def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
     """Each situation's share of the person's budget, in alerts a day: the budget split evenly over the
     situations this home can see (a home without a chair mat gives its share to the others)."""
-    seen = [s for s in SITUATIONS.values() if eng.has(p.id, s.needs)]
+    seen = [s for s in SITUATIONS.values() if sees(eng, p.id, s.needs)]
     return eng.settings.false_alarm_budget_per_30d / 30.0 / max(1, len(seen))
 
 
@@ -208,4 +229,5 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
 
 # what a situation's spell is, in words (the waits are quiet, or time out of bed)
 SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
+               "night_bedroom": "{poss} quiet lasted",
                "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted"}
