@@ -8,8 +8,8 @@ the dresser, the bedroom door) some minutes later. This replays the same anomalo
 kit) with one more event added to every injected night bed exit: the sensor named fires
 :data:`SIGN_AFTER_S` after the exit. Variants: ``none`` (the streams as evaluated), each bedroom sensor
 that is not a mat, and each motion sensor in a bathroom or toilet. It prints, per home and variant, the
-exits caught by a care alarm of any kind within 60 min of the exit (the deadline of the kind) and within
-12 h, with the median delay; and the false alarms a month on the clean stream, which no variant changes.
+exits caught by a care alarm of any kind within 60 min of the exit (the deadline of the kind), 65 min
+and 12 h, with the median delay; and the false alarms a month on the clean stream, which no variant changes.
 
     .venv/bin/python -m benchmarks.bedroom_exit                  # homes with a bed sensor, seeds 1-5
     .venv/bin/python -m benchmarks.bedroom_exit --seeds 1 --jobs 1
@@ -26,7 +26,9 @@ from benchmarks.scoring import count_alarms, is_care_alarm
 from benchmarks.streams import HOUR, HomeProfile, Stream, Truth, build_streams, profile
 
 SIGN_AFTER_S = 600  # the sign comes 10 min after leaving the bed (as in the kit evaluation's experiment)
-WITHIN_S = (HOUR, 12 * HOUR)  # the deadline of a night bed exit, and "by the morning"
+# the deadline of a night bed exit; 5 min past it (a wait of 50 min from the sign ends at 60 min, and the
+# replay's minute ticks put the alert up to a minute after); and "by the morning"
+WITHIN_S = (HOUR, HOUR + 300, 12 * HOUR)
 NONE = "none"
 
 
@@ -100,13 +102,13 @@ def main() -> None:
             fas[name].append(fa)
     print(f"night bed exits with a sign {SIGN_AFTER_S // 60} min after, full kit, seeds {' '.join(map(str, a.seeds))}:"
           " caught by a care alarm of any kind (median delay, min)")
-    print(f"{'home':10} {'sign after the exit':22} {'within 60 min':>14} {'within 12 h':>12} {'median':>7}  FA/30d")
+    print(f"{'home':10} {'sign after the exit':22} {'within 60 min':>14} {'65 min':>7} {'12 h':>7} {'median':>7}  FA/30d")
     for h in homes:
         for v, ds in got[h].items():
             hit = [d for d in ds if d is not None]
             cells = [f"{sum(d <= w for d in hit)}/{len(ds)}" for w in WITHIN_S]
-            med = f"{median(hit) / 60:.0f}" if hit else "-"
-            print(f"{h:10} {v:22} {cells[0]:>14} {cells[1]:>12} {med:>7}  {sum(fas[h]) / len(fas[h]):.1f}")
+            med = f"{median(hit) / 60:.1f}" if hit else "-"
+            print(f"{h:10} {v:22} {cells[0]:>14} {cells[1]:>7} {cells[2]:>7} {med:>7}  {sum(fas[h]) / len(fas[h]):.1f}")
 
 
 if __name__ == "__main__":
