@@ -135,3 +135,18 @@ def test_the_bedroom_situation_takes_a_budget_share_only_where_a_bedroom_sensor_
     assert abs(rate_per_day(with_pir, with_pir._persons["p1"]) * 30 * len(SITUATIONS) - 2.0) < 1e-9
     bare = RoutineEngine(Home("Europe/London", (Person("p1", "Ann", "she"),), SENSORS), st)
     assert abs(rate_per_day(bare, bare._persons["p1"]) * 30 * (len(SITUATIONS) - 1) - 2.0) < 1e-9
+
+
+def test_a_checkpoint_from_before_the_bedroom_situation_starts_learning_it_and_keeps_the_others() -> None:
+    from routines.detectors.situations import SITUATIONS, models
+    from routines.waiting import WaitModel
+
+    eng, _, _ = learned(days=3)
+    p = eng._persons["p1"]
+    old = {name: m for name, m in p.waiting.models.items() if name != "night_bedroom"}
+    p.waiting.models.clear()
+    p.waiting.models.update(old)  # as restored from a checkpoint written before the situation existed
+    ms = models(p, START.half_life_days)
+    assert set(ms) == set(SITUATIONS)
+    assert all(ms[name] is m for name, m in old.items())  # what was learned stays
+    assert isinstance(ms["night_bedroom"], WaitModel) and ms["night_bedroom"].days_raw == 0
