@@ -96,8 +96,8 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     else:
         learn_day(eng, p, pl)
     learn_outings(eng, p, learn=not summary.contexts)
-    settle_unconfirmed(eng, p)
-    refresh_thresholds(eng, p)
+    if not settle_unconfirmed(eng, p):  # (when it ended on a refresh, one more would give the same limits)
+        refresh_thresholds(eng, p)
     told += guard_limits(eng, p)
     note_own(eng, p)
     return told + _weekly_trends(eng, p)

@@ -231,16 +231,18 @@ def settle_used(eng: RoutineEngine, p: PersonState) -> dict[str, float]:
     return used
 
 
-def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> None:
+def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> bool:
     """Learn the self-ended parts of flagged days nobody marked real within ``settle_unconfirmed_days``,
     moving no limit later by more than ``SETTLE_WEEK_MOVE_S`` in any 7 days (decision 4 of issue 11).
 
     Each limit is charged what it really moved (the thresholds before and after), so the many settled
     days that hardly move a quantile do not use up the week's half hour; the clip is the guarantee.
+    True when it ended on :func:`refresh_thresholds` with nothing learned since: ``p.thr`` is what another
+    refresh would give (refreshing is idempotent), so the day end need not pay for one more.
     """
     days = eng.settings.settle_unconfirmed_days
     if not days or eng._day_date is None:
-        return
+        return False
     due = [d for d in p.flagged if (eng._day_date - d).days >= days
            and not p.flagged[d].get("real") and p.flagged[d].get("auto")]
     for d in due:
@@ -264,7 +266,7 @@ def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> None:
         after = limits_now(eng, p)
         back["auto"] = None
         back["settled"] = (eng._day_date, {k: after[k] - v for k, v in before.items() if after.get(k, v) > v})
-    release_clipped(eng, p)
+    return release_clipped(eng, p) or bool(due)
 
 
 def marker_models(p: PersonState, marker: str, weekend: bool) -> list[MarkerModel]:
@@ -273,18 +275,19 @@ def marker_models(p: PersonState, marker: str, weekend: bool) -> list[MarkerMode
             "bed": [p.bed_model]}[marker]
 
 
-def release_clipped(eng: RoutineEngine, p: PersonState) -> None:
+def release_clipped(eng: RoutineEngine, p: PersonState) -> bool:
     """Raise the day markers a settled day taught clipped toward the values really seen, moving no limit
     later by more than what is left of ``SETTLE_WEEK_MOVE_S`` in the last 7 days (decision 4 of issue 11).
 
     A clip forever would make one late-eating evening in a month count as an early one for good: the
     limit could never learn that this person sometimes first uses the kitchen at 21:00. Raising one held
     value to at most (limit + budget) moves that quantile later by the budget at most, as learning one
-    more such value would; each release is charged like a settled day."""
+    more such value would; each release is charged like a settled day. True when it refreshed the limits
+    and they are current (it ends on a refresh, or on releases that moved no value)."""
     assert eng._day_date is not None
     pending = [b for b in p.flagged.values() if b.get("release")]
     if not pending:
-        return
+        return False
     refresh_thresholds(eng, p)
     thr = p.thr
     refs = {"wake": min(*thr.wake_q_by_type, thr.wake_q), "first_kitchen": thr.kitchen_q,
@@ -316,3 +319,4 @@ def release_clipped(eng: RoutineEngine, p: PersonState) -> None:
         moved = {k: after[k] - v for k, v in before.items() if after.get(k, v) > v}
         if moved:
             back.setdefault("released", []).append((eng._day_date, moved))
+    return True

@@ -46,10 +46,10 @@ def back_to_bed_trip(c: Tick) -> None:
     # up since before the plausible earliest getting-up time (a broken night: awake from 01:41 until
     # dawn), then back in bed before the latest usual wake and settled: the night's main sleep is still to
     # end, however long the person was up; getting up is when that sleep ends, never the small-hours exit
-    small_hours = p.wake_t is not None and p.wake_t < _plausible_from(c)
+    # (the small-hours test last: it reads the wall clock, and nearly every look fails an earlier test)
     if (p.phase == DAY and has_bed and p.in_bed and p.wake_t is not None and p.bed_t is None
             and p.back_trip is not None and p.back_trip[0] < ep.wake_q
-            and (p.back_trip[0] - p.wake_t < st.back_to_bed_max_up_min * 60 or small_hours)):
+            and (p.back_trip[0] - p.wake_t < st.back_to_bed_max_up_min * 60 or p.wake_t < _plausible_from(c))):
         back = p.back_trip[0] + st.settle_min * 60
         if t >= back:  # back in bed before the latest usual wake, and stayed: that was a night-time trip
             p.phase, p.wake_t = NIGHT, None

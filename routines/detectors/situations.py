@@ -191,8 +191,11 @@ def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str
     """Look at the quiet in situation ``name`` of ``family`` (None: in none of them) that began at ``start``:
     note how far it has gone, end the family's spells that are over, and ask to be looked at again at its
     next wait (or when the situation's shortest wait would first be reached)."""
+    now = p.waiting.now
+    if name is None and not now:
+        return  # in no situation, and no spell going on to end: most looks, by day
     ms = models(p, eng.settings.half_life_days)
-    for other in [n for n, v in p.waiting.now.items() if n in family and (n != name or v[0] != start)]:
+    for other in [n for n, v in now.items() if n in family and (n != name or v[0] != start)]:
         _end(p, ms, other)
     if name is None:
         return

@@ -223,10 +223,13 @@ def context_limit(eng: RoutineEngine, s: SensorState) -> tuple[float | None, flo
 def stillness_checkable(eng: RoutineEngine, p: PersonState) -> str | None:
     """None when stillness can be judged from where the person was last seen (within the hour), else why
     not, for technicians: without a front door that works, going out cannot be told from lying still."""
-    doors = [s for s in eng.person_sensors[p.id] if s.door]
-    if not doors:
+    for s in eng.person_sensors[p.id]:  # asked at every look once learned: the common answer first
+        if s.door and s.n:
+            return None  # a door that has fired
+    if not eng.has(p.id, "door"):
         return "no front door sensor, so going out cannot be told from stillness"
-    if all(s.n == 0 for s in doors) and p.wake_model.n + p.activity_total.n >= 2 * eng.settings.learning_days:
+    if p.wake_model.n + p.activity_total.n >= 2 * eng.settings.learning_days:
+        doors = [s for s in eng.person_sensors[p.id] if s.door]
         return f"the {doors[0].label} has never fired, so going out cannot be told from stillness"
     return None
 
