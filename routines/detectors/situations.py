@@ -72,9 +72,13 @@ def models(p: PersonState, half_life_days: float) -> dict[str, WaitModel]:
 
 def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
     """Each situation's share of the person's budget, in alerts a day: the budget split evenly over the
-    situations this home can see (a home without a chair mat gives its share to the others)."""
+    situations this home can see (a home without a chair mat gives its share to the others), daytime quiet
+    at home (per hour and per sensor, :mod:`routines.detectors.quietbudget`) being one of them."""
     seen = [s for s in SITUATIONS.values() if eng.has(p.id, s.needs)]
-    return eng.settings.false_alarm_budget_per_30d / 30.0 / max(1, len(seen))
+    return eng.settings.false_alarm_budget_per_30d / 30.0 / (len(seen) + DAY_QUIET_SHARES)
+
+
+DAY_QUIET_SHARES = 1  # daytime quiet takes one share, like any situation
 
 
 def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:

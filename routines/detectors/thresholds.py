@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from routines.detectors import situations
+from routines.detectors import quietbudget, situations
 from routines.detectors.common import _parse_hhmm
 from routines.limits import Deadlines, Thresholds
 from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel, gap_bin
@@ -173,6 +173,16 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     # not eaten, so the quiet after it is a meal elsewhere, not a stay by that sensor (the hourly limit holds)
     for s in eng.person_sensors.get(p.id, ()):
         s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable and not s.kitchen else (None, None)
+    # once a month of the person's own days is learned, the hours' and the sensors' limits come from the
+    # daytime-quiet share of the false-alarm budget instead (quietbudget)
+    thr.silence_budget = p.activity_total.n >= st.situation_min_days and extra is None
+    if thr.silence_budget:
+        ctx = [s for s in eng.person_sensors.get(p.id, ()) if s.ctx_limit is not None]
+        silq = quietbudget.refresh(eng, p, ctx, situations.rate_per_day(eng, p))
+        sil = [min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, b * st.situation_margin)) for b in silq]
+        if thr.silence_blind is not None:
+            sil = [max(v, blind) for v in sil]
+        thr.silence_thr, thr.silence_q = sil, silq
     p.thr = thr
     situations.refresh(eng, p, prev_wait)  # the waiting limits per situation (thr.wait_s)
     # how long until back in bed: from the budget once the person's own nights are learned, never shorter
