@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from routines.detectors import quietbudget
 from routines.detectors.thresholds import appliance_limit, learn_context_gaps, refresh_thresholds
 from routines.models import MarkerModel
 from routines.state import PersonState
@@ -200,7 +201,7 @@ def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget:
         return min(x, (limit + budget(key)) / margin)
 
     # the stillness limits' margin: the budget's (situation_margin) once they are spent from it (quietbudget)
-    m_sil, m_ctx = ((st.situation_margin,) * 2 if thr.silence_budget
+    m_sil, m_ctx = ((quietbudget.margin(st),) * 2 if thr.silence_budget
                     else (st.silence_margin, st.stillness_context_margin))
     if pl.get("gaps"):
         sil = thr.silence_thr

@@ -179,7 +179,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     if thr.silence_budget:
         ctx = [s for s in eng.person_sensors.get(p.id, ()) if s.ctx_limit is not None]
         silq = quietbudget.refresh(eng, p, ctx, situations.rate_per_day(eng, p))
-        sil = [min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, b * st.situation_margin)) for b in silq]
+        sil = [min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, b * quietbudget.margin(st))) for b in silq]
         if thr.silence_blind is not None:
             sil = [max(v, blind) for v in sil]
         thr.silence_thr, thr.silence_q = sil, silq
