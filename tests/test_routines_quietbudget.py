@@ -71,7 +71,7 @@ def learned(budget: float) -> RoutineEngine:
 
 def test_more_budget_gives_shorter_limits_and_the_learned_days_stay_within_the_share() -> None:
     lims = {}
-    for budget in (1.0, 10.0):
+    for budget in (1.0, 20.0):
         eng = learned(budget)
         p = eng._persons["p1"]
         assert p.thr.silence_budget  # a month learned: the limits are the budget's
@@ -81,9 +81,9 @@ def test_more_budget_gives_shorter_limits_and_the_learned_days_stay_within_the_s
         k = [floor_bin(b) for b in p.thr.silence_q] + [floor_bin(s.ctx_base) for s in ctx]
         assert flagged(hist, np.array(k)) <= rate_per_day(eng, p) * p.activity_total.effective_days() + 1e-9
         lims[budget] = [*p.thr.silence_thr, *[s.ctx_limit for s in ctx]]
-    assert all(b <= a for a, b in zip(lims[1.0], lims[10.0], strict=True))
-    # the two-hour quiets after the living room's motion sensor: a tenfold budget may flag them
-    assert sum(lims[10.0]) < sum(lims[1.0])
+    assert all(b <= a for a, b in zip(lims[1.0], lims[20.0], strict=True))
+    # the two-hour quiets after the living room's motion sensor: a twentyfold budget may flag them
+    assert sum(lims[20.0]) < sum(lims[1.0])
 
 
 def quiet_from_13_30(eng: RoutineEngine) -> list:
@@ -98,7 +98,7 @@ def quiet_from_13_30(eng: RoutineEngine) -> list:
 
 
 def test_the_alert_names_her_own_figures_and_a_false_alarm_moves_the_limit_one_bounded_step() -> None:
-    eng = learned(1.0)  # (a tenfold budget could afford one more spell past the limit: it would not move)
+    eng = learned(1.0)  # (a far larger budget could afford one more spell past the limit: it would not move)
     p = eng._persons["p1"]
     before = p.thr.silence_thr[13]
     spells = int(p.silence.count[[12, 13, 14]].sum())
@@ -113,3 +113,17 @@ def test_the_alert_names_her_own_figures_and_a_false_alarm_moves_the_limit_one_b
     eng.record_outcome(a.key, "false_alarm")
     after = p.thr.silence_thr[13]
     assert before < after <= (before + FALSE_ALARM_MOVE_S) * STEP  # later, by the hour's clip and one bin at most
+
+
+def test_the_no_meal_deadline_waits_for_all_but_the_budgets_share_of_her_days() -> None:
+    """'No meal' from the same budget: the learned days whose first kitchen use came later than the usual
+    time it waits for (before its margin) fit the share, and more budget never waits longer."""
+    usual = {}
+    for budget in (1.0, 20.0):
+        eng = learned(budget)
+        p = eng._persons["p1"]
+        m, n = p.kitchen_model, p.kitchen_model.n
+        later = float(m.weights[:n][m.values[:n] > p.thr.kitchen_q + 1e-6].sum())
+        assert later <= rate_per_day(eng, p) * m.effective_days() + 1e-9
+        usual[budget] = p.thr.kitchen_q
+    assert usual[20.0] <= usual[1.0]

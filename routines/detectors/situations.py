@@ -75,10 +75,14 @@ def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
     situations this home can see (a home without a chair mat gives its share to the others), daytime quiet
     at home (per hour and per sensor, :mod:`routines.detectors.quietbudget`) being one of them."""
     seen = [s for s in SITUATIONS.values() if eng.has(p.id, s.needs)]
-    return eng.settings.false_alarm_budget_per_30d / 30.0 / (len(seen) + DAY_QUIET_SHARES)
+    more = [k for k, needs in OTHER_SHARES.items() if needs is None or eng.has(p.id, needs)]
+    return eng.settings.false_alarm_budget_per_30d / 30.0 / (len(seen) + len(more))
 
 
-DAY_QUIET_SHARES = 1  # daytime quiet takes one share, like any situation
+# the budget's other spenders, each one share like a situation (and the sensor it needs, None: any home):
+# daytime quiet (routines.detectors.quietbudget), and the 'no meal' deadline
+# (routines.detectors.thresholds.budget_quantile)
+OTHER_SHARES: dict[str, str | None] = {"day_quiet": None, "no_meal": "kitchen"}
 
 
 def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:

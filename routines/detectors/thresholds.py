@@ -133,7 +133,8 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr.kitchen_learned, thr.kitchen_prior = k_ok, k_use and not k_ok
     # the conservative start's first kitchen use: 'no meal' then starts at NO_MEAL_START
     k_start = _parse_hhmm(NO_MEAL_START, h0) - st.kitchen_margin_min
-    thr.kitchen_q = (start_lift(eng, "first_kitchen", _blend(eng, p.kitchen_model, "first_kitchen")(dq),
+    thr.kitchen_q = (start_lift(eng, "first_kitchen", _blend(eng, p.kitchen_model, "first_kitchen")(
+                                   budget_quantile(eng, p, p.kitchen_model)),
                                    p.kitchen_model.n, k_start) if k_use
                         else _parse_hhmm(st.default_first_kitchen_time, h0))
     # at the latest half an hour before the day ends: a day without a meal is still told that day
@@ -190,6 +191,19 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr.exit_by_budget = thr.wait_own["night_back"] and thr.wait_s["night_back"] > thr.exit_thr_s
     if thr.exit_by_budget:
         thr.exit_thr_s = thr.wait_s["night_back"]
+
+
+def budget_quantile(eng: RoutineEngine, p: PersonState, m: MarkerModel) -> float:
+    """The share of the person's days the 'no meal' deadline waits for: once ``situation_min_days`` of their
+    own are learned, all but its share of the false-alarm budget (a day later than the deadline is one
+    alert, so the learned days past it stay within the share), else ``deadline_quantile``.
+
+    'Not up' stays at ``deadline_quantile``: from the budget (benchmarks.seeds, 5 seeds) it found 7 of 82
+    fewer in house C and 2 of 101 fewer in house B for 0.1 fewer false alarms a month in C, none in B."""
+    st = eng.settings
+    if m.n < st.situation_min_days:
+        return st.deadline_quantile
+    return 1.0 - situations.rate_per_day(eng, p)
 
 
 def silence_prior(eng: RoutineEngine, p: PersonState) -> np.ndarray | None:
