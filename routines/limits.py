@@ -69,6 +69,7 @@ class Thresholds:
     exit_by_budget: bool = False  # exit_thr_s is the budget's 'night_back' waiting limit (longer than twice the trip)
     # ---- daytime stillness
     silence_prior: bool = False
+    silence_budget: bool = False  # the hours' and sensors' limits spent from the budget's daytime share (quietbudget)
     silence_thr: list[float] = field(default_factory=list)  # per local hour: quiet this long before 'silence'
     silence_q: list[float | None] = field(default_factory=list)  # per hour: the usual longest quiet (None: unknown)
     silence_cap_s: float = 0.0  # no hourly limit above this (longer where going out cannot be seen)

@@ -78,7 +78,8 @@ class RoutineSettings(BaseModel):
                                     description="Share of the person's own quiet spells (at that time of day) "
                                                 "that count as normal.")
     silence_margin: float = Field(2.0, ge=1.0, le=5.0,
-                                  description="Multiplier on the learned longest-normal quiet spell before alerting.")
+                                  description="Multiplier on the learned longest-normal quiet spell before alerting "
+                                              "(until situation_min_days are learned; then the budget's limits).")
     stillness_context_min_gaps: float = Field(300.0, ge=20, le=100000,
                                               description="Stillness judged from WHERE the person was last seen: "
                                                           "a sensor's own quiet spells count only once this many "
@@ -109,10 +110,11 @@ class RoutineSettings(BaseModel):
     false_alarm_budget_per_30d: float = Field(1.0, gt=0, le=30,
                                               description="The person's false-alarm budget: waiting limits learned "
                                                           "per situation (just out of bed at night, up at night, "
-                                                          "just stood up from the chair) are set so that the "
-                                                          "person's own learned days would have raised no more "
-                                                          "care alerts than this per 30 days, shared evenly among "
-                                                          "the situations the home can see.")
+                                                          "just stood up from the chair, and daytime quiet at "
+                                                          "home: each hour's limit and each sensor's) are set so "
+                                                          "that the person's own learned days would have raised no "
+                                                          "more care alerts than this per 30 days, shared evenly "
+                                                          "among the situations the home can see.")
     situation_margin: float = Field(1.25, ge=1.0, le=2.0,
                                     description="Multiplier on a situation's budgeted wait, for what a few weeks "
                                                 "of days cannot show.")

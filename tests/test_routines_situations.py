@@ -152,11 +152,11 @@ def test_a_budgeted_limit_keeps_the_learned_days_within_the_budget(days: int, sh
 
 def test_the_budget_is_one_figure_shared_by_the_situations_a_home_can_see() -> None:
     eng = RoutineEngine(make_home(), RoutineSettings(population_prior=False, false_alarm_budget_per_30d=2.0))
-    from routines.detectors.situations import SITUATIONS, rate_per_day
+    from routines.detectors.situations import OTHER_SHARES, SITUATIONS, rate_per_day
 
-    # the test home has a bed mat and a chair mat but no other bedroom sensor: every situation but the
-    # bedroom one (tests/test_routines_bedroom.py), each a share of 2 a month
-    assert abs(rate_per_day(eng, eng._persons["p1"]) * 30 * (len(SITUATIONS) - 1) - 2.0) < 1e-9
+    # the test home has a bed mat, a chair mat and the kitchen but no other bedroom sensor: every situation
+    # but the bedroom one (tests/test_routines_bedroom.py), daytime quiet and 'no meal', each a share of 2 a month
+    assert abs(rate_per_day(eng, eng._persons["p1"]) * 30 * (len(SITUATIONS) - 1 + len(OTHER_SHARES)) - 2.0) < 1e-9
 
 
 # ---- outcome feedback ------------------------------------------------------------------------------

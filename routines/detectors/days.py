@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from routines.detectors import quietbudget
 from routines.detectors.thresholds import appliance_limit, learn_context_gaps, refresh_thresholds
 from routines.models import MarkerModel
 from routines.state import PersonState
@@ -199,9 +200,12 @@ def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget:
     def clip(key: str, x: float, limit: float, margin: float) -> float:
         return min(x, (limit + budget(key)) / margin)
 
+    # the stillness limits' margin: the budget's (situation_margin) once they are spent from it (quietbudget)
+    m_sil, m_ctx = ((quietbudget.margin(st),) * 2 if thr.silence_budget
+                    else (st.silence_margin, st.stillness_context_margin))
     if pl.get("gaps"):
         sil = thr.silence_thr
-        out["gaps"] = [(slot, clip(f"silence:{slot}", g, sil[slot], st.silence_margin)) for slot, g in pl["gaps"]]
+        out["gaps"] = [(slot, clip(f"silence:{slot}", g, sil[slot], m_sil)) for slot, g in pl["gaps"]]
     if pl.get("exit_lengths"):
         out["exit_lengths"] = [clip("night_exit", x, thr.exit_thr_s, st.night_exit_margin)
                                for x in pl["exit_lengths"]]
@@ -213,7 +217,7 @@ def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget:
         out["ctx_gaps"] = {}
         for sid, (n, longs) in pl["ctx_gaps"].items():
             c_lim = eng._sensors[sid].ctx_limit if sid in eng._sensors else None
-            out["ctx_gaps"][sid] = (n, [clip(f"context:{sid}", x, c_lim, st.stillness_context_margin)
+            out["ctx_gaps"][sid] = (n, [clip(f"context:{sid}", x, c_lim, m_ctx)
                                         for x in longs] if c_lim is not None else list(longs))
     out.pop("clip_s", None)
     return out

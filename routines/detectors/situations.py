@@ -93,9 +93,17 @@ def models(p: PersonState, half_life_days: float) -> dict[str, WaitModel]:
 
 def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
     """Each situation's share of the person's budget, in alerts a day: the budget split evenly over the
-    situations this home can see (a home without a chair mat gives its share to the others)."""
+    situations this home can see (a home without a chair mat gives its share to the others), daytime quiet
+    at home (per hour and per sensor, :mod:`routines.detectors.quietbudget`) being one of them."""
     seen = [s for s in SITUATIONS.values() if sees(eng, p.id, s.needs)]
-    return eng.settings.false_alarm_budget_per_30d / 30.0 / max(1, len(seen))
+    more = [k for k, needs in OTHER_SHARES.items() if needs is None or eng.has(p.id, needs)]
+    return eng.settings.false_alarm_budget_per_30d / 30.0 / (len(seen) + len(more))
+
+
+# the budget's other spenders, each one share like a situation (and the sensor it needs, None: any home):
+# daytime quiet (routines.detectors.quietbudget), and the 'no meal' deadline
+# (routines.detectors.thresholds.budget_quantile)
+OTHER_SHARES: dict[str, str | None] = {"day_quiet": None, "no_meal": "kitchen"}
 
 
 def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
