@@ -13,8 +13,10 @@ happens once per person day at rollover, and detectors run from ``tick`` only wh
 >>> t0 = datetime(2026, 1, 5, 22, 30, tzinfo=timezone.utc)
 >>> eng.process(SensorEvent(t0, "bed", SensorKind.BED, True, "demo"))
 []
->>> [a.kind for a in eng.tick(t0 + timedelta(hours=11))]
-['not_up']
+>>> eng.tick(t0 + timedelta(hours=11))  # 09:30: on day one 'not up' waits for the conservative start
+[]
+>>> [(a.kind, a.time.strftime("%H:%M")) for a in eng.tick(t0 + timedelta(hours=16))]
+[('not_up', '14:30')]
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ recording (or up to a far ``until``) it jumps, so a replay always ends and its a
 >>> from sensors.events import SensorEvent, SensorKind
 >>> home = Home("UTC", (Person("p1", "Ann", "she"),), (SensorInfo("bed", SensorKind.BED, "bedroom", "bed", "p1"),))
 >>> evs = [SensorEvent(datetime(2026, 1, 5, 22, tzinfo=timezone.utc), "bed", SensorKind.BED, True, "replay"),
-...        SensorEvent(datetime(2026, 1, 6, 12, tzinfo=timezone.utc), "bed", SensorKind.BED, False, "replay")]
+...        SensorEvent(datetime(2026, 1, 6, 15, tzinfo=timezone.utc), "bed", SensorKind.BED, False, "replay")]
 >>> [(a.kind, a.time.strftime("%H:%M")) for a in replay(home, evs)]
-[('not_up', '11:51')]
+[('not_up', '14:30')]
 """
 
 from __future__ import annotations
