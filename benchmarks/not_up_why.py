@@ -17,6 +17,10 @@ FA up-unseen              the person was up (real wake before the alert) but the
 FA no-wake                the recorded day has no getting-up time (a night away, broken data)
 MISS limit-late           the limit (usual deadline) is past real wake + 3 h: an early day
 MISS still-late           a sooner 'still' limit existed but fell past real wake + 3 h too
+MISS before-wake          'not up' was raised before the real getting-up time (a real late sleeper's day,
+                          as on the clean stream: the scorer counts alarms from the real wake on)
+MISS mat-silent           no alert in time, and the recorded day has no bed event before its getting up
+                          (the mat recorded nothing that night: the core cannot see the person in bed)
 MISS silent               no 'not up' alert that day at all (phase never NIGHT, away, blind)
 MISS other-first          another care alert came first but outside the window
 ========================= ==================================================================
@@ -117,6 +121,9 @@ def why(name: str, seed: int, data: str, verbose: bool) -> Counter:
     truths = [tr for tr in anom.truths if tr.kind == NOT_UP]
     res = score_anomalies(truths, dets)
     print(f"   caught {sum(r[0] for r in res)}/{len(truths)}")
+    causes["caught"] += sum(r[0] for r in res)
+    causes["injected"] += len(truths)
+    causes["FA distinct"] += n_fa
     for tr, (hit, _) in zip(truths, res, strict=True):
         if hit:
             continue
@@ -125,8 +132,12 @@ def why(name: str, seed: int, data: str, verbose: bool) -> Counter:
         same_day = [(t, a) for t, a in on_anom if day_of(t) == day_of(wake) and t >= wake - 1]
         nu = next(((t, a) for t, a in same_day if a.kind == NOT_UP), None)
         care = next(((t, a) for t, a in same_day if str(a.audience) == "care"), None)
+        early = any(a.kind == NOT_UP and day_of(t) == day_of(wake) and t < wake - 1 for t, a in on_anom)
+        src = by_src[tr.source_day]
+        mat = any(sid in p.bed for ts, sid, _on in src.events if src.start <= ts < (src.wake or ts))
         if nu is None:
-            cause = "MISS other-first" if care else "MISS silent"
+            cause = ("MISS before-wake" if early else "MISS mat-silent" if not mat
+                     else "MISS other-first" if care else "MISS silent")
             limit, ev = None, {}
         else:
             ev = nu[1].evidence
@@ -136,6 +147,9 @@ def why(name: str, seed: int, data: str, verbose: bool) -> Counter:
         causes[cause] += 1
         if verbose:
             first = f"{care[1].kind} {_hm(care[0])}" if care else "none"
+            if nu is None:  # what the core said in the day before: a blind bed sensor, an outing
+                first += "; before: " + ", ".join(sorted({f"{a.kind}/{a.audience}" for t, a in on_anom
+                                                          if wake - DAY <= t < wake}))
             print(f"  MISS {_day(wake)} real wake {_hm(wake)} must by {_hm(until)} {cause}: limit {_hm(limit)}"
                   f" ({(limit - wake) / 3600:+.1f} h after wake), usual deadline {_hm(_local(ev.get('usual_deadline')))},"
                   f" in_bed {ev.get('in_bed')}, last act {_hm(_local(ev.get('last_activity')))}" if limit else
