@@ -235,10 +235,17 @@ class RoutineEngine:
                     return out or []  # a pressure mat repeating its state is not a movement
                 if due < self._due:  # (a chatty mat changes hundreds of times a night: no min() call)
                     self._due = due
-                if not (was_in_bed and p.in_bed and p.phase == NIGHT):
-                    # re-judge soon, except for a mat pulsing under a person asleep in bed: at night nothing
-                    # a detector waits on changes then (its deadlines only move later and are re-read when
-                    # due), and a chatty mat pulses hundreds of times a night (a third of the core's time)
+                if not (was_in_bed and p.in_bed):
+                    # re-judge soon, except for a mat pulsing under a person already in bed (night or day):
+                    # such a pulse moves only the mat's own counts, last_bed and last_act/last_nondoor.
+                    # What the steps read of those, in bed: going_to_bed reads in_bed_since and
+                    # back_to_bed_trip back_trip (both set only on getting into bed, which does look again);
+                    # up_a_moment, night_bed_exit and silence act only out of bed; getting_up, not_up and
+                    # evening_lull only at night, where a later last_act only moves their deadlines later
+                    # (re-read when due); night_door only fires while last_nondoor is older (a pulse makes
+                    # it newer); a return home is judged by back_home below. A chatty mat pulses hundreds
+                    # of times a night (a third of the core's time); a day-phase pulse (on the bed in the
+                    # evening before the night is read) is about 3% of the looks on the quiet home.
                     self._due = min(self._due, t + EDGE_DELAY_S)
             elif on == s.on:
                 return out or []
