@@ -44,10 +44,13 @@ class MarkerModel:
     only when a value is learned or a day fades, so the sorted values and their running weight are kept
     until then (:meth:`_table`), as plain lists read with ``bisect``. The arithmetic is numpy's own (a
     stable sort, a running sum left to right, the first point at or above the share), so every quantile is
-    the same float as before, to the last bit.
+    the same float as before, to the last bit. A day fading changes the weights but never the values, so
+    the sort order is kept through :meth:`decay` (only the running weight is summed again, in the same
+    order, to the same floats); only a value learned or changed (:meth:`values_changed`) sorts again.
     """
 
     _table_cache: tuple[list[float], list[float]] | None = None  # (sorted values, running weight); not pickled
+    _order_cache: tuple[Any, list[float]] | None = None  # (sort order, sorted values): values only; not pickled
 
     def __init__(self, half_life_days: float = 30.0, capacity: int = 120, warmup: int = 7,
                  flag_above: float = 1.0) -> None:
@@ -71,11 +74,16 @@ class MarkerModel:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_table_cache", None)  # derived: rebuilt on the first quantile after loading
+        state.pop("_order_cache", None)
         return state
 
     def decay(self) -> None:
         self.weights *= self.factor
-        self._table_cache = None
+        self._table_cache = None  # (the values, so their sort order, are unchanged)
+
+    def values_changed(self) -> None:
+        """Call after writing into ``values`` from outside: the kept sort order and table are stale."""
+        self._table_cache = self._order_cache = None
 
     def learn_one(self, x: float | None) -> bool:
         if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -86,14 +94,18 @@ class MarkerModel:
         self.weights[self._pos] = 1.0
         self._pos = (self._pos + 1) % self.capacity
         self.count += 1
-        self._table_cache = None
+        self._table_cache = self._order_cache = None
         return True
 
     def _table(self) -> tuple[list[float], list[float]]:
         """(values sorted, stable; running sum of their weights), kept until the model changes."""
         table = self._table_cache
         if table is None:
-            table = self._table_cache = sorted_running_weight(self.values[: self.n], self.weights[: self.n])
+            n = self.n
+            order = self._order_cache
+            if order is None:
+                order = self._order_cache = sort_order(self.values[:n])
+            table = self._table_cache = (order[1], running_weight(self.weights[:n], order[0]))
         return table
 
     def quantile(self, q: float) -> float | None:
@@ -384,6 +396,25 @@ class DailyProfileModel:
 
 
 SMALL = 40  # below this many values a plain Python sort beats numpy's per-call overhead, above it numpy wins
+
+
+def sort_order(values: np.ndarray) -> tuple[Any, list[float]]:
+    """(the stable sort order of ``values``, the values in it as a list), as :func:`sorted_running_weight`."""
+    if len(values) < SMALL:
+        vs = values.tolist()
+        order = sorted(range(len(vs)), key=vs.__getitem__)
+        return order, [vs[i] for i in order]
+    order = np.argsort(values, kind="stable")
+    return order, values[order].tolist()
+
+
+def running_weight(weights: np.ndarray, order: Any) -> list[float]:
+    """The running sum of ``weights`` taken in ``order`` (from :func:`sort_order`), left to right, exactly
+    as :func:`sorted_running_weight` adds them."""
+    if len(weights) < SMALL:
+        ws = weights.tolist()
+        return list(accumulate([ws[i] for i in order]))
+    return np.cumsum(weights[order]).tolist()
 
 
 def sorted_running_weight(values: np.ndarray, weights: np.ndarray) -> tuple[list[float], list[float]]:

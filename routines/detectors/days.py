@@ -310,7 +310,8 @@ def release_clipped(eng: RoutineEngine, p: PersonState) -> bool:
                 if m.count > n + m.capacity:  # the slot has since been reused by a newer day
                     continue
                 if m.values[pos] < target:
-                    m.values[pos], m._table_cache, changed = target, None, True
+                    m.values[pos], changed = target, True
+                    m.values_changed()
                 if m.values[pos] < true:
                     held.append((i, pos, n))
             if held:
