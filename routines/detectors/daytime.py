@@ -93,7 +93,7 @@ def silence(c: Tick) -> None:
                         "limit": state_of(eng, p, "silence")}))
         else:
             due.append(p.last_act + limit)
-    else:
+    elif p.waiting.now:  # (no spell going on: probe would return at once)
         situations.probe(eng, p, DAY_SITUATIONS, None, 0.0, t, due)
 
 

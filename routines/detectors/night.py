@@ -143,8 +143,9 @@ def night_bed_exit(c: Tick) -> None:
                                  or p.out_since < night_began(eng, p, still_from)):
             # read as up: the stillness began outside the night hours or in the person's morning, or the
             # person left bed before tonight's night hours began (up all day, still in the night: not an exit)
-            situations.probe(eng, p, NIGHT_SITUATIONS, None, 0.0, t, due)
-            situations.probe(eng, p, ("night_back",), None, 0.0, t, due)
+            if p.waiting.now:  # (no spell going on: probe would return at once; most looks, by day)
+                situations.probe(eng, p, NIGHT_SITUATIONS, None, 0.0, t, due)
+                situations.probe(eng, p, ("night_back",), None, 0.0, t, due)
             return
         situations.probe(eng, p, NIGHT_SITUATIONS, sit, still_from, t, due)
         situations.probe(eng, p, ("night_back",), "night_back", p.out_since, t, due)
@@ -168,7 +169,7 @@ def night_bed_exit(c: Tick) -> None:
                         "limit": SITUATION_LIMIT[sit] if by_sit else state_of(eng, p, "night_bed_exit")}))
         else:
             due.append(fire_at)
-    else:
+    elif p.waiting.now:  # (no spell going on: probe would return at once; most looks, by day)
         situations.probe(eng, p, NIGHT_SITUATIONS, None, 0.0, t, due)
         situations.probe(eng, p, ("night_back",), None, 0.0, t, due)
 
