@@ -60,7 +60,14 @@ class RoutineSettings(BaseModel):
                                     description="Past the usual (not the latest) wake time plus the margin, 'not up' "
                                                 "alerts sooner if nothing at all, not even the bed mat, has moved "
                                                 "for this long (minutes): a sleeper turns over, a person who "
-                                                "cannot get up is still.")
+                                                "cannot get up is still. The starting limit, and the shortest: "
+                                                "once the person's own mornings are learned (situation_min_days), "
+                                                "the limit comes from them and the false-alarm budget "
+                                                "(routines.detectors.situations, 'morning_still').")
+    morning_still_cap_min: float = Field(300.0, ge=10, le=720,
+                                         description="The learned 'still in bed in the morning' limit is never "
+                                                     "longer than this (minutes): past it the usual 'not up' "
+                                                     "deadline decides anyway.")
     night_still_away_min: float = Field(30.0, ge=5, le=240,
                                         description="Out of bed at night, last seen OUTSIDE the bedroom (toilet, "
                                                     "hall, kitchen) and nothing has moved for this long (minutes): "
