@@ -52,8 +52,10 @@ def not_up(c: Tick) -> None:
                 deadline = still_at
             if t < ep.not_up_still:
                 due.append(ep.not_up_still)  # the morning's stillness is learned from then on
-        situations.probe(eng, p, MORNING, "morning_still" if still and t >= ep.not_up_still else None,
-                         p.last_act, t, due)
+        # learned only between the two (past the usual deadline the stillness limit decides nothing; an
+        # afternoon nap on a day whose getting up went unseen is not a morning)
+        morning = still and ep.not_up_still <= t < base
+        situations.probe(eng, p, MORNING, "morning_still" if morning else None, p.last_act, t, due)
         # out by the front door at the deadline and home since (an unseen night away, then the door read as
         # going out and coming back: house A's first weeks told 'not up' at 20:32 as he came in): up, not 'not up'
         came_home = bool(p.outings) and p.outings[-1][1] is not None and p.outings[-1][1] >= deadline
