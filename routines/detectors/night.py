@@ -52,10 +52,6 @@ def not_up(c: Tick) -> None:
                 deadline = still_at
             if t < ep.not_up_still:
                 due.append(ep.not_up_still)  # the morning's stillness is learned from then on
-        # learned only between the two (past the usual deadline the stillness limit decides nothing; an
-        # afternoon nap on a day whose getting up went unseen is not a morning)
-        morning = still and ep.not_up_still <= t < base
-        situations.probe(eng, p, MORNING, "morning_still" if morning else None, p.last_act, t, due)
         # out by the front door at the deadline and home since (an unseen night away, then the door read as
         # going out and coming back: house A's first weeks told 'not up' at 20:32 as he came in): up, not 'not up'
         came_home = bool(p.outings) and p.outings[-1][1] is not None and p.outings[-1][1] >= deadline
@@ -88,6 +84,14 @@ def not_up(c: Tick) -> None:
             due.append(deadline)
         if t < base:
             due.append(base)
+        # the morning's stillness, learned between the median wake and the usual deadline; a spell still
+        # going at the usual deadline teaches nothing (that morning alerts then anyway: a sooner limit costs
+        # it no false alarm, and C's late mornings, still 3 h 51 min, pushed its limit past 4 h for none
+        # saved); looked at after the alert, so that a morning that raised it is flagged before it ends
+        if still and t >= base:
+            situations.drop(p, "morning_still", p.last_act)
+        morning = still and ep.not_up_still <= t < base
+        situations.probe(eng, p, MORNING, "morning_still" if morning else None, p.last_act, t, due)
     else:
         situations.probe(eng, p, MORNING, None, 0.0, t, due)
 

@@ -223,6 +223,14 @@ def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str
         due.append(nxt)
 
 
+def drop(p: PersonState, name: str, start: float) -> None:
+    """The spell in ``name`` that began at ``start`` is over without teaching anything (nor kept back):
+    another limit decides such a spell (see :func:`routines.detectors.night.not_up`)."""
+    cur = p.waiting.now.get(name)
+    if cur is not None and cur[0] == start:
+        del p.waiting.now[name]
+
+
 def flag(p: PersonState, name: str, key: str) -> None:
     """The spell now going on in ``name`` raised the alert ``key``: it is kept back when it ends."""
     cur = p.waiting.now.get(name)
