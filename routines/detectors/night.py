@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 def not_up(c: Tick) -> None:
     """Still in bed (or not seen up) past the person's usual latest wake time, plus a margin."""
-    (eng, p, t, st, thr, pr, h0, has_bed, ep, blind, due, add) = (
-        c.eng, c.p, c.t, c.st, c.thr, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
+    (eng, p, t, thr, pr, h0, has_bed, ep, blind, due, add) = (
+        c.eng, c.p, c.t, c.thr, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
         # a night begun later than the usual bed time ends as much later (the same sleep)
         shift = late_night(c)
@@ -77,9 +77,9 @@ def not_up(c: Tick) -> None:
                         "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "late_night_min": round(shift / 60, 1),
-                        "still_limit_min": round(thr.wait_s["morning_still"] / 60, 1) if deadline < base else None,
-                        "still_learned": thr.wait_own["morning_still"] if deadline < base else None,
-                        "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
+                        "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None,
+                        **({"still_limit_min": round(thr.wait_s["morning_still"] / 60, 1),  # told sooner: which
+                            "still_learned": thr.wait_own["morning_still"]} if deadline < base else {})}))
         elif t < deadline:
             due.append(deadline)
         if t < base:
