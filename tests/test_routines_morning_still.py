@@ -10,12 +10,22 @@ from __future__ import annotations
 import pickle
 
 from test_explanations_wording import learn
-from test_routines_beds import pulses, pulsing_engine
-from test_routines_detectors import moving, run, t
+from test_routines_beds import pulses
+from test_routines_days import make_home
+from test_routines_detectors import START, moving, run, t
 
 from routines import detectors
 from routines.detectors import situations
 from routines.engine import RoutineEngine
+
+MEDIAN = START.model_copy(update={"still_wake_quantile": 0.5})  # 'still in bed' from the median wake
+
+
+def pulsing_engine(settings=MEDIAN) -> RoutineEngine:
+    """An engine that has seen enough brief on-spells (a nap) to know its mat pulses."""
+    eng, _ = run(pulses(t("14:00", -1), t("14:30", -1)), t("14:30", -1), engine=RoutineEngine(make_home(), settings))
+    return eng
+
 
 WAKES = [180.0] * 18 + [230.0, 240.0]  # up by 07:00 on most days (median 07:00; latest usual 08:00)
 
@@ -67,6 +77,11 @@ def test_a_person_whose_bed_stays_still_for_hours_is_not_flagged_for_it() -> Non
     learn(fresh, WAKES)
     _, alerts = run(still_night("08:15"), t("12:00"), engine=fresh)
     assert [a.time for a in alerts if a.kind == "not_up"] == [t("07:30")]
+
+    usual = pulsing_engine(START)  # on the usual (0.9) wake, as installed: told at 08:20, from 07:50 plus 30 min
+    learn(usual, WAKES)
+    _, alerts = run(still_night(), t("12:00"), engine=usual)
+    assert [a.time for a in alerts if a.kind == "not_up"] == [t("08:20")]
 
 
 def test_a_morning_is_learned_from_the_looks_and_a_flagged_one_is_kept_back() -> None:
