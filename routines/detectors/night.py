@@ -42,7 +42,7 @@ def not_up(c: Tick) -> None:
         up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
         still = has_bed and (p.in_bed or up_moment) and thr.wake_learned and pulsing(p)
         if still:
-            # sooner, past the usual (median) wake, when not even the bed has moved for longer than this
+            # sooner, past the usual wake (still_wake_quantile), when not even the bed has moved for longer than this
             # person's bed stays still on ordinary mornings (situation 'morning_still', learned from their own
             # mornings; the starting limit until then); only mats that pulse on movement can say so (one
             # holding 'occupied' is as quiet for a sleeper); not moved later by a late night: a bed that has
@@ -84,7 +84,7 @@ def not_up(c: Tick) -> None:
             due.append(deadline)
         if t < base:
             due.append(base)
-        # the morning's stillness, learned between the median wake and the usual deadline; a spell still
+        # the morning's stillness, learned between that wake (plus margin) and the usual deadline; a spell still
         # going at the usual deadline teaches nothing (that morning alerts then anyway: a sooner limit costs
         # it no false alarm, and C's late mornings, still 3 h 51 min, pushed its limit past 4 h for none
         # saved); looked at after the alert, so that a morning that raised it is flagged before it ends

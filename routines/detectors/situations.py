@@ -14,7 +14,7 @@ A situation is what the person was last seen doing when the quiet began; each as
   that ends with getting up for the day counts as far as it went: an early riser's mornings are learned).
 - ``stood_up``: just stood up from the chair in the day (the chair no longer holds weight). Quiet while
   seated can last hours; quiet after standing up is a different thing.
-- ``morning_still``: in bed past the usual (median) wake, and not even the bed mat has moved since: how
+- ``morning_still``: in bed past the usual wake (``still_wake_quantile``), and not even the bed mat has moved since: how
   long this person's bed stays still on ordinary mornings before getting up (some lie still for hours,
   most turn over within minutes). 'Not up' alerts sooner when that is outlasted (:func:`routines.detectors.night.not_up`);
   never shorter than the starting limit ``not_up_still_min``.
