@@ -43,7 +43,7 @@ class Thresholds:
     wake_prior: bool = False
     wake_q: float = 0.0  # the latest usual wake (deadline_quantile), of today's kind of day once _epochs ran
     wake_q_by_type: tuple[float, float] = (0.0, 0.0)  # ... for weekdays and weekends (pooled until each warms up)
-    wake_usual_by_type: tuple[float, float] = (0.0, 0.0)  # the usual wake (usual_quantile): 'still in bed'
+    wake_usual_by_type: tuple[float, float] = (0.0, 0.0)  # the wake 'still in bed' is judged from (still_wake_quantile)
     wake_usual: float | None = None  # today's of those (set by _epochs; None before the first day)
     not_up_dsm: float = 0.0  # the 'not up' deadline: wake_q plus wake_margin_min
     earliest_wake_dsm: float = 0.0  # an hour before the early usual wake: activity before it is not getting up

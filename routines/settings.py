@@ -60,7 +60,20 @@ class RoutineSettings(BaseModel):
                                     description="Past the usual (not the latest) wake time plus the margin, 'not up' "
                                                 "alerts sooner if nothing at all, not even the bed mat, has moved "
                                                 "for this long (minutes): a sleeper turns over, a person who "
-                                                "cannot get up is still.")
+                                                "cannot get up is still. The starting limit, and the shortest: "
+                                                "once the person's own mornings are learned (situation_min_days), "
+                                                "the limit comes from them and the false-alarm budget "
+                                                "(routines.detectors.situations, 'morning_still').")
+    still_wake_quantile: float | None = Field(None, ge=0.5, le=0.99,
+                                              description="'Still in bed' may alert sooner from this share of the "
+                                                          "person's own wake times plus the margin (None: "
+                                                          "usual_quantile). 0.5, the median wake, measured "
+                                                          "(benchmarks/README.md): 'not up' C 48 -> 80/82 at no "
+                                                          "cost, B 32 -> 54/101 for 1.2 more false alarms a month.")
+    morning_still_cap_min: float = Field(300.0, ge=10, le=720,
+                                         description="The learned 'still in bed in the morning' limit is never "
+                                                     "longer than this (minutes): past it the usual 'not up' "
+                                                     "deadline decides anyway.")
     night_still_away_min: float = Field(30.0, ge=5, le=240,
                                         description="Out of bed at night, last seen OUTSIDE the bedroom (toilet, "
                                                     "hall, kitchen) and nothing has moved for this long (minutes): "

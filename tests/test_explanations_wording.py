@@ -93,7 +93,8 @@ def test_no_movement_since_names_the_last_movement_seen_not_the_bed_time() -> No
 
 def test_told_early_on_stillness_says_why_and_keeps_the_one_usual_time() -> None:
     """Twenty weekdays learned, a mat that pulses, still since 03:20: 'not up' is told at 08:20, before the
-    usual 08:00 plus 30 min, because nothing moved; the alert says so, and still cites the one usual time."""
+    usual 08:00 plus 30 min, because nothing moved for longer than the starting stillness limit (her own
+    mornings not yet learned); the alert says so, names that starting limit, and still cites the one usual time."""
     eng = pulsing_engine()
     learn(eng, [180.0] * 18 + [230.0, 240.0])
     evs = [*moving(t("14:31", -1), t("22:30", -1)), *pulses(t("22:40", -1), t("23:00", -1)),
@@ -103,7 +104,8 @@ def test_told_early_on_stillness_says_why_and_keeps_the_one_usual_time() -> None
     assert a.time == t("08:20")
     assert a.message == ("Ann is usually up by 08:00 (up by then on all 20 weekdays learned); in bed since she went "
                          "to bed at 22:40; last movement seen at 03:20, by the bed sensor (bedroom). Told before "
-                         "08:30: not even the bed has moved for 4 h 59 min.")
+                         "08:30: not even the bed has moved for 4 h 59 min; in bed in the morning: the starting "
+                         "limit of 45 min is used until her own days are learned (1 of 28 days).")
 
 
 def test_night_trips_are_counted_as_the_trips_learned() -> None:

@@ -33,20 +33,25 @@ if TYPE_CHECKING:
 
 def not_up(c: Tick) -> None:
     """Still in bed (or not seen up) past the person's usual latest wake time, plus a margin."""
-    (eng, p, t, st, thr, pr, h0, has_bed, ep, blind, due, add) = (
-        c.eng, c.p, c.t, c.st, c.thr, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
+    (eng, p, t, thr, pr, h0, has_bed, ep, blind, due, add) = (
+        c.eng, c.p, c.t, c.thr, c.pr, c.h0, c.has_bed, c.ep, c.blind, c.due, c.add)
     if p.phase == NIGHT and not p.away and "not_up" not in blind and p.wake_t is None:
         # a night begun later than the usual bed time ends as much later (the same sleep)
         shift = late_night(c)
         deadline = base = ep.not_up_alert + shift
         up_moment = p.out_since is not None and p.last_act - p.out_since < 120.0  # up a moment, nothing since
-        if has_bed and (p.in_bed or up_moment) and thr.wake_learned and pulsing(p):
-            # sooner, past the usual wake, when not even the bed has moved for a while (sustained stillness);
-            # only mats that pulse on movement can say so (one holding 'occupied' is as quiet for a sleeper)
-            # (not moved later by a late night: a bed that has not moved at all is the evidence here)
-            still_at = max(ep.not_up_still, p.last_act + st.not_up_still_min * 60)
+        still = has_bed and (p.in_bed or up_moment) and thr.wake_learned and pulsing(p)
+        if still:
+            # sooner, past the usual wake (still_wake_quantile), when not even the bed has moved for longer than this
+            # person's bed stays still on ordinary mornings (situation 'morning_still', learned from their own
+            # mornings; the starting limit until then); only mats that pulse on movement can say so (one
+            # holding 'occupied' is as quiet for a sleeper); not moved later by a late night: a bed that has
+            # not moved at all is the evidence here
+            still_at = max(ep.not_up_still, p.last_act + thr.wait_s["morning_still"])
             if still_at < deadline:
                 deadline = still_at
+            if t < ep.not_up_still:
+                due.append(ep.not_up_still)  # the morning's stillness is learned from then on
         # out by the front door at the deadline and home since (an unseen night away, then the door read as
         # going out and coming back: house A's first weeks told 'not up' at 20:32 as he came in): up, not 'not up'
         came_home = bool(p.outings) and p.outings[-1][1] is not None and p.outings[-1][1] >= deadline
@@ -61,20 +66,37 @@ def not_up(c: Tick) -> None:
                              f"{_clock(eng, p.last_act)}{where}")
             else:
                 now_words = f"no movement since {_clock(eng, p.last_act)}"
-            if deadline < base:  # told sooner on stillness: say why, before the usual deadline
+            if deadline < base:  # told sooner on stillness: say why (the person's own mornings), before the usual deadline
                 now_words += (f". Told before {_clock(eng, base)}: not even the bed has moved for "
-                              f"{duration(t - p.last_act)}")
+                              f"{duration(t - p.last_act)}; "
+                              + situations.usual_words(eng, p, "morning_still", "in bed in the morning", pr.poss))
+                situations.flag(p, "morning_still", f"{p.id}:not_up:{eng._day_date}")  # never learned from
             add(_alert(eng, p, t, "not_up", f"{p.id}:not_up:{eng._day_date}", f"{usual}; {now_words}.",
                        {"usual_wake": _hm(thr.wake_q, h0), "learned": thr.wake_learned,
                         "usual_deadline": eng.alert_time(ep.not_up_alert).isoformat(),
                         "limit": state_of(eng, p, "not_up"),
                         "deadline": eng.alert_time(deadline).isoformat(), "in_bed": p.in_bed,
                         "late_night_min": round(shift / 60, 1),
-                        "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None}))
+                        "last_activity": eng.alert_time(p.last_act).isoformat() if p.last_act else None,
+                        **({"still_limit_min": round(thr.wait_s["morning_still"] / 60, 1),  # told sooner: which
+                            "still_learned": thr.wait_own["morning_still"]} if deadline < base else {})}))
         elif t < deadline:
             due.append(deadline)
         if t < base:
             due.append(base)
+        # the morning's stillness, learned between that wake (plus margin) and the usual deadline; a spell still
+        # going at the usual deadline teaches nothing (that morning alerts then anyway: a sooner limit costs
+        # it no false alarm, and C's late mornings, still 3 h 51 min, pushed its limit past 4 h for none
+        # saved); looked at after the alert, so that a morning that raised it is flagged before it ends
+        if still and t >= base:
+            situations.drop(p, "morning_still", p.last_act)
+        morning = still and ep.not_up_still <= t < base
+        situations.probe(eng, p, MORNING, "morning_still" if morning else None, p.last_act, t, due)
+    else:
+        situations.probe(eng, p, MORNING, None, 0.0, t, due)
+
+
+MORNING = ("morning_still",)
 
 
 def late_night(c: Tick) -> float:

@@ -14,6 +14,10 @@ A situation is what the person was last seen doing when the quiet began; each as
   that ends with getting up for the day counts as far as it went: an early riser's mornings are learned).
 - ``stood_up``: just stood up from the chair in the day (the chair no longer holds weight). Quiet while
   seated can last hours; quiet after standing up is a different thing.
+- ``morning_still``: in bed past the usual wake (``still_wake_quantile``), and not even the bed mat has moved since: how
+  long this person's bed stays still on ordinary mornings before getting up (some lie still for hours,
+  most turn over within minutes). 'Not up' alerts sooner when that is outlasted (:func:`routines.detectors.night.not_up`);
+  never shorter than the starting limit ``not_up_still_min``.
 
 Each learns, with forgetting, how often a day its quiet outlasted each wait (:class:`routines.waiting.WaitModel`),
 by looking at those moments (:func:`probe`, from the detectors' evaluations: a chain of looks at the last
@@ -61,6 +65,7 @@ SITUATIONS: dict[str, Situation] = {
     "night_bedroom": Situation("bedroom", "night_bedroom_start_min", "night_exit_floor_min", "night_quiet_cap_min"),
     "night_back": Situation("bed", "default_night_exit_min", "night_exit_floor_min", "night_back_cap_min"),
     "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
+    "morning_still": Situation("bed", "not_up_still_min", "not_up_still_min", "morning_still_cap_min"),
 }
 
 
@@ -218,6 +223,14 @@ def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str
         due.append(nxt)
 
 
+def drop(p: PersonState, name: str, start: float) -> None:
+    """The spell in ``name`` that began at ``start`` is over without teaching anything (nor kept back):
+    another limit decides such a spell (see :func:`routines.detectors.night.not_up`)."""
+    cur = p.waiting.now.get(name)
+    if cur is not None and cur[0] == start:
+        del p.waiting.now[name]
+
+
 def flag(p: PersonState, name: str, key: str) -> None:
     """The spell now going on in ``name`` raised the alert ``key``: it is kept back when it ends."""
     cur = p.waiting.now.get(name)
@@ -241,4 +254,5 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
 # what a situation's spell is, in words (the waits are quiet, or time out of bed)
 SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
                "night_bedroom": "{poss} quiet lasted",
-               "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted"}
+               "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted",
+               "morning_still": "{poss} bed was still"}

@@ -111,8 +111,11 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     # weekdays and weekends apart, each once it has its own days (else the pooled days)
     by_type = [_blend(eng, m, "wake", p.wake_model.n) for m in p.wake_by_type]
     thr.wake_q_by_type = tuple(b(dq) if m.ready else wake_q for b, m in zip(by_type, p.wake_by_type, strict=True))
-    usual_wake = wake(q) if wake_use else wake_q  # the usual wake, for "still in bed"
-    thr.wake_usual_by_type = tuple(b(q) if m.ready else usual_wake
+    # the wake from which 'still in bed' may alert sooner (its stillness limit is the person's own:
+    # situations 'morning_still'): the usual one unless set (the median catches early days in bed sooner)
+    sq = q if st.still_wake_quantile is None else st.still_wake_quantile
+    usual_wake = wake(sq) if wake_use else wake_q
+    thr.wake_usual_by_type = tuple(b(sq) if m.ready else usual_wake
                                       for b, m in zip(by_type, p.wake_by_type, strict=True))
     thr.not_up_dsm = wake_q + st.wake_margin_min
     thr.wake_start = wake_start(eng)  # the conservative start 'not up' waits for while learning (_epochs)
