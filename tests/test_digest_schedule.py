@@ -22,9 +22,9 @@ from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_
 from gateway.alerting import Alerting
 from gateway.config import ConfigError, parse_config_text
 from gateway.digests import DigestPlan
-from gateway.timebase import Clock
 from routines.summary import DaySummary
 from tests.conftest import PATIENCE_S
+from tests.held_clock import HeldClock
 
 LONDON = ZoneInfo("Europe/London")
 SECRET = "digest-schedule-test-secret"
@@ -254,25 +254,9 @@ async def wait_until(pred, within: float = PATIENCE_S) -> None:
         await asyncio.sleep(0.02)
 
 
-class HeldClock(Clock):
-    """Demo time that stands still until the test moves it (wall and monotonic together). Sped up
-    40 000x, a scheduler waking 90 real ms late on a busy machine would be past Jo's quiet hours
-    (queued at 08:10, not held to 08:00); held, each send happens at exactly the time it is due."""
-
-    speed = 40_000.0  # the gateway's own waits, in real time: short, so it looks again soon after each move
-
-    def __init__(self, at: datetime) -> None:
-        self.t, self.mono = at, 1000.0
-
-    def now(self) -> datetime:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def to(self, at: datetime) -> None:
-        self.mono += (at - self.t).total_seconds()
-        self.t = at
+# held demo time (tests/held_clock.py): sped up 40 000x, a scheduler waking 90 real ms late on a busy machine
+# would be past Jo's quiet hours (queued at 08:10, not held to 08:00); held, each send is at its due time
+HELD_SPEED = 40_000.0
 
 
 Step = tuple[datetime, Callable[[Alerting], object]]
@@ -311,7 +295,7 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
         cfg = parse_config_text(scheduled_config(rx.url, secret_file), "home.yaml")
         # Monday 5 January 06:00 to Tuesday 6 January 10:00, moved on at each send time and the end of
         # Jo's quiet hours (London is on UTC in January)
-        clock = rx.clock = HeldClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
+        clock = rx.clock = HeldClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC), HELD_SPEED)
 
         def sent(n: int) -> Callable[[Alerting], bool]:
             return lambda a: a.digests is not None and len(a.digests.sent) >= n
@@ -336,7 +320,7 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
 
         # restart at 10:30 the same morning: the 07:00 send is made up, and nothing goes twice
         before = len(rx.got)
-        clock = rx.clock = HeldClock(datetime(2026, 1, 6, 10, 30, tzinfo=UTC))
+        clock = rx.clock = HeldClock(datetime(2026, 1, 6, 10, 30, tzinfo=UTC), HELD_SPEED)
         second, rows = await run_alerting(cfg, tmp_path, clock, summaries, [
             (datetime(2026, 1, 6, 10, 30, tzinfo=UTC), sent(2)),  # made up after the start-up wait
             (datetime(2026, 1, 6, 11, 0, tzinfo=UTC), lambda _a: True)])
@@ -351,7 +335,7 @@ async def test_one_digest_a_day_after_quiet_hours_weekly_trends_and_no_duplicate
 async def test_a_wall_clock_step_skips_a_stale_send_instead_of_sending_an_old_day(tmp_path: Path) -> None:
     from gateway.digests import DigestScheduler
 
-    clock = HeldClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
+    clock = HeldClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC), HELD_SPEED)
     cfg = parse_config_text(CONFIG, "home.yaml")
     delivery = AlertDelivery(cfg, tmp_path / "a.sqlite3", {}, clock)
     summaries = {date(2026, 1, 1) + timedelta(days=i): summary(date(2026, 1, 1) + timedelta(days=i))
@@ -396,7 +380,7 @@ async def test_a_day_the_routine_core_has_not_closed_is_asked_for_again_not_sent
             raise KeyError(d)
 
     engine = Engine()
-    clock = HeldClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC))
+    clock = HeldClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC), HELD_SPEED)
     delivery = AlertDelivery(parse_config_text(CONFIG, "home.yaml"), tmp_path / "a.sqlite3", {}, clock)
     scheduler = DigestScheduler(DigestSchedule(daily_at="12:00", weekly_on="friday"), LONDON, ["p1"], delivery,
                                 closed_days(engine.day_summary), clock)

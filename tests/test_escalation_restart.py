@@ -7,33 +7,12 @@ from pathlib import Path
 
 from gateway.config import parse_config_text
 from gateway.service import Gateway
-from gateway.timebase import Clock
 from routines.alert import Alert, Audience, Severity
+from tests.held_clock import HeldClock
 from tests.test_digest_schedule import Receiver, wait_until
 from tests.test_gateway_alerting import SECRET, start
 
 SPEED = 600.0  # the gateway's own idle waits, in real time: short, so it looks again soon after each move
-
-
-class HeldClock(Clock):
-    """Demo time that stands still until the test moves it (wall and monotonic together). What is due
-    is then decided by the test, not by how fast a busy machine stops or starts a gateway: sped up
-    600x, one slow real second would be the whole ten-minute escalation wait."""
-
-    speed = SPEED
-
-    def __init__(self, at: datetime) -> None:
-        self.t, self.mono = at, 1000.0
-
-    def now(self) -> datetime:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def move(self, seconds: float) -> None:
-        self.t += timedelta(seconds=seconds)
-        self.mono += seconds
 
 
 def config(port: int, url: str, secret_file: Path) -> str:
@@ -62,7 +41,7 @@ async def test_escalation_goes_on_after_a_restart(mosquitto, tmp_path: Path) -> 
     async with Receiver(SECRET.encode()) as rx:
         cfg = parse_config_text(config(mosquitto.port, rx.url, secret_file), "home.yaml")
         t0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
-        clock = HeldClock(t0)
+        clock = HeldClock(t0, SPEED)
         gw = Gateway(cfg, db, clock, commit_s=0.1)
         stop, task = await start(gw)
         try:
@@ -74,7 +53,7 @@ async def test_escalation_goes_on_after_a_restart(mosquitto, tmp_path: Path) -> 
             stop.set()
             await task
         assert [g["recipient"] for g in rx.got] == ["sam"]
-        clock2 = HeldClock(clock.now())  # back at once (the gateway was down no time at all, in demo time)
+        clock2 = HeldClock(clock.now(), SPEED)  # back at once (the gateway was down no time at all, in demo time)
         gw2 = Gateway(cfg, db, clock2, commit_s=0.1)
         stop, task = await start(gw2)
         try:
