@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from benchmarks.homes import DEFAULT_DATA, HOMES, aware, load_home, local_seconds
 from benchmarks.kits import BASIC, FULL, KITS, has_motion, kit_profile, kits_for
@@ -45,11 +46,11 @@ class Pending(Exception):
     """A system that cannot run yet (the routine core not merged)."""
 
 
-def run_hearth(p: HomeProfile, stream: Stream, seed: int, prior: object = None,
-               settings: object = None, night_hours: str | None = None) -> list[Detection]:
-    """Hearth on one stream; ``prior``: the population prior to start from (the first-month figures pass
-    one made without this home; default: the shipped one); ``night_hours``: likewise the default night
-    hours made without this home."""
+def hearth_alerts(p: HomeProfile, stream: Stream, prior: object = None, settings: object = None,
+                  night_hours: str | None = None) -> list[tuple[int, Any]]:
+    """(local seconds, whole alert) of everything Hearth raises on one stream; ``prior``: the population
+    prior to start from (the first-month figures pass one made without this home; default: the shipped
+    one); ``night_hours``: likewise the default night hours made without this home."""
     try:
         from routines.replay import replay
     except ImportError as exc:
@@ -62,10 +63,20 @@ def run_hearth(p: HomeProfile, stream: Stream, seed: int, prior: object = None,
     tz = home.tz
     kinds = {s.id: s.kind for s in home.sensors}
     events = (SensorEvent(aware(t, tz), sid, kinds[sid], on, "replay") for t, sid, on in stream.events)
-    return [Detection(local_seconds(a.time.astimezone(tz).replace(tzinfo=None)), a.kind, str(a.severity),
-                      str(a.audience), a.key)
+    return [(local_seconds(a.time.astimezone(tz).replace(tzinfo=None)), a)
             for a in replay(home, events, settings=settings or cfg.routines, tick_every_s=60, until=aware(stream.end, tz),
-                          prior=prior or LOHO_PRIORS.get(p.home.name))]  # type: ignore[arg-type]
+                            prior=prior or LOHO_PRIORS.get(p.home.name))]  # type: ignore[arg-type]
+
+
+def detection(t: int, a: Any) -> Detection:
+    """An alert as the scoring reads it."""
+    return Detection(t, a.kind, str(a.severity), str(a.audience), a.key)
+
+
+def run_hearth(p: HomeProfile, stream: Stream, seed: int, prior: object = None,
+               settings: object = None, night_hours: str | None = None) -> list[Detection]:
+    """Hearth on one stream, as the scoring reads it (see :func:`hearth_alerts`)."""
+    return [detection(t, a) for t, a in hearth_alerts(p, stream, prior, settings, night_hours)]
 
 
 def run_telecare(p: HomeProfile, stream: Stream, seed: int) -> list[Detection]:

@@ -14,9 +14,9 @@ import argparse
 from datetime import UTC, datetime
 
 from benchmarks import night_hours
-from benchmarks.evaluate import with_night_hours
+from benchmarks.evaluate import detection, hearth_alerts
 from benchmarks.first_month import FIRST_DAYS, FIRST_KINDS
-from benchmarks.homes import DEFAULT_DATA, HOMES, aware, load_home, local_seconds
+from benchmarks.homes import DEFAULT_DATA, HOMES, load_home
 from benchmarks.prior import leave_one_out
 from benchmarks.scoring import count_alarms, is_care_alarm, score_anomalies
 from benchmarks.streams import build_streams, day_of, profile
@@ -24,21 +24,8 @@ from benchmarks.telecare import Detection
 
 
 def _run(p, stream, prior, night: str) -> list[tuple[Detection, object]]:
-    """The core on one stream, as :func:`benchmarks.evaluate.run_hearth` runs it, keeping whole alerts."""
-    from gateway.config import parse_config_text
-    from routines.replay import replay
-    from sensors.events import SensorEvent
-
-    cfg = parse_config_text(p.home.config_yaml(), f"{p.home.name}.yaml")
-    home = with_night_hours(cfg.to_home(), night)
-    tz = home.tz
-    kinds = {s.id: s.kind for s in home.sensors}
-    events = (SensorEvent(aware(t, tz), sid, kinds[sid], on, "replay") for t, sid, on in stream.events)
-    out = []
-    for a in replay(home, events, settings=cfg.routines, tick_every_s=60, until=aware(stream.end, tz), prior=prior):
-        t = local_seconds(a.time.astimezone(tz).replace(tzinfo=None))
-        out.append((Detection(t, a.kind, str(a.severity), str(a.audience), a.key), a))
-    return out
+    """The core on one stream, as the evaluation runs it, keeping whole alerts."""
+    return [(detection(t, a), a) for t, a in hearth_alerts(p, stream, prior, night_hours=night)]
 
 
 def _clock(t: int) -> str:

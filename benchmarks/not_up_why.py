@@ -35,8 +35,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from benchmarks import night_hours
-from benchmarks.evaluate import with_night_hours
-from benchmarks.homes import DEFAULT_DATA, aware, load_home, local_seconds
+from benchmarks.evaluate import hearth_alerts
+from benchmarks.homes import DEFAULT_DATA, load_home, local_seconds
 from benchmarks.prior import leave_one_out
 from benchmarks.scoring import DEADLINE_S, count_alarms, score_anomalies
 from benchmarks.streams import DAY, build_streams, day_of, profile
@@ -46,18 +46,7 @@ NOT_UP = "not_up"
 
 def _run(p, stream, prior, night: str) -> list[tuple[int, object]]:
     """(local seconds, alert) of every alert the core raises on ``stream``, as the evaluation runs it."""
-    from gateway.config import parse_config_text
-    from routines.replay import replay
-    from sensors.events import SensorEvent
-
-    cfg = parse_config_text(p.home.config_yaml(), f"{p.home.name}.yaml")
-    home = with_night_hours(cfg.to_home(), night)
-    tz = home.tz
-    kinds = {s.id: s.kind for s in home.sensors}
-    events = (SensorEvent(aware(t, tz), sid, kinds[sid], on, "replay") for t, sid, on in stream.events)
-    return [(local_seconds(a.time.astimezone(tz).replace(tzinfo=None)), a)
-            for a in replay(home, events, settings=cfg.routines, tick_every_s=60, until=aware(stream.end, tz),
-                            prior=prior)]
+    return hearth_alerts(p, stream, prior, night_hours=night)
 
 
 def _hm(t: float | None) -> str:

@@ -6,17 +6,16 @@ time it cites is one the core really saw, learned, was set to, or computed as th
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_explanations_wording import learn
 from test_routines_days import make_home
-from test_routines_detectors import KINDS, evening, moving, run, t
+from test_routines_detectors import evening, moving, run, t
 
-from routines import detectors
 from routines.engine import RoutineEngine
 from routines.settings import RoutineSettings
-from sensors.events import SensorEvent
 
 H0 = 4  # the person day starts at 04:00: learned minutes count from there
 
@@ -40,20 +39,6 @@ def scenario(kind: str, day: int) -> tuple[list, datetime]:
             (t("21:45", day), "bed", True)], t("23:30", day)
 
 
-def run5(eng: RoutineEngine, events: list, until: datetime) -> list:
-    """Feed events and tick every 5 minutes (the property needs true words, not exact alert minutes)."""
-    alerts, evs, i = [], sorted(events, key=lambda e: e[0]), 0
-    now = evs[0][0]
-    while now <= until:
-        while i < len(evs) and evs[i][0] <= now:
-            when, sid, v = evs[i]
-            alerts += eng.process(SensorEvent(when, sid, KINDS[sid], v, "test"))
-            i += 1
-        alerts += eng.tick(now)
-        now += timedelta(minutes=5)
-    return alerts
-
-
 def hhmm(minutes: float) -> str:
     m = round(minutes) % 1440
     return f"{m // 60:02d}:{m % 60:02d}"
@@ -73,18 +58,10 @@ CLOCK = re.compile(r"\b(\d\d:\d\d)\b")
 def test_every_count_and_time_an_alert_cites_is_real(prior, weekday, weekend, kitchen, exits, kind, day) -> None:
     eng = RoutineEngine(make_home(), RoutineSettings(population_prior=prior))
     p = eng._persons["p1"]
-    for w in weekday:
-        detectors.learn_day(eng, p, {"weekend": False, "wake": w, "whole_day": False})
-    for w in weekend:
-        detectors.learn_day(eng, p, {"weekend": True, "wake": w, "whole_day": False})
-    for k in kitchen:
-        detectors.learn_day(eng, p, {"weekend": False, "first_kitchen": k, "whole_day": False})
-    for night in exits:
-        detectors.learn_day(eng, p, {"weekend": False, "exit_lengths": night, "whole_day": False})
-        p.night_exits_model.learn_one(float(len(night)))
-    detectors.refresh_thresholds(eng, p)
+    learn(eng, weekday, weekend, exits, kitchen)
     evs, until = scenario(kind, day)
-    alerts = run5(eng, evs, until)
+    # ticks every 5 minutes: the property needs true words, not exact alert minutes
+    _, alerts = run(evs, until, engine=eng, tick_min=5)
     # what the core really holds at the alert (no day rollover after it: the scenario ends before one)
     held = {"weekdays": p.wake_by_type[0].n, "weekend days": p.wake_by_type[1].n, "days": p.wake_model.n}
     day_counts = {p.wake_model.n, p.kitchen_model.n, p.night_exits_model.n, p.activity_total.n,
@@ -119,11 +96,8 @@ def test_every_count_and_time_an_alert_cites_is_real(prior, weekday, weekend, ki
 def test_the_property_sees_the_counts_it_checks() -> None:
     """The patterns above match the words the core really uses (else the property would pass vacuously)."""
     eng = RoutineEngine(make_home(), RoutineSettings(population_prior=False))
-    p = eng._persons["p1"]
-    for w in [180.0] * 9:
-        detectors.learn_day(eng, p, {"weekend": False, "wake": w, "whole_day": False})
-    detectors.refresh_thresholds(eng, p)
-    _, alerts = run(evening(-1), t("13:00") + timedelta(minutes=0), engine=eng)
+    learn(eng, [180.0] * 9)
+    _, alerts = run(evening(-1), t("13:00"), engine=eng)
     [a] = alerts
     assert COUNT.findall(a.message) == [("9", "", "", "weekdays")]
     assert CLOCK.findall(a.message) == ["07:00", "22:40"]

@@ -17,13 +17,16 @@ WITH_PRIOR = RoutineSettings()  # a new install: the shipped population prior
 
 
 def learn(eng: RoutineEngine, weekday_wakes: list[float] = (), weekend_wakes: list[float] = (),
-          exits: list[list[float]] = ()) -> None:
-    """Teach finished days directly (wake minutes after 04:00; each night's trip lengths in seconds)."""
+          exits: list[list[float]] = (), kitchen: list[float] = ()) -> None:
+    """Teach finished days directly (wake and first kitchen use in minutes after 04:00; each night's trip
+    lengths in seconds)."""
     p = eng._persons["p1"]
     for w in weekday_wakes:
         detectors.learn_day(eng, p, {"weekend": False, "wake": w, "whole_day": False})
     for w in weekend_wakes:
         detectors.learn_day(eng, p, {"weekend": True, "wake": w, "whole_day": False})
+    for k in kitchen:
+        detectors.learn_day(eng, p, {"weekend": False, "first_kitchen": k, "whole_day": False})
     for night in exits:
         detectors.learn_day(eng, p, {"weekend": False, "exit_lengths": night, "whole_day": False})
         p.night_exits_model.learn_one(float(len(night)))  # the night itself, as a whole day would teach it

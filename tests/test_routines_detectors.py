@@ -28,8 +28,8 @@ KINDS = {s.id: s.kind for s in SENSORS}
 
 
 def run(events: list[tuple[datetime, str, bool | float]], until: datetime, home: Home | None = None,
-        engine: RoutineEngine | None = None):
-    """Feed events and tick every minute up to ``until``; return all alerts."""
+        engine: RoutineEngine | None = None, tick_min: int = 1):
+    """Feed events and tick every ``tick_min`` minutes up to ``until``; return the engine and all alerts."""
     eng = engine or RoutineEngine(home or make_home(), START)
     alerts = []
     evs = sorted(events, key=lambda e: e[0])
@@ -41,7 +41,7 @@ def run(events: list[tuple[datetime, str, bool | float]], until: datetime, home:
             alerts += eng.process(SensorEvent(when, sid, KINDS[sid], v, "test"))
             i += 1
         alerts += eng.tick(now)
-        now += timedelta(minutes=1)
+        now += timedelta(minutes=tick_min)
     return eng, alerts
 
 
