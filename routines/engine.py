@@ -30,7 +30,6 @@ from routines import detectors, pickling
 from routines.alert import Alert
 from routines.detectors import outing
 from routines.home import APPLIANCE_ROLES, Home, night_window
-from routines.learning import guard_limits
 from routines.prior import Prior, shipped
 from routines.sensor_kinds import BED, CONTACT, MOTION, PLUG, sensor_kind
 from routines.settings import RoutineSettings
@@ -400,7 +399,6 @@ class RoutineEngine:
             if outcome == "false_alarm":
                 detectors.learn_day(self, p, p.flagged.pop(day))
                 detectors.refresh_thresholds(self, p)
-                guard_limits(self, p, tell=False)  # an implausible usual time is refused on this path too
             else:
                 p.flagged[day]["real"] = True  # never learned, not even when it ended by itself
 

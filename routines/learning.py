@@ -73,13 +73,14 @@ def refuse_markers(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tu
     return pl, out
 
 
-def guard_limits(eng: RoutineEngine, p: PersonState, *, tell: bool = True) -> list[Alert]:
-    """After the thresholds are refreshed: a usual time outside its bounds (learned, or blended with the
-    prior) is refused and the starting setting used instead, and technicians are told (``tell=False``:
-    refused only; the day-end's guard tells them, as the learned value is still there then)."""
+def guard_limits(eng: RoutineEngine, p: PersonState) -> None:
+    """The last step of every threshold refresh (:func:`routines.detectors.thresholds.refresh_thresholds`):
+    a usual time outside its bounds (learned, or blended with the prior) is refused and the starting
+    setting used instead; what was refused is kept in ``p.thr.refused`` for the day end to tell
+    technicians (:func:`tell_refused`)."""
     from routines.detectors.common import _parse_hhmm
 
-    thr, st, out = p.thr, eng.settings, []
+    thr, st = p.thr, eng.settings
     h0 = st.day_start_hour
     start = _parse_hhmm(st.default_wake_time, h0)
     wakes = [*thr.wake_q_by_type, *thr.wake_usual_by_type, thr.wake_q]
@@ -91,17 +92,23 @@ def guard_limits(eng: RoutineEngine, p: PersonState, *, tell: bool = True) -> li
         thr.wake_q = thr.wake_q if plausible(eng, "wake", thr.wake_q) else start
         thr.not_up_dsm = thr.wake_q + st.wake_margin_min
         thr.wake_learned = False
-        out += [] if not tell else _tell(eng, p, "wake", f"learned as usual ({_clock_dsm(eng, bad)})",
-                     f"so it is not used: the starting setting of {st.default_wake_time} is")
+        thr.refused["wake"] = bad
     if not plausible(eng, "wake", thr.sleep[1]):
         thr.sleep = (thr.sleep[0], max(0.0, thr.wake_q - 240))
         thr.earliest_wake_dsm = max(0.0, thr.sleep[1] - 60)
     if not plausible(eng, "bed", thr.bed_med):
-        bad, thr.bed_med = thr.bed_med, _parse_hhmm(st.default_bed_time, h0)
+        thr.refused["bed"], thr.bed_med = thr.bed_med, _parse_hhmm(st.default_bed_time, h0)
         thr.sleep, thr.bed_learned = (thr.bed_med, thr.sleep[1]), False
-        out += [] if not tell else _tell(eng, p, "bed", f"learned as usual ({_clock_dsm(eng, bad)})",
-                     f"so it is not used: the starting setting of {st.default_bed_time} is")
     thr.epochs = None  # today's deadlines are read again from the limits now in force
+
+
+def tell_refused(eng: RoutineEngine, p: PersonState) -> list[Alert]:
+    """At the day end: technicians are told of a usual time the last refresh refused (once a week)."""
+    st, out = eng.settings, []
+    starting = {"wake": st.default_wake_time, "bed": st.default_bed_time}
+    for marker, bad in p.thr.refused.items():
+        out += _tell(eng, p, marker, f"learned as usual ({_clock_dsm(eng, bad)})",
+                     f"so it is not used: the starting setting of {starting[marker]} is")
     return out
 
 

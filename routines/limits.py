@@ -80,6 +80,8 @@ class Thresholds:
     wait_s: dict[str, float] = field(default_factory=dict)  # situation -> seconds of waiting before alerting
     wait_own: dict[str, bool] = field(default_factory=dict)  # situation -> from the person's own days?
     wait_floor_s: dict[str, float] = field(default_factory=dict)  # situation -> the shortest limit allowed
+    # ---- refused by routines.learning.guard_limits (marker -> the implausible usual time, minutes)
+    refused: dict[str, float] = field(default_factory=dict)
     # ---- caches (never learned, rebuilt on demand)
     epochs: Deadlines | None = None  # today's deadlines as epoch seconds (_epochs)
     outing: dict[str, Any] | None = None  # the current outing's limits (routines.detectors.outing.limits)

@@ -72,3 +72,19 @@ def test_a_getting_up_read_at_01_41_is_refused_and_the_technician_told() -> None
                                       "04:00-14:00 for her main sleep, so it was not learned")
     # once a week per person, not every morning
     assert len(told) == len({a.time.isocalendar()[1] for a in told}) <= 3
+
+
+def test_limits_made_on_any_path_never_use_an_implausible_usual_getting_up() -> None:
+    """A refresh outside the day end (a restored checkpoint, an outcome) refuses an implausible usual time
+    too: the wake model holding 01:41 days (as an older core could have learned) gives the starting
+    setting, and the refusal is kept for the day end to tell technicians."""
+    from routines import detectors
+    from routines.detectors.common import _parse_hhmm
+
+    eng = RoutineEngine(make_home(), RoutineSettings(population_prior=False))
+    p = eng._persons["p1"]
+    for _ in range(10):  # 01:41 is 21 h 41 min after the 04:00 day start
+        detectors.learn_day(eng, p, {"weekend": False, "wake": 1301.0, "whole_day": False})
+    detectors.refresh_thresholds(eng, p)
+    start = _parse_hhmm(eng.settings.default_wake_time, eng.settings.day_start_hour)
+    assert (p.thr.wake_q, p.thr.wake_learned, p.thr.refused) == (start, False, {"wake": 1301.0})

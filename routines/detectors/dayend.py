@@ -14,7 +14,7 @@ from routines.detectors.health import _silent_limit, _unhealthy, blind_checks
 from routines.detectors.outing import learn_outings
 from routines.detectors.thresholds import refresh_thresholds, stillness_checkable
 from routines.explain import Pronouns, usual_bed, usual_wake
-from routines.learning import guard_limits, learning_status, note_own, refuse_markers
+from routines.learning import learning_status, note_own, refuse_markers, tell_refused
 from routines.state import DAY, NIGHT, PersonState
 from routines.summary import DaySummary
 from routines.unusual import unusual_words
@@ -98,7 +98,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
     learn_outings(eng, p, learn=not summary.contexts)
     if not settle_unconfirmed(eng, p):  # (when it ended on a refresh, one more would give the same limits)
         refresh_thresholds(eng, p)
-    told += guard_limits(eng, p)
+    told += tell_refused(eng, p)
     note_own(eng, p)
     return told + _weekly_trends(eng, p)
 

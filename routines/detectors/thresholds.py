@@ -15,6 +15,7 @@ import numpy as np
 
 from routines.detectors import quietbudget, situations
 from routines.detectors.common import _parse_hhmm
+from routines.learning import guard_limits
 from routines.limits import Deadlines, Thresholds
 from routines.models import GAP_BINS, GAP_EDGES, GAP_MIN_S, MarkerModel, gap_bin
 from routines.prior import blended_table, prior_weight, quantile_of
@@ -194,6 +195,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr.exit_by_budget = thr.wait_own["night_back"] and thr.wait_s["night_back"] > thr.exit_thr_s
     if thr.exit_by_budget:
         thr.exit_thr_s = thr.wait_s["night_back"]
+    guard_limits(eng, p)  # wherever limits are made (day end, outcome, restore): never an implausible usual time
 
 
 def budget_quantile(eng: RoutineEngine, p: PersonState, m: MarkerModel) -> float:
