@@ -66,7 +66,7 @@ class Thresholds:
     exit_prior: bool = False
     exit_q: float | None = None  # the usual trip's length (usual_quantile); None: no evidence and no prior
     exit_thr_s: float = 0.0  # out of bed at night this long before 'night_bed_exit'
-    exit_by_budget: bool = False  # exit_thr_s is the budget's 'night_back' waiting limit (longer than twice the trip)
+    exit_by_budget: bool = False  # exit_thr_s is the 'night_back' waiting limit (the budget's, or its start while learning)
     # ---- daytime stillness
     silence_prior: bool = False
     silence_budget: bool = False  # the hours' and sensors' limits spent from the budget's daytime share (quietbudget)

@@ -74,15 +74,18 @@ class RoutineSettings(BaseModel):
                                          description="The learned 'still in bed in the morning' limit is never "
                                                      "longer than this (minutes): past it the usual 'not up' "
                                                      "deadline decides anyway.")
-    night_still_away_min: float = Field(30.0, ge=5, le=240,
-                                        description="Out of bed at night, last seen OUTSIDE the bedroom (toilet, "
-                                                    "hall, kitchen) and nothing has moved for this long (minutes): "
-                                                    "alert, however long the person's usual night trips are.")
-    night_bedroom_start_min: float = Field(30.0, ge=5, le=240,
-                                           description="Out of bed at night, last seen by a bedroom sensor that is "
-                                                       "not the bed mat (bedroom motion, the dresser, the bedroom "
-                                                       "door) and nothing has moved for this long (minutes): the "
-                                                       "starting limit, until the person's own nights are learned.")
+    night_still_away_min: float | None = Field(
+        None, ge=5, le=240,
+        description="Out of bed at night, last seen OUTSIDE the bedroom (toilet, hall, kitchen) and nothing has "
+                    "moved for this long (minutes): alert, however long the person's usual night trips are. The "
+                    "starting limit, until the person's own nights are learned; None (the default): "
+                    "night_quiet_cap_min (see night_first_sign_start_min).")
+    night_bedroom_start_min: float | None = Field(
+        None, ge=5, le=240,
+        description="Out of bed at night, last seen by a bedroom sensor that is not the bed mat (bedroom motion, "
+                    "the dresser, the bedroom door) and nothing has moved for this long (minutes): the starting "
+                    "limit, until the person's own nights are learned; None (the default): night_quiet_cap_min "
+                    "(see night_first_sign_start_min).")
     wake_margin_min: float = Field(30.0, ge=0, le=600,
                                    description="Minutes after the usual latest wake time before 'not up' alerts.")
     kitchen_margin_min: float = Field(90.0, ge=0, le=720,
@@ -135,10 +138,14 @@ class RoutineSettings(BaseModel):
                                     description="Days learned before a situation's own limit replaces its starting "
                                                 "limit: about a month, as the budget is per 30 days and fewer days "
                                                 "cannot show how often a long quiet comes.")
-    night_first_sign_start_min: float = Field(30.0, ge=2, le=240,
-                                              description="Out of bed at night and no sign of life anywhere since "
-                                                          "(minutes): the starting limit, until the person's own "
-                                                          "nights are learned.")
+    night_first_sign_start_min: float | None = Field(
+        None, ge=2, le=240,
+        description="Out of bed at night and no sign of life anywhere since (minutes): the starting limit, until "
+                    "the person's own nights are learned. None (the default): night_quiet_cap_min, the longest "
+                    "wait the hour a fall at night must be caught in allows, so a limit only ever tightens as "
+                    "the person's own nights are learned. The recordings cannot justify a shorter start "
+                    "leave-one-home-out: house B's real nights outlast 30 min before a sign of life on 11 of 140 "
+                    "stream days (C's on none), and its quiet once seen about the home on 22 (benchmarks/README.md).")
     night_first_sign_floor_min: float = Field(10.0, ge=1, le=240,
                                               description="...never shorter than this (minutes), however soon life "
                                                           "usually shows.")
@@ -146,6 +153,13 @@ class RoutineSettings(BaseModel):
                                        description="Out of bed at night and nothing moving for this long (minutes) "
                                                    "alerts, whatever the person's own nights: within the hour a "
                                                    "fall at night must be caught by.")
+    night_back_start_min: float | None = Field(
+        None, ge=10, le=720,
+        description="Out of bed at night this long (minutes), however active, and then still: the starting limit "
+                    "on the length of a night-time trip, until the person's own nights are learned "
+                    "(situation_min_days). None (the default): night_back_cap_min, as the length of a trip is the "
+                    "person's own (house B's real trips ran past 50 min); the quiet limits above watch from the "
+                    "first night.")
     night_back_cap_min: float = Field(240.0, ge=10, le=720,
                                       description="Out of bed at night this long (minutes) and then still alerts, "
                                                   "however long the person's own nights up last.")

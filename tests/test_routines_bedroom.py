@@ -114,17 +114,19 @@ def test_while_learning_the_bedroom_wait_is_the_starting_limit_and_says_so() -> 
     assert care(before) == []
     p = eng._persons["p1"]
     assert not p.thr.wait_own["night_bedroom"]
-    assert p.thr.wait_s["night_bedroom"] == START.night_bedroom_start_min * 60
-    day = [*evening(d), ev(at(d, 27 + 10 / 60), "bed", False), ev(at(d, 27 + 20 / 60), "bedroom_pir", True),
-           ev(at(d, 27 + 20 / 60) + timedelta(seconds=10), "bedroom_pir", False)]
-    [a] = care(feed(eng, day, at(d, 27 + 50 / 60)))  # (not past the day's end: its days learned stay as said)
-    assert a.kind == "night_bed_exit" and a.time == at(d, 27 + 50 / 60)  # 30 min after the bedroom sign
+    # the starting limit is the cap (night_bedroom_start_min None): the longest the deadline allows (issue 14)
+    assert START.night_bedroom_start_min is None
+    assert p.thr.wait_s["night_bedroom"] == START.night_quiet_cap_min * 60
+    day = [*evening(d), ev(at(d, 26 + 10 / 60), "bed", False), ev(at(d, 26 + 20 / 60), "bedroom_pir", True),
+           ev(at(d, 26 + 20 / 60) + timedelta(seconds=10), "bedroom_pir", False)]
+    [a] = care(feed(eng, day, at(d, 27 + 10 / 60)))  # (not past the day's end: its days learned stay as said)
+    assert a.kind == "night_bed_exit" and a.time == at(d, 27 + 10 / 60)  # 50 min after the bedroom sign
     n = p.waiting.models["night_bedroom"].days_raw
-    assert a.message == (f"Ann got out of bed at 03:10 and has not returned (40 min); last seen by the motion sensor "
-                         f"(bedroom) at 03:20, no movement since. Out of bed at night and last seen in the bedroom: "
-                         f"the starting limit of 30 min is used until her own days are learned ({n} of 28 days). "
-                         f"Possible fall.")
-    assert a.evidence["learned"] is False
+    assert a.message == (f"Ann got out of bed at 02:10 and has not returned (1 h 00 min); last seen by the motion "
+                         f"sensor (bedroom) at 02:20, no movement since. Out of bed at night and last seen in the "
+                         f"bedroom: the starting limit of 50 min is used until her own days are learned ({n} of 28 "
+                         f"days). Possible fall.")
+    assert a.evidence["learned"] is False and a.evidence["limit"] == "still_bedroom"
 
 
 def test_the_bedroom_situation_takes_a_budget_share_only_where_a_bedroom_sensor_can_see_it() -> None:

@@ -79,10 +79,10 @@ def test_out_of_bed_at_night_and_still() -> None:
     _, alerts = run(evs, t("04:00"))
     [a] = alerts
     assert a.kind == "night_bed_exit" and a.severity == Severity.URGENT
-    assert a.time == t("02:45")  # 30 min after the last movement, as its words say
+    assert a.time == t("03:05")  # 50 min after the last movement (the starting limit is the cap), as its words say
     # last seen outside the bedroom (the bathroom) and nothing since: watched from the first night
-    assert a.message == ("Ann got out of bed at 02:14 and has not returned (31 min); no movement since 02:15. "
-                         "Last seen outside the bedroom, and nothing has moved for 30 min (watched from the first "
+    assert a.message == ("Ann got out of bed at 02:14 and has not returned (51 min); no movement since 02:15. "
+                         "Last seen outside the bedroom, and nothing has moved for 50 min (watched from the first "
                          "night, whatever her usual trips). Possible fall.")
     assert a.evidence["limit"] == "still_away"
 

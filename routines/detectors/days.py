@@ -143,7 +143,9 @@ def split_flagged(eng: RoutineEngine, p: PersonState, pl: dict[str, Any]) -> tup
     auto["first_kitchen"] = back["first_kitchen"]
     auto["bed"] = back["bed"]
     auto["gaps"] = [g for g in back["gaps"] if g[1] < min(2 * sil[g[0]], thr.silence_cap_s)]
-    auto["exit_lengths"] = [x for x in back["exit_lengths"] if x < 2 * lim]
+    # (never past the cap on a night up: a trip that long is never normal by itself, however long the limit)
+    auto["exit_lengths"] = [x for x in back["exit_lengths"]
+                            if x < min(2 * lim, eng.settings.night_back_cap_min * 60)]
     back["auto"] = auto
     back["clip_s"] = FALSE_ALARM_MOVE_S
     return now, back

@@ -187,8 +187,11 @@ def night_bed_exit(c: Tick) -> None:
                        f"({duration(out_for)}); {since}. {usual}. Possible fall.",
                        {"out_since": eng.alert_time(p.out_since).isoformat(), "out_min": round(out_for / 60, 1),
                         "limit_min": round((fire_at - still_from if by_sit else thr.exit_thr_s) / 60, 1),
-                        "learned": thr.wait_own[sit] if by_sit else thr.exit_learned,
-                        "limit": SITUATION_LIMIT[sit] if by_sit else state_of(eng, p, "night_bed_exit")}))
+                        "learned": thr.wait_own[sit] if by_sit else
+                        thr.wait_own["night_back"] if thr.exit_by_budget else thr.exit_learned,
+                        "limit": SITUATION_LIMIT[sit] if by_sit else
+                        "starting" if thr.exit_by_budget and not thr.wait_own["night_back"]
+                        else state_of(eng, p, "night_bed_exit")}))
         else:
             due.append(fire_at)
     elif p.waiting.now:  # (no spell going on: probe would return at once; most looks, by day)

@@ -63,7 +63,7 @@ SITUATIONS: dict[str, Situation] = {
                                   "night_quiet_cap_min"),
     "night_still": Situation("bed", "night_still_away_min", "night_exit_floor_min", "night_quiet_cap_min"),
     "night_bedroom": Situation("bedroom", "night_bedroom_start_min", "night_exit_floor_min", "night_quiet_cap_min"),
-    "night_back": Situation("bed", "default_night_exit_min", "night_exit_floor_min", "night_back_cap_min"),
+    "night_back": Situation("bed", "night_back_start_min", "night_exit_floor_min", "night_back_cap_min"),
     "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
     "morning_still": Situation("bed", "not_up_still_min", "not_up_still_min", "morning_still_cap_min"),
 }
@@ -86,6 +86,14 @@ def sees(eng: RoutineEngine, pid: str, needs: str) -> bool:
 
 def _minutes(st: RoutineSettings, field: str) -> float:
     return float(getattr(st, field)) * 60.0
+
+
+def start_s(st: RoutineSettings, s: Situation) -> float:
+    """A situation's starting limit (seconds): its setting, or its cap where that is None (the night quiets:
+    before the person's own nights are known, the longest wait the deadline allows; learned limits never
+    exceed the cap, so the limit only tightens once they are)."""
+    v = getattr(st, s.start)
+    return float(v) * 60.0 if v is not None else _minutes(st, s.cap)
 
 
 def models(p: PersonState, half_life_days: float) -> dict[str, WaitModel]:
@@ -122,7 +130,7 @@ def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
     lim, own = {}, {}
     for name, s in SITUATIONS.items():
         m = ms[name]
-        v = m.limit(rate, st.situation_margin, _minutes(st, s.start), st.situation_min_days)
+        v = m.limit(rate, st.situation_margin, start_s(st, s), st.situation_min_days)
         lim[name] = min(_minutes(st, s.cap), max(_minutes(st, s.floor), v))
         own[name] = m.days_raw >= st.situation_min_days
     p.thr.wait_s, p.thr.wait_own = lim, own

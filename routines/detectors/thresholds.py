@@ -191,8 +191,11 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     p.thr = thr
     situations.refresh(eng, p, prev_wait)  # the waiting limits per situation (thr.wait_s)
     # how long until back in bed: from the budget once the person's own nights are learned, never shorter
-    # than twice their usual trip (a few weeks of nights cannot show every longer one)
-    thr.exit_by_budget = thr.wait_own["night_back"] and thr.wait_s["night_back"] > thr.exit_thr_s
+    # than twice their usual trip (a few weeks of nights cannot show every longer one); until then the
+    # situation's starting limit (night_back_start_min: its cap), as a trip's length is the person's own
+    # and twice the first few trips learned is no evidence of the longer ones (issue 14: house B's first
+    # month had 24 trip alerts at 45-92 min over 5 seeds); the quiet limits watch from the first night
+    thr.exit_by_budget = thr.wait_s["night_back"] > thr.exit_thr_s
     if thr.exit_by_budget:
         thr.exit_thr_s = thr.wait_s["night_back"]
     guard_limits(eng, p)  # wherever limits are made (day end, outcome, restore): never an implausible usual time
