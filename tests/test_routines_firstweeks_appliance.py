@@ -50,3 +50,23 @@ def test_first_month_start_defaults_run_without_the_leave_one_home_out_prior() -
             assert LOHO_PRIORS["home-x"] is prior
     finally:
         del LOHO_PRIORS["home-x"]
+
+
+def test_a_bouncing_switch_often_on_for_hours_goes_to_the_technician_after_two() -> None:
+    """House B's tilt switches bounce (a dozen spells of seconds around each use), so two spells of hours
+    are a small share of its spells; they are still more than the budget allows 'left on' in a few days."""
+    evs = [e for d in range(6) for e in moving(t("07:00", d), t("22:00", d))]
+    for d in range(6):  # three uses a day, each five on/off spells of seconds
+        for use in ("08:00", "12:00", "18:00"):
+            evs += [e for i in range(5) for e in ((t(use, d) + timedelta(seconds=20 * i), "kettle", True),
+                                                  (t(use, d) + timedelta(seconds=20 * i + 5), "kettle", False))]
+    for d in (1, 3, 5):  # 'on' for four hours on days 1 and 3 (and from 13:00 on day 5)
+        evs += [(t("13:00", d), "kettle", True), (t("17:00", d), "kettle", False)]
+    eng, alerts = run(sorted(evs), t("16:00", 5))
+    s = eng._sensors["kettle"]
+    assert s.on_stuck == 2 and s.on_stuck < 0.1 * s.on_spells  # (not a tenth of its spells)
+    care = [a.time for a in alerts if a.kind == "appliance_on"]
+    assert care == [t("13:30", 1), t("13:30", 3)]  # told twice, then never again for carers
+    told = [a for a in alerts if a.kind == "blind_check" and a.evidence.get("check") == "appliance_on"]
+    assert [a.audience for a in told] == [Audience.TECHNICAL] and told[0].time.date() == t("13:00", 5).date()
+    assert "often stays 'on' for hours (2 of its last" in told[0].message
