@@ -124,3 +124,26 @@ def test_summaries_and_state_from_a_checkpoint_written_before_meals_were_counted
     assert back.day_summary("p1", old.date) == DaySummary(**{**{f: getattr(old, f) for f in old.__dataclass_fields__},
                                                              "meals": None})
     assert (q.meals, q.meal_run, q.meal_last) == (0, 0, 0.0)
+
+
+def _out_all_morning(kitchen_at: str | None) -> list:
+    """Up at 07:00, out by the front door 09:00-12:00 (past the 11:00 starting deadline), then about the house."""
+    evs = [*evening(), (t("07:00"), "bed", False), *moving(t("07:01"), t("08:55"), "living_pir", 20),
+           (t("09:00"), "maindoor", True), (t("09:00") + (t("00:01") - t("00:00")) / 3, "maindoor", False),
+           (t("12:00"), "maindoor", True), (t("12:00") + (t("00:01") - t("00:00")) / 3, "maindoor", False),
+           *moving(t("12:01"), t("18:00"), "living_pir", 20)]
+    if kitchen_at is not None:
+        evs += [(t(kitchen_at), "kitchen_pir", True), (t(kitchen_at) + (t("00:01") - t("00:00")), "kitchen_pir", False)]
+    return evs
+
+
+def test_back_from_an_outing_past_the_deadline_she_has_two_hours_at_home_for_a_meal() -> None:
+    # issue 14: house C's first month told 'no meal' on coming home from a day out (a meal out, perhaps)
+    _, alerts = run(_out_all_morning(kitchen_at="13:30"), t("18:00"))
+    assert [a for a in alerts if a.kind == "no_meal"] == []
+    _, alerts = run(_out_all_morning(kitchen_at=None), t("18:00"))
+    [a] = [a for a in alerts if a.kind == "no_meal"]
+    assert a.time == t("14:00")  # two hours after coming home, as after getting up
+    assert a.message == ("No kitchen activity from Ann by 14:00 (the starting setting of 11:00 set at install, until "
+                         "her own routine is learned: 0 of 7 days); no kitchen activity today since she got up at "
+                         "07:00 (out until 12:00: Hearth waited 2 h 00 min after she came home).")

@@ -39,6 +39,12 @@ APPLIANCE_EVIDENCE_SPELLS = 7
 
 # 'no meal' at bed time only after a real day up (a short morning nap taken for the night is not a day)
 NO_MEAL_MIN_DAY_S = 4 * 3600.0
+# 'no meal' waits this long at home for a first kitchen use, after getting up and after coming home (issue 14:
+# house C's first month told 'no meal' at 19:44-23:06 on days out 09:44-21:55 and 07:31-18:54, each with a
+# kitchen use within 80 min of coming home); no constant of its own: the wait after getting up, as before
+AT_HOME_S = 7200.0
+# ...but never past this (minutes after the day start: half an hour before it ends), as thresholds.no_meal_dsm
+NO_MEAL_LAST_DSM = 1410.0
 
 
 def silence(c: Tick) -> None:
@@ -112,11 +118,18 @@ def no_meal(c: Tick) -> None:
               and p.bed_t - p.wake_t >= NO_MEAL_MIN_DAY_S)
     if ((p.phase == DAY or to_bed) and p.first_kitchen is None and p.wake_t is not None
             and eng.has(p.id, "kitchen") and "no_meal" not in blind):
-        usual_by = max(ep.no_meal, p.wake_t + 7200.0)
+        # back from going out (a day out, perhaps a meal out): as long at home to use the kitchen as after
+        # getting up, at most until half an hour before the day ends (a day without a meal is told that day)
+        back = max((b for _, b in p.outings if b is not None), default=None)
+        home_by = None if back is None else min(back + AT_HOME_S, eng.at_dsm(NO_MEAL_LAST_DSM))
+        usual_by = max(ep.no_meal, p.wake_t + AT_HOME_S, home_by or 0.0)
         deadline = min(usual_by, t) if to_bed else usual_by
         if t >= deadline and not p.away:
             usual = _no_meal_words(c, usual_by)
             woke = f" since {pr.subj} got up at {_clock(eng, p.wake_t)}" if p.wake_t is not None else ""
+            if home_by is not None and home_by >= usual_by and back is not None:  # the home-coming decided
+                woke += (f" (out until {_clock(eng, back)}: Hearth waited {duration(home_by - back)} "
+                         f"after {pr.subj} came home)")
             if to_bed:
                 woke += f", and {pr.subj} went to bed at {_clock(eng, p.bed_t)}"
             add(_alert(eng, p, t, "no_meal", f"{p.id}:no_meal:{eng._day_date}",
