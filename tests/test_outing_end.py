@@ -49,3 +49,12 @@ def test_without_a_door_on_coming_back_the_return_still_dates_from_the_first_of_
     evs = _morning_out([(t("11:40"), "kitchen_pir", True), (t("11:45"), "living_pir", True)])
     _, s = _summary(evs)
     assert s.outings == [(t("10:05") + 20 * S, t("11:40"))]
+
+
+def test_a_door_then_nothing_for_as_long_as_going_out_takes_is_going_out_again() -> None:
+    # in at 11:30 by the door, and nothing at all after it for 30 min (going out is confirmed in 10): she
+    # went out again through it, and came home by the door at 12:00 (house C: a door at 17:11, nothing for
+    # 4 h 44 min, a door at 21:55 had her home since 17:11)
+    evs = _morning_out([*_door("11:30"), *_door("12:00"), (t("12:05"), "kitchen_pir", True)])
+    _, s = _summary(evs)
+    assert s.outings == [(t("10:05") + 20 * S, t("12:00"))]

@@ -126,8 +126,11 @@ def front_door(eng: RoutineEngine, p: PersonState, t: float) -> float:
     due = t + 60.0
     if p.away:
         # a door while out is coming home: the first one is when (the door is opened, then shut, maybe
-        # opened again for the shopping; the outing ends at the first, see back_home)
-        if p.door_in_t is None:
+        # opened again for the shopping; the outing ends at the first, see back_home), unless nothing at all
+        # followed that one for as long as going out is confirmed by (away_confirm_min): then the person went
+        # out again through it, and this door is the coming home (house C's first month: a door at 17:11, 4 h
+        # 44 min of nothing, a door at 21:55 read as home since 17:11, and 'no meal' told at 21:57)
+        if p.door_in_t is None or t - p.door_in_t >= eng.settings.away_confirm_min * 60:
             p.door_in_t = t
         return due
     if p.door_night_t is not None:
