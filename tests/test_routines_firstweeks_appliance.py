@@ -67,6 +67,8 @@ def test_a_bouncing_switch_often_on_for_hours_goes_to_the_technician_after_two()
     assert s.on_stuck == 2 and s.on_stuck < 0.1 * s.on_spells  # (not a tenth of its spells)
     care = [a.time for a in alerts if a.kind == "appliance_on"]
     assert care == [t("13:30", 1), t("13:30", 3)]  # told twice, then never again for carers
+    first = next(a for a in alerts if a.kind == "appliance_on")
+    assert first.message.endswith("; Hearth waits at least 30 min.")  # the floor decided, and it says so
     told = [a for a in alerts if a.kind == "blind_check" and a.evidence.get("check") == "appliance_on"]
     assert [a.audience for a in told] == [Audience.TECHNICAL] and told[0].time.date() == t("13:00", 5).date()
     assert "often stays 'on' for hours (2 of its last" in told[0].message

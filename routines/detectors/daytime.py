@@ -186,6 +186,11 @@ def appliance_on(c: Tick) -> None:
                     n = s.on_model.n
                     k = int((s.on_model.values[:n] <= q + 1e-6).sum())
                     usual = f"it went off within {duration(q)} {of_days(k, n, 'times')}"
+                    # which limit: the floor (house B's microwave: usually off within a minute, told at 30 min)
+                    # or the margin on that usual time
+                    margin = eng.settings.appliance_margin
+                    usual += (f"; Hearth waits at least {duration(limit)}" if limit > q * margin + 1.0 else
+                              f"; the limit is {margin:g} times that, {duration(limit)}")
                 else:
                     usual = f"the starting limit is {duration(limit)}, set at install, until its own times are learned"
                 add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
