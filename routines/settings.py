@@ -145,7 +145,8 @@ class RoutineSettings(BaseModel):
                     "wait the hour a fall at night must be caught in allows, so a limit only ever tightens as "
                     "the person's own nights are learned. The recordings cannot justify a shorter start "
                     "leave-one-home-out: house B's real nights outlast 30 min before a sign of life on 11 of 140 "
-                    "stream days (C's on none), and its quiet once seen about the home on 22 (benchmarks/README.md).")
+                    "stream days (C's on none), and its quiet once seen about the home on 22 "
+                    "(python -m benchmarks.night_quiet).")
     night_first_sign_floor_min: float = Field(10.0, ge=1, le=240,
                                               description="...never shorter than this (minutes), however soon life "
                                                           "usually shows.")
