@@ -52,9 +52,11 @@ def test_first_month_start_defaults_run_without_the_leave_one_home_out_prior() -
         del LOHO_PRIORS["home-x"]
 
 
-def test_a_bouncing_switch_often_on_for_hours_goes_to_the_technician_after_two() -> None:
-    """House B's tilt switches bounce (a dozen spells of seconds around each use), so two spells of hours
-    are a small share of its spells; they are still more than the budget allows 'left on' in a few days."""
+def test_an_appliance_left_on_for_hours_keeps_warning_carers_when_its_switch_bounces() -> None:
+    """A switch that bounces (a dozen spells of seconds around each use, as house B's tilt switches) and is
+    left on for hours three times is not called stuck: those are a small share of its spells, and a hob
+    really left on again must still reach carers (turning such a sensor over to technicians after two
+    spells of hours was tried for B's first month, 19 -> 14 'left on' over 5 seeds, and not kept)."""
     evs = [e for d in range(6) for e in moving(t("07:00", d), t("22:00", d))]
     for d in range(6):  # three uses a day, each five on/off spells of seconds
         for use in ("08:00", "12:00", "18:00"):
@@ -66,9 +68,7 @@ def test_a_bouncing_switch_often_on_for_hours_goes_to_the_technician_after_two()
     s = eng._sensors["kettle"]
     assert s.on_stuck == 2 and s.on_stuck < 0.1 * s.on_spells  # (not a tenth of its spells)
     care = [a.time for a in alerts if a.kind == "appliance_on"]
-    assert care == [t("13:30", 1), t("13:30", 3)]  # told twice, then never again for carers
+    assert care == [t("13:30", 1), t("13:30", 3), t("13:30", 5)]  # told every time
     first = next(a for a in alerts if a.kind == "appliance_on")
     assert first.message.endswith("; Hearth waits at least 30 min.")  # the floor decided, and it says so
-    told = [a for a in alerts if a.kind == "blind_check" and a.evidence.get("check") == "appliance_on"]
-    assert [a.audience for a in told] == [Audience.TECHNICAL] and told[0].time.date() == t("13:00", 5).date()
-    assert "often stays 'on' for hours (2 of its last" in told[0].message
+    assert not [a for a in alerts if a.kind == "blind_check" and a.evidence.get("check") == "appliance_on"]

@@ -165,7 +165,7 @@ def appliance_on(c: Tick) -> None:
     for s in eng.person_sensors[p.id]:
         if s.plug and s.on and s.on_since is not None:
             what = s.role.replace("_", " ") if s.role != "activity" else f"appliance on the {s.label}"
-            if stuck_on(eng, p, s):
+            if stuck_on(s):
                 add(_alert(eng, p, t, "blind_check", f"{p.id}:blind:appliance_on:{s.id}",
                            f"Cannot check whether {name}'s {what} is left on: the {s.label} often stays 'on' for "
                            f"hours ({s.on_stuck} of its last {s.on_spells} on-spells); check how it is fitted.",

@@ -319,18 +319,11 @@ def appliance_limit(eng: RoutineEngine, s: SensorState) -> tuple[float, float | 
             else st.default_appliance_on_min * 60), q
 
 
-def stuck_on(eng: RoutineEngine, p: PersonState, s: SensorState) -> bool:
+def stuck_on(s: SensorState) -> bool:
     """Does this appliance sensor often stay 'on' for hours (stuck, or not switched by the person)?
 
     Then 'left on' cannot be told from the sensor's own habit: a check for technicians, not carers.
-    Two such spells, not three: house B's tilt switches gave carers a 'left on' for the third. Often: a
-    tenth of its on-spells, or more than a check's share of the false-alarm budget allows over the days
-    learned (:func:`routines.detectors.situations.rate_per_day`), as each such spell is a 'left on' for
-    carers; a switch that bounces (house B's tilt switches: a dozen spells of seconds around each use) hides
-    its hours-long spells from the first count, never from the second (issue 14: B's microwave told carers
-    'left on' three more times in its first month, at 2 of 23-38 spells).
+    Two such spells, not three: house B's tilt switches gave carers a 'left on' for the third.
     """
-    if s.on_stuck < 2:
-        return False
-    return s.on_stuck >= 0.1 * s.on_spells or s.on_stuck > situations.rate_per_day(eng, p) * p.activity_total.n
+    return s.on_stuck >= 2 and s.on_stuck >= 0.1 * s.on_spells
 
