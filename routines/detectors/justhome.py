@@ -13,12 +13,19 @@ like every situation's (the starting limit ``just_home_start_min`` until ``situa
 learned). It lasts until that first sign of life, as ``night_first_sign`` does at night: the quiet after
 it is the person seen at home, judged by the hour's and the last sensor's limits
 (:func:`routines.detectors.daytime.silence`), whose learned spells are exactly those. While it lasts it
-is the only limit that applies (the person is not read as home yet), so the alert says it decided.
+is the only limit that applies (the person is not read as home yet), so the alert says it decided. In
+a home without a bed sensor a return after the evening has begun (the bed window) is not judged: as
+any quiet then, it is read as going to bed.
 
-A door while out is not always a return: a doorstep visit, or coming in and going out again with no
-sensor seeing it, looks the same until something moves indoors. Such spells are the person's own and
-are learned like the others; the cap is the blind home's (``blind_silence_cap_min``), as a second
-departure after the door cannot be seen.
+A door while out is not always a return. Only an outing nothing indoors moved during is judged: one
+sensor alone moving while the person is read as out (``away_seen``: a seat mat, a pet; the core needs a
+second sensor to read a return without the door) means the person may never have left, and the door
+may be them going out (house C: a step outside at 16:26, the couch at 16:44, out by the door at 17:11
+until 21:55 read as home at 17:11 and 4 h 43 min of quiet, a false alarm each time the evaluation drew
+that day). A doorstep visit, or coming in and going out again with no sensor seeing it, still looks
+like a return until something moves indoors: such spells are the person's own and are learned like the
+others; the cap is the blind home's (``blind_silence_cap_min``), as a second departure after the door
+cannot be seen.
 """
 
 from __future__ import annotations
@@ -35,13 +42,19 @@ def just_home(c: Tick) -> None:
     """Came home by the front door (a door since going out) and nothing indoors since, for longer than
     the person's own returns go quiet."""
     eng, p, t, thr, due = c.eng, c.p, c.t, c.thr, c.due
-    back = (p.away and p.door_in_t is not None and p.door_t is not None
+    back = (p.away and p.door_in_t is not None and p.door_t is not None and p.away_seen is None
             and "silence" not in c.blind and "night_door" not in c.blind)  # (the door down: its moves unseen)
     if not back:
         if "just_home" in p.waiting.now:  # life showed indoors (or the door went blind): the spell is over
             situations.probe(eng, p, FAMILY, None, 0.0, t, due)
         return
     start = p.door_t  # the last door: the door moving is the person too
+    if not c.has_bed and start >= c.ep.bed_window:
+        # no bed sensor: once the evening has begun a quiet is read as going to bed (phases.going_to_bed),
+        # so a quiet after coming home then is too (house A: home at 23:39, nothing until 00:40)
+        if "just_home" in p.waiting.now:
+            situations.probe(eng, p, FAMILY, None, 0.0, t, due)
+        return
     situations.probe(eng, p, FAMILY, "just_home", start, t, due)
     limit = thr.wait_s["just_home"]
     if t < start + limit:
