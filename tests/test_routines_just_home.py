@@ -161,3 +161,39 @@ def test_a_home_without_a_front_door_gives_the_situation_no_share() -> None:
     # the test home sees every situation but the bedroom one; without the door also not just_home
     assert abs(30 * rate_per_day(with_door, with_door._persons["p1"]) - 1 / 8) < 1e-9
     assert abs(30 * rate_per_day(doorless, doorless._persons["p1"]) - 1 / 7) < 1e-9
+
+
+def test_a_door_after_something_moved_indoors_while_out_may_be_leaving_and_is_not_judged() -> None:
+    """Read as out at 10:01, but the chair alone moved at 10:40 (the core needs a second sensor to read a
+    return without the door): she may never have left, and the door at 11:30 may be her going out."""
+    eng, _, d = learned()
+    day = [*out_and_back(d)[:-2], ev(at(d, 10 + 40 / 60), "chair", True), ev(at(d, 10 + 41 / 60), "chair", False),
+           *out_and_back(d)[-2:]]
+    assert eng._persons["p1"].thr.wait_s["just_home"] == 20 * 60
+    assert care(feed(eng, sorted(day, key=lambda e: e.time), at(d, 14.0))) == []
+
+
+def test_without_a_bed_sensor_a_return_after_the_evening_began_is_going_to_bed() -> None:
+    from test_routines_days import SENSORS
+
+    from routines.home import Home, Person
+
+    def no_bed() -> RoutineEngine:
+        eng = RoutineEngine(Home("Europe/London", (Person("p1", "Ann", "she"),),
+                                 tuple(s for s in SENSORS if s.id != "bed")), START)
+        feed(eng, [e for e in month(DAY0, 5, seed=7) if e.sensor_id != "bed"], at(d, 6.0))
+        return eng
+
+    d = DAY0 + timedelta(days=5)
+    about = [ev(at(d, 8.0 + k / 4), "living_pir", True) for k in range(8)]  # about the home 08:00-09:45
+
+    def door(hour: float) -> list:
+        return [ev(at(d, hour), "maindoor", True), ev(at(d, hour + 1 / 60), "maindoor", False)]
+
+    eng = no_bed()
+    assert eng._persons["p1"].thr.bed_window_dsm < (23.5 - 4) * 60  # her evening has begun by 23:30
+    # out at 10:00 until 23:30, then nothing until the small hours: gone to bed, as any quiet evening is read
+    assert care(feed(eng, [*about, *door(10.0), *door(23.5)], at(d, 27.0))) == []
+    # home at 11:00 instead, and nothing: the starting limit, 3 h
+    [a] = care(feed(no_bed(), [*about, *door(10.0), *door(11.0)], at(d, 15.0)))
+    assert a.time == at(d, 11 + 1 / 60) + timedelta(hours=3) and a.evidence["just_home"] is True
