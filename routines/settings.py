@@ -126,7 +126,7 @@ class RoutineSettings(BaseModel):
     false_alarm_budget_per_30d: float = Field(1.0, gt=0, le=30,
                                               description="The person's false-alarm budget: waiting limits learned "
                                                           "per situation (just out of bed at night, up at night, "
-                                                          "just stood up from the chair, and daytime quiet at "
+                                                          "just stood up from the chair, just come home, and daytime quiet at "
                                                           "home: each hour's limit and each sensor's) are set so "
                                                           "that the person's own learned days would have raised no "
                                                           "more care alerts than this per 30 days, shared evenly "
@@ -150,6 +150,12 @@ class RoutineSettings(BaseModel):
     night_first_sign_floor_min: float = Field(10.0, ge=1, le=240,
                                               description="...never shorter than this (minutes), however soon life "
                                                           "usually shows.")
+    just_home_start_min: float = Field(180.0, ge=5, le=960,
+                                       description="Came home by the front door and no sign of life indoors since "
+                                                   "(minutes): the starting limit, until the person's own "
+                                                   "returns are learned (situation_min_days). As long as daytime "
+                                                   "stillness waits at cold start (default_silence_min): a door "
+                                                   "while out is not always a return (a doorstep visit).")
     night_quiet_cap_min: float = Field(50.0, ge=5, le=240,
                                        description="Out of bed at night and nothing moving for this long (minutes) "
                                                    "alerts, whatever the person's own nights: within the hour a "

@@ -18,6 +18,10 @@ A situation is what the person was last seen doing when the quiet began; each as
   long this person's bed stays still on ordinary mornings before getting up (some lie still for hours,
   most turn over within minutes). 'Not up' alerts sooner when that is outlasted (:func:`routines.detectors.night.not_up`);
   never shorter than the starting limit ``not_up_still_min``.
+- ``just_home``: just came home by the front door (a door since going out), and no sign of life indoors
+  since: on ordinary returns the hall, the kettle or the toilet shows life within minutes, and until it
+  does the core does not yet read the person as home, so no other limit judges a fall in the hall
+  (:mod:`routines.detectors.justhome`).
 
 Each learns, with forgetting, how often a day its quiet outlasted each wait (:class:`routines.waiting.WaitModel`),
 by looking at those moments (:func:`probe`, from the detectors' evaluations: a chain of looks at the last
@@ -66,6 +70,9 @@ SITUATIONS: dict[str, Situation] = {
     "night_back": Situation("bed", "night_back_start_min", "night_exit_floor_min", "night_back_cap_min"),
     "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
     "morning_still": Situation("bed", "not_up_still_min", "not_up_still_min", "morning_still_cap_min"),
+    # floor: the shortest stillness limit after one sensor (here the front door); cap: the blind home's, as a
+    # second departure after a door while out cannot be seen (routines.detectors.justhome)
+    "just_home": Situation("door", "just_home_start_min", "stillness_context_floor_min", "blind_silence_cap_min"),
 }
 
 
@@ -263,4 +270,4 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
 SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
                "night_bedroom": "{poss} quiet lasted",
                "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted",
-               "morning_still": "{poss} bed was still"}
+               "morning_still": "{poss} bed was still", "just_home": "{poss} quiet lasted"}

@@ -21,6 +21,7 @@ from routines.detectors.health import (
     sensor_faults,
     stillness_unjudgeable,
 )
+from routines.detectors.justhome import just_home
 from routines.detectors.night import night_bed_exit, night_door, not_up
 from routines.detectors.outing import not_back
 from routines.detectors.phases import (
@@ -43,7 +44,7 @@ STEPS: tuple[Callable[[Tick], None], ...] = (
     # phase changes: going to bed for the night, getting up for the day
     going_to_bed, back_to_bed_trip, up_a_moment, evening_lull, getting_up, night_trip_no_bed,
     # care detectors; gone out is decided between them (the night door and the daytime checks need it)
-    not_up, night_bed_exit, gone_out, not_back, night_door, silence, no_meal, appliance_on,
+    not_up, night_bed_exit, gone_out, not_back, just_home, night_door, silence, no_meal, appliance_on,
 )
 
 
