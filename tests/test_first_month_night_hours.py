@@ -94,3 +94,19 @@ def test_night_hours_in_the_config() -> None:
         parse_config_text(CONFIG.format(hours="06:00-06:00"), "home.yaml")
     assert same.value.problems == ["home.yaml:5: people[0].night_hours: night hours start and end at the same "
                                    "time: give the hours the person sleeps"]
+
+
+def test_a_door_in_the_night_hours_while_read_as_out_is_still_a_night_door() -> None:
+    """Out by the front door at 22:05 (read as out: nothing indoors since), then the door at 02:41 within
+    the night hours and no sign of her: she may have left after all (read as out after a quiet evening
+    with no bed sensor, house A) as much as come home; either way it is told at 02:56. A return that
+    shows life indoors is not."""
+    evening = [*moving(t("19:00", -1), t("22:00", -1), "living_pir"), *_door(t("22:05", -1))]
+    _, alerts = run([*evening, *_door(t("02:41"))], t("04:00"))
+    doors = [a for a in alerts if a.kind == "night_door"]
+    assert [a.time for a in doors] == [t("02:56")]
+    assert doors[0].message.startswith("The front door opened at 02:41, during the night hours set for Ann")
+    assert doors[0].message.endswith("and there has been no sign of her since (15 min).")
+    home = [*evening, *_door(t("02:41")), *moving(t("02:43"), t("02:50"), "kitchen_pir", 3)]
+    _, alerts = run(home, t("04:00"))
+    assert [a for a in alerts if a.kind == "night_door"] == []
