@@ -80,6 +80,8 @@ class Thresholds:
     wait_s: dict[str, float] = field(default_factory=dict)  # situation -> seconds of waiting before alerting
     wait_own: dict[str, bool] = field(default_factory=dict)  # situation -> from the person's own days?
     wait_floor_s: dict[str, float] = field(default_factory=dict)  # situation -> the shortest limit allowed
+    # ---- appliance 'left on' limits from the budget (routines.detectors.appliances), by sensor id
+    appliance: dict[str, Any] = field(default_factory=dict)
     # ---- refused by routines.learning.guard_limits (marker -> the implausible usual time, minutes)
     refused: dict[str, float] = field(default_factory=dict)
     # ---- caches (never learned, rebuilt on demand)

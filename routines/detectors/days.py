@@ -212,8 +212,12 @@ def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget:
         out["exit_lengths"] = [clip("night_exit", x, thr.exit_thr_s, st.night_exit_margin)
                                for x in pl["exit_lengths"]]
     if pl.get("appliance_on"):
+        # the larger of the two margins an appliance limit may come from (the usual time's, the budget's):
+        # a spell at (limit + budget) / margin moves neither later than the budget (appliances.spend pays
+        # for the longest spells first, so one more spell of x leaves its base at most max(base, x))
+        m_app = max(st.appliance_margin, st.situation_margin)
         out["appliance_on"] = {sid: [clip(f"appliance:{sid}", x, appliance_limit(eng, eng._sensors[sid])[0],
-                                          st.appliance_margin) for x in xs]
+                                          m_app) for x in xs]
                                for sid, xs in pl["appliance_on"].items() if sid in eng._sensors}
     if pl.get("ctx_gaps"):
         out["ctx_gaps"] = {}

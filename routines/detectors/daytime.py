@@ -159,6 +159,26 @@ def _suspect(c: Tick, s: SensorState, what: str, normal: int) -> Alert | None:
                    "normal_spells": normal})
 
 
+def _appliance_words(c: Tick, s: SensorState, limit: float, q: float) -> str:
+    """The person's own figures behind a learned 'left on' limit, and which limit decided: the budget's
+    (the longest on-time learned that its share cannot pay for), the floor (house B's microwave: usually
+    off within a minute, told at 30 min), or the margin on the usual time. Counts are spells learned."""
+    st, m = c.eng.settings, s.on_model
+    n = m.n
+    b = c.p.thr.appliance.get(s.id)
+    if b is not None and b.limit_s >= limit - 1.0 and b.limit_s > st.appliance_floor_min * 60 + 1.0:
+        how = (f"at most {duration(limit)}, the starting limit" if b.capped else
+               f"{st.situation_margin:g} times that, {duration(limit)}")
+        return (f"it went off within {duration(b.base_s)} {of_days(b.within, b.learned, 'times')}; "
+                f"the limit is {how}, so its times learned would have raised no more than its share of "
+                f"{c.name}'s false-alarm budget")
+    k = int((m.values[:n] <= q + 1e-6).sum())
+    usual = f"it went off within {duration(q)} {of_days(k, n, 'times')}"
+    margin = st.appliance_margin
+    return usual + (f"; Hearth waits at least {duration(limit)}" if limit > q * margin + 1.0 else
+                    f"; the limit is {margin:g} times that, {duration(limit)}")
+
+
 def appliance_on(c: Tick) -> None:
     """An appliance on far longer than usual (one that often stays on for hours: technicians only)."""
     eng, p, t, name, due, add = c.eng, c.p, c.t, c.name, c.due, c.add
@@ -183,14 +203,7 @@ def appliance_on(c: Tick) -> None:
                 continue
             if t >= s.on_since + limit:
                 if q is not None:
-                    n = s.on_model.n
-                    k = int((s.on_model.values[:n] <= q + 1e-6).sum())
-                    usual = f"it went off within {duration(q)} {of_days(k, n, 'times')}"
-                    # which limit: the floor (house B's microwave: usually off within a minute, told at 30 min)
-                    # or the margin on that usual time
-                    margin = eng.settings.appliance_margin
-                    usual += (f"; Hearth waits at least {duration(limit)}" if limit > q * margin + 1.0 else
-                              f"; the limit is {margin:g} times that, {duration(limit)}")
+                    usual = _appliance_words(c, s, limit, q)
                 else:
                     usual = f"the starting limit is {duration(limit)}, set at install, until its own times are learned"
                 add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",

@@ -121,9 +121,10 @@ def rate_per_day(eng: RoutineEngine, p: PersonState) -> float:
 
 
 # the budget's other spenders, each one share like a situation (and the sensor it needs, None: any home):
-# daytime quiet (routines.detectors.quietbudget), and the 'no meal' deadline
-# (routines.detectors.thresholds.budget_quantile)
-OTHER_SHARES: dict[str, str | None] = {"day_quiet": None, "no_meal": "kitchen"}
+# daytime quiet (routines.detectors.quietbudget), the 'no meal' deadline
+# (routines.detectors.thresholds.budget_quantile), and 'left on' (routines.detectors.appliances: the
+# share split over the person's appliance sensors)
+OTHER_SHARES: dict[str, str | None] = {"day_quiet": None, "no_meal": "kitchen", "appliance_on": "plug"}
 
 
 def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:

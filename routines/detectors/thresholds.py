@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from routines.detectors import quietbudget, situations
+from routines.detectors import appliances, quietbudget, situations
 from routines.detectors.common import _parse_hhmm
 from routines.learning import guard_limits
 from routines.limits import Deadlines, Thresholds
@@ -188,6 +188,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
         if thr.silence_blind is not None:
             sil = [max(v, blind) for v in sil]
         thr.silence_thr, thr.silence_q = sil, silq
+    thr.appliance = appliances.refresh(eng, p)  # each appliance's limit from the budget, once its spells are learned
     p.thr = thr
     situations.refresh(eng, p, prev_wait)  # the waiting limits per situation (thr.wait_s)
     # how long until back in bed: from the budget once the person's own nights are learned, never shorter
@@ -312,11 +313,15 @@ def _epochs(eng: RoutineEngine, p: PersonState) -> Deadlines:
 
 
 def appliance_limit(eng: RoutineEngine, s: SensorState) -> tuple[float, float | None]:
-    """(seconds on before a warning, the usual longest on-time or None while learning)."""
+    """(seconds on before a warning, the usual longest on-time or None while learning): the usual time
+    times ``appliance_margin`` (at least the floor), or at least the budget's limit once there is one
+    (:mod:`routines.detectors.appliances`: read from the limits in force, ``p.thr``)."""
     st = eng.settings
     q = s.on_model.quantile(st.usual_quantile) if s.on_model.ready else None
-    return (max(st.appliance_floor_min * 60, q * st.appliance_margin) if q is not None
-            else st.default_appliance_on_min * 60), q
+    if q is None:
+        return st.default_appliance_on_min * 60, q
+    b = s.p.thr.appliance.get(s.id) if s.p is not None else None
+    return max(st.appliance_floor_min * 60, q * st.appliance_margin, b.limit_s if b is not None else 0.0), q
 
 
 def stuck_on(s: SensorState) -> bool:
