@@ -91,18 +91,19 @@ def spend(values: np.ndarray, weights: np.ndarray, allowed: float) -> tuple[floa
 
 
 def refresh(eng: RoutineEngine, p: PersonState) -> dict[str, Budgeted]:
-    """Each appliance sensor's budgeted limit, once its spells span ``learning_days`` (before that the
-    usual-time rule holds): the appliances share one share of the budget evenly."""
+    """Each appliance sensor's budgeted limit, once ``situation_min_days`` of the person's own days are
+    learned, as for the other spenders (before that the usual-time rule holds: a few weeks cannot show
+    how often a long use comes): the appliances share one share of the budget evenly."""
     st = eng.settings
     plugs = [s for s in eng.person_sensors.get(p.id, ()) if s.plug]
-    if not plugs:
+    if not plugs or p.activity_total.n < st.situation_min_days:
         return {}
     share = situations.rate_per_day(eng, p) / len(plugs)
     out = {}
     for s in plugs:
         m = s.on_model
-        days, decayed = span(m)
-        if days < st.learning_days or not m.n:
+        decayed = span(m)[1]
+        if not m.n:
             continue
         paid = spend(m.values[: m.n], m.weights[: m.n], share * decayed)
         if paid is None:
