@@ -90,13 +90,18 @@ def spend(values: np.ndarray, weights: np.ndarray, allowed: float) -> tuple[floa
     return base, int((values <= base).sum())
 
 
+def active(eng: RoutineEngine, p: PersonState) -> bool:
+    """Are the person's appliance limits spent from the budget yet (``situation_min_days`` of their own)?"""
+    return p.activity_total.n >= eng.settings.situation_min_days
+
+
 def refresh(eng: RoutineEngine, p: PersonState) -> dict[str, Budgeted]:
     """Each appliance sensor's budgeted limit, once ``situation_min_days`` of the person's own days are
     learned, as for the other spenders (before that the usual-time rule holds: a few weeks cannot show
     how often a long use comes): the appliances share one share of the budget evenly."""
     st = eng.settings
     plugs = [s for s in eng.person_sensors.get(p.id, ()) if s.plug]
-    if not plugs or p.activity_total.n < st.situation_min_days:
+    if not plugs or not active(eng, p):
         return {}
     share = situations.rate_per_day(eng, p) / len(plugs)
     out = {}
@@ -112,3 +117,27 @@ def refresh(eng: RoutineEngine, p: PersonState) -> dict[str, Budgeted]:
         want = max(st.appliance_floor_min * 60.0, base * st.situation_margin)
         out[s.id] = Budgeted(min(cap_s(st), want), base, within, m.n, want > cap_s(st))
     return out
+
+
+def clip_spells(m: MarkerModel, xs: list[float], top: float, st: RoutineSettings, budgeted: bool) -> list[float]:
+    """``xs`` (spells to learn into ``m``) clipped so neither rule's limit ends past ``top`` (seconds: the
+    limit in force plus what decision 4 allows it to move). Once the budget sets limits (``budgeted``): at
+    most ``top / situation_margin`` each (the budget's base after one more spell of x is at most
+    max(base, x), :func:`spend` paying for the longest first), and at most ``top / appliance_margin``
+    where the usual time learned with them all would put the older rule past ``top`` (so a sensor with many
+    short spells can settle a long one). Before: ``top`` over the larger margin, so the budget's first
+    limit is within it too."""
+    low = [min(x, top / max(st.appliance_margin, st.situation_margin)) for x in xs]
+    if not budgeted:
+        return low
+    cut = [min(x, top / st.situation_margin) for x in xs]
+    n = m.n
+    v, w = m.values[:n].copy(), m.weights[:n].copy()
+    if m.count >= m.capacity:  # the ring is full: each spell learned takes the oldest's place
+        drop = [(m._pos + i) % m.capacity for i in range(min(len(cut), m.capacity))]
+        v, w = np.delete(v, drop), np.delete(w, drop)
+    v, w = np.append(v, cut), np.append(w, np.ones(len(cut)))
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(w[order])
+    usual = float(v[order][min(int(np.searchsorted(cum, st.usual_quantile * cum[-1], side="left")), len(v) - 1)])
+    return cut if usual * st.appliance_margin <= top else low

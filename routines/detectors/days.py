@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from routines.detectors import quietbudget
+from routines.detectors import appliances, quietbudget
 from routines.detectors.thresholds import appliance_limit, learn_context_gaps, refresh_thresholds
 from routines.models import MarkerModel
 from routines.state import PersonState
@@ -212,12 +212,12 @@ def clip_payload(eng: RoutineEngine, p: PersonState, pl: dict[str, Any], budget:
         out["exit_lengths"] = [clip("night_exit", x, thr.exit_thr_s, st.night_exit_margin)
                                for x in pl["exit_lengths"]]
     if pl.get("appliance_on"):
-        # the larger of the two margins an appliance limit may come from (the usual time's, the budget's):
-        # a spell at (limit + budget) / margin moves neither later than the budget (appliances.spend pays
-        # for the longest spells first, so one more spell of x leaves its base at most max(base, x))
-        m_app = max(st.appliance_margin, st.situation_margin)
-        out["appliance_on"] = {sid: [clip(f"appliance:{sid}", x, appliance_limit(eng, eng._sensors[sid])[0],
-                                          m_app) for x in xs]
+        # an appliance's limit is the larger of two rules' (the usual time's, the budget's): clipped so
+        # that neither moves past the limit plus the budget (appliances.clip_spells)
+        out["appliance_on"] = {sid: appliances.clip_spells(
+                                   eng._sensors[sid].on_model, xs,
+                                   appliance_limit(eng, eng._sensors[sid])[0] + budget(f"appliance:{sid}"), st,
+                                   appliances.active(eng, p))
                                for sid, xs in pl["appliance_on"].items() if sid in eng._sensors}
     if pl.get("ctx_gaps"):
         out["ctx_gaps"] = {}

@@ -170,7 +170,7 @@ def _appliance_words(c: Tick, s: SensorState, limit: float, q: float) -> str:
         how = (f"at most {duration(limit)}, the starting limit" if b.capped else
                f"{st.situation_margin:g} times that, {duration(limit)}")
         return (f"it went off within {duration(b.base_s)} {of_days(b.within, b.learned, 'times')}; "
-                f"the limit is {how}, so its times learned would have raised no more than its share of "
+                f"the limit is {how}, so its learned times would have raised no more alerts than its share of "
                 f"{c.name}'s false-alarm budget")
     k = int((m.values[:n] <= q + 1e-6).sum())
     usual = f"it went off within {duration(q)} {of_days(k, n, 'times')}"
