@@ -6,13 +6,18 @@ for hours still warns carers, and settled or false-alarm alerts move the limit w
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from test_routines_detectors import moving, run, t
+from test_routines_days import make_home
+from test_routines_detectors import START, moving, run, t
 
 from routines.detectors import appliances, situations
 from routines.detectors.days import limits_now
-from routines.engine import STUCK_ON_S
+from routines.engine import STUCK_ON_S, RoutineEngine
 
+# the real checkpoint of the first 30 days of _weeks(51) below, written by the code of commit a55d1d2 (the last
+# before the appliance budget: its limits, Thresholds, have no 'appliance' field)
+OLD = Path(__file__).parent / "fixtures" / "routines_checkpoint_a55d1d2_kettle.bin"
 LONG_DAYS = (3, 10, 17, 24, 31, 38, 45)  # a 40-minute use at 15:00 once a week
 
 
@@ -102,3 +107,18 @@ def test_settled_and_false_alarm_spells_move_the_budgeted_limit_within_decision_
         "Ann's kettle has been on for 2 h 00 min, since 09:00; it went off within 1 h 52 min on all 180 times "
         "learned; the limit is at most 2 h 00 min, the starting limit, so its learned "
         "times would have raised no more alerts than its share of Ann's false-alarm budget.")
+
+
+def test_a_checkpoint_from_before_the_budget_restores_and_goes_on_as_an_uninterrupted_run() -> None:
+    evs = sorted([*_weeks(51), (t("13:00", 50), "kettle", True), (t("17:00", 50), "kettle", False)])
+    cut = t("12:00", 30)
+    eng, _ = run([e for e in evs if e[0] <= cut], cut, tick_min=5)
+    again = RoutineEngine.restore(make_home(), OLD.read_bytes(), START)
+    assert again._sensors["kettle"].on_model.n == eng._sensors["kettle"].on_model.n > 90  # learned, carried over
+    rest = [e for e in evs if e[0] > cut]
+    _, whole = run(rest, t("17:30", 50), engine=eng, tick_min=5)
+    _, after = run(rest, t("17:30", 50), engine=again, tick_min=5)
+    assert [(a.time, a.message) for a in after] == [(a.time, a.message) for a in whole]
+    # (the ticks every 5 min from the first event after the cut, 12:01)
+    assert [a.time for a in _left_on(after)] == [t("15:31", 31), t("15:40", 38), t("13:51", 50)]
+    assert again._persons["p1"].thr.appliance["kettle"].limit_s == 50 * 60
