@@ -32,7 +32,7 @@ PROFILE_FEATURES = ("wake", "first_kitchen", "bed", "night_exits", "minutes_out"
 class SensorState:
     __slots__ = ("after_days", "after_hist", "after_long", "after_n", "after_w", "appliance", "battery", "battery_low_runs", "bed", "bedroom", "cadence", "chair", "code", "ctx_base", "ctx_limit", "door",
                  "hourly", "id", "kitchen", "label", "last_seen", "n", "offline_since", "on", "on_model",
-                 "on_pending", "on_since", "on_spells", "on_stuck", "p", "person_id", "plug", "presence", "role", "room", "run", "silent_limit", "silent_since",
+                 "on_pending", "on_since", "on_spells", "on_stuck", "on_told", "p", "person_id", "plug", "presence", "role", "room", "run", "silent_limit", "silent_since",
                  "switch", "toilet")
 
     def __init__(self, sid: str, half_life_days: float) -> None:
@@ -47,6 +47,9 @@ class SensorState:
         self.on_spells = 0  # finished on-spells, and how many lasted hours (a sensor stuck on, not a person)
         self.on_stuck = 0
         self.on_model = MarkerModel(half_life_days, capacity=200, warmup=5)
+        # the on_since of the spell carers were last told 'left on' about: told once, however long it lasts
+        # (the alert keys are forgotten after two days, and a switch left tipped for days was re-told every third)
+        self.on_told: float | None = None
         self.cadence = MarkerModel(half_life_days, capacity=120, warmup=10)  # active hours between reports
         self.run = 0  # active hours (person active at home) since this sensor last reported
         self.silent_since: float | None = None

@@ -122,3 +122,13 @@ def test_a_checkpoint_from_before_the_budget_restores_and_goes_on_as_an_uninterr
     # (the ticks every 5 min from the first event after the cut, 12:01)
     assert [a.time for a in _left_on(after)] == [t("15:31", 31), t("15:40", 38), t("13:51", 50)]
     assert again._persons["p1"].thr.appliance["kettle"].limit_s == 50 * 60
+
+
+def test_a_switch_left_on_for_days_is_told_to_carers_once() -> None:
+    """House B's microwave switch left tipped from 10:00 for five days: carers hear of it once, at the limit,
+    not again every third day at 04:00 as the alert keys are forgotten (issue 14: 6 of B's 19 first-month
+    'left on' alerts over 5 seeds were such repeats)."""
+    evs = [*_weeks(9), (t("10:00", 3), "kettle", True), (t("10:00", 8), "kettle", False)]
+    _, alerts = run(sorted(e for e in evs if not (t("10:00", 3) < e[0] < t("10:00", 8) and e[1] == "kettle")),
+                    t("12:00", 8), tick_min=5)
+    assert [a.time for a in _left_on(alerts)] == [t("10:30", 3)]

@@ -201,16 +201,21 @@ def appliance_on(c: Tick) -> None:
                 else:
                     due.append(s.on_since + limit)
                 continue
+            if s.on_told == s.on_since:
+                continue  # carers were told of this spell: once (a switch left tipped for days is not re-told)
             if t >= s.on_since + limit:
                 if q is not None:
                     usual = _appliance_words(c, s, limit, q)
                 else:
                     usual = f"the starting limit is {duration(limit)}, set at install, until its own times are learned"
-                add(_alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
+                a = _alert(eng, p, t, "appliance_on", f"{p.id}:appliance_on:{s.id}:{s.on_since:.0f}",
                            f"{name}'s {what} has been on for {duration(t - s.on_since)}, since "
                            f"{_clock(eng, s.on_since)}; {usual}.",
                            {"sensor": s.id, "on_min": round((t - s.on_since) / 60, 1),
-                            "limit_min": round(limit / 60, 1)}))
+                            "limit_min": round(limit / 60, 1)})
+                if a is not None:
+                    s.on_told = s.on_since
+                add(a)
             else:
                 due.append(s.on_since + limit)
 
