@@ -126,8 +126,9 @@ class RoutineSettings(BaseModel):
     false_alarm_budget_per_30d: float = Field(1.0, gt=0, le=30,
                                               description="The person's false-alarm budget: waiting limits learned "
                                                           "per situation (just out of bed at night, up at night, "
-                                                          "just stood up from the chair, just come home, and daytime quiet at "
-                                                          "home: each hour's limit and each sensor's) are set so "
+                                                          "just stood up from the chair, just come home, daytime quiet at "
+                                                          "home (each hour's limit and each sensor's), and an "
+                                                          "appliance left on) are set so "
                                                           "that the person's own learned days would have raised no "
                                                           "more care alerts than this per 30 days, shared evenly "
                                                           "among the situations the home can see.")
