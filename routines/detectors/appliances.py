@@ -107,10 +107,9 @@ def refresh(eng: RoutineEngine, p: PersonState) -> dict[str, Budgeted]:
     out = {}
     for s in plugs:
         m = s.on_model
-        decayed = span(m)[1]
         if not m.n:
             continue
-        paid = spend(m.values[: m.n], m.weights[: m.n], share * decayed)
+        paid = spend(m.values[: m.n], m.weights[: m.n], share * span(m)[1])
         if paid is None:
             continue
         base, within = paid
@@ -126,7 +125,8 @@ def clip_spells(m: MarkerModel, xs: list[float], top: float, st: RoutineSettings
     max(base, x), :func:`spend` paying for the longest first), and at most ``top / appliance_margin``
     where the usual time learned with them all would put the older rule past ``top`` (so a sensor with many
     short spells can settle a long one). Before: ``top`` over the larger margin, so the budget's first
-    limit is within it too."""
+    limit is within it too. (A full ring forgetting its oldest spell may shorten the days spanned, so the
+    share's allowance, as forgetting moves any quantile: decision 4 bounds what a day teaches.)"""
     low = [min(x, top / max(st.appliance_margin, st.situation_margin)) for x in xs]
     if not budgeted:
         return low
