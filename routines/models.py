@@ -90,11 +90,15 @@ class MarkerModel:
             return False
         if self.ready and self.flag_above < 1.0 and self.score_one(x) >= self.flag_above:
             return False
-        self.values[self._pos] = x
-        self.weights[self._pos] = 1.0
-        self._pos = (self._pos + 1) % self.capacity
+        pos = self._pos
+        replaced = float(self.values[pos]) if self.count >= self.capacity else None  # the ring's oldest value
+        self.values[pos] = x
+        self.weights[pos] = 1.0
+        self._pos = (pos + 1) % self.capacity
         self.count += 1
-        self._table_cache = self._order_cache = None
+        self._table_cache = None
+        if self._order_cache is not None:  # one value in, (at most) one out: moved within the kept order
+            self._order_cache = moved_in_order(self._order_cache, pos, replaced, float(self.values[pos]))
         return True
 
     def _table(self) -> tuple[list[float], list[float]]:
@@ -153,6 +157,17 @@ def gap_bin(seconds: float) -> int:
     return min(max(bisect_right(_EDGES, seconds) - 1, 0), _GAP_BINS - 1)
 
 
+def hour_either_side(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the hour before and of the hour after each hour (the first axis, wrapping round the day):
+    ``np.roll(a, 1, axis=0)`` and ``np.roll(a, -1, axis=0)``, the same arrays by slicing, at a fraction of
+    its cost (asked for at every day end).
+
+    >>> [x.tolist() for x in hour_either_side(np.arange(4))]
+    [[3, 0, 1, 2], [1, 2, 3, 0]]
+    """
+    return np.concatenate((a[-1:], a[:-1])), np.concatenate((a[1:], a[:1]))
+
+
 class SilenceModel:
     """Survival table of quiet spells at home, by the hour of day the spell started.
 
@@ -207,8 +222,10 @@ class SilenceModel:
         spells (24 x bins, a population prior) counted with the person's own."""
         hist = self.hist if extra is None else self.hist + extra
         count = self.count if extra is None else self.count + extra.sum(axis=1)
-        pooled = hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)
-        counts = count + np.roll(count, 1) + np.roll(count, -1)
+        before, after = hour_either_side(hist)
+        pooled = hist + before + after
+        before, after = hour_either_side(count)
+        counts = count + before + after
         cum = np.cumsum(pooled, axis=1)
         # per hour, searchsorted(left): how many running totals lie below the share (all hours in one go)
         i = np.minimum((cum < (q * cum[:, -1])[:, None]).sum(axis=1), _GAP_BINS - 1)
@@ -406,6 +423,33 @@ def sort_order(values: np.ndarray) -> tuple[Any, list[float]]:
         return order, [vs[i] for i in order]
     order = np.argsort(values, kind="stable")
     return order, values[order].tolist()
+
+
+def moved_in_order(kept: tuple[Any, list[float]], i: int, old: float | None, new: float) -> tuple[list[int], list[float]]:
+    """:func:`sort_order`'s result after ``values[i]`` changed from ``old`` (None: ``i`` is a new last index)
+    to ``new``, without sorting again: a sensor's cadence learns a value or two a day among 120 kept, and
+    is read once a day. The order is the stable sort's, by value and then by index, so the result is the
+    one :func:`sort_order` would give, to the last index.
+
+    >>> vs = np.array([2.0, 1.0, 2.0])
+    >>> moved_in_order(sort_order(vs), 0, 2.0, 0.5) == sort_order(np.array([0.5, 1.0, 2.0]))
+    True
+    >>> moved_in_order(sort_order(vs), 3, None, 2.0) == sort_order(np.array([2.0, 1.0, 2.0, 2.0]))
+    True
+    """
+    order = kept[0].tolist() if isinstance(kept[0], np.ndarray) else list(kept[0])  # (copies: kept may be read)
+    vs = list(kept[1])
+    if old is not None:
+        j = bisect_left(vs, old)
+        while order[j] != i:  # among the values equal to old: the one at index i
+            j += 1
+        del order[j], vs[j]
+    j, hi = bisect_left(vs, new), bisect_right(vs, new)
+    while j < hi and order[j] < i:  # among the values equal to new, by index
+        j += 1
+    order.insert(j, i)
+    vs.insert(j, new)
+    return order, vs
 
 
 def running_weight(weights: np.ndarray, order: Any) -> list[float]:
