@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from routines.models import GAP_BINS, GAP_EDGES
+from routines.models import GAP_BINS, GAP_EDGES, hour_either_side
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
@@ -62,7 +62,7 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
 
     def limits(price: float) -> np.ndarray:
         # the first (shortest) of equally good limits: what makes a limit grow only with the price
-        return np.argmin(wait + price * over_in, axis=1)
+        return (wait + price * over_in).argmin(axis=1)
 
     def flagged(k: np.ndarray) -> float:
         return float(over[rows, k].sum())
@@ -101,7 +101,8 @@ def floor_bin(seconds: float) -> int:
 def hour_spells(hist: np.ndarray) -> np.ndarray:
     """The spells of each hour smoothed with the hour either side (as the quantile rule pooled them), per
     hour: the pooled count over three, so the 24 hours together still hold each spell once."""
-    return (hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)) / 3.0
+    before, after = hour_either_side(hist)
+    return (hist + before + after) / 3.0
 
 
 def refresh(eng: RoutineEngine, p: PersonState, sensors: list[SensorState], rate: float) -> list[float]:
