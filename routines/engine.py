@@ -29,6 +29,7 @@ from typing import Any
 from routines import detectors, pickling
 from routines.alert import Alert
 from routines.detectors import outing
+from routines.explain import Pronouns
 from routines.home import APPLIANCE_ROLES, Home, night_window
 from routines.prior import Prior, shipped
 from routines.sensor_kinds import BED, CONTACT, MOTION, PLUG, sensor_kind
@@ -49,6 +50,7 @@ _MAGIC = b"HEARTH-ROUTINES\x01"
 # A day: longer than the core's longest default stillness limit (the blind-home cap, 16 h), and never
 # shorter than a limit a technician configured (see RoutineEngine.unwatched_after_s).
 UNWATCHED_MIN_S = 24 * 3600.0
+WALL_KEPT = 256  # local wall-clock times remembered (RoutineEngine._local)
 
 
 class RoutineEngine:
@@ -58,6 +60,7 @@ class RoutineEngine:
         # where a new person's limits start (not checkpointed: a newer prior applies on restart)
         self.prior = prior if prior is not None else (shipped() if self.settings.population_prior else None)
         self.tz = home.tz
+        self._wall: dict[float, datetime] = {}  # epoch seconds -> local wall clock (see _local)
         st = self.settings
         self.names = {p.id: p for p in home.people}
         self._persons: dict[str, PersonState] = {
@@ -115,6 +118,7 @@ class RoutineEngine:
             if s.p is not None:
                 self.person_sensors[info.person].append(s)
         self.night = {p.id: night_window(p.night_hours) for p in self.home.people}
+        self.pronouns = {p.id: Pronouns(p.pronoun) for p in self.home.people}  # (frozen: shared by every look)
         self._flags = {pid: {f: any(getattr(s, f) for s in ss) for f in ("bed", "chair", "kitchen", "door", "plug")}
                        for pid, ss in self.person_sensors.items()}
 
@@ -124,7 +128,15 @@ class RoutineEngine:
 
     # ---- clock --------------------------------------------------------------------------------------
     def _local(self, t: float) -> datetime:
-        return datetime.fromtimestamp(t, self.tz)
+        """The local wall clock of epoch ``t``. Remembered: every look by day asks again for the same few
+        times (when the person got out of bed, last moved) to place them in the night hours, and a zone's
+        conversion costs more than the rest of that test (a datetime never changes, so sharing one is safe)."""
+        d = self._wall.get(t)
+        if d is None:
+            if len(self._wall) >= WALL_KEPT:  # (most times are asked once: the memory stays bounded)
+                self._wall.clear()
+            d = self._wall[t] = datetime.fromtimestamp(t, self.tz)
+        return d
 
     def dsm(self, t: float) -> float:
         """Minutes since the person-day start (local wall clock) of epoch ``t``."""
