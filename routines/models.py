@@ -90,15 +90,11 @@ class MarkerModel:
             return False
         if self.ready and self.flag_above < 1.0 and self.score_one(x) >= self.flag_above:
             return False
-        pos = self._pos
-        replaced = float(self.values[pos]) if self.count >= self.capacity else None  # the ring's oldest value
-        self.values[pos] = x
-        self.weights[pos] = 1.0
-        self._pos = (pos + 1) % self.capacity
+        self.values[self._pos] = x
+        self.weights[self._pos] = 1.0
+        self._pos = (self._pos + 1) % self.capacity
         self.count += 1
-        self._table_cache = None
-        if self._order_cache is not None:  # one value in, (at most) one out: moved within the kept order
-            self._order_cache = moved_in_order(self._order_cache, pos, replaced, float(self.values[pos]))
+        self._table_cache = self._order_cache = None
         return True
 
     def _table(self) -> tuple[list[float], list[float]]:
@@ -423,33 +419,6 @@ def sort_order(values: np.ndarray) -> tuple[Any, list[float]]:
         return order, [vs[i] for i in order]
     order = np.argsort(values, kind="stable")
     return order, values[order].tolist()
-
-
-def moved_in_order(kept: tuple[Any, list[float]], i: int, old: float | None, new: float) -> tuple[list[int], list[float]]:
-    """:func:`sort_order`'s result after ``values[i]`` changed from ``old`` (None: ``i`` is a new last index)
-    to ``new``, without sorting again: a sensor's cadence learns a value or two a day among 120 kept, and
-    is read once a day. The order is the stable sort's, by value and then by index, so the result is the
-    one :func:`sort_order` would give, to the last index.
-
-    >>> vs = np.array([2.0, 1.0, 2.0])
-    >>> moved_in_order(sort_order(vs), 0, 2.0, 0.5) == sort_order(np.array([0.5, 1.0, 2.0]))
-    True
-    >>> moved_in_order(sort_order(vs), 3, None, 2.0) == sort_order(np.array([2.0, 1.0, 2.0, 2.0]))
-    True
-    """
-    order = kept[0].tolist() if isinstance(kept[0], np.ndarray) else list(kept[0])  # (copies: kept may be read)
-    vs = list(kept[1])
-    if old is not None:
-        j = bisect_left(vs, old)
-        while order[j] != i:  # among the values equal to old: the one at index i
-            j += 1
-        del order[j], vs[j]
-    j, hi = bisect_left(vs, new), bisect_right(vs, new)
-    while j < hi and order[j] < i:  # among the values equal to new, by index
-        j += 1
-    order.insert(j, i)
-    vs.insert(j, new)
-    return order, vs
 
 
 def running_weight(weights: np.ndarray, order: Any) -> list[float]:
