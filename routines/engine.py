@@ -203,6 +203,7 @@ class RoutineEngine:
         s.last_seen = t
         s.n += 1
         p = s.p
+        bed_look = False  # a bed mat changed whether the person is in bed: look again soon (see the end)
         free = not p.in_bed  # before this event changes it: a spell ending in bed still counts
         code = s.code
         if s.offline_since is not None or s.silent_since is not None:
@@ -247,6 +248,7 @@ class RoutineEngine:
                 if due < self._due:  # (a chatty mat changes hundreds of times a night: no min() call)
                     self._due = due
                 if not (was_in_bed and p.in_bed):
+                    bed_look = True  # (when: decided at the end, on the state this event leaves)
                     # re-judge soon, except for a mat pulsing under a person already in bed (night or day):
                     # such a pulse moves only the mat's own counts, last_bed and last_act/last_nondoor.
                     # What the steps read of those, in bed: going_to_bed reads in_bed_since and
@@ -257,7 +259,6 @@ class RoutineEngine:
                     # it newer); a return home is judged by back_home below. A chatty mat pulses hundreds
                     # of times a night (a third of the core's time); a day-phase pulse (on the bed in the
                     # evening before the night is read) is about 3% of the looks on the quiet home.
-                    self._due = min(self._due, t + EDGE_DELAY_S)
             elif on == s.on:
                 return out or []
             else:  # sitting down or standing up changes no deadline
@@ -310,6 +311,8 @@ class RoutineEngine:
             detectors.kitchen_use(p, t)
             if p.first_kitchen is None:
                 p.first_kitchen = t  # kept only if it is not before getting up (see detectors.episodes._got_up)
+        if bed_look:  # EDGE_DELAY_S on, or later when that look could only say when the night begins
+            self._due = min(self._due, detectors.look_after_bed(self, p, t, EDGE_DELAY_S))
         return out or []
 
     def observe_health(self, h: DeviceHealth) -> list[Alert]:
