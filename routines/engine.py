@@ -80,6 +80,9 @@ class RoutineEngine:
         self._hour_end = float("-inf")  # forces clock set-up on the first event or tick
         self._hour = 0
         self._due = float("inf")
+        # the earliest 20 s re-check after getting into bed that look_after_bed moved later, until a look:
+        # honoured when the limits change before it (an outcome, a checkpoint restored), as it was looked at then
+        self._moved_look = float("inf")
         self._last_input = 0.0  # the latest event or tick time given
         self.unwatched: tuple[float, float] | None = None  # the latest span read as unknown (see _resume)
         st = self.settings
@@ -312,7 +315,10 @@ class RoutineEngine:
             if p.first_kitchen is None:
                 p.first_kitchen = t  # kept only if it is not before getting up (see detectors.episodes._got_up)
         if bed_look:  # EDGE_DELAY_S on, or later when that look could only say when the night begins
-            self._due = min(self._due, detectors.look_after_bed(self, p, t, EDGE_DELAY_S))
+            look = detectors.look_after_bed(self, p, t, EDGE_DELAY_S)
+            if look > t + EDGE_DELAY_S:
+                self._moved_look = min(self._moved_look, t + EDGE_DELAY_S)
+            self._due = min(self._due, look)
         return out or []
 
     def observe_health(self, h: DeviceHealth) -> list[Alert]:
@@ -356,6 +362,7 @@ class RoutineEngine:
         return out
 
     def _evaluate(self, t: float) -> list[Alert]:
+        self._moved_look = float("inf")  # every deadline is read afresh now
         out: list[Alert] = []
         due = float("inf")
         for p in self._persons.values():
@@ -416,6 +423,12 @@ class RoutineEngine:
                 detectors.refresh_thresholds(self, p)
             else:
                 p.flagged[day]["real"] = True  # never learned, not even when it ended by itself
+        self._due = min(self._due, self._look_held())  # new limits: a moved re-check is looked at after all
+
+    def _look_held(self) -> float:
+        """The re-check look_after_bed moved later, if it is still ahead (inf: none): where the limits change
+        before it, it is looked at then, as it always was, so the new limits are read as soon as before."""
+        return self._moved_look if self._moved_look > self._last_input else float("inf")
 
     # ---- reporting ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -446,7 +459,7 @@ class RoutineEngine:
             "outcomes": self._outcomes, "unknown": self.unknown_events, "started": self._started,
             "first_t": self.first_t,
             "day_date": self._day_date, "day": (self._day_start, self._day_end),
-            "hour": (self._hour, self._hour_start, self._hour_end), "due": self._due,
+            "hour": (self._hour, self._hour_start, self._hour_end), "due": min(self._due, self._look_held()),
             "last_input": self._last_input, "unwatched": self.unwatched,
         }
         return _MAGIC + zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)

@@ -79,3 +79,21 @@ def test_looking_when_the_night_would_begin_gives_the_alerts_and_limits_of_looki
     assert len(alerts) >= 20 and {json.loads(a)["kind"] for a in alerts} >= {"silence", "not_up", "no_meal"}
     assert alerts == alerts_before
     assert len(limits) > DAYS and limits == limits_before  # (and the evening before day 0)
+
+
+def test_a_moved_look_is_looked_at_after_all_when_the_limits_change_before_it() -> None:
+    # an outcome refreshes the limits at once, and a restored checkpoint refreshes them too: the look the
+    # rule moved (20 s after getting into bed) must still come then, so the new limits are read as soon as
+    # they always were
+    home = make_home()
+    engine = RoutineEngine(home)
+    d = START + timedelta(days=41)  # an ordinary day, her own limits learned
+    sat = at(d, 15).timestamp()
+    rows = [(e.time.timestamp(), e.sensor_id, e.value) for e in month(START, 42, seed=11, edit=_sits)]
+    for _ in replay_into(engine, [r for r in rows if r[0] <= sat]):
+        pass
+    assert engine._persons["p1"].in_bed and engine.next_due > sat + 20.0  # the look was moved
+    restored = RoutineEngine.restore(home, engine.checkpoint())
+    assert restored.next_due <= sat + 20.0
+    engine.record_outcome("p1:silence:0", "real")
+    assert engine.next_due <= sat + 20.0

@@ -71,7 +71,9 @@ def look_after_bed(eng: RoutineEngine, p: PersonState, t: float, delay: float) -
     :func:`routines.detectors.episodes.bed_change`), 'no meal' and an appliance left on wait for the
     deadlines already held, and the others judge only someone out of bed, at night, out or at the door.
     So a look before that time would change nothing and raise nothing; looking then (or at the later
-    of the two, if the night begins sooner) gives the very alerts and learning of looking at both.
+    of the two, if the night begins sooner) gives the very alerts and learning of looking at both. Only
+    new limits could change what that look finds: the engine keeps the look it moved and still makes it
+    if the limits change before it (an outcome, a checkpoint restored; ``RoutineEngine._moved_look``).
     """
     due = t + delay
     if (p.in_bed and p.phase == DAY and not p.waiting.now and not p.away and p.door_t is None
