@@ -29,6 +29,7 @@ from typing import Any
 from routines import detectors, pickling
 from routines.alert import Alert
 from routines.detectors import outing
+from routines.explain import Pronouns
 from routines.home import APPLIANCE_ROLES, Home, night_window
 from routines.prior import Prior, shipped
 from routines.sensor_kinds import BED, CONTACT, MOTION, PLUG, sensor_kind
@@ -49,6 +50,7 @@ _MAGIC = b"HEARTH-ROUTINES\x01"
 # A day: longer than the core's longest default stillness limit (the blind-home cap, 16 h), and never
 # shorter than a limit a technician configured (see RoutineEngine.unwatched_after_s).
 UNWATCHED_MIN_S = 24 * 3600.0
+WALL_KEPT = 256  # local wall-clock times remembered (RoutineEngine._local)
 
 
 class RoutineEngine:
@@ -58,6 +60,7 @@ class RoutineEngine:
         # where a new person's limits start (not checkpointed: a newer prior applies on restart)
         self.prior = prior if prior is not None else (shipped() if self.settings.population_prior else None)
         self.tz = home.tz
+        self._wall: dict[float, datetime] = {}  # epoch seconds -> local wall clock (see _local)
         st = self.settings
         self.names = {p.id: p for p in home.people}
         self._persons: dict[str, PersonState] = {
@@ -77,6 +80,9 @@ class RoutineEngine:
         self._hour_end = float("-inf")  # forces clock set-up on the first event or tick
         self._hour = 0
         self._due = float("inf")
+        # the earliest 20 s re-check after getting into bed that look_after_bed moved later, until a look:
+        # honoured when the limits change before it (an outcome, a checkpoint restored), as it was looked at then
+        self._moved_look = float("inf")
         self._last_input = 0.0  # the latest event or tick time given
         self.unwatched: tuple[float, float] | None = None  # the latest span read as unknown (see _resume)
         st = self.settings
@@ -115,6 +121,7 @@ class RoutineEngine:
             if s.p is not None:
                 self.person_sensors[info.person].append(s)
         self.night = {p.id: night_window(p.night_hours) for p in self.home.people}
+        self.pronouns = {p.id: Pronouns(p.pronoun) for p in self.home.people}  # (frozen: shared by every look)
         self._flags = {pid: {f: any(getattr(s, f) for s in ss) for f in ("bed", "chair", "kitchen", "door", "plug")}
                        for pid, ss in self.person_sensors.items()}
 
@@ -124,7 +131,15 @@ class RoutineEngine:
 
     # ---- clock --------------------------------------------------------------------------------------
     def _local(self, t: float) -> datetime:
-        return datetime.fromtimestamp(t, self.tz)
+        """The local wall clock of epoch ``t``. Remembered: every look by day asks again for the same few
+        times (when the person got out of bed, last moved) to place them in the night hours, and a zone's
+        conversion costs more than the rest of that test (a datetime never changes, so sharing one is safe)."""
+        d = self._wall.get(t)
+        if d is None:
+            if len(self._wall) >= WALL_KEPT:  # (most times are asked once: the memory stays bounded)
+                self._wall.clear()
+            d = self._wall[t] = datetime.fromtimestamp(t, self.tz)
+        return d
 
     def dsm(self, t: float) -> float:
         """Minutes since the person-day start (local wall clock) of epoch ``t``."""
@@ -191,6 +206,7 @@ class RoutineEngine:
         s.last_seen = t
         s.n += 1
         p = s.p
+        bed_look = False  # a bed mat changed whether the person is in bed: look again soon (see the end)
         free = not p.in_bed  # before this event changes it: a spell ending in bed still counts
         code = s.code
         if s.offline_since is not None or s.silent_since is not None:
@@ -235,6 +251,7 @@ class RoutineEngine:
                 if due < self._due:  # (a chatty mat changes hundreds of times a night: no min() call)
                     self._due = due
                 if not (was_in_bed and p.in_bed):
+                    bed_look = True  # (when: decided at the end, on the state this event leaves)
                     # re-judge soon, except for a mat pulsing under a person already in bed (night or day):
                     # such a pulse moves only the mat's own counts, last_bed and last_act/last_nondoor.
                     # What the steps read of those, in bed: going_to_bed reads in_bed_since and
@@ -245,7 +262,6 @@ class RoutineEngine:
                     # it newer); a return home is judged by back_home below. A chatty mat pulses hundreds
                     # of times a night (a third of the core's time); a day-phase pulse (on the bed in the
                     # evening before the night is read) is about 3% of the looks on the quiet home.
-                    self._due = min(self._due, t + EDGE_DELAY_S)
             elif on == s.on:
                 return out or []
             else:  # sitting down or standing up changes no deadline
@@ -298,6 +314,11 @@ class RoutineEngine:
             detectors.kitchen_use(p, t)
             if p.first_kitchen is None:
                 p.first_kitchen = t  # kept only if it is not before getting up (see detectors.episodes._got_up)
+        if bed_look:  # EDGE_DELAY_S on, or later when that look could only say when the night begins
+            look = detectors.look_after_bed(self, p, t, EDGE_DELAY_S)
+            if look > t + EDGE_DELAY_S:
+                self._moved_look = min(self._moved_look, t + EDGE_DELAY_S)
+            self._due = min(self._due, look)
         return out or []
 
     def observe_health(self, h: DeviceHealth) -> list[Alert]:
@@ -341,6 +362,7 @@ class RoutineEngine:
         return out
 
     def _evaluate(self, t: float) -> list[Alert]:
+        self._moved_look = float("inf")  # every deadline is read afresh now
         out: list[Alert] = []
         due = float("inf")
         for p in self._persons.values():
@@ -401,6 +423,12 @@ class RoutineEngine:
                 detectors.refresh_thresholds(self, p)
             else:
                 p.flagged[day]["real"] = True  # never learned, not even when it ended by itself
+        self._due = min(self._due, self._look_held())  # new limits: a moved re-check is looked at after all
+
+    def _look_held(self) -> float:
+        """The re-check look_after_bed moved later, if it is still ahead (inf: none): where the limits change
+        before it, it is looked at then, as it always was, so the new limits are read as soon as before."""
+        return self._moved_look if self._moved_look > self._last_input else float("inf")
 
     # ---- reporting ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -431,7 +459,7 @@ class RoutineEngine:
             "outcomes": self._outcomes, "unknown": self.unknown_events, "started": self._started,
             "first_t": self.first_t,
             "day_date": self._day_date, "day": (self._day_start, self._day_end),
-            "hour": (self._hour, self._hour_start, self._hour_end), "due": self._due,
+            "hour": (self._hour, self._hour_start, self._hour_end), "due": min(self._due, self._look_held()),
             "last_input": self._last_input, "unwatched": self.unwatched,
         }
         return _MAGIC + zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 6)

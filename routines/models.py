@@ -153,6 +153,17 @@ def gap_bin(seconds: float) -> int:
     return min(max(bisect_right(_EDGES, seconds) - 1, 0), _GAP_BINS - 1)
 
 
+def hour_either_side(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the hour before and of the hour after each hour (the first axis, wrapping round the day):
+    ``np.roll(a, 1, axis=0)`` and ``np.roll(a, -1, axis=0)``, the same arrays by slicing, at a fraction of
+    its cost (asked for at every day end).
+
+    >>> [x.tolist() for x in hour_either_side(np.arange(4))]
+    [[3, 0, 1, 2], [1, 2, 3, 0]]
+    """
+    return np.concatenate((a[-1:], a[:-1])), np.concatenate((a[1:], a[:1]))
+
+
 class SilenceModel:
     """Survival table of quiet spells at home, by the hour of day the spell started.
 
@@ -207,8 +218,10 @@ class SilenceModel:
         spells (24 x bins, a population prior) counted with the person's own."""
         hist = self.hist if extra is None else self.hist + extra
         count = self.count if extra is None else self.count + extra.sum(axis=1)
-        pooled = hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)
-        counts = count + np.roll(count, 1) + np.roll(count, -1)
+        before, after = hour_either_side(hist)
+        pooled = hist + before + after
+        before, after = hour_either_side(count)
+        counts = count + before + after
         cum = np.cumsum(pooled, axis=1)
         # per hour, searchsorted(left): how many running totals lie below the share (all hours in one go)
         i = np.minimum((cum < (q * cum[:, -1])[:, None]).sum(axis=1), _GAP_BINS - 1)

@@ -47,6 +47,56 @@ def test_spent_limits_fit_the_share_within_floor_and_cap_and_never_grow_with_mor
     assert (k2 <= k).all()  # more budget: no limit longer
 
 
+def spend_80_steps(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | None = None) -> np.ndarray:
+    """``spend`` as it was before the speed work (every bin's wait made at each price, all 80 steps), verbatim."""
+    upper = GAP_EDGES[1:]
+    tail = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]
+    over = np.concatenate([tail[:, 1:], np.zeros((len(hist), 1))], axis=1)
+    cols = np.arange(GAP_BINS)
+    top = GAP_BINS - 1 if hi is None else hi
+    out = (cols[None, :] < lo[:, None]) | (cols[None, :] > np.broadcast_to(top, lo.shape)[:, None])
+
+    def limits(price: float) -> np.ndarray:
+        return np.argmin(np.where(out, np.inf, upper[None, :] + price * over), axis=1)
+
+    def flagged(k: np.ndarray) -> float:
+        return float(over[np.arange(len(hist)), k].sum())
+
+    if flagged(limits(0.0)) <= allowed + 1e-9:
+        return limits(0.0)
+    lo_p, hi_p = 1e-3, 1e12
+    for _ in range(80):
+        mid = float(np.sqrt(lo_p * hi_p))
+        lo_p, hi_p = (lo_p, mid) if flagged(limits(mid)) <= allowed + 1e-9 else (mid, hi_p)
+    return limits(hi_p)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10_000), rows=st.integers(1, 40), share=st.sampled_from([0.0, 1e-4, 0.01, 0.1, 0.5, 1.0]),
+       capped=st.booleans())
+def test_the_bisection_stopped_at_its_fixed_point_gives_the_limits_of_all_80_steps(
+        seed: int, rows: int, share: float, capped: bool) -> None:
+    rng = np.random.default_rng(seed)
+    hist = rng.poisson(rng.uniform(0, 3, (rows, 1)) * np.exp(-np.arange(GAP_BINS) / rng.uniform(1, 15)))
+    hist = hist * rng.uniform(0.05, 1.0, hist.shape) * (rng.random(hist.shape) < rng.uniform(0.2, 1.0))
+    lo = rng.integers(0, 20, rows)
+    hi = np.minimum(lo + rng.integers(0, 30, rows), GAP_BINS - 1) if capped else None
+    allowed = share * float(hist.sum())
+    assert spend(hist, allowed, lo, hi).tolist() == spend_80_steps(hist, allowed, lo, hi).tolist()
+
+
+def test_two_limits_whose_prices_differ_by_1e_13_are_told_apart_as_by_all_80_steps() -> None:
+    # two spenders with their spells in bin 1, each cut at bin 0 or 1: the first lengthens at the price
+    # (UPPER[1] - UPPER[0]) / 1000, the second 1e-13 of that later; the budget fits once the first has
+    # lengthened, so only a bisection run to its end keeps the second short (a short one lengthens both)
+    hist = np.zeros((2, GAP_BINS))
+    hist[0, 1], hist[1, 1] = 1000.0, 1000.0 / (1 + 1e-13)
+    lo, hi = np.zeros(2, int), np.ones(2, int)
+    allowed = hist[1, 1] + 1e-7
+    assert spend_80_steps(hist, allowed, lo, hi).tolist() == [1, 0]
+    assert spend(hist, allowed, lo, hi).tolist() == [1, 0]
+
+
 def test_a_shorter_spell_is_cut_first_where_it_saves_most() -> None:
     hist = np.zeros((2, GAP_BINS))
     hist[0, 10], hist[1, 30] = 1.0, 1.0  # one spell each: of about 20 min, and of about 5 h

@@ -33,6 +33,7 @@ from routines.detectors.episodes import (
     pulsing,
 )
 from routines.detectors.health import blind_checks, health, hour_passed
+from routines.detectors.phases import look_after_bed
 from routines.detectors.thresholds import (
     _epochs,
     appliance_limit,
@@ -47,7 +48,8 @@ from routines.detectors.tick import evaluate
 __all__ = [
     "CHECKS", "CONTEXT_PAUSES", "FLAGGED_MARKERS", "KINDS", "_epochs", "appliance_limit", "back_home",
     "bed_change", "blind_checks", "chair_change", "context_limit", "day_payload", "evaluate", "finish_day",
-    "forget_whereabouts", "front_door", "health", "hour_passed", "kitchen_use", "learn_context_gaps", "learn_day", "left_bed", "person_status",
+    "forget_whereabouts", "front_door", "health", "hour_passed", "kitchen_use", "learn_context_gaps", "learn_day", "left_bed",
+    "look_after_bed", "person_status",
     "pulsing", "refresh_thresholds", "settle_unconfirmed", "split_flagged", "start_day", "stillness_checkable",
     "stuck_on", "summarise",
 ]

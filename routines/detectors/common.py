@@ -90,7 +90,7 @@ class Tick:
         self.st: RoutineSettings = eng.settings
         self.thr: Thresholds = p.thr
         self.name: str = eng.names[p.id].name
-        self.pr = Pronouns(eng.names[p.id].pronoun)
+        self.pr: Pronouns = eng.pronouns[p.id]  # made once per person (RoutineEngine._link), not at every look
         self.h0: int = self.st.day_start_hour
         self.out: list[Alert] = []
         self.due: list[float] = [eng._day_end]

@@ -255,8 +255,9 @@ def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> bool:
         return False
     due = [d for d in p.flagged if (eng._day_date - d).days >= days
            and not p.flagged[d].get("real") and p.flagged[d].get("auto")]
-    for d in due:
-        refresh_thresholds(eng, p)  # the limits as they stand, with today's own day learned
+    for i, d in enumerate(due):
+        if i == 0:  # (after the first, the limits are the refresh's that ended the last one: idempotent)
+            refresh_thresholds(eng, p)  # the limits as they stand, with today's own day learned
         before, used = limits_now(eng, p), settle_used(eng, p)
         back = p.flagged[d]
         auto = back["auto"]
@@ -276,7 +277,7 @@ def settle_unconfirmed(eng: RoutineEngine, p: PersonState) -> bool:
         after = limits_now(eng, p)
         back["auto"] = None
         back["settled"] = (eng._day_date, {k: after[k] - v for k, v in before.items() if after.get(k, v) > v})
-    return release_clipped(eng, p) or bool(due)
+    return release_clipped(eng, p, current=bool(due)) or bool(due)
 
 
 def marker_models(p: PersonState, marker: str, weekend: bool) -> list[MarkerModel]:
@@ -285,7 +286,7 @@ def marker_models(p: PersonState, marker: str, weekend: bool) -> list[MarkerMode
             "bed": [p.bed_model]}[marker]
 
 
-def release_clipped(eng: RoutineEngine, p: PersonState) -> bool:
+def release_clipped(eng: RoutineEngine, p: PersonState, current: bool = False) -> bool:
     """Raise the day markers a settled day taught clipped toward the values really seen, moving no limit
     later by more than what is left of ``SETTLE_WEEK_MOVE_S`` in the last 7 days (decision 4 of issue 11).
 
@@ -293,12 +294,14 @@ def release_clipped(eng: RoutineEngine, p: PersonState) -> bool:
     limit could never learn that this person sometimes first uses the kitchen at 21:00. Raising one held
     value to at most (limit + budget) moves that quantile later by the budget at most, as learning one
     more such value would; each release is charged like a settled day. True when it refreshed the limits
-    and they are current (it ends on a refresh, or on releases that moved no value)."""
+    and they are current (it ends on a refresh, or on releases that moved no value). ``current``: the
+    limits are already what a refresh would give (a day was just settled), so none is made first."""
     assert eng._day_date is not None
     pending = [b for b in p.flagged.values() if b.get("release")]
     if not pending:
         return False
-    refresh_thresholds(eng, p)
+    if not current:
+        refresh_thresholds(eng, p)
     thr = p.thr
     refs = {"wake": min(*thr.wake_q_by_type, thr.wake_q), "first_kitchen": thr.kitchen_q,
             "bed": thr.bed_med}

@@ -82,6 +82,14 @@ def health(eng: RoutineEngine, s: SensorState, t: float, h: DeviceHealth) -> tup
 
 # ---- which checks sensor faults leave blind -------------------------------------------------------
 
+def any_unwell(eng: RoutineEngine, p: PersonState) -> bool:
+    """Is any of the person's sensors offline or silent (what the technical checks of a look need)?"""
+    for s in eng.person_sensors[p.id]:  # (a plain loop: any() over a generator costs twice as much here)
+        if s.offline_since is not None or s.silent_since is not None:
+            return True
+    return False
+
+
 def _unhealthy(eng: RoutineEngine, s: SensorState, t: float) -> bool:
     if s.offline_since is not None and t - s.offline_since >= eng.settings.offline_grace_min * 60:
         return True

@@ -8,36 +8,80 @@ before decided.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from routines.detectors.common import Tick, _parse_hhmm
 from routines.detectors.episodes import _got_up
+from routines.detectors.health import any_unwell
+from routines.detectors.thresholds import _epochs
 from routines.learning import MARKER_BOUNDS
 from routines.state import DAY, NIGHT
+
+if TYPE_CHECKING:
+    from routines.engine import RoutineEngine
+    from routines.limits import Deadlines
+    from routines.settings import RoutineSettings
+    from routines.state import PersonState
 
 
 def going_to_bed(c: Tick) -> None:
     """Settled (in bed, or quiet at home without a bed sensor) long enough: the night has begun."""
-    p, t, st, has_bed, ep, due = c.p, c.t, c.st, c.has_bed, c.ep, c.due
+    p, t, due = c.p, c.t, c.due
     if p.phase == DAY:
-        # still up from last night (no wake yet today): settling before the latest usual wake is that
-        # night's sleep, however late, and the day's own bed time is still to come
-        late = p.wake_t is None and p.bed_t is None
-        # settling since when, for how long: in bed (a bed sensor), or the last activity (no bed sensor,
-        # which needs a longer quiet); gone out is not gone to bed
-        since, settle = None, 0.0
-        if has_bed and p.in_bed and p.in_bed_since is not None:
-            since, settle = p.in_bed_since, st.settle_min * 60
-        elif not has_bed and p.last_act > 0 and not p.away and p.door_t is None:
-            since, settle = p.last_act, 3 * st.settle_min * 60
-        if since is not None:
-            late = late and since < ep.wake_q
-            ready = since + settle
-            ready = ready if late else max(ready, ep.bed_window)
+        settled = settling(p, c.st, c.has_bed, c.ep)
+        if settled is not None:
+            since, ready, late = settled
             if t >= ready:
                 p.phase, p.night_bed_t = NIGHT, since
                 if not late:
                     p.bed_t = since
             else:
                 due.append(ready)
+
+
+def settling(p: PersonState, st: RoutineSettings, has_bed: bool, ep: Deadlines) -> tuple[float, float, bool] | None:
+    """By day: (settling since, when that is the night begun, still last night's sleep), or None when the
+    person is not settling. Read by :func:`going_to_bed` and, when a bed mat says the person got into bed by
+    day, by :func:`routines.detectors.episodes.look_after_bed` (when to look again: the same time)."""
+    # still up from last night (no wake yet today): settling before the latest usual wake is that
+    # night's sleep, however late, and the day's own bed time is still to come
+    late = p.wake_t is None and p.bed_t is None
+    # settling since when, for how long: in bed (a bed sensor), or the last activity (no bed sensor,
+    # which needs a longer quiet); gone out is not gone to bed
+    if has_bed and p.in_bed and p.in_bed_since is not None:
+        since, settle = p.in_bed_since, st.settle_min * 60
+    elif not has_bed and p.last_act > 0 and not p.away and p.door_t is None:
+        since, settle = p.last_act, 3 * st.settle_min * 60
+    else:
+        return None
+    late = late and since < ep.wake_q
+    ready = since + settle
+    return since, (ready if late else max(ready, ep.bed_window)), late
+
+
+def look_after_bed(eng: RoutineEngine, p: PersonState, t: float, delay: float) -> float:
+    """When to look again after a bed mat said the person got into bed or out of it at ``t``: ``delay`` on
+    (the checks of someone in bed differ from those of someone up), or, when that look could only tell
+    when the night begins, then.
+
+    Getting into bed by day (a third of a quiet home's looks, a mat flickering as the person sits down
+    and gets up) with no fault, no outing or door being judged and no situation's spell going on: of the
+    steps of :data:`routines.detectors.tick.STEPS`, going to bed then only computes when the night begins
+    (:func:`settling`), back-to-bed's settling is looked at when due anyway (the mat's own return,
+    :func:`routines.detectors.episodes.bed_change`), 'no meal' and an appliance left on wait for the
+    deadlines already held, and the others judge only someone out of bed, at night, out or at the door.
+    So a look before that time would change nothing and raise nothing; looking then (or at the later
+    of the two, if the night begins sooner) gives the very alerts and learning of looking at both. Only
+    new limits could change what that look finds: the engine keeps the look it moved and still makes it
+    if the limits change before it (an outcome, a checkpoint restored; ``RoutineEngine._moved_look``).
+    """
+    due = t + delay
+    if (p.in_bed and p.phase == DAY and not p.waiting.now and not p.away and p.door_t is None
+            and p.door_night_t is None and not any_unwell(eng, p)):
+        settled = settling(p, eng.settings, True, _epochs(eng, p))
+        if settled is not None and settled[1] > due:
+            return settled[1]
+    return due
 
 
 def back_to_bed_trip(c: Tick) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from routines.models import GAP_BINS, GAP_EDGES
+from routines.models import GAP_BINS, GAP_EDGES, hour_either_side
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
@@ -53,21 +53,36 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
     cols = np.arange(GAP_BINS)
     top = GAP_BINS - 1 if hi is None else hi
     out = (cols[None, :] < lo[:, None]) | (cols[None, :] > np.broadcast_to(top, lo.shape)[:, None])
+    # the bins out of range wait forever and flag nothing, set once here rather than at each of the ~60
+    # prices tried (a quiet home's day end is mostly this function): inside the range the sum below is
+    # the same UPPER[k] + price * over[k], to the last bit
+    wait = np.where(out, np.inf, UPPER[None, :])
+    over_in = np.where(out, 0.0, over)
+    rows = np.arange(len(hist))
 
     def limits(price: float) -> np.ndarray:
         # the first (shortest) of equally good limits: what makes a limit grow only with the price
-        return np.argmin(np.where(out, np.inf, UPPER[None, :] + price * over), axis=1)
+        return (wait + price * over_in).argmin(axis=1)
 
     def flagged(k: np.ndarray) -> float:
-        return float(over[np.arange(len(hist)), k].sum())
+        return float(over[rows, k].sum())
 
     if flagged(limits(0.0)) <= allowed + 1e-9:
         return limits(0.0)
     lo_p, hi_p = 1e-3, 1e12  # seconds saved per spell flagged: at 1e12 no limit flags a spell it can avoid
+    best = None  # limits(hi_p), once a price tried fits
     for _ in range(80):  # bisect the price in log steps: the lowest whose limits fit
         mid = float(np.sqrt(lo_p * hi_p))
-        lo_p, hi_p = (lo_p, mid) if flagged(limits(mid)) <= allowed + 1e-9 else (mid, hi_p)
-    return limits(hi_p)
+        # no float left between the two and this price already judged: every further step would judge it
+        # again and change nothing, so stop (about 60 steps do; the same limits as all 80, exactly)
+        if (mid == hi_p and best is not None) or (mid == lo_p and lo_p != 1e-3):
+            break
+        k = limits(mid)
+        if flagged(k) <= allowed + 1e-9:
+            hi_p, best = mid, k
+        else:
+            lo_p = mid
+    return limits(hi_p) if best is None else best
 
 
 def margin(st: RoutineSettings) -> float:
@@ -86,7 +101,8 @@ def floor_bin(seconds: float) -> int:
 def hour_spells(hist: np.ndarray) -> np.ndarray:
     """The spells of each hour smoothed with the hour either side (as the quantile rule pooled them), per
     hour: the pooled count over three, so the 24 hours together still hold each spell once."""
-    return (hist + np.roll(hist, 1, axis=0) + np.roll(hist, -1, axis=0)) / 3.0
+    before, after = hour_either_side(hist)
+    return (hist + before + after) / 3.0
 
 
 def refresh(eng: RoutineEngine, p: PersonState, sensors: list[SensorState], rate: float) -> list[float]:

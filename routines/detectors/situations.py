@@ -221,8 +221,12 @@ def probe(eng: RoutineEngine, p: PersonState, family: tuple[str, ...], name: str
     note how far it has gone, end the family's spells that are over, and ask to be looked at again at its
     next wait (or when the situation's shortest wait would first be reached)."""
     now = p.waiting.now
-    if name is None and not now:
-        return  # in no situation, and no spell going on to end: most looks, by day
+    if name is None:
+        for n in now:  # (a plain loop: any() over a generator costs twice as much here)
+            if n in family:
+                break
+        else:
+            return  # in no situation, and none of the family's spells going on to end: most looks, by day
     ms = models(p, eng.settings.half_life_days)
     for other in [n for n, v in now.items() if n in family and (n != name or v[0] != start)]:
         _end(p, ms, other)

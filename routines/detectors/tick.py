@@ -15,6 +15,7 @@ from routines.alert import Alert
 from routines.detectors.common import Tick
 from routines.detectors.daytime import appliance_on, no_meal, silence
 from routines.detectors.health import (
+    any_unwell,
     blind_alerts,
     blind_checks,
     not_up_weak,
@@ -54,12 +55,7 @@ def evaluate(eng: RoutineEngine, p: PersonState, t: float) -> tuple[list[Alert],
     # technical first: they decide which checks are blind. Both need a sensor offline or silent: with
     # none (nearly every look) they would find nothing, so they are not run (they were about an eighth of
     # a look's time on the quiet-home bench, profiled)
-    for s in eng.person_sensors[p.id]:  # (a plain loop: any() over a generator costs twice as much here)
-        if s.offline_since is not None or s.silent_since is not None:
-            break
-    else:
-        s = None
-    if s is not None:
+    if any_unwell(eng, p):
         sensor_faults(c)
         c.blind = blind_checks(eng, p, t)
         blind_alerts(c)
