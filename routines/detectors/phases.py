@@ -116,9 +116,12 @@ def up_a_moment(c: Tick) -> None:
     """'Up' for one moment with nothing since: not up after all (or look again when that is known)."""
     p, t, st, has_bed, due = c.p, c.t, c.st, c.has_bed, c.due
     if (p.phase == DAY and has_bed and p.bed_t is None and p.wake_t is not None and not p.in_bed
-            and p.out_since is not None and p.out_since >= p.wake_t - 1.0 and p.last_act - p.out_since < 120.0
+            and p.out_since is not None and abs(p.out_since - p.wake_t) <= 1.0 and p.last_act - p.out_since < 120.0
             and t - p.last_act >= st.up_confirm_min * 60 and not p.away):
-        p.phase, p.wake_t = NIGHT, None  # 'up' was one moment with nothing since: not up after all
+        # 'up' was one moment with nothing since: not up after all. Only the getting up itself (the exit
+        # the wake was read from): a later exit the same day (up from a nap, then nothing) is the day's, judged
+        # by the daytime limits; undoing the day there told 'not up by 09:00' and 'out of bed at night' at 15:45
+        p.phase, p.wake_t = NIGHT, None
     elif p.phase == DAY and has_bed and p.wake_t is not None and p.bed_t is None and not p.in_bed \
             and p.last_act - p.wake_t < 120.0 and t < p.last_act + st.up_confirm_min * 60:
         due.append(p.last_act + st.up_confirm_min * 60)
