@@ -157,6 +157,12 @@ class RoutineSettings(BaseModel):
                                                    "returns are learned (situation_min_days). As long as daytime "
                                                    "stillness waits at cold start (default_silence_min): a door "
                                                    "while out is not always a return (a doorstep visit).")
+    day_bed_exit_start_min: float = Field(120.0, ge=5, le=360,
+                                          description="Out of bed by day after getting up (up from a nap, a lie-down) "
+                                                      "and no sign of life since but a first step (minutes): the "
+                                                      "starting limit, until the person's own days are learned "
+                                                      "(situation_min_days); the daytime limits still apply, the "
+                                                      "sooner decides. TODO justify.")
     night_quiet_cap_min: float = Field(50.0, ge=5, le=240,
                                        description="Out of bed at night and nothing moving for this long (minutes) "
                                                    "alerts, whatever the person's own nights: within the hour a "

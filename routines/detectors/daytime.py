@@ -78,32 +78,61 @@ def silence(c: Tick) -> None:
         if stood:
             limit = thr.wait_s["stood_up"]
         standing = p.last_s is not None and p.last_s.chair and p.chair_count == 0
-        situations.probe(eng, p, DAY_SITUATIONS, "stood_up" if standing else None, p.last_act, t, due)
+        # just out of bed by day (up from a nap), nothing since but a first step: its own wait, if sooner
+        risen = not standing and up_from_bed(c)
+        by_exit = risen and thr.wait_s["day_bed_exit"] < limit
+        if by_exit:
+            limit, here, stood = thr.wait_s["day_bed_exit"], None, False
+        sit = "stood_up" if standing else "day_bed_exit" if risen else None
+        situations.probe(eng, p, DAY_SITUATIONS, sit, p.last_act, t, due)
         first_look = p.last_act + thr.wait_floor_s["stood_up"]
         if first_look > t and eng.has(p.id, "chair"):  # when a quiet after standing up could first count
             due.append(first_look)
         if quiet >= limit:
             q = thr.silence_q[p.last_slot]
             usual = (situations.usual_words(eng, p, "stood_up", f"After standing up from the {p.last_s.label}", c.pr.poss)
-                     if stood else _silence_words(c, limit, here, lying))
+                     if stood else _bed_exit_words(c) if by_exit else _silence_words(c, limit, here, lying))
             key = f"{p.id}:silence:{p.last_act:.0f}"
-            if standing:
-                situations.flag(p, "stood_up", key)
-            add(_alert(eng, p, t, "silence", key,
-                       f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
-                       f"while at home and not in bed. {usual}.",
+            if sit is not None:
+                situations.flag(p, sit, key)
+            what = (f"{name} got out of bed at {_clock(eng, p.out_since)}, up for the day since "
+                    f"{_clock(eng, p.wake_t)}, and " + (
+                        f"there has been no sign of life anywhere since ({duration(quiet)})"
+                        if p.last_act <= p.out_since + 1.0 else
+                        f"there has been no movement since {_clock(eng, p.last_act)} ({duration(quiet)})")
+                    if risen and p.out_since is not None and p.wake_t is not None else
+                    f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
+                    f"while at home and not in bed")
+            add(_alert(eng, p, t, "silence", key, f"{what}. {usual}.",
                        {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
                         "limit_min": round(limit / 60, 1), "learned": q is not None or here is not None,
                         "last_sensor": p.last_s.id if p.last_s is not None else None,
                         "by_last_sensor": here is not None, "sitting": p.chair_count > 0, "stood_up": stood,
-                        "limit": state_of(eng, p, "silence")}))
+                        "day_bed_exit": by_exit, "limit": state_of(eng, p, "silence")}))
         else:
             due.append(p.last_act + limit)
     elif p.waiting.now:  # (no spell going on: probe would return at once)
         situations.probe(eng, p, DAY_SITUATIONS, None, 0.0, t, due)
 
 
-DAY_SITUATIONS = ("stood_up",)
+DAY_SITUATIONS = ("stood_up", "day_bed_exit")
+# the first step after a bed exit: what the core sees this soon after it (as phases.up_a_moment reads one)
+FIRST_STEP_S = 120.0
+
+
+def up_from_bed(c: Tick) -> bool:
+    """Out of bed by day, after the day's getting up (a nap, a lie-down; not the getting up itself, which
+    'not up' and the night's limits judge), and nothing since but a first step: ``day_bed_exit``."""
+    p = c.p
+    return (c.has_bed and p.wake_t is not None and p.out_since is not None and p.out_since > p.wake_t + 1.0
+            and p.last_act - p.out_since < FIRST_STEP_S and "night_bed_exit" not in c.blind)
+
+
+def _bed_exit_words(c: Tick) -> str:
+    """Why the bed-exit wait decided: the person's own afternoons (counts of days learned), or the
+    starting limit while they are being learned; and that it came before the daytime limit."""
+    return situations.usual_words(c.eng, c.p, "day_bed_exit", "After getting out of bed by day", c.pr.poss) + (
+        "; sooner than the daytime limit for this hour")
 
 
 def no_meal(c: Tick) -> None:

@@ -18,6 +18,11 @@ A situation is what the person was last seen doing when the quiet began; each as
   long this person's bed stays still on ordinary mornings before getting up (some lie still for hours,
   most turn over within minutes). 'Not up' alerts sooner when that is outlasted (:func:`routines.detectors.night.not_up`);
   never shorter than the starting limit ``not_up_still_min``.
+- ``day_bed_exit``: out of bed by day, after the day's getting up (up from a nap, a lie-down), and no
+  sign of life since but a first step (what the core sees within 2 min of the exit, as
+  :func:`routines.detectors.phases.up_a_moment` reads one): a fall right after getting up, as after
+  standing up from the chair or getting out of bed at night. On ordinary afternoons life shows within
+  minutes; the daytime limits still apply, the sooner decides (:func:`routines.detectors.daytime.silence`).
 - ``just_home``: just came home by the front door (a door since going out), and no sign of life indoors
   since: on ordinary returns the hall, the kettle or the toilet shows life within minutes, and until it
   does the core does not yet read the person as home, so no other limit judges a fall in the hall
@@ -70,6 +75,8 @@ SITUATIONS: dict[str, Situation] = {
     "night_back": Situation("bed", "night_back_start_min", "night_exit_floor_min", "night_back_cap_min"),
     "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
     "morning_still": Situation("bed", "not_up_still_min", "not_up_still_min", "morning_still_cap_min"),
+    # floor: the shortest stillness limit after one sensor (a first step is one); cap: the daytime quiet's
+    "day_bed_exit": Situation("bed", "day_bed_exit_start_min", "stillness_context_floor_min", "silence_cap_min"),
     # floor: the shortest stillness limit after one sensor (here the front door); cap: the blind home's, as a
     # second departure after a door while out cannot be seen (routines.detectors.justhome)
     "just_home": Situation("door", "just_home_start_min", "stillness_context_floor_min", "blind_silence_cap_min"),
@@ -275,4 +282,5 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
 SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
                "night_bedroom": "{poss} quiet lasted",
                "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted",
-               "morning_still": "{poss} bed was still", "just_home": "{poss} quiet lasted"}
+               "morning_still": "{poss} bed was still", "just_home": "{poss} quiet lasted",
+               "day_bed_exit": "{poss} quiet lasted"}

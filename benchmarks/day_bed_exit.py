@@ -1,0 +1,174 @@
+"""Up from a nap by day, then nothing: a fall right as the person steps off the bed in the afternoon.
+
+The ``day_bed_exit`` situation (:mod:`routines.detectors.situations`). The evaluation's injected collapses
+(:mod:`benchmarks.streams`) begin after indoor activity at random moments, hardly ever right after a bed
+exit by day, so :mod:`benchmarks.seeds` cannot show it. Two parts, on the homes with a bed mat (B, C):
+
+``--spells`` (the evidence behind ``day_bed_exit_start_min``): the core over each home's clean first-month
+streams with the situation unable to alert sooner than the daytime limits (its start at its cap, never
+learned); every spell it sees is logged to its end, and it prints on how many stream days one reached each
+wait. The starting limit is chosen leave-one-home-out: from each home, the shortest wait its spells
+outlasted on no more than its share of the budget, applied to the other home.
+
+The cut (default): the clean streams of :mod:`benchmarks.seeds` (same seeds, days, LOHO prior and night
+hours; the full kit) with, on every other test day that has one, the day's first daytime bed exit cut:
+every event after the mat's exit is removed until the day ends (motion sensors still reset). A daytime
+bed exit is a mat going empty between :data:`FROM_S` and :data:`TO_S` after 04:00 with no sign of life
+elsewhere in the :data:`LYING_S` before (lying down) and one within :data:`UP_S` after, and no mat
+occupied again within :data:`STAYED_S` (up, not turning over). It prints the exits cut and those caught
+by a care alarm of any kind within 60 min, 3 h and 12 h (median delay), and the false alarms a month on
+the clean stream. Alarms within 12 h of a cut are marked 'real' (:func:`benchmarks.just_home.alarms_marking_falls`).
+
+    .venv/bin/python -m benchmarks.day_bed_exit                # the cut, seeds 1-5
+    .venv/bin/python -m benchmarks.day_bed_exit --spells       # real spells, seeds 1-5
+"""
+
+from __future__ import annotations
+
+import argparse
+from bisect import bisect_left
+from concurrent.futures import ProcessPoolExecutor
+from statistics import median
+
+from benchmarks.homes import DEFAULT_DATA, Event, load_home
+from benchmarks.just_home import WITHIN_S, alarms_marking_falls
+from benchmarks.scoring import count_alarms
+from benchmarks.streams import DAY, HOUR, HomeProfile, Stream, _silence_from, build_streams, profile
+
+BED_HOMES = ("vk2010-B", "vk2010-C")  # (house A has no bed mat)
+FROM_S, TO_S = 7 * HOUR, 15 * HOUR  # 11:00-19:00: by day, after any getting up, 3 h+ before the day ends
+LYING_S, UP_S, STAYED_S = 20 * 60, 10 * 60, 30 * 60
+WAITS_MIN = (20, 30, 45, 60, 90, 120, 150, 180)
+
+
+def exits(p: HomeProfile, events: list[Event], lo: int) -> list[float]:
+    """Times of the daytime bed exits (see the module's note) in one stream day's ``events`` (day from ``lo``)."""
+    life = [e[0] for e in events if e[1] not in p.bed and (e[2] or e[1] not in p.motion)]
+    mat_on = [e[0] for e in events if e[1] in p.bed and e[2]]
+    out = []
+    for t, sid, on in events:
+        if sid not in p.bed or on or not lo + FROM_S <= t < lo + TO_S:
+            continue
+        i = bisect_left(life, t)
+        before = life[i - 1] if i > 0 else None
+        after = life[i] if i < len(life) else None
+        j = bisect_left(mat_on, t)
+        back = mat_on[j] if j < len(mat_on) else None
+        if (after is not None and after - t <= UP_S and (before is None or t - before >= LYING_S)
+                and (back is None or back - t > STAYED_S)):
+            out.append(t)
+    return out
+
+
+def with_cuts(p: HomeProfile, s: Stream) -> tuple[Stream, list[float]]:
+    """``s`` with the first daytime bed exit of every other test day cut (nothing after it until the day ends)."""
+    events, cuts = list(s.events), []
+    for k in range(s.learning_days, s.days, 2):
+        lo, hi = s.start + k * DAY, s.start + (k + 1) * DAY
+        day = [e for e in events if lo <= e[0] < hi]
+        xs = exits(p, day, lo)
+        if not xs:
+            continue
+        cuts.append(xs[0])
+        kept = _silence_from(int(xs[0]) + 1, day, p.motion)
+        events = [e for e in events if not lo <= e[0] < hi] + kept
+    events.sort(key=lambda e: e[0])
+    return Stream(events, s.start, s.days, s.learning_days, [], s.sources), cuts
+
+
+def _cut(job: tuple[str, str, int, int, int]) -> tuple[str, list[int | None], float]:
+    from benchmarks import evaluate, night_hours
+    from benchmarks.prior import leave_one_out
+
+    name, data, learning, days, seed = job
+    evaluate.LOHO_PRIORS[name] = leave_one_out(name, data)
+    evaluate.LOHO_NIGHT[name] = night_hours.leave_one_out(name, data)
+    p = profile(load_home(name, data))
+    clean, _, _ = build_streams(p, learning, days, seed)
+    cut, moments = with_cuts(p, clean)
+    alarms = alarms_marking_falls(p, cut, moments)
+    delays: list[int | None] = []
+    for t in moments:
+        nxt = next((a for a in alarms if a >= t), None)
+        delays.append(int(nxt - t) if nxt is not None and nxt - t <= WITHIN_S[-1] else None)
+    fa = count_alarms(evaluate.run_hearth(p, clean, seed), clean.test_start) / (days * 1.0) * 30.0
+    return name, delays, fa
+
+
+def _spells(job: tuple[str, str, int]) -> tuple[str, int, list[int]]:
+    """(home, stream days, days with a day_bed_exit spell reaching each of WAITS_MIN) for one seed."""
+    from benchmarks import night_hours
+    from benchmarks.evaluate import with_night_hours
+    from benchmarks.first_month import FIRST_DAYS
+    from benchmarks.homes import aware
+    from benchmarks.prior import leave_one_out
+    from gateway.config import parse_config_text
+    from routines.detectors import situations
+    from routines.engine import RoutineEngine
+    from routines.replay import replay_into
+    from routines.waiting import WAIT_EDGES_S
+
+    name, data, seed = job
+    p = profile(load_home(name, data))
+    clean, _, _ = build_streams(p, 0, FIRST_DAYS, seed, kinds=("silence",))
+    cfg = parse_config_text(p.home.config_yaml(), f"{name}.yaml")
+    home = with_night_hours(cfg.to_home(), night_hours.leave_one_out(name, data))
+    st = cfg.routines.model_copy(update={"day_bed_exit_start_min": 360, "situation_min_days": 90})
+    eng = RoutineEngine(home, st, leave_one_out(name, data))
+    longest: dict[object, float] = {}  # stream day -> the longest spell that day
+    end = situations._end
+
+    def logged(pp, ms, n):  # type: ignore[no-untyped-def]
+        _, k, _, date = pp.waiting.now[n]
+        if n == "day_bed_exit" and k >= 0:
+            longest[date] = max(longest.get(date, 0.0), float(WAIT_EDGES_S[k]))
+        end(pp, ms, n)
+
+    situations._end = logged
+    rows = ((aware(t, home.tz).timestamp(), sid, on) for t, sid, on in clean.events)
+    for _ in replay_into(eng, rows, 60, aware(clean.end, home.tz).timestamp()):
+        pass
+    return name, clean.days, [sum(v >= w * 60 for v in longest.values()) for w in WAITS_MIN]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    ap.add_argument("--homes", nargs="+", default=list(BED_HOMES))
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--spells", action="store_true", help="the real spells (the starting limit's evidence)")
+    a = ap.parse_args()
+    homes = a.homes
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        if a.spells:
+            days = dict.fromkeys(homes, 0)
+            over = {h: [0] * len(WAITS_MIN) for h in homes}
+            for name, n, cs in pool.map(_spells, [(h, a.data, s) for h in homes for s in a.seeds]):
+                days[name] += n
+                over[name] = [x + y for x, y in zip(over[name], cs, strict=True)]
+            print(f"day_bed_exit spells on the clean first-month streams, seeds {' '.join(map(str, a.seeds))}: "
+                  "stream days with a spell reaching each wait")
+            print(f"{'home':10} {'days':>5} " + " ".join(f"{w:>5}m" for w in WAITS_MIN))
+            for h in homes:
+                print(f"{h:10} {days[h]:>5} " + " ".join(f"{c:>6}" for c in over[h]))
+            return
+        work = [(h, a.data, 21, 200, s) for h in homes for s in a.seeds]
+        got: dict[str, list[int | None]] = {h: [] for h in homes}
+        fas: dict[str, list[float]] = {h: [] for h in homes}
+        for name, ds, fa in pool.map(_cut, work):
+            got[name] += ds
+            fas[name].append(fa)
+    print(f"daytime bed exits cut at the mat (nothing after it), full kit, seeds {' '.join(map(str, a.seeds))}:"
+          " caught by a care alarm of any kind (median delay, min)")
+    print(f"{'home':10} {'within 60 min':>14} {'3 h':>7} {'12 h':>7} {'median':>7}  FA/30d (clean)")
+    for h in homes:
+        ds = got[h]
+        hit = [d for d in ds if d is not None]
+        cells = [f"{sum(d <= w for d in hit)}/{len(ds)}" for w in WITHIN_S]
+        med = f"{median(hit) / 60:.1f}" if hit else "-"
+        print(f"{h:10} {cells[0]:>14} {cells[1]:>7} {cells[2]:>7} {med:>7}  {sum(fas[h]) / len(fas[h]):.1f}")
+
+
+if __name__ == "__main__":
+    main()
