@@ -103,12 +103,15 @@ def silence(c: Tick) -> None:
                     if risen and p.out_since is not None and p.wake_t is not None else
                     f"No movement from {name} for {duration(quiet)}, since {_clock(eng, p.last_act)}, "
                     f"while at home and not in bed")
-            add(_alert(eng, p, t, "silence", key, f"{what}. {usual}.",
-                       {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
+            evidence = {"since": eng.alert_time(p.last_act).isoformat(), "quiet_min": round(quiet / 60, 1),
                         "limit_min": round(limit / 60, 1), "learned": q is not None or here is not None,
                         "last_sensor": p.last_s.id if p.last_s is not None else None,
                         "by_last_sensor": here is not None, "sitting": p.chair_count > 0, "stood_up": stood,
-                        "day_bed_exit": by_exit, "limit": state_of(eng, p, "silence")}))
+                        "limit": state_of(eng, p, "silence")}
+            if risen:  # up from bed by day: whether its own wait decided (else the daytime limit did)
+                evidence["day_bed_exit"] = by_exit
+                evidence["learned"] = thr.wait_own["day_bed_exit"] if by_exit else evidence["learned"]
+            add(_alert(eng, p, t, "silence", key, f"{what}. {usual}.", evidence))
         else:
             due.append(p.last_act + limit)
     elif p.waiting.now:  # (no spell going on: probe would return at once)
