@@ -38,7 +38,7 @@ from benchmarks.streams import DAY, HOUR, HomeProfile, Stream, _silence_from, bu
 BED_HOMES = ("vk2010-B", "vk2010-C")  # (house A has no bed mat)
 FROM_S, TO_S = 7 * HOUR, 15 * HOUR  # 11:00-19:00: by day, after any getting up, 3 h+ before the day ends
 LYING_S, UP_S, STAYED_S = 20 * 60, 10 * 60, 30 * 60
-WAITS_MIN = (20, 30, 45, 60, 90, 120, 150, 180)
+WAITS_MIN = (0, 5, 10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 360)
 
 
 def exits(p: HomeProfile, events: list[Event], lo: int) -> list[float]:
@@ -110,7 +110,7 @@ def _spells(job: tuple[str, str, int]) -> tuple[str, int, list[int]]:
 
     name, data, seed = job
     p = profile(load_home(name, data))
-    clean, _, _ = build_streams(p, 0, FIRST_DAYS, seed, kinds=("silence",))
+    clean, _, _ = build_streams(p, 0, FIRST_DAYS, seed, kinds=("not_up",))
     cfg = parse_config_text(p.home.config_yaml(), f"{name}.yaml")
     home = with_night_hours(cfg.to_home(), night_hours.leave_one_out(name, data))
     st = cfg.routines.model_copy(update={"day_bed_exit_start_min": 360, "situation_min_days": 90})
@@ -131,15 +131,76 @@ def _spells(job: tuple[str, str, int]) -> tuple[str, int, list[int]]:
     return name, clean.days, [sum(v >= w * 60 for v in longest.values()) for w in WAITS_MIN]
 
 
+def quiet_after_exits(p: HomeProfile, events: list[Event]) -> tuple[int, dict[int, float]]:
+    """The evidence on the recorded days themselves: (days recorded, day -> the longest quiet after a bed exit
+    by day). A bed exit by day is the mat going empty between :data:`DAY_FROM_S` and :data:`DAY_TO_S` (any
+    exit, the getting up too: by day the recordings hold hardly any naps, see ``--spells``) and staying empty
+    :data:`STAYED_S` or until the next sign of life; its quiet is as the core measures ``day_bed_exit``:
+    from the last sign of life within :data:`~routines.detectors.daytime.FIRST_STEP_S` of the exit (the
+    first step; else the exit) to the next one."""
+    from routines.detectors.daytime import FIRST_STEP_S
+
+    life = [e[0] for e in events if e[1] not in p.bed and (e[2] or e[1] not in p.motion)]
+    mat_on = [e[0] for e in events if e[1] in p.bed and e[2]]
+    longest: dict[int, float] = {}
+    for t, sid, on in events:
+        if sid not in p.bed or on or not DAY_FROM_S <= t % DAY < DAY_TO_S:
+            continue
+        i, j = bisect_left(life, t), bisect_left(mat_on, t)
+        step = [x for x in life[i:i + 50] if x < t + FIRST_STEP_S]
+        nxt = life[i + len(step)] if i + len(step) < len(life) else None
+        back = mat_on[j] if j < len(mat_on) else None
+        if nxt is None or (back is not None and back < min(nxt, t + STAYED_S)):
+            continue  # the recording's end, or back on the bed (turning over, sitting down): not up
+        d = int(t // DAY)
+        longest[d] = max(longest.get(d, 0.0), nxt - (step[-1] if step else t))
+    days = len({int(e[0] // DAY) for e in events})
+    return days, longest
+
+
+def evidence(homes: list[str], data: str) -> None:
+    """The starting limit, leave-one-home-out: from each home the shortest wait (of :data:`WAITS_MIN`) its
+    days outlasted no more often than one budget share allows (``false_alarm_budget_per_30d`` over the
+    situations and other shares a full bed-mat home sees, :data:`SHARES`), times ``situation_margin``; and
+    what that wait would cost the other home (days a month whose quiet outlasted it)."""
+    from routines.settings import RoutineSettings
+
+    st = RoutineSettings()
+    share = st.false_alarm_budget_per_30d / 30.0 / SHARES
+    got = {h: quiet_after_exits(profile(load_home(h, data)), load_home(h, data).events) for h in homes}
+    print(f"bed exits by day (07:00-21:00) on the recorded days: days whose longest quiet after one reached each wait")
+    print(f"{'home':10} {'days':>5} " + " ".join(f"{w:>5}m" for w in WAITS_MIN))
+    for h, (n, q) in got.items():
+        print(f"{h:10} {n:>5} " + " ".join(f"{sum(v >= w * 60 for v in q.values()):>6}" for w in WAITS_MIN))
+    for h in homes:
+        n, q = got[h]
+        w = next((w for w in WAITS_MIN if sum(v >= w * 60 for v in q.values()) / n <= share), WAITS_MIN[-1])
+        pick = w * st.situation_margin
+        for o in homes:
+            if o != h:
+                on, oq = got[o]
+                over = sum(v >= pick * 60 for v in oq.values())
+                print(f"from {h}: {w} min x {st.situation_margin:g} = {pick:g} min; on {o}: {over} of {on} days "
+                      f"({over / on * 30:.2f} a month, its share {share * 30:.2f})")
+
+
+SHARES = 11  # the situations a home with bed, bedroom sensor, chair, door sees, and the other shares (B, C: <= 11)
+DAY_FROM_S, DAY_TO_S = 7 * HOUR, 21 * HOUR
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     ap.add_argument("--homes", nargs="+", default=list(BED_HOMES))
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--spells", action="store_true", help="the real spells (the starting limit's evidence)")
+    ap.add_argument("--spells", action="store_true", help="the spells the core sees on the clean streams")
+    ap.add_argument("--evidence", action="store_true", help="the starting limit's evidence, leave-one-home-out")
     a = ap.parse_args()
     homes = a.homes
+    if a.evidence:
+        evidence(homes, a.data)
+        return
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
         if a.spells:
             days = dict.fromkeys(homes, 0)

@@ -28,8 +28,8 @@ def naps(i: int, d: date, day: list) -> list:
             *[(at(d, 15 + k / 60), "living_pir", v) for k in (1, 4, 7) for v in (True, False)]]
 
 
-def learned(days: int = LEARNED) -> tuple[RoutineEngine, list, date]:
-    eng = RoutineEngine(make_home(), START)
+def learned(days: int = LEARNED, st=START) -> tuple[RoutineEngine, list, date]:
+    eng = RoutineEngine(make_home(), st)
     last = DAY0 + timedelta(days=days)
     return eng, feed(eng, month(DAY0, days, seed=7, edit=naps), at(last, 6.0)), last
 
@@ -60,11 +60,12 @@ def test_up_from_a_nap_and_then_nothing_is_caught_at_her_own_limit() -> None:
 
 
 def test_while_learning_the_starting_limit_is_used_and_said() -> None:
-    """On her second day the daytime limit is still the 3 h one starts with: the bed exit's start decides."""
-    eng, before, d = learned(days=1)
+    """A technician's shorter start (the default is the 6 h cap: the daytime limits decide until her own days
+    are learned), on her second day, while the daytime limit is the 3 h one starts with: the start decides."""
+    eng, before, d = learned(days=1, st=START.model_copy(update={"day_bed_exit_start_min": 120}))
     assert care(before) == []
     p = eng._persons["p1"]
-    start = START.day_bed_exit_start_min * 60
+    start = 120 * 60
     assert not p.thr.wait_own["day_bed_exit"] and p.thr.wait_s["day_bed_exit"] == start
     [a] = care(feed(eng, nap(d), at(d, 20.0)))
     assert a.time == at(d, 15 + 1 / 60) + timedelta(seconds=start)
@@ -121,7 +122,7 @@ def test_a_checkpoint_from_before_the_situation_starts_learning_it_and_keeps_the
     assert set(q.waiting.models) == set(SITUATIONS)
     assert {name: m.days_raw for name, m in q.waiting.models.items() if name != "day_bed_exit"} == kept
     assert isinstance(q.waiting.models["day_bed_exit"], WaitModel) and q.waiting.models["day_bed_exit"].days_raw == 0
-    start = START.day_bed_exit_start_min * 60
+    start = START.silence_cap_min * 60  # the default start: the cap
     assert q.thr.wait_s["day_bed_exit"] == start and not q.thr.wait_own["day_bed_exit"]
     # her learned limit after the living room (35 min) is sooner than the start: the daytime limit decides
     [a] = care(feed(back, nap(d), at(d, 20.0)))

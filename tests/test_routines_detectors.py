@@ -209,18 +209,17 @@ def test_holiday_context_pauses_care_alerts() -> None:
 def test_up_from_a_nap_then_nothing_is_a_daytime_quiet_not_a_night() -> None:
     """Up at 07:50 and about all morning, a nap in bed 14:00-15:00, one step at 15:01 and then nothing.
     The quiet is the day's, never 'not up by 09:00' nor 'out of bed at night' (undoing the day at a nap's
-    exit told both at 15:45): up from bed by day with nothing since the first step, told at the bed exit's
-    starting limit (2 h, sooner than the daytime 3 h) with true words. Getting up itself followed by
+    exit told both at 15:45): up from bed by day with nothing since the first step, told by the daytime
+    limit (3 h; the bed exit's own starts at the 6 h cap) with true words. Getting up itself followed by
     nothing is still 'not up after all' (test_not_up_after_one_moment_up_with_nothing_since below)."""
     evs = [*evening(), (t("07:50"), "bed", False), *moving(t("07:52"), t("13:55"), "kitchen_pir", 15),
            (t("14:00"), "bed", True), (t("15:00"), "bed", False), (t("15:01"), "living_pir", True),
            (t("15:02"), "living_pir", False)]
     _, alerts = run(evs, t("23:30"))
-    assert [(a.kind, a.time) for a in alerts] == [("silence", t("17:01"))]
+    assert [(a.kind, a.time) for a in alerts] == [("silence", t("18:01"))]
     assert alerts[0].message.startswith("Ann got out of bed at 15:00, up for the day since 07:50, and there has been "
-                                        "no movement since 15:01 (2 h 00 min). After getting out of bed by day: the "
-                                        "starting limit of 2 h 00 min is used")
-    assert alerts[0].evidence["day_bed_exit"] is True
+                                        "no movement since 15:01 (3 h 00 min). The starting limit is 3 h 00 min")
+    assert alerts[0].evidence["day_bed_exit"] is False  # the daytime limit decided
 
 
 def test_not_up_after_one_moment_up_with_nothing_since() -> None:

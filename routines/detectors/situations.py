@@ -22,7 +22,9 @@ A situation is what the person was last seen doing when the quiet began; each as
   sign of life since but a first step (what the core sees within 2 min of the exit, as
   :func:`routines.detectors.phases.up_a_moment` reads one): a fall right after getting up, as after
   standing up from the chair or getting out of bed at night. On ordinary afternoons life shows within
-  minutes; the daytime limits still apply, the sooner decides (:func:`routines.detectors.daytime.silence`).
+  minutes; the daytime limits still apply, the sooner decides (:func:`routines.detectors.daytime.silence`),
+  and until the person's own days are learned they alone decide (its start is the cap: see
+  ``day_bed_exit_start_min``).
 - ``just_home``: just came home by the front door (a door since going out), and no sign of life indoors
   since: on ordinary returns the hall, the kettle or the toilet shows life within minutes, and until it
   does the core does not yet read the person as home, so no other limit judges a fall in the hall
