@@ -168,7 +168,7 @@ def evidence(homes: list[str], data: str) -> None:
     st = RoutineSettings()
     share = st.false_alarm_budget_per_30d / 30.0 / SHARES
     got = {h: quiet_after_exits(profile(load_home(h, data)), load_home(h, data).events) for h in homes}
-    print(f"bed exits by day (07:00-21:00) on the recorded days: days whose longest quiet after one reached each wait")
+    print("bed exits by day (07:00-21:00) on the recorded days: days whose longest quiet after one reached each wait")
     print(f"{'home':10} {'days':>5} " + " ".join(f"{w:>5}m" for w in WAITS_MIN))
     for h, (n, q) in got.items():
         print(f"{h:10} {n:>5} " + " ".join(f"{sum(v >= w * 60 for v in q.values()):>6}" for w in WAITS_MIN))
