@@ -125,10 +125,16 @@ FIRST_STEP_S = 120.0
 
 def up_from_bed(c: Tick) -> bool:
     """Out of bed by day, after the day's getting up (a nap, a lie-down; not the getting up itself, which
-    'not up' and the night's limits judge), and nothing since but a first step: ``day_bed_exit``."""
+    'not up' and the night's limits judge), and nothing since but a first step: ``day_bed_exit``.
+
+    Only from the person's latest usual wake on: before it an exit after an early 'up' is still the night's
+    and the morning's business (house B: 'up' at 04:39 read from a small-hours exit, back on the bed, off
+    at 04:59 and then the night's quiet; the situation told it at its learned limit, a false alarm each
+    time the streams drew that day, 0.6 a month)."""
     p = c.p
     return (c.has_bed and p.wake_t is not None and p.out_since is not None and p.out_since > p.wake_t + 1.0
-            and p.last_act - p.out_since < FIRST_STEP_S and "night_bed_exit" not in c.blind)
+            and p.last_act - p.out_since < FIRST_STEP_S and p.out_since >= c.ep.wake_q
+            and "night_bed_exit" not in c.blind)
 
 
 def _bed_exit_words(c: Tick) -> str:
