@@ -18,7 +18,9 @@ of 280 first-month stream days), so this gives the person one. The clean streams
 day that has a moment for one: from the first sign of life after 14:00 (before 16:00, at home, not
 already on the bed) only the mat, occupied for an hour, then the recorded day goes on; on every other
 test day the stream is cut at the mat's exit (nothing after it until the day ends; motion sensors still
-reset). It prints the exits cut and those caught by a care alarm of any kind within 60 min, 3 h and
+reset), but for one step (the first sensor the recorded day shows after the nap began, 30 s after the
+exit: B's and C's mats pulse, so the core reads the person out of bed only once seen elsewhere). It prints
+the exits cut and those caught by a care alarm of any kind within 60 min, 3 h and
 12 h (median delay), and the false alarms a month on the clean stream and on the stream with naps (not
 cut). Alarms within 12 h of a cut are marked 'real' (:func:`benchmarks.just_home.alarms_marking_falls`).
 
@@ -77,8 +79,13 @@ def with_naps(p: HomeProfile, s: Stream, cut: bool) -> tuple[Stream, list[float]
         if fall or not cut:
             exits.append(float(up))
         before = _silence_from(int(t), day, p.motion)
-        after = [] if fall else [e for e in day if e[0] > up]
+        after = [e for e in day if e[0] > up]
         mat = [(int(t), p.bed[0], True), (up, p.bed[0], False)]
+        if fall:
+            # one step, then nothing: the first sensor the recorded day shows after the nap's start, 30 s
+            # after the exit (a mat that pulses is left only when the person is seen elsewhere)
+            sid = next(e[1] for e in day if e[0] >= t and e[1] not in p.bed)
+            after = [(up + 30, sid, True)] + ([(up + 90, sid, False)] if sid in p.motion else [])
         events = [e for e in events if not lo <= e[0] < hi] + before + mat + after
     events.sort(key=lambda e: e[0])
     return Stream(events, s.start, s.days, s.learning_days, [], s.sources), exits

@@ -130,10 +130,11 @@ def up_from_bed(c: Tick) -> bool:
     Only from the person's latest usual wake on: before it an exit after an early 'up' is still the night's
     and the morning's business (house B: 'up' at 04:39 read from a small-hours exit, back on the bed, off
     at 04:59 and then the night's quiet; the situation told it at its learned limit, a false alarm each
-    time the streams drew that day, 0.6 a month)."""
+    time the streams drew that day, 0.6 a month). A first step onto a seat is sitting down: quiet seated
+    is the hour's question, not this one."""
     p = c.p
     return (c.has_bed and p.wake_t is not None and p.out_since is not None and p.out_since > p.wake_t + 1.0
-            and p.last_act - p.out_since < FIRST_STEP_S and p.out_since >= c.ep.wake_q
+            and p.last_act - p.out_since < FIRST_STEP_S and p.out_since >= c.ep.wake_q and p.chair_count == 0
             and "night_bed_exit" not in c.blind)
 
 
