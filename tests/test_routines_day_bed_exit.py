@@ -129,3 +129,12 @@ def test_a_checkpoint_from_before_the_situation_starts_learning_it_and_keeps_the
     assert a.time < at(d, 15 + 1 / 60) + timedelta(seconds=start) and a.evidence["by_last_sensor"] is True
     assert a.message.startswith("Ann got out of bed at 15:00, up for the day since 07:30, and there has been no "
                                 "movement since 15:01") and not a.evidence["day_bed_exit"]
+
+
+def test_a_first_step_onto_her_chair_is_sitting_down_not_a_bed_exit() -> None:
+    """Up from the nap at 15:00 and straight into her chair: quiet seated is the hour's question."""
+    eng, _, d = learned()
+    p = eng._persons["p1"]
+    day = [e for e in nap(d) if e.sensor_id != "living_pir" or e.time < at(d, 14.0)]
+    alerts = care(feed(eng, [*day, ev(at(d, 15 + 1 / 60), "chair", True)], at(d, 15.5)))
+    assert "day_bed_exit" not in p.waiting.now and alerts == []  # not told at the bed exit's 20 min
