@@ -12,8 +12,8 @@ its end, and it prints on how many stream days one reached each wait.
 bed exit by day (07:00-21:00, the getting up too) on the recorded days, measured as the situation does;
 the starting limit is chosen leave-one-home-out (:func:`evidence`).
 
-The cut (default): the recordings hold hardly any naps (``--spells``: the core saw a bed exit by day on 1
-of 280 first-month stream days), so this gives the person one. The clean streams of
+The cut (default): the recordings hold hardly any naps (``--spells``: the core saw no bed exit by day on
+any of 280 first-month stream days), so this gives the person one. The clean streams of
 :mod:`benchmarks.seeds` (same seeds, days, LOHO prior and night hours; the full kit), with a nap on every
 day that has a moment for one: from the first sign of life after 14:00 (before 16:00, at home, not
 already on the bed) only the mat, occupied for an hour, then the recorded day goes on; on every other
