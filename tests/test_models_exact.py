@@ -144,3 +144,40 @@ def test_silence_limits_and_bins_are_the_same(xs: list[tuple[int, float]], with_
             m.decay()
             for q in (0.5, 0.95, 0.99, 1.0):
                 assert m.quantiles(q, extra) == ref_silence_quantiles(m, q, extra)
+
+
+def _engine_with_cadences(cadences: list[tuple[list[float], int]]):
+    """An engine whose sensors' cadences learned these values (and faded that many days each)."""
+    from routines.engine import RoutineEngine
+    from routines.home import Home, Person, SensorInfo
+    from sensors.events import SensorKind
+
+    roles = ("hall", "front_door", "kitchen", "fridge", "lounge")
+    sensors = tuple(SensorInfo(f"s{i}", SensorKind.MOTION, roles[i % len(roles)], roles[i % len(roles)], "p1")
+                    for i in range(len(cadences)))
+    eng = RoutineEngine(Home("UTC", (Person("p1", "Ann", "she"),), sensors))
+    for s, (xs, fade) in zip(eng.person_sensors["p1"], cadences, strict=True):
+        for i, x in enumerate(xs):
+            s.cadence.learn_one(x)
+            if i % 7 < fade:
+                s.cadence.decay()
+    return eng
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.one_of(*(st.lists(x, min_size=100, max_size=160) for x in (
+    st.integers(0, 30).map(float), st.floats(0.0, 30.0), st.one_of(st.integers(0, 30).map(float), st.floats(0.0, 30.0))))),
+    st.integers(0, 7)), min_size=1, max_size=8))
+def test_silent_limits_together_are_each_alone(cadences: list[tuple[list[float], int]]) -> None:
+    """The day end's limits of all sensors read together (full rings sorted at once, whole hours as small
+    integers) are each sensor's own ``_silent_limit``, to the last bit: whole hours and fractions, ties,
+    faded weights, rings full or still filling."""
+    from routines.detectors.health import _silent_limit, silent_limits
+
+    eng = _engine_with_cadences(cadences)
+    sensors = eng.person_sensors["p1"]
+    alone = [_silent_limit(eng, s) for s in sensors]
+    for s in sensors:
+        s.silent_limit = None
+    silent_limits(eng, sensors)
+    assert [repr(s.silent_limit) for s in sensors] == [repr(x) for x in alone]
