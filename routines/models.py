@@ -393,18 +393,23 @@ class DailyProfileModel:
             return []
         v = self._vector(x)
         rows = self.rows[: min(self.count, self.capacity)]
+        # every feature's learned range and count at once (a min and a max are exact in any grouping),
+        # not three numpy calls per feature at each day end
+        present = ~np.isnan(rows)
+        counts = present.sum(axis=0).tolist()
+        lows = np.where(present, rows, np.inf).min(axis=0).tolist()
+        highs = np.where(present, rows, -np.inf).max(axis=0).tolist()
         out = []
         for j, f in enumerate(self.features):
-            col = rows[:, j][~np.isnan(rows[:, j])]
-            if np.isnan(v[j]) or len(col) < self.warmup:
+            if np.isnan(v[j]) or counts[j] < self.warmup:
                 continue
-            lo, hi = float(col.min()), float(col.max())
+            lo, hi = lows[j], highs[j]
             z = abs(v[j] - self._median[j]) / self._scale[j]
             # clearly beyond: by a robust scale or a quarter of the learned range, whichever is more (a
             # new record by a minute or one event is what any run of days makes now and then)
             clear = max(self._scale[j], (hi - lo) * RANGE_SHARE)
             if (v[j] < lo - clear or v[j] > hi + clear) and z >= min_z:
-                out.append((z, (f, float(v[j]), lo, hi, len(col))))
+                out.append((z, (f, float(v[j]), lo, hi, counts[j])))
         return [r for _, r in sorted(out, key=lambda zr: -zr[0])]
 
 

@@ -144,3 +144,78 @@ def test_silence_limits_and_bins_are_the_same(xs: list[tuple[int, float]], with_
             m.decay()
             for q in (0.5, 0.95, 0.99, 1.0):
                 assert m.quantiles(q, extra) == ref_silence_quantiles(m, q, extra)
+
+
+def _engine_with_cadences(cadences: list[tuple[list[float], int]]):
+    """An engine whose sensors' cadences learned these values (and faded that many days each)."""
+    from routines.engine import RoutineEngine
+    from routines.home import Home, Person, SensorInfo
+    from sensors.events import SensorKind
+
+    roles = ("hall", "front_door", "kitchen", "fridge", "lounge")
+    sensors = tuple(SensorInfo(f"s{i}", SensorKind.MOTION, roles[i % len(roles)], roles[i % len(roles)], "p1")
+                    for i in range(len(cadences)))
+    eng = RoutineEngine(Home("UTC", (Person("p1", "Ann", "she"),), sensors))
+    for s, (xs, fade) in zip(eng.person_sensors["p1"], cadences, strict=True):
+        for i, x in enumerate(xs):
+            s.cadence.learn_one(x)
+            if i % 7 < fade:
+                s.cadence.decay()
+    return eng
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.one_of(*(st.lists(x, min_size=100, max_size=160) for x in (
+    st.integers(0, 30).map(float), st.floats(0.0, 30.0), st.one_of(st.integers(0, 30).map(float), st.floats(0.0, 30.0))))),
+    st.integers(0, 7)), min_size=1, max_size=8))
+def test_silent_limits_together_are_each_alone(cadences: list[tuple[list[float], int]]) -> None:
+    """The day end's limits of all sensors read together (full rings sorted at once, whole hours as small
+    integers) are each sensor's own ``_silent_limit``, to the last bit: whole hours and fractions, ties,
+    faded weights, rings full or still filling."""
+    from routines.detectors.health import _silent_limit, silent_limits
+
+    eng = _engine_with_cadences(cadences)
+    sensors = eng.person_sensors["p1"]
+    alone = [_silent_limit(eng, s) for s in sensors]
+    for s in sensors:
+        s.silent_limit = None
+    silent_limits(eng, sensors)
+    assert [repr(s.silent_limit) for s in sensors] == [repr(x) for x in alone]
+
+
+def ref_outside(m: DailyProfileModel, x: dict[str, float | None], min_z: float = 3.0) -> list:
+    """DailyProfileModel.outside before the speed work, verbatim (one feature's column at a time)."""
+    from routines.models import RANGE_SHARE
+
+    if x is None or not m.ready:
+        return []
+    v = m._vector(x)
+    rows = m.rows[: min(m.count, m.capacity)]
+    out = []
+    for j, f in enumerate(m.features):
+        col = rows[:, j][~np.isnan(rows[:, j])]
+        if np.isnan(v[j]) or len(col) < m.warmup:
+            continue
+        lo, hi = float(col.min()), float(col.max())
+        z = abs(v[j] - m._median[j]) / m._scale[j]
+        clear = max(m._scale[j], (hi - lo) * RANGE_SHARE)
+        if (v[j] < lo - clear or v[j] > hi + clear) and z >= min_z:
+            out.append((z, (f, float(v[j]), lo, hi, len(col))))
+    return [r for _, r in sorted(out, key=lambda zr: -zr[0])]
+
+
+feature = st.one_of(st.none(), st.integers(0, 20).map(float), st.floats(0, 1500))
+far = st.one_of(st.none(), st.integers(-50, 50).map(float), st.floats(-5000, 5000))  # a day often out of range
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(feature, min_size=3, max_size=3), min_size=1, max_size=60),
+       st.lists(far, min_size=3, max_size=3), st.floats(0.5, 4.0))
+def test_daily_profile_outside_is_the_same(rows: list[list[float | None]], day: list[float | None],
+                                           min_z: float) -> None:
+    """What made a day unusual, all features' ranges read at once, is the one-column-at-a-time answer."""
+    m = DailyProfileModel(("a", "b", "c"), half_life_days=5.0, capacity=40, warmup=3, flag_above=2.0)
+    for r in rows:
+        m.learn_one(dict(zip(("a", "b", "c"), r, strict=True)))
+    x = dict(zip(("a", "b", "c"), day, strict=True))
+    assert repr(m.outside(x, min_z)) == repr(ref_outside(m, x, min_z))

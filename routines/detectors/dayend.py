@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from routines.alert import Alert
 from routines.detectors.common import CARE, CHECKS, INFO, KINDS, _alert, _hm
 from routines.detectors.days import _features, day_payload, learn_day, settle_unconfirmed, split_flagged
-from routines.detectors.health import _silent_limit, _unhealthy, blind_checks
+from routines.detectors.health import _unhealthy, blind_checks, silent_limits
 from routines.detectors.outing import learn_outings
 from routines.detectors.thresholds import refresh_thresholds, stillness_checkable
 from routines.explain import Pronouns, usual_bed, usual_wake
@@ -78,7 +78,7 @@ def finish_day(eng: RoutineEngine, p: PersonState) -> list[Alert]:
         s.cadence.decay()
         s.after_hist *= s.on_model.factor
         s.after_w *= s.on_model.factor
-        s.silent_limit = _silent_limit(eng, s)
+    silent_limits(eng, eng.person_sensors[p.id])  # (each from its own faded cadence)
     if not summary.contexts and pl["events"] and pl["date"] is not None and not eng.has(p.id, "bed"):
         rec = p.unseen_out[pl["weekend"]]
         f = p.wake_model.factor

@@ -24,6 +24,7 @@ A sensor's spells are also an hour's, so counting both is on the safe side. The 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,21 +59,27 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
     # the same UPPER[k] + price * over[k], to the last bit
     wait = np.where(out, np.inf, UPPER[None, :])
     over_in = np.where(out, 0.0, over)
-    rows = np.arange(len(hist))
+    # each price tried works in one scratch array and reads the flagged spells from the flat rows: the
+    # same products, sums and picks as (wait + price * over_in).argmin and over[rows, k], without the
+    # temporaries (about 60 prices a day end)
+    scratch = np.empty_like(wait)
+    flat, row_start = over.ravel(), np.arange(len(hist)) * over.shape[1]
 
     def limits(price: float) -> np.ndarray:
         # the first (shortest) of equally good limits: what makes a limit grow only with the price
-        return (wait + price * over_in).argmin(axis=1)
+        np.multiply(over_in, price, out=scratch)
+        np.add(wait, scratch, out=scratch)
+        return scratch.argmin(axis=1)
 
     def flagged(k: np.ndarray) -> float:
-        return float(over[rows, k].sum())
+        return float(flat.take(row_start + k).sum())
 
     if flagged(limits(0.0)) <= allowed + 1e-9:
         return limits(0.0)
     lo_p, hi_p = 1e-3, 1e12  # seconds saved per spell flagged: at 1e12 no limit flags a spell it can avoid
     best = None  # limits(hi_p), once a price tried fits
     for _ in range(80):  # bisect the price in log steps: the lowest whose limits fit
-        mid = float(np.sqrt(lo_p * hi_p))
+        mid = math.sqrt(lo_p * hi_p)  # (correctly rounded, as np.sqrt: the same float, a tenth of the call)
         # no float left between the two and this price already judged: every further step would judge it
         # again and change nothing, so stop (about 60 steps do; the same limits as all 80, exactly)
         if (mid == hi_p and best is not None) or (mid == lo_p and lo_p != 1e-3):
