@@ -20,26 +20,19 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from benchmarks.homes import DEFAULT_DATA, HOMES
+from benchmarks.alert_fingerprint import Job, add_stream_args, evaluation_setup, jobs_of
 
 
-def _digests(job: tuple[str, str, int, int, int]) -> dict[str, str]:
-    from benchmarks import evaluate, night_hours
-    from benchmarks.homes import aware, load_home
-    from benchmarks.prior import leave_one_out
-    from benchmarks.streams import build_streams, profile
-    from gateway.config import parse_config_text
+def _digests(job: Job) -> dict[str, str]:
+    from benchmarks.homes import aware
     from routines.engine import RoutineEngine
     from routines.replay import replay_into
 
-    name, data, learning, days, seed = job
-    p = profile(load_home(name, data))
-    prior = leave_one_out(name, data)
-    cfg = parse_config_text(p.home.config_yaml(), f"{name}.yaml")
-    home = evaluate.with_night_hours(cfg.to_home(), night_hours.leave_one_out(name, data))
+    name, seed = job[0], job[4]
+    home, settings, prior, streams = evaluation_setup(job)
     out = {}
-    for label, stream in zip(("clean", "anomalous"), build_streams(p, learning, days, seed)[:2], strict=True):
-        engine = RoutineEngine(home, cfg.routines, prior)
+    for label, stream in zip(("clean", "anomalous"), streams, strict=True):
+        engine = RoutineEngine(home, settings, prior)
         h = hashlib.sha256()
         rollover = engine._rollover
 
@@ -62,13 +55,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="Where to write the digests (JSON).")
     ap.add_argument("--against", default=None, help="An earlier --out file: name the streams that differ.")
-    ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
-    ap.add_argument("--data", default=str(DEFAULT_DATA))
-    ap.add_argument("--days", type=int, default=200)
-    ap.add_argument("--learning", type=int, default=21)
-    ap.add_argument("--jobs", type=int, default=2)
+    add_stream_args(ap)
     a = ap.parse_args()
-    jobs = [(h, a.data, a.learning, a.days, s) for s in a.seeds for h in HOMES]
+    jobs = jobs_of(a)
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
         digests = {k: v for chunk in pool.map(_digests, jobs) for k, v in chunk.items()}
     Path(a.out).write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n", encoding="utf-8")
