@@ -34,10 +34,9 @@ from __future__ import annotations
 import argparse
 from bisect import bisect_left
 from concurrent.futures import ProcessPoolExecutor
-from statistics import median
 
 from benchmarks.homes import DEFAULT_DATA, Event, load_home
-from benchmarks.just_home import WITHIN_S, alarms_marking_falls
+from benchmarks.just_home import alarms_marking_falls, cut_row, delays_after, loho_profile
 from benchmarks.scoring import count_alarms
 from benchmarks.streams import DAY, HOUR, HomeProfile, Stream, _silence_from, build_streams, profile
 
@@ -92,20 +91,13 @@ def with_naps(p: HomeProfile, s: Stream, cut: bool) -> tuple[Stream, list[float]
 
 
 def _cut(job: tuple[str, str, int, int, int]) -> tuple[str, list[int | None], float, float]:
-    from benchmarks import evaluate, night_hours
-    from benchmarks.prior import leave_one_out
+    from benchmarks import evaluate
 
     name, data, learning, days, seed = job
-    evaluate.LOHO_PRIORS[name] = leave_one_out(name, data)
-    evaluate.LOHO_NIGHT[name] = night_hours.leave_one_out(name, data)
-    p = profile(load_home(name, data))
+    p = loho_profile(name, data)
     clean, _, _ = build_streams(p, learning, days, seed)
     cut, moments = with_naps(p, clean, True)
-    alarms = alarms_marking_falls(p, cut, moments)
-    delays: list[int | None] = []
-    for t in moments:
-        nxt = next((a for a in alarms if a >= t), None)
-        delays.append(int(nxt - t) if nxt is not None and nxt - t <= WITHIN_S[-1] else None)
+    delays = delays_after(moments, alarms_marking_falls(p, cut, moments))
     napping, _ = with_naps(p, clean, False)
     fa = count_alarms(evaluate.run_hearth(p, clean, seed), clean.test_start) / (days * 1.0) * 30.0
     fa_naps = count_alarms(evaluate.run_hearth(p, napping, seed), clean.test_start) / (days * 1.0) * 30.0
@@ -243,12 +235,7 @@ def main() -> None:
           f"{' '.join(map(str, a.seeds))}: caught by a care alarm of any kind (median delay, min)")
     print(f"{'home':10} {'within 60 min':>14} {'3 h':>7} {'12 h':>7} {'median':>7}  FA/30d clean, with naps")
     for h in homes:
-        ds = got[h]
-        hit = [d for d in ds if d is not None]
-        cells = [f"{sum(d <= w for d in hit)}/{len(ds)}" for w in WITHIN_S]
-        med = f"{median(hit) / 60:.1f}" if hit else "-"
-        print(f"{h:10} {cells[0]:>14} {cells[1]:>7} {cells[2]:>7} {med:>7}  "
-              f"{sum(fas[h]) / len(fas[h]):.1f}, {sum(naps[h]) / len(naps[h]):.1f}")
+        print(f"{cut_row(h, got[h])}  {sum(fas[h]) / len(fas[h]):.1f}, {sum(naps[h]) / len(naps[h]):.1f}")
 
 
 if __name__ == "__main__":

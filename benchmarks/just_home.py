@@ -95,21 +95,42 @@ def alarms_marking_falls(p: HomeProfile, s: Stream, moments: list[float]) -> lis
     return sorted(out)
 
 
-def _one(job: tuple[str, str, int, int, int]) -> tuple[str, list[int | None], float]:
+def loho_profile(name: str, data: str) -> HomeProfile:
+    """The home's profile, with its leave-one-home-out prior and night hours set for the evaluation's runs
+    in this process (:data:`benchmarks.evaluate.LOHO_PRIORS`, ``LOHO_NIGHT``)."""
     from benchmarks import evaluate, night_hours
     from benchmarks.prior import leave_one_out
 
-    name, data, learning, days, seed = job
     evaluate.LOHO_PRIORS[name] = leave_one_out(name, data)
     evaluate.LOHO_NIGHT[name] = night_hours.leave_one_out(name, data)
-    p = profile(load_home(name, data))
-    clean, _, _ = build_streams(p, learning, days, seed)
-    cut, moments = with_cuts(p, clean)
-    alarms = alarms_marking_falls(p, cut, moments)
-    delays: list[int | None] = []
+    return profile(load_home(name, data))
+
+
+def delays_after(moments: list[float], alarms: list[int]) -> list[int | None]:
+    """Per cut moment: seconds to the first alarm at or after it, up to the longest window (None: none)."""
+    out: list[int | None] = []
     for t in moments:
         nxt = next((a for a in alarms if a >= t), None)
-        delays.append(int(nxt - t) if nxt is not None and nxt - t <= WITHIN_S[-1] else None)
+        out.append(int(nxt - t) if nxt is not None and nxt - t <= WITHIN_S[-1] else None)
+    return out
+
+
+def cut_row(home: str, ds: list[int | None]) -> str:
+    """One table row: caught within each window of :data:`WITHIN_S`, and the median delay (min)."""
+    hit = [d for d in ds if d is not None]
+    cells = [f"{sum(d <= w for d in hit)}/{len(ds)}" for w in WITHIN_S]
+    med = f"{median(hit) / 60:.1f}" if hit else "-"
+    return f"{home:10} {cells[0]:>14} {cells[1]:>7} {cells[2]:>7} {med:>7}"
+
+
+def _one(job: tuple[str, str, int, int, int]) -> tuple[str, list[int | None], float]:
+    from benchmarks import evaluate
+
+    name, data, learning, days, seed = job
+    p = loho_profile(name, data)
+    clean, _, _ = build_streams(p, learning, days, seed)
+    cut, moments = with_cuts(p, clean)
+    delays = delays_after(moments, alarms_marking_falls(p, cut, moments))
     fa = count_alarms(evaluate.run_hearth(p, clean, seed), clean.test_start) / (days * 1.0) * 30.0
     return name, delays, fa
 
@@ -133,11 +154,7 @@ def main() -> None:
           " caught by a care alarm of any kind (median delay, min)")
     print(f"{'home':10} {'within 60 min':>14} {'3 h':>7} {'12 h':>7} {'median':>7}  FA/30d (clean)")
     for h in homes:
-        ds = got[h]
-        hit = [d for d in ds if d is not None]
-        cells = [f"{sum(d <= w for d in hit)}/{len(ds)}" for w in WITHIN_S]
-        med = f"{median(hit) / 60:.1f}" if hit else "-"
-        print(f"{h:10} {cells[0]:>14} {cells[1]:>7} {cells[2]:>7} {med:>7}  {sum(fas[h]) / len(fas[h]):.1f}")
+        print(f"{cut_row(h, got[h])}  {sum(fas[h]) / len(fas[h]):.1f}")
 
 
 if __name__ == "__main__":
