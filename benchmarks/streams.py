@@ -8,7 +8,11 @@ left it in (no event is made up at the seam: in a real home no sensor changes st
 acting); the next day's first event that would repeat that state is dropped, so every stream is
 internally consistent (no sensor turns on twice). The front door must agree at the seam: a day is
 drawn among those that start with the door as the stream left it (else a day starting 'closed' after
-one ending 'open' would lose its real opening, and an outing would look like a silence).
+one ending 'open' would lose its real opening, and an outing would look like a silence). So must the
+person: a day that starts with them out (the recording's last act before its 04:00 was the front door,
+nothing since) follows only a day that ended so, and a day that starts at home only one that ended at
+home. Otherwise a person last seen at home at 04:00 would be gone all morning without opening the door
+(house A's Sunday away until 19:37, after an evening in: a 'not up' no home could tell from a real one).
 
 Two streams share one day sequence: the *clean* stream (false alarms are counted on its test days)
 and the *anomalous* stream, where every other test day is a copy with exactly one injected anomaly
@@ -87,6 +91,8 @@ class SourceDay:
     bedtime: int | None = None  # start of the evening's sleep gap
     first_kitchen: int | None = None
     daytime_activity: list[int] = field(default_factory=list)  # candidate moments for a collapse
+    starts_out: bool = False  # the person out at this day's 04:00 (:func:`_out_at`)
+    ends_out: bool = False  # ... and at the next day's
 
 
 @dataclass(slots=True)
@@ -251,6 +257,7 @@ def profile(home: RecordedHome) -> HomeProfile:
             hi = (sd.bedtime or start + 18 * HOUR) - 90 * 60
             sd.daytime_activity = [t for t, sid, on in evs if on and lo <= t <= hi and sid not in not_up_activity
                                    and specs[sid].role not in ("front_door", "keys")]
+            sd.starts_out, sd.ends_out = _out_at(home.events, front, start), _out_at(home.events, front, start + DAY)
             days.append(sd)
         for _, sid, on in evs:
             state[sid] = on
@@ -281,6 +288,21 @@ def night_route(home: RecordedHome, kitchen: set[str]) -> str | None:
                     and specs[sid].role not in ("front_door", "keys"))
     ranked = sorted(night, key=lambda sid: (specs[sid].kind == "motion", -night[sid]))
     return ranked[0] if ranked else None
+
+
+def _out_at(events: list[Event], door: str | None, t: int) -> bool:
+    """Was the person out just before local second ``t``: the last front door event before ``t``
+    followed by no other sensor turning on (the same reading of 'went out' as :func:`_departures`)?
+
+    >>> evs = [(100, "door", True), (110, "door", False), (500, "fridge", True), (900, "door", True)]
+    >>> [_out_at(evs, "door", t) for t in (50, 200, 600, 1000)], _out_at(evs, None, 1000)
+    ([False, True, False, True], False)
+    """
+    if door is None:
+        return False
+    last_door = max((e for e in events if e[1] == door and e[0] < t), default=None)
+    return last_door is not None and not any(
+        on and sid != door and last_door[0] < s < t for s, sid, on in events)
 
 
 def _departures(events: list[Event], door: str | None) -> list[int]:
@@ -322,6 +344,14 @@ def _night_window(p: HomeProfile, d: SourceDay) -> tuple[int, int] | None:
     return (lo, hi) if lo < hi else None
 
 
+def _out_in_day(p: HomeProfile, d: SourceDay, t: int) -> bool:
+    """Is the person out at ``t`` of day ``d`` (as :func:`_out_at` reads it, from the day's own start)?"""
+    before = [e for e in d.events if e[0] < t]
+    if not any(sid == p.front_door for _, sid, _ in before):
+        return d.starts_out and not any(on for _, _, on in before)
+    return _out_at(before, p.front_door, t)
+
+
 def _inject_collapse(p: HomeProfile, d: SourceDay, rng: random.Random):
     if not d.daytime_activity:
         return None
@@ -345,6 +375,8 @@ def _night_exit(p: HomeProfile, d: SourceDay, rng: random.Random, door: bool):
     if window is None or (door and p.front_door is None) or (not door and not p.bed):
         return None
     t = rng.randint(*window)
+    if _out_in_day(p, d, t):  # the 'bed time' was going out (house A's Friday 22:03): no one to get up
+        return None
     evs = _silence_from(t, d.events, p.motion)
     state: dict[str, bool] = dict(d.start_state)
     for _, sid, on in evs:
@@ -419,7 +451,8 @@ def _moved(d: SourceDay, target_start: int) -> SourceDay:
         return None if t is None else t + off
 
     return SourceDay(d.index, target_start, [(t + off, s, v) for t, s, v in d.events], d.start_state, d.weekend,
-                     sh(d.wake), sh(d.bedtime), sh(d.first_kitchen), [t + off for t in d.daytime_activity])
+                     sh(d.wake), sh(d.bedtime), sh(d.first_kitchen), [t + off for t in d.daytime_activity],
+                     d.starts_out, d.ends_out)
 
 
 def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
@@ -451,6 +484,12 @@ def build_streams(p: HomeProfile, learning_days: int, test_days: int, seed: int,
         if p.front_door is not None:  # a day that starts with the front door as the stream left it
             door = clean_state.get(p.front_door, False)
             cands = [d for d in cands if d.start_state.get(p.front_door, False) == door] or cands
+            # and with the person where it left them: rather a day of the other type than a person who
+            # vanishes (or appears) at 04:00 without the door
+            out = prev.ends_out if prev is not None else False
+            cands = ([d for d in cands if d.starts_out == out]
+                     or [d for d in p.days if d.starts_out == out and d is not prev
+                         and d.start_state.get(p.front_door, False) == door] or cands)
         src = order.choice(cands)
         prev = src
         sources.append(src.index)

@@ -6,6 +6,8 @@ and scoring do what they say.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from benchmarks import evaluate
@@ -162,3 +164,38 @@ def test_scoring_not_up_counts_an_alarm_from_the_persons_own_getting_up_moment()
     assert score_anomalies([truth], [Detection(4 * h, "night_bed_exit", "urgent")]) == [(False, None)]  # before
     assert score_anomalies([truth], [Detection(8 * h + 60, "not_up", "urgent")]) == [(False, None)]  # late
     assert score_anomalies([truth], [Detection(9 * h + 600, "not_up", "urgent")]) == [(False, None)]  # past 08:00
+
+
+def _away_overnight(home, leave_day: int, away_h: int = 20):
+    """``home`` with the person going out by the front door at 22:00 of recorded day ``leave_day`` and back
+    ``away_h`` hours later (nothing recorded in between), as house A's weekends away."""
+    leave = home.events[0][0] + leave_day * DAY  # the recording starts at 22:00
+    back = leave + away_h * 3600
+    kept = [e for e in home.events if not leave - 60 <= e[0] < back + 60]
+    state = {}
+    for t, sid, on in kept:
+        if t < leave:
+            state[sid] = on
+    shut = [(leave - 30, sid, False) for sid, on in state.items() if on]
+    trip = [(leave, "front_door", True), (leave + 20, "front_door", False),
+            (back, "front_door", True), (back + 20, "front_door", False), (back + 40, "pir_hall", True),
+            (back + 100, "pir_hall", False)]
+    home.events = sorted(kept + shut + trip, key=lambda e: e[0])
+    return home
+
+
+def test_streams_keep_the_person_where_the_last_day_left_them():
+    # a day that begins with the person away follows only one that ended with them going out (else they
+    # would vanish at 04:00 without the door: a 'not up' no home could tell), and no night exit is
+    # injected while they are out
+    p = profile(_away_overnight(synthetic_home(days=20, seed=3), leave_day=8))
+    assert [d.starts_out for d in p.days].count(True) == 1 and [d.ends_out for d in p.days].count(True) == 1
+    by_index = {d.index: d for d in p.days}
+    for seed in range(6):
+        clean, anom, _ = build_streams(p, learning_days=7, test_days=30, seed=seed)
+        days = [by_index[i] for i in clean.sources]
+        for before, after in pairwise(days):
+            assert after.starts_out == before.ends_out, seed
+        for t in anom.truths:
+            if t.kind in ("night_door_exit", "night_bed_exit"):
+                assert not days[t.stream_day].ends_out or t.onset < days[t.stream_day].start + 18 * 3600
