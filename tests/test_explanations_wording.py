@@ -95,20 +95,22 @@ def test_no_movement_since_names_the_last_movement_seen_not_the_bed_time() -> No
 
 
 def test_told_early_on_stillness_says_why_and_keeps_the_one_usual_time() -> None:
-    """Twenty weekdays learned, a mat that pulses, still since 03:20: 'not up' is told at 08:20, before the
-    usual 08:00 plus 30 min, because nothing moved for longer than the starting stillness limit (her own
-    mornings not yet learned); the alert says so, names that starting limit, and still cites the one usual time."""
+    """Twenty weekdays learned, a mat that pulses, still since 03:20: 'not up' is told at 08:21, before the
+    usual 08:00 plus 30 min, because nothing moved for longer than the starting stillness limit (the 5 h
+    cap until her own mornings are learned); the alert says so, names that starting limit, and still cites
+    the one usual time."""
     eng = pulsing_engine()
     learn(eng, [180.0] * 18 + [230.0, 240.0])
     evs = [*moving(t("14:31", -1), t("22:30", -1)), *pulses(t("22:40", -1), t("23:00", -1)),
            *pulses(t("03:20"), t("03:21"))]
     _, alerts = run(evs, t("12:00"), engine=eng)
     [a] = [a for a in alerts if a.kind == "not_up"]
-    assert a.time == t("08:20")
+    assert a.time == t("08:21")  # the mat's last pulse ended at 03:20:41, plus 5 h
     assert a.message == ("Ann is usually up by 08:00 (up by then on all 20 weekdays learned); in bed since she went "
                          "to bed at 22:40; last movement seen at 03:20, by the bed sensor (bedroom). Told before "
-                         "08:30: not even the bed has moved for 4 h 59 min; in bed in the morning: the starting "
-                         "limit of 45 min is used until her own days are learned (1 of 28 days).")
+                         "08:30: not even the bed has moved for 5 h 00 min; in bed in the morning: the starting "
+                         "limit of 5 h 00 min is used until her own days are learned (1 of 28 days).")
+    assert (a.evidence["still_limit_min"], a.evidence["still_learned"]) == (300.0, False)
 
 
 def test_night_trips_are_counted_as_the_trips_learned() -> None:

@@ -2,7 +2,7 @@
 
 Past the median wake, 'not up' alerts before the usual deadline when not even the bed mat has moved for
 longer than this person's bed stays still on ordinary mornings (learned, calibrated to the false-alarm
-budget; the starting limit ``not_up_still_min`` until then). Hand-built days on a mat that pulses.
+budget; until then ``morning_still_start_min``, by default the cap). Hand-built days on a mat that pulses.
 """
 
 from __future__ import annotations
@@ -66,19 +66,25 @@ def test_a_learned_short_stillness_tells_not_up_sooner_with_her_own_mornings() -
 
 def test_a_person_whose_bed_stays_still_for_hours_is_not_flagged_for_it() -> None:
     """Thirty mornings lying still for 3 h before getting up: the same morning, up at 08:15, raises nothing
-    (her limit is past 3 h), where the starting limit would have told 'not up' at 07:30."""
+    (her limit is past 3 h); nor does it on the starting limit (the cap: the usual deadline decides until
+    her mornings are learned), where a 45-min start set by the technician tells 'not up' at 07:30."""
     eng = pulsing_engine()
     learn(eng, WAKES)
     mornings(eng, 3 * 3600)
     assert eng._persons["p1"].thr.wait_s["morning_still"] > 3 * 3600
     _, alerts = run(still_night("08:15"), t("12:00"), engine=eng)
     assert [a for a in alerts if a.kind == "not_up"] == []
-    fresh = pulsing_engine()  # the same morning on the starting limit: told at 07:30
+    fresh = pulsing_engine()  # the same morning on the starting limit: nothing before the usual 08:30
     learn(fresh, WAKES)
     _, alerts = run(still_night("08:15"), t("12:00"), engine=fresh)
+    assert [a for a in alerts if a.kind == "not_up"] == []
+    short = pulsing_engine(MEDIAN.model_copy(update={"morning_still_start_min": 45.0}))
+    learn(short, WAKES)
+    _, alerts = run(still_night("08:15"), t("12:00"), engine=short)
     assert [a.time for a in alerts if a.kind == "not_up"] == [t("07:30")]
 
-    usual = pulsing_engine(START)  # on the usual (0.9) wake, as installed: told at 08:20, from 07:50 plus 30 min
+    # on the usual (0.9) wake, as installed, with the 45-min start: told at 08:20, from 07:50 plus 30 min
+    usual = pulsing_engine(START.model_copy(update={"morning_still_start_min": 45.0}))
     learn(usual, WAKES)
     _, alerts = run(still_night(), t("12:00"), engine=usual)
     assert [a.time for a in alerts if a.kind == "not_up"] == [t("08:20")]
@@ -115,4 +121,4 @@ def test_the_morning_model_pickles_and_an_old_state_without_it_gets_the_starting
     assert back.models["morning_still"].days_over(3 * 3600) == 30
     del p.waiting.models["morning_still"]  # a state from before the situation: it starts learning now
     detectors.refresh_thresholds(eng, p)
-    assert p.thr.wait_s["morning_still"] == 45 * 60 and not p.thr.wait_own["morning_still"]
+    assert p.thr.wait_s["morning_still"] == 300 * 60 and not p.thr.wait_own["morning_still"]  # the cap

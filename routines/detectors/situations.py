@@ -17,7 +17,8 @@ A situation is what the person was last seen doing when the quiet began; each as
 - ``morning_still``: in bed past the usual wake (``still_wake_quantile``), and not even the bed mat has moved since: how
   long this person's bed stays still on ordinary mornings before getting up (some lie still for hours,
   most turn over within minutes). 'Not up' alerts sooner when that is outlasted (:func:`routines.detectors.night.not_up`);
-  never shorter than the starting limit ``not_up_still_min``.
+  never shorter than ``not_up_still_min``; until learned, ``morning_still_start_min`` (default: the cap, so
+  the usual deadline decides in the first weeks).
 - ``day_bed_exit``: out of bed by day, after the day's getting up (up from a nap, a lie-down), and no
   sign of life since but a first step (what the core sees within 2 min of the exit, as
   :func:`routines.detectors.phases.up_a_moment` reads one): a fall right after getting up, as after
@@ -76,7 +77,7 @@ SITUATIONS: dict[str, Situation] = {
     "night_bedroom": Situation("bedroom", "night_bedroom_start_min", "night_exit_floor_min", "night_quiet_cap_min"),
     "night_back": Situation("bed", "night_back_start_min", "night_exit_floor_min", "night_back_cap_min"),
     "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
-    "morning_still": Situation("bed", "not_up_still_min", "not_up_still_min", "morning_still_cap_min"),
+    "morning_still": Situation("bed", "morning_still_start_min", "not_up_still_min", "morning_still_cap_min"),
     # floor: the shortest stillness limit after one sensor (a first step is one); cap: the daytime quiet's
     "day_bed_exit": Situation("bed", "day_bed_exit_start_min", "stillness_context_floor_min", "silence_cap_min"),
     # floor: the shortest stillness limit after one sensor (here the front door); cap: the blind home's, as a
