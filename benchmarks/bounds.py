@@ -31,11 +31,13 @@ Two strengths of match, printed in the ``match`` column:
   time since bed, the door's open time) could separate more: these rows are not a bound on every
   detector, and say so.
 - ``rule`` (not_up): no real day ever equals an injected 'not up' day (the real day gets up). The row
-  is the least false alarms of any single per-person getting-up deadline T (and of one T per weekday /
-  weekend): an injected day d is caught iff ``wake_d - 1 s <= T <= wake_d + 3 h`` (the scorer counts
-  alarms from the silence on), a real day alarms iff ``wake_d > T``. So T <= the 5th percentile of
-  ``wake + 3 h`` for recall 0.95, and the cost is the real days getting up later than T. It binds only
-  detectors built on a getting-up deadline; one reading the night (a late bed time) is not bound.
+  is the least false alarms of any single per-person getting-up deadline T (the note: one T for
+  weekdays and one for weekends): an injected day d is caught iff ``T <= wake_d + 3 h`` (an alarm that
+  stands, or is repeated, until the person is up: one raised before the scorer's window, which opens at
+  the injected silence, only does worse), and a real day alarms iff ``wake_d > T``. So for recall 0.95
+  T <= the 5th percentile of ``wake + 3 h`` (with under 20 days: the earliest), and the cost is the
+  real days getting up later than T. It binds only detectors built on a getting-up deadline; one that
+  reads the night (a late bed time, a broken night) is not bound by it.
 
 Signs of life are every event but a motion sensor going off (a PIR resets by itself; the injector keeps
 those resets too). Markers (wake, bed time, first kitchen use, daytime activity) are the full recording's
@@ -48,7 +50,9 @@ as lasting: the next stream day is another recorded day.
 
 The first 28 days (issue 14): the night checks must work from the first night, with nothing learned,
 so their cost at recall 0.9 is the same situation count over 28 days, against the budget of 2 care
-alerts in those 28 days.
+alerts in those 28 days. Such a check watches the technician's night hours rather than a learned bed
+time, so the notes also count the night situations inside the default night hours
+(:data:`routines.home.DEFAULT_NIGHT_HOURS`). The other kinds have no recall target in the first month.
 
     .venv/bin/python -m benchmarks.bounds [--homes vk2010-B ...] [--data PATH]
 """
@@ -74,6 +78,7 @@ from benchmarks.streams import (
     HomeProfile,
     SourceDay,
 )
+from routines.home import DEFAULT_NIGHT_HOURS
 
 STEP_S = 5 * 60  # a bed exit's steps, or a door's closing, within this long are part of the situation
 COLLAPSE_JITTER_S = 300  # the injector's onset: a daytime activity moment + 1..300 s
@@ -228,48 +233,70 @@ def night_window(d: SourceDay) -> tuple[int, int] | None:
     return (lo, hi) if lo < hi else None
 
 
+def night_hours(d: SourceDay) -> tuple[int, int]:
+    """The default night hours (the technician's setting, :data:`routines.home.DEFAULT_NIGHT_HOURS`) of
+    the night after day ``d``: the hours a night check with nothing learned watches from the first night."""
+    a, b = ((int(x[:2]) * 60 + int(x[3:])) * 60 for x in DEFAULT_NIGHT_HOURS.split("-"))
+    lo = midnight(d) + (a if a >= 12 * HOUR else DAY + a)
+    return lo, lo + (b - a) % DAY
+
+
+def _in(times: list[int], windows: list[tuple[int, int]]) -> list[int]:
+    """The ``times`` (sorted) inside any of ``windows``."""
+    return sorted({t for lo, hi in windows for t in times[bisect_left(times, lo):bisect_right(times, hi)]})
+
+
+def _bed_exits(k: Kit, windows: list[tuple[int, int]]) -> tuple[list[int], int]:
+    """Bed exits in ``windows`` with steps within 5 min and then nothing to 60 min, and the count of bed
+    events followed by nothing at all for 60 min (lying still, or the injection's step-less case)."""
+    beds, need = set(k.p.bed), DEADLINE_S["night_bed_exit"]
+    alikes, still = [], 0
+    for t in _in([t for t, sid, _ in k.p.home.events if sid in beds], windows):
+        if k.next_life(t + 1, lambda s: s not in beds) <= t + need:
+            continue  # not the bed's last event before an hour without it
+        i, j = bisect_right(k.life, t), bisect_right(k.life, t + need)
+        steps = [k.life[x] for x in range(i, j) if k.life_sid[x] not in beds]
+        if steps and steps[-1] <= t + STEP_S:
+            alikes.append(t)
+        still += not steps
+    return alikes, still
+
+
+def _door_exits(k: Kit, windows: list[tuple[int, int]]) -> list[int]:
+    """Front door openings in ``windows``, then nothing but the door closing within 5 min, to 45 min."""
+    door, need = k.p.front_door, DEADLINE_S["night_door_exit"]
+    opens = [t for t, sid, on in k.p.home.events if sid == door and on]
+    return [t for t in _in(opens, windows) if k.next_life(t + 1, lambda s: s == door) > t + need
+            and k.next_life(t + STEP_S + 1) > t + need]
+
+
 def night_bed_exit(k: Kit, recalls: tuple[float, ...]) -> Row | None:
     """Approx: a night bed event, steps elsewhere within 5 min, then nothing (bed included) to 60 min."""
-    p, need = k.p, DEADLINE_S["night_bed_exit"]
+    p = k.p
     if not p.bed:
         return None
-    beds = set(p.bed)
-    windows, alikes, still = [], [], 0
-    for d in p.days:
-        if (w := night_window(d)) is None:
-            continue
-        windows.append(w)
-        for t, sid, _ in d.events:
-            if sid not in beds or not w[0] <= t <= w[1] or k.next_life(t + 1, lambda s: s not in beds) <= t + need:
-                continue  # not the bed's last event before an hour without it
-            i, j = bisect_right(k.life, t), bisect_right(k.life, t + need)
-            steps = [k.life[x] for x in range(i, j) if k.life_sid[x] not in beds]
-            if steps and steps[-1] <= t + STEP_S:
-                alikes.append(t)
-            still += not steps
+    windows = [w for d in p.days if (w := night_window(d)) is not None]
+    alikes, still = _bed_exits(k, windows)
+    hours, hours_still = _bed_exits(k, [night_hours(d) for d in p.days])
     row = _approx("night_bed_exit", "night bed exit, steps within 5 min, then nothing to 60 min",
                   alikes, _uniform_mass(windows), len(p.days), recalls)
-    row.note = f"{len(windows)} nights with a bed time; bed, then nothing at all for 60 min: {still}"
+    row.note = (f"{len(windows)} nights with a bed time; bed, then nothing at all for 60 min: {still}; "
+                f"in the night hours {DEFAULT_NIGHT_HOURS}: {len(hours)} look-alikes, {hours_still} still")
     return row
 
 
 def night_door_exit(k: Kit, recalls: tuple[float, ...]) -> Row | None:
     """Approx: a front door opening in the night window, closed within 5 min, then nothing to 45 min."""
-    p, need = k.p, DEADLINE_S["night_door_exit"]
+    p = k.p
     if p.front_door is None:
         return None
-    windows, alikes = [], []
-    for d in p.days:
-        if (w := night_window(d)) is None:
-            continue
-        windows.append((w[0] + 60, w[1] + 60))  # the door opens 60 s after the exit
-        for t, sid, on in d.events:
-            if sid == p.front_door and on and windows[-1][0] <= t <= windows[-1][1] \
-                    and k.next_life(t + 1, lambda s: s == p.front_door) > t + need \
-                    and k.next_life(t + STEP_S + 1) > t + need:
-                alikes.append(t)
-    return _approx("night_door_exit", "night front door opening, then nothing to 45 min",
-                   alikes, _uniform_mass(windows), len(p.days), recalls)
+    # the door opens 60 s after the exit drawn in the injector's window
+    windows = [(w[0] + 60, w[1] + 60) for d in p.days if (w := night_window(d)) is not None]
+    row = _approx("night_door_exit", "night front door opening, then nothing to 45 min",
+                  _door_exits(k, windows), _uniform_mass(windows), len(p.days), recalls)
+    hours = _door_exits(k, [night_hours(d) for d in p.days])
+    row.note = f"in the night hours {DEFAULT_NIGHT_HOURS}: {len(hours)} ({30 * len(hours) / len(p.days):.2f} / 30 d)"
+    return row
 
 
 def departures(k: Kit, d: SourceDay) -> list[int]:
