@@ -244,3 +244,16 @@ def test_bounds_costs_by_hand():
     assert exact_cost([0.04, 0.0], 2, 0.95) == 0  # 2% hidden: recall 0.95 is free
     # bin 0 holds 2 look-alikes and 4% of the injections (spared whole), bin 1 one and 50% (spared 2%)
     assert binned_cost([0, 0, 1], {0: 0.04, 1: 0.5}, 30, 0.95) == pytest.approx(3 - 2 - 0.02)
+
+
+def test_bounds_pooled_recall_spends_the_misses_where_they_buy_something():
+    from benchmarks.bounds import Row, pooled
+
+    # kind a costs 30 a month unless it may miss 10% of its injections; b costs nothing at any recall.
+    # Per kind recall 0.95 costs 30; pooled over the two (10% of one kind's share to spend) it is free
+    a = Row("a", "exact", "", 0, 30, 0.0, at=lambda r: 30.0 if r > 0.9 + 1e-9 else 0.0)
+    b = Row("b", "exact", "", 0, 30, 0.0, at=lambda r: 0.0)
+    total, kept = pooled([a, b])
+    assert total == pytest.approx(0, abs=1e-6) and kept == pytest.approx({"a": 0.9, "b": 1.0})
+    total, kept = pooled([a, b], recall=0.96)  # 8% to spend: not enough
+    assert total == pytest.approx(30, abs=1e-6)
