@@ -199,3 +199,98 @@ def test_streams_keep_the_person_where_the_last_day_left_them():
         for t in anom.truths:
             if t.kind in ("night_door_exit", "night_bed_exit"):
                 assert not days[t.stream_day].ends_out or t.onset < days[t.stream_day].start + 18 * 3600
+
+
+# ---- benchmarks.bounds on a hand-built home: three known days ----
+
+def _bounds_home():
+    """Three days (04:00-04:00) with known look-alikes, and their markers set by hand.
+
+    Day 0: up 07:00, kitchen 07:30, the hall PIR every 30 min 08:00-21:00 (out by the front door at 14:05,
+    the PIR again at 14:30: a short outing), bed 23:00: an ordinary day.
+    Day 1: up 08:00, PIR 08:30-12:00, then nothing 12:00-17:00 (a collapse look-alike, not after the door),
+    PIR to 21:00, first kitchen use 21:30 (a no_kitchen look-alike), bed 23:00; at 01:00 off the bed, the
+    toilet flush at 01:02, then nothing until back in bed at 02:30 (a night bed exit look-alike).
+    Day 2: up 10:30 (late), PIR from 10:30, the fridge at 11:29, out by the front door at 11:30 and back at
+    20:30 (a not_back look-alike; a collapse drawn just after the door is not one: known out), bed 23:00; the front door at 00:30 and nothing until 01:30 (a night door look-alike).
+    """
+    from benchmarks.homes import RecordedHome, SensorSpec
+    from benchmarks.streams import DAY_START_S, HOUR, HomeProfile, SourceDay
+
+    sensors = [SensorSpec("bed", "bed", "bedroom", "bed"), SensorSpec("front_door", "contact", "hall", "front_door"),
+               SensorSpec("fridge", "contact", "kitchen", "fridge"), SensorSpec("pir", "motion", "hall", "activity"),
+               SensorSpec("flush", "contact", "toilet", "toilet_flush")]
+    base = 1_704_067_200  # 2024-01-01 00:00 local, a Monday
+
+    def at(day: int, hhmm: str) -> int:
+        h, m = map(int, hhmm.split(":"))
+        return base + day * DAY + (h + (24 if h < 4 else 0)) * HOUR + m * 60
+
+    def pir(day: int, a: str, b: str) -> list[tuple[int, int, str]]:
+        return [(t, t + 30, "pir") for t in range(at(day, a), at(day, b) + 1, 30 * 60)]
+
+    rows = {0: [(at(0, "07:30"), at(0, "07:31"), "fridge"), *pir(0, "08:00", "21:00"), (at(0, "23:00"), at(1, "08:00"), "bed"),
+                (at(0, "14:05"), at(0, "14:05") + 20, "front_door")],
+            1: [*pir(1, "08:30", "12:00"), *pir(1, "17:00", "21:00"), (at(1, "21:30"), at(1, "21:31"), "fridge"),
+                (at(1, "23:00"), at(1, "01:00"), "bed"), (at(1, "01:02"), at(1, "01:03"), "flush"),
+                (at(1, "02:30"), at(2, "10:30"), "bed")],
+            2: [*pir(2, "10:30", "11:28"), (at(2, "11:29"), at(2, "11:29") + 30, "fridge"),
+                (at(2, "11:30"), at(2, "11:30") + 20, "front_door"), (at(2, "20:30"), at(2, "20:30") + 20, "front_door"),
+                *pir(2, "20:35", "21:00"), (at(2, "23:00"), at(2, "00:30"), "bed"),
+                (at(2, "00:30"), at(2, "00:30") + 20, "front_door"), (at(2, "01:30"), at(2, "01:30") + 20, "front_door"),
+                (at(2, "01:35"), at(3, "07:00"), "bed")]}
+    events = intervals_to_events([r for day in rows.values() for r in day])
+    home = RecordedHome("bounds-test", sensors, events)
+    days = []
+    for d, (wake, kitchen) in enumerate([("07:00", "07:30"), ("08:00", "21:30"), ("10:30", "11:29")]):
+        start = base + d * DAY + DAY_START_S
+        evs = [e for e in events if start <= e[0] < start + DAY]
+        w, bed = at(d, wake), at(d, "23:00")
+        acts = [t for t, sid, on in evs if on and w + 1800 <= t <= bed - 5400 and sid in ("pir", "fridge", "flush")]
+        days.append(SourceDay(d, start, evs, {}, False, w, bed, at(d, kitchen), acts))
+    return HomeProfile(home, days, ["bed"], {"fridge"}, {"pir"}, "front_door", "flush", {False: 9 * HOUR},
+                       departures=[11 * 3600 + 1800])
+
+
+def test_bounds_count_the_look_alikes_of_known_days():
+    from benchmarks.bounds import RECALL, bounds
+    from benchmarks.kits import NO_MOTION, kit_profile
+
+    rows = {r.kind: r for r in bounds(_bounds_home())}
+    # collapse: only day 1's 5 h midday silence; day 2's 9 h outing follows the front door (known out)
+    assert (rows["collapse"].n, rows["collapse"].days) == (1, 3)
+    assert 0 < rows["collapse"].alike < 0.1  # draws just after 12:00 of day 1, among every day's draws
+    assert rows["no_kitchen"].n == 1 and rows["no_kitchen"].alike == pytest.approx(1 / 3)
+    # must catch 1/3 - 0.05 of the injections, each a whole day of 1/3: 0.85 of day 1, over 3 days
+    assert rows["no_kitchen"].cost[RECALL] == pytest.approx(30 * 0.85 / 3)
+    assert rows["night_bed_exit"].n == 1 and rows["night_door_exit"].n == 1 and rows["not_back"].n == 1
+    assert rows["not_back"].note.startswith("0 of 2 outings")  # back at 20:30, before the usual 23:00 bed time
+    assert "nothing at all for 60 min: 2" in rows["night_bed_exit"].note  # back in bed 02:30 and 01:35, then still
+    # not up: recall 0.95 of 3 days needs T <= 07:00 + 3 h; day 2 (up 10:30) is later: 1 false alarm in 3 days
+    assert (rows["not_up"].n, rows["not_up"].cost[RECALL]) == (1, pytest.approx(10.0))
+    # without the hall PIR day 0 is silent after its 07:30 kitchen visit too: a second look-alike day
+    bare = {r.kind: r for r in bounds(kit_profile(_bounds_home(), NO_MOTION))}
+    assert bare["collapse"].n == 2 and bare["collapse"].alike > rows["collapse"].alike
+
+
+def test_bounds_costs_by_hand():
+    from benchmarks.bounds import binned_cost, exact_cost
+
+    # one day in four hides all its draws: recall 0.95 must still catch 0.25 - 0.05 = 0.2, i.e. 0.8 of it
+    assert exact_cost([1.0, 0.0, 0.0, 0.0], 4, 0.95) == pytest.approx(30 * 0.8 / 4)
+    assert exact_cost([0.04, 0.0], 2, 0.95) == 0  # 2% hidden: recall 0.95 is free
+    # bin 0 holds 2 look-alikes and 4% of the injections (spared whole), bin 1 one and 50% (spared 2%)
+    assert binned_cost([0, 0, 1], {0: 0.04, 1: 0.5}, 30, 0.95) == pytest.approx(3 - 2 - 0.02)
+
+
+def test_bounds_pooled_recall_spends_the_misses_where_they_buy_something():
+    from benchmarks.bounds import Row, pooled
+
+    # kind a costs 30 a month unless it may miss 10% of its injections; b costs nothing at any recall.
+    # Per kind recall 0.95 costs 30; pooled over the two (10% of one kind's share to spend) it is free
+    a = Row("a", "exact", "", 0, 30, 0.0, at=lambda r: 30.0 if r > 0.9 + 1e-9 else 0.0)
+    b = Row("b", "exact", "", 0, 30, 0.0, at=lambda r: 0.0)
+    total, kept = pooled([a, b])
+    assert total == pytest.approx(0, abs=1e-6) and kept == pytest.approx({"a": 0.9, "b": 1.0})
+    total, kept = pooled([a, b], recall=0.96)  # 8% to spend: not enough
+    assert total == pytest.approx(30, abs=1e-6)
