@@ -97,6 +97,22 @@ class RoutineSettings(BaseModel):
                     "the dresser, the bedroom door) and nothing has moved for this long (minutes): the starting "
                     "limit, until the person's own nights are learned; None (the default): night_quiet_cap_min "
                     "(see night_first_sign_start_min).")
+    night_up_after_min: float = Field(
+        30.0, ge=5, le=240,
+        description="Out of bed at night and up and about this long (minutes) before the quiet began: the person "
+                    "is up, not on a trip to the toilet, and the quiet is judged as 'up at night, then still' "
+                    "(situation 'night_up'), not by the night's quiet limits. Longer than a night-time toilet "
+                    "trip; the injected night exits (one step, then nothing) are never this.")
+    night_up_start_min: float | None = Field(
+        None, ge=10, le=720,
+        description="Up at night (night_up_after_min) and then nothing moving for this long (minutes): the starting "
+                    "limit, until the person's own nights are learned. None (the default): night_up_cap_min.")
+    night_up_cap_min: float = Field(
+        120.0, ge=10, le=720,
+        description="The learned 'up at night, then still' limit is never longer than this (minutes): the daytime "
+                    "collapse's aim (found within 2 h of its start, issue 11). Some people are up for an hour at "
+                    "night and then doze in a chair with no sensor (house B: still 50 min or more after 12 min to "
+                    "2 h up), which the night's 50-min quiet limit told carers as a possible fall.")
     wake_margin_min: float = Field(30.0, ge=0, le=600,
                                    description="Minutes after the usual latest wake time before 'not up' alerts.")
     kitchen_margin_min: float = Field(90.0, ge=0, le=720,

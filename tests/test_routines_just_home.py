@@ -160,8 +160,8 @@ def test_a_home_without_a_front_door_gives_the_situation_no_share() -> None:
     with_door = RoutineEngine(make_home(), START)
     # the test home sees every situation but the bedroom one (and has a plug: 'left on' takes a share too);
     # without the door also not just_home
-    assert abs(30 * rate_per_day(with_door, with_door._persons["p1"]) - 1 / 10) < 1e-9
-    assert abs(30 * rate_per_day(doorless, doorless._persons["p1"]) - 1 / 9) < 1e-9
+    assert abs(30 * rate_per_day(with_door, with_door._persons["p1"]) - 1 / 11) < 1e-9
+    assert abs(30 * rate_per_day(doorless, doorless._persons["p1"]) - 1 / 10) < 1e-9
 
 
 def test_a_door_after_something_moved_indoors_while_out_may_be_leaving_and_is_not_judged() -> None:

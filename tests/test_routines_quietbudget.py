@@ -121,7 +121,7 @@ def learned(budget: float) -> RoutineEngine:
 
 def test_more_budget_gives_shorter_limits_and_the_learned_days_stay_within_the_share() -> None:
     lims = {}
-    for budget in (1.0, 20.0):
+    for budget in (1.0, 30.0):
         eng = learned(budget)
         p = eng._persons["p1"]
         assert p.thr.silence_budget  # a month learned: the limits are the budget's
@@ -131,9 +131,9 @@ def test_more_budget_gives_shorter_limits_and_the_learned_days_stay_within_the_s
         k = [floor_bin(b) for b in p.thr.silence_q] + [floor_bin(s.ctx_base) for s in ctx]
         assert flagged(hist, np.array(k)) <= rate_per_day(eng, p) * p.activity_total.effective_days() + 1e-9
         lims[budget] = [*p.thr.silence_thr, *[s.ctx_limit for s in ctx]]
-    assert all(b <= a for a, b in zip(lims[1.0], lims[20.0], strict=True))
-    # the two-hour quiets after the living room's motion sensor: a twentyfold budget may flag them
-    assert sum(lims[20.0]) < sum(lims[1.0])
+    assert all(b <= a for a, b in zip(lims[1.0], lims[30.0], strict=True))
+    # the two-hour quiets after the living room's motion sensor: a thirtyfold budget may flag them
+    assert sum(lims[30.0]) < sum(lims[1.0])
 
 
 def quiet_from_13_30(eng: RoutineEngine) -> list:
@@ -169,11 +169,11 @@ def test_the_no_meal_deadline_waits_for_all_but_the_budgets_share_of_her_days() 
     """'No meal' from the same budget: the learned days whose first kitchen use came later than the usual
     time it waits for (before its margin) fit the share, and more budget never waits longer."""
     usual = {}
-    for budget in (1.0, 20.0):
+    for budget in (1.0, 30.0):
         eng = learned(budget)
         p = eng._persons["p1"]
         m, n = p.kitchen_model, p.kitchen_model.n
         later = float(m.weights[:n][m.values[:n] > p.thr.kitchen_q + 1e-6].sum())
         assert later <= rate_per_day(eng, p) * m.effective_days() + 1e-9
         usual[budget] = p.thr.kitchen_q
-    assert usual[20.0] <= usual[1.0]
+    assert usual[30.0] <= usual[1.0]

@@ -159,6 +159,8 @@ def night_bed_exit(c: Tick) -> None:
                "night_still" if p.last_up >= p.last_act else  # last seen outside the bedroom
                "night_bedroom" if p.last_s is not None and p.last_s.bedroom and not p.last_s.bed else None)
         still_from = max(p.last_act, p.out_since)
+        if sit is not None and still_from - p.out_since >= st.night_up_after_min * 60:
+            sit = "night_up"  # up and about for a while first: awake at night, not a trip to the toilet
         if sit is not None:
             fire_at = min(fire_at, still_from + wait[sit])
         if p.phase != NIGHT and (not in_night_hours(eng, p, still_from) or up_for_the_day(eng, p, still_from)
@@ -178,7 +180,7 @@ def night_bed_exit(c: Tick) -> None:
                      if thr.exit_by_budget else _exit_words(c))
             since = ("there has been no sign of life anywhere since" if sit == "night_first_sign" else
                      f"last seen by the {p.last_s.label} at {_clock(eng, still_from)}, no movement since"
-                     if sit == "night_bedroom" and p.last_s is not None
+                     if sit in ("night_bedroom", "night_up") and p.last_s is not None
                      else f"no movement since {_clock(eng, still_from)}")  # the last movement the core saw
             key = f"{p.id}:night_bed_exit:{p.out_since:.0f}"
             situations.flag(p, sit if by_sit else "night_back", key)
@@ -199,9 +201,10 @@ def night_bed_exit(c: Tick) -> None:
         situations.probe(eng, p, ("night_back",), None, 0.0, t, due)
 
 
-NIGHT_SITUATIONS = ("night_first_sign", "night_still", "night_bedroom")
+NIGHT_SITUATIONS = ("night_first_sign", "night_still", "night_bedroom", "night_up")
 # the alert's 'limit' evidence when a situation's wait decided it
-SITUATION_LIMIT = {"night_first_sign": "first_sign", "night_still": "still_away", "night_bedroom": "still_bedroom"}
+SITUATION_LIMIT = {"night_first_sign": "first_sign", "night_still": "still_away", "night_bedroom": "still_bedroom",
+                   "night_up": "up_still"}
 
 
 def _situation_words(eng: RoutineEngine, p: PersonState, sit: str, poss: str) -> str:
@@ -211,7 +214,8 @@ def _situation_words(eng: RoutineEngine, p: PersonState, sit: str, poss: str) ->
                 f"(watched from the first night, whatever {poss} usual trips)")
     what = {"night_first_sign": "Before any other sign of life after getting out of bed at night",
             "night_still": "Last seen outside the bedroom at night, and nothing moving since",
-            "night_bedroom": "Out of bed at night and last seen in the bedroom"}[sit]
+            "night_bedroom": "Out of bed at night and last seen in the bedroom",
+            "night_up": "Up and about at night for a while, and nothing moving since"}[sit]
     return situations.usual_words(eng, p, sit, what, poss)
 
 

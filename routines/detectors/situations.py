@@ -10,6 +10,9 @@ A situation is what the person was last seen doing when the quiet began; each as
   motion, the dresser, the bedroom door), and nothing has moved since: back in the bedroom but not in bed,
   where a fall after getting up is seen by nothing else (on ordinary nights the bed or another room
   follows within minutes).
+- ``night_up``: out of bed at night and up and about for a while (``night_up_after_min``) before nothing
+  moved, wherever last seen: awake at night, not on a trip to the toilet. Some people doze in a chair with
+  no sensor after an hour up; the quiet is judged by the person's own nights within a longer cap.
 - ``night_back``: out of bed at night, however active: how long until the person is back in bed (a night
   that ends with getting up for the day counts as far as it went: an early riser's mornings are learned).
 - ``stood_up``: just stood up from the chair in the day (the chair no longer holds weight). Quiet while
@@ -76,6 +79,7 @@ SITUATIONS: dict[str, Situation] = {
     "night_still": Situation("bed", "night_still_away_min", "night_exit_floor_min", "night_quiet_cap_min"),
     "night_bedroom": Situation("bedroom", "night_bedroom_start_min", "night_exit_floor_min", "night_quiet_cap_min"),
     "night_back": Situation("bed", "night_back_start_min", "night_exit_floor_min", "night_back_cap_min"),
+    "night_up": Situation("bed", "night_up_start_min", "night_exit_floor_min", "night_up_cap_min"),
     "stood_up": Situation("chair", "silence_cap_min", "silence_floor_min", "silence_cap_min"),
     "morning_still": Situation("bed", "morning_still_start_min", "not_up_still_min", "morning_still_cap_min"),
     # floor: the shortest stillness limit after one sensor (a first step is one); cap: the daytime quiet's
@@ -283,7 +287,7 @@ def usual_words(eng: RoutineEngine, p: PersonState, name: str, what: str, poss: 
 
 # what a situation's spell is, in words (the waits are quiet, or time out of bed)
 SPELL_WORDS = {"night_first_sign": "{poss} quiet lasted", "night_still": "{poss} quiet lasted",
-               "night_bedroom": "{poss} quiet lasted",
+               "night_bedroom": "{poss} quiet lasted", "night_up": "{poss} quiet lasted",
                "night_back": "{poss} time out of bed lasted", "stood_up": "{poss} quiet lasted",
                "morning_still": "{poss} bed was still", "just_home": "{poss} quiet lasted",
                "day_bed_exit": "{poss} quiet lasted"}
