@@ -25,6 +25,7 @@ A sensor's spells are also an hour's, so counting both is on the safe side. The 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     from routines.state import PersonState, SensorState
 
 UPPER = GAP_EDGES[1:]  # a limit at bin k waits UPPER[k]: the spells of bin k ended before it
+# the bisection's step from which its last steps are tried in plain floats (:func:`_last_steps`); sooner,
+# on the quiet-home file, the rows' limits nearly always change more than once between the bounds, and a
+# try that fails costs about two steps
+TRY_FROM = 3
 
 
 def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | None = None) -> np.ndarray:
@@ -54,16 +59,16 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
     cols = np.arange(GAP_BINS)
     top = GAP_BINS - 1 if hi is None else hi
     out = (cols[None, :] < lo[:, None]) | (cols[None, :] > np.broadcast_to(top, lo.shape)[:, None])
-    # the bins out of range wait forever and flag nothing, set once here rather than at each of the ~60
-    # prices tried (a quiet home's day end is mostly this function): inside the range the sum below is
-    # the same UPPER[k] + price * over[k], to the last bit
+    # the bins out of range wait forever and flag nothing, set once here rather than at each price tried:
+    # inside the range the sum below is the same UPPER[k] + price * over[k], to the last bit
     wait = np.where(out, np.inf, UPPER[None, :])
     over_in = np.where(out, 0.0, over)
     # each price tried works in one scratch array and reads the flagged spells from the flat rows: the
     # same products, sums and picks as (wait + price * over_in).argmin and over[rows, k], without the
-    # temporaries (about 60 prices a day end)
+    # temporaries
     scratch = np.empty_like(wait)
     flat, row_start = over.ravel(), np.arange(len(hist)) * over.shape[1]
+    budget = allowed + 1e-9
 
     def limits(price: float) -> np.ndarray:
         # the first (shortest) of equally good limits: what makes a limit grow only with the price
@@ -71,25 +76,118 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
         np.add(wait, scratch, out=scratch)
         return scratch.argmin(axis=1)
 
-    def flagged(k: np.ndarray) -> float:
-        return float(flat.take(row_start + k).sum())
+    def fits(k: np.ndarray) -> bool:
+        return float(flat.take(row_start + k).sum()) <= budget
 
-    if flagged(limits(0.0)) <= allowed + 1e-9:
-        return limits(0.0)
-    lo_p, hi_p = 1e-3, 1e12  # seconds saved per spell flagged: at 1e12 no limit flags a spell it can avoid
-    best = None  # limits(hi_p), once a price tried fits
-    for _ in range(80):  # bisect the price in log steps: the lowest whose limits fit
+    if fits(k := limits(0.0)):
+        return k
+    # bisect the price in log steps for the lowest whose limits fit (seconds saved per spell flagged: at
+    # 1e12 no limit flags a spell it can avoid); a few steps in, the steps left are taken in plain floats
+    # where that gives the same limits at every price still to try (:func:`_steps_left`)
+    lo_p, hi_p = 1e-3, 1e12
+    k_lo = k_hi = None  # the limits at lo_p and hi_p, once judged
+    for step in range(80):
         mid = math.sqrt(lo_p * hi_p)  # (correctly rounded, as np.sqrt: the same float, a tenth of the call)
         # no float left between the two and this price already judged: every further step would judge it
-        # again and change nothing, so stop (about 60 steps do; the same limits as all 80, exactly)
-        if (mid == hi_p and best is not None) or (mid == lo_p and lo_p != 1e-3):
+        # again and change nothing, so stop (about 58 steps do; the same limits as all 80, exactly)
+        if (mid == hi_p and k_hi is not None) or (mid == lo_p and lo_p != 1e-3):
             break
-        k = limits(mid)
-        if flagged(k) <= allowed + 1e-9:
+        if fits(k := limits(mid)):
+            hi_p, k_hi = mid, k
+        else:
+            lo_p, k_lo = mid, k
+        if step >= TRY_FROM and k_lo is not None and k_hi is not None:
+            pairs = _two_bins(lo_p, k_lo, hi_p, k_hi, wait, over_in, over)
+            if pairs is not None:
+                return _steps_left(79 - step, lo_p, k_lo, hi_p, k_hi, pairs, fits)
+    return limits(hi_p) if k_hi is None else k_hi
+
+
+Pair = tuple[float, float, int, float, float, float, float]  # zone from, zone to, row, UPPER[j], over[j], UPPER[k], ..
+
+
+def _two_bins(lo_p: float, k_lo: np.ndarray, hi_p: float, k_hi: np.ndarray, wait: np.ndarray,
+              over_in: np.ndarray, over: np.ndarray) -> list[Pair] | None:
+    """When every row's limit at any price between ``lo_p`` and ``hi_p`` is provably its limit at one bound
+    or the other (``k_lo``, ``k_hi``): the rows whose limits differ, each as a :data:`Pair`, sorted by the
+    price at which their bins tie; None otherwise.
+
+    A row's wait plus price times its flagged spells is, bin by bin, a line in the price. Every other bin
+    of a row 1e-9 dearer than both bounds' bins at the bounds (and, where they differ, at the price where
+    the two tie: between, that bin's line is furthest from the cheaper of the two only at one of these)
+    stays dearer at every price between, by far more than rounding (2e-16). Only the two bins are left to
+    compare, as ``limits`` does. Each row's *zone* is where rounding might decide between them (at most a
+    few units of 2e-16 of the two waits apart, widened eight times); outside it the exact sign does."""
+    n = np.arange(len(k_lo))
+    for p, kb in ((lo_p, k_lo), (hi_p, k_hi)):
+        at_p = wait + p * over_in
+        near = at_p <= (at_p[n, kb] * (1 + 1e-9))[:, None]
+        near[n, k_lo] = near[n, k_hi] = False
+        if near.any():
+            return None
+    rows = np.flatnonzero(k_lo != k_hi)
+    j, k = k_lo[rows], k_hi[rows]
+    o_j, o_k, w_j, w_k = over[rows, j], over[rows, k], UPPER[j], UPPER[k]
+    drop, rise = o_j - o_k, w_k - w_j  # the spells a row stops flagging, the wait it adds
+    if not (drop > 0).all():
+        return None
+    tie = rise / drop
+    cost = w_j + tie * o_j
+    at_tie = wait[rows] + tie[:, None] * over_in[rows]
+    at_tie[np.arange(len(rows)), j] = at_tie[np.arange(len(rows)), k] = np.inf
+    if not (at_tie > (cost * (1 + 1e-9))[:, None]).all():
+        return None
+    # |wait_j - wait_k| = drop * |price - tie|; each wait rounded twice, about 2.2e-16 of itself at most
+    zone = 8 * (4.5e-16 * 2 * cost / rise + 1e-15)
+    order = np.argsort(tie, kind="stable")
+    return list(zip((tie * (1 - zone))[order].tolist(), (tie * (1 + zone))[order].tolist(), rows[order].tolist(),
+                    w_j[order].tolist(), o_j[order].tolist(), w_k[order].tolist(), o_k[order].tolist(), strict=True))
+
+
+def _steps_left(steps: int, lo_p: float, k_lo: np.ndarray, hi_p: float, k_hi: np.ndarray, pairs: list[Pair],
+                fits: Callable[[np.ndarray], bool]) -> np.ndarray:
+    """The bisection's last ``steps`` from ``lo_p`` (its limits ``k_lo`` do not fit) and ``hi_p`` (``k_hi``
+    fit), each price judged from ``pairs`` (:func:`_two_bins`): which rows have taken their longer bin,
+    in plain floats with the same two roundings as ``limits``; the spells those limits flag are summed
+    by ``fits`` as at every step, once for each set of rows. The same prices, judgements and limits as
+    the bisection run on, so the same answer: ``fits`` is not presumed to turn once with the price."""
+    judged: dict[tuple[int, tuple[int, ...]], tuple[bool, np.ndarray]] = {}
+    best, active, longer = k_hi, pairs, []  # longer: the rows past their zone (below lo_p), the longer bin for good
+    fro_min = fro_max = to_min = to_max = math.nan
+    changed = True
+    for _ in range(steps):
+        if changed:  # the active zones' bounds, for the prices outside them all (most steps)
+            fro_min, fro_max = min((a[0] for a in active), default=math.inf), max((a[0] for a in active), default=0.0)
+            to_min, to_max = min((a[1] for a in active), default=math.inf), max((a[1] for a in active), default=0.0)
+            every, changed = tuple(a[2] for a in active), False
+        mid = math.sqrt(lo_p * hi_p)
+        if mid == hi_p or (mid == lo_p and lo_p != 1e-3):
+            break
+        # outside its zone a row's bin is the exact sign's: the longer one past the tie
+        if mid < fro_min:
+            took: tuple[int, ...] = ()
+        elif mid > to_max:
+            took = every
+        else:
+            took = tuple(row for fro, to, row, w_j, o_j, w_k, o_k in active
+                         if mid > to or (mid >= fro and w_k + mid * o_k < w_j + mid * o_j))
+        key = (len(longer), took)  # (the rows past their zones only grow: their number says which)
+        if key not in judged:
+            k = k_lo.copy()
+            for row in (*longer, *took):
+                k[row] = k_hi[row]
+            judged[key] = fits(k), k
+        ok, k = judged[key]
+        if ok:
             hi_p, best = mid, k
+            if hi_p <= fro_max:  # a zone above every price left: that row keeps the shorter bin
+                active, changed = [a for a in active if a[0] < hi_p], True
         else:
             lo_p = mid
-    return limits(hi_p) if best is None else best
+            if lo_p >= to_min:  # a zone below every price left: that row takes the longer bin
+                longer += [a[2] for a in active if a[1] <= lo_p]
+                active, changed = [a for a in active if a[1] > lo_p], True
+    return best
 
 
 def margin(st: RoutineSettings) -> float:
