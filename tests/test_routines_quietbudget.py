@@ -7,6 +7,7 @@ The person's days come from the seeded generator of test_routines_days (see test
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import numpy as np
@@ -207,3 +208,27 @@ def test_the_last_steps_in_plain_floats_give_the_bisections_limits_on_thousands_
     for _ in range(3000):
         hist, allowed, lo, hi = random_case(rng)
         assert spend(hist, allowed, lo, hi).tolist() == spend_80_steps(hist, allowed, lo, hi).tolist()
+
+
+def test_where_rounding_turns_the_fit_back_and_forth_the_limits_are_still_the_bisections() -> None:
+    # two spenders, each cut at bin 0 or 1 and with one spell in bin 1: their ties fall at the same price,
+    # but their other spells differ, so their waits round differently near it, and which one lengthens
+    # first flips from float to float. The budget lets one lengthen: the fit turns on and off near the tie
+    # and the bisection's answer depends on the prices it tried, not only on the lowest fitting one
+    rng = np.random.default_rng(5)
+    upper = GAP_EDGES[1:]
+    lo, hi = np.zeros(2, int), np.ones(2, int)
+    path_dependent = 0
+    for _ in range(300):
+        hist = np.zeros((2, GAP_BINS))
+        hist[:, 1] = 1.0
+        hist[:, 2:] = rng.integers(0, 20, (2, GAP_BINS - 2))
+        over = np.stack([hist[:, 1:].sum(axis=1), hist[:, 2:].sum(axis=1)], axis=1)
+        allowed = float(over[:, 0].sum() - 1.0)
+        ref = spend_80_steps(hist, allowed, lo, hi).tolist()
+        assert spend(hist, allowed, lo, hi).tolist() == ref
+        price = float(upper[1] - upper[0]) * (1 - 1e-13)  # the lowest fitting float, from below the tie
+        while over[[0, 1], (k := (upper[:2] + price * over).argmin(axis=1))].sum() > allowed:
+            price = math.nextafter(price, math.inf)
+        path_dependent += k.tolist() != ref
+    assert path_dependent > 10  # the inputs do reach the rounding's back and forth

@@ -103,90 +103,94 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
     return limits(hi_p) if k_hi is None else k_hi
 
 
-Pair = tuple[float, float, int, float, float, float, float]  # zone from, zone to, row, UPPER[j], over[j], UPPER[k], ..
+Pair = tuple[float, float, int, float, float, float, float]  # zone from, to; row; UPPER, over of bins j and k
 
 
 def _two_bins(lo_p: float, k_lo: np.ndarray, hi_p: float, k_hi: np.ndarray, wait: np.ndarray,
               over_in: np.ndarray, over: np.ndarray) -> list[Pair] | None:
     """When every row's limit at any price between ``lo_p`` and ``hi_p`` is provably its limit at one bound
-    or the other (``k_lo``, ``k_hi``): the rows whose limits differ, each as a :data:`Pair`, sorted by the
-    price at which their bins tie; None otherwise.
+    or the other (``k_lo``, ``k_hi``, bins j and k): the rows whose limits differ, each as a :data:`Pair`;
+    None otherwise.
 
-    A row's wait plus price times its flagged spells is, bin by bin, a line in the price. Every other bin
-    of a row 1e-9 dearer than both bounds' bins at the bounds (and, where they differ, at the price where
-    the two tie: between, that bin's line is furthest from the cheaper of the two only at one of these)
-    stays dearer at every price between, by far more than rounding (2e-16). Only the two bins are left to
-    compare, as ``limits`` does. Each row's *zone* is where rounding might decide between them (at most a
-    few units of 2e-16 of the two waits apart, widened eight times); outside it the exact sign does."""
+    Bin by bin, a row's wait plus price times its flagged spells is a line in the price. A bin 1e-9 dearer
+    than the cheapest of j and k at both bounds and (where they differ) where those two tie, is dearer at
+    every price between (its distance from the cheaper of the two is least at one of these three), by far
+    more than rounding (about 2e-16). So only j and k are left to compare, as ``limits`` does. Each row's
+    *zone* is where rounding might decide between the two (their exact difference within the error of
+    their two roundings each, widened eight times); outside it the exact sign does."""
     n = np.arange(len(k_lo))
     for p, kb in ((lo_p, k_lo), (hi_p, k_hi)):
-        at_p = wait + p * over_in
-        near = at_p <= (at_p[n, kb] * (1 + 1e-9))[:, None]
-        near[n, k_lo] = near[n, k_hi] = False
-        if near.any():
+        at_p = over_in * p
+        at_p += wait
+        if np.count_nonzero(at_p <= at_p[n, kb][:, None] * (1 + 1e-9)) != len(kb):  # a bin near a row's cheapest
             return None
     rows = np.flatnonzero(k_lo != k_hi)
     j, k = k_lo[rows], k_hi[rows]
     o_j, o_k, w_j, w_k = over[rows, j], over[rows, k], UPPER[j], UPPER[k]
     drop, rise = o_j - o_k, w_k - w_j  # the spells a row stops flagging, the wait it adds
-    if not (drop > 0).all():
+    if np.count_nonzero(drop <= 0):
         return None
     tie = rise / drop
     cost = w_j + tie * o_j
-    at_tie = wait[rows] + tie[:, None] * over_in[rows]
-    at_tie[np.arange(len(rows)), j] = at_tie[np.arange(len(rows)), k] = np.inf
-    if not (at_tie > (cost * (1 + 1e-9))[:, None]).all():
+    at_tie = over_in[rows] * tie[:, None]
+    at_tie += wait[rows]
+    if np.count_nonzero(at_tie <= (cost * (1 + 1e-9))[:, None]) != 2 * len(rows):  # j and k only
         return None
-    # |wait_j - wait_k| = drop * |price - tie|; each wait rounded twice, about 2.2e-16 of itself at most
-    zone = 8 * (4.5e-16 * 2 * cost / rise + 1e-15)
-    order = np.argsort(tie, kind="stable")
-    return list(zip((tie * (1 - zone))[order].tolist(), (tie * (1 + zone))[order].tolist(), rows[order].tolist(),
-                    w_j[order].tolist(), o_j[order].tolist(), w_k[order].tolist(), o_k[order].tolist(), strict=True))
+    zone = 8 * (9e-16 * cost / rise + 1e-15)  # (relative to the tie: see the docstring)
+    if np.count_nonzero(zone >= 1e-3):  # a row so flat that rounding decides it anywhere: bisect on instead
+        return None
+    return list(zip((tie * (1 - zone)).tolist(), (tie * (1 + zone)).tolist(), rows.tolist(),
+                    w_j.tolist(), o_j.tolist(), w_k.tolist(), o_k.tolist(), strict=True))
 
 
 def _steps_left(steps: int, lo_p: float, k_lo: np.ndarray, hi_p: float, k_hi: np.ndarray, pairs: list[Pair],
                 fits: Callable[[np.ndarray], bool]) -> np.ndarray:
     """The bisection's last ``steps`` from ``lo_p`` (its limits ``k_lo`` do not fit) and ``hi_p`` (``k_hi``
-    fit), each price judged from ``pairs`` (:func:`_two_bins`): which rows have taken their longer bin,
-    in plain floats with the same two roundings as ``limits``; the spells those limits flag are summed
-    by ``fits`` as at every step, once for each set of rows. The same prices, judgements and limits as
-    the bisection run on, so the same answer: ``fits`` is not presumed to turn once with the price."""
-    judged: dict[tuple[int, tuple[int, ...]], tuple[bool, np.ndarray]] = {}
-    best, active, longer = k_hi, pairs, []  # longer: the rows past their zone (below lo_p), the longer bin for good
-    fro_min = fro_max = to_min = to_max = math.nan
-    changed = True
-    for _ in range(steps):
-        if changed:  # the active zones' bounds, for the prices outside them all (most steps)
-            fro_min, fro_max = min((a[0] for a in active), default=math.inf), max((a[0] for a in active), default=0.0)
-            to_min, to_max = min((a[1] for a in active), default=math.inf), max((a[1] for a in active), default=0.0)
-            every, changed = tuple(a[2] for a in active), False
-        mid = math.sqrt(lo_p * hi_p)
-        if mid == hi_p or (mid == lo_p and lo_p != 1e-3):
-            break
-        # outside its zone a row's bin is the exact sign's: the longer one past the tie
-        if mid < fro_min:
-            took: tuple[int, ...] = ()
-        elif mid > to_max:
-            took = every
-        else:
-            took = tuple(row for fro, to, row, w_j, o_j, w_k, o_k in active
-                         if mid > to or (mid >= fro and w_k + mid * o_k < w_j + mid * o_j))
-        key = (len(longer), took)  # (the rows past their zones only grow: their number says which)
-        if key not in judged:
+    fit), each price judged from ``pairs`` (:func:`_two_bins`): which rows have taken their longer bin k,
+    by the exact sign outside their zones and inside in plain floats with the same two roundings as
+    ``limits``; the spells those limits flag are summed by ``fits`` as at every step, once for each set
+    of rows. The same prices, judgements and limits as the bisection run on: the same answer, without
+    presuming that the fit turns only once as the price grows (rounding can turn it back and forth)."""
+    judged: dict[tuple[int, ...], tuple[bool, np.ndarray]] = {}
+
+    def judge(took: tuple[int, ...]) -> tuple[bool, np.ndarray]:
+        if took not in judged:
             k = k_lo.copy()
-            for row in (*longer, *took):
+            for row in took:
                 k[row] = k_hi[row]
-            judged[key] = fits(k), k
-        ok, k = judged[key]
-        if ok:
-            hi_p, best = mid, k
-            if hi_p <= fro_max:  # a zone above every price left: that row keeps the shorter bin
-                active, changed = [a for a in active if a[0] < hi_p], True
-        else:
-            lo_p = mid
-            if lo_p >= to_min:  # a zone below every price left: that row takes the longer bin
-                longer += [a[2] for a in active if a[1] <= lo_p]
-                active, changed = [a for a in active if a[1] > lo_p], True
+            judged[took] = fits(k), k
+        return judged[took]
+
+    best, active, longer = k_hi, pairs, ()  # longer: the rows whose zone is below lo_p: bin k for good
+    while steps:
+        # a price below every zone still between the bounds, or above every one, needs no row compared:
+        # most steps, in a loop of their own until a bound passes a zone
+        fro, fro_max = min((a[0] for a in active), default=math.inf), max((a[0] for a in active), default=0.0)
+        to, to_min = max((a[1] for a in active), default=0.0), min((a[1] for a in active), default=math.inf)
+        below = above = None
+        while steps:
+            steps -= 1
+            mid = math.sqrt(lo_p * hi_p)
+            if mid == hi_p or (mid == lo_p and lo_p != 1e-3):  # the bisection's fixed point
+                return best
+            if mid < fro:
+                ok, k = below = below or judge(longer)
+            elif mid > to:
+                ok, k = above = above or judge(longer + tuple(a[2] for a in active))
+            else:  # inside a zone: row by row
+                ok, k = judge(longer + tuple(row for a_fro, a_to, row, w_j, o_j, w_k, o_k in active
+                                             if mid > a_to or (mid >= a_fro and w_k + mid * o_k < w_j + mid * o_j)))
+            if ok:
+                hi_p, best = mid, k
+                if hi_p <= fro_max:
+                    break
+            else:
+                lo_p = mid
+                if lo_p >= to_min:
+                    break
+        # a zone now above every price left keeps its row's bin j, one below takes k for good
+        longer += tuple(a[2] for a in active if a[1] <= lo_p)
+        active = [a for a in active if lo_p < a[1] and a[0] < hi_p]
     return best
 
 
