@@ -24,6 +24,7 @@ A sensor's spells are also an hour's, so counting both is on the safe side. The 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -56,12 +57,9 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
     """
     tail = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # spells in bin k or longer
     over = np.concatenate([tail[:, 1:], np.zeros((len(hist), 1))], axis=1)  # spells past bin k's upper edge
-    cols = np.arange(GAP_BINS)
-    top = GAP_BINS - 1 if hi is None else hi
-    out = (cols[None, :] < lo[:, None]) | (cols[None, :] > np.broadcast_to(top, lo.shape)[:, None])
     # the bins out of range wait forever and flag nothing, set once here rather than at each price tried:
     # inside the range the sum below is the same UPPER[k] + price * over[k], to the last bit
-    wait = np.where(out, np.inf, UPPER[None, :])
+    out, wait = _out_of_range(lo, hi)
     over_in = np.where(out, 0.0, over)
     # each price tried works in one scratch array and reads the flagged spells from the flat rows: the
     # same products, sums and picks as (wait + price * over_in).argmin and over[rows, k], without the
@@ -101,6 +99,25 @@ def spend(hist: np.ndarray, allowed: float, lo: np.ndarray, hi: np.ndarray | Non
             if pairs is not None:
                 return _steps_left(79 - step, lo_p, k_lo, hi_p, k_hi, pairs, fits)
     return limits(hi_p) if k_hi is None else k_hi
+
+
+_RANGES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # floors and caps -> (out, wait): see below
+
+
+def _out_of_range(lo: np.ndarray, hi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's bins outside ``lo`` to ``hi``, the bins' waits with those infinite), read-only: made once
+    for each set of floors and caps (a home's are the same every day end), not at every call."""
+    key = (lo.dtype.str, lo.tobytes(), None if hi is None else (hi.dtype.str, hi.shape, hi.tobytes()))
+    if key not in _RANGES:
+        if len(_RANGES) >= 64:  # (a bound on the memory: a home has a few, a test many)
+            _RANGES.clear()
+        cols = np.arange(GAP_BINS)
+        top = GAP_BINS - 1 if hi is None else hi
+        out = (cols[None, :] < lo[:, None]) | (cols[None, :] > np.broadcast_to(top, lo.shape)[:, None])
+        wait = np.where(out, np.inf, UPPER[None, :])
+        out.flags.writeable = wait.flags.writeable = False
+        _RANGES[key] = out, wait
+    return _RANGES[key]
 
 
 Pair = tuple[float, float, int, float, float, float, float]  # zone from, to; row; UPPER, over of bins j and k
@@ -214,6 +231,16 @@ def hour_spells(hist: np.ndarray) -> np.ndarray:
     return (hist + before + after) / 3.0
 
 
+@functools.lru_cache(maxsize=64)
+def _floors_and_caps(floor_s: float, sensor_floor_s: float, cap_s: float, sensors: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bins of the floors (24 hours', then the sensors') and of the cap, read-only: the same every day
+    end of a home with as many sensors learned, so made once."""
+    lo = np.array([floor_bin(floor_s)] * 24 + [floor_bin(sensor_floor_s)] * sensors)
+    hi = np.array([floor_bin(cap_s)] * (24 + sensors))
+    lo.flags.writeable = hi.flags.writeable = False
+    return lo, hi
+
+
 def refresh(eng: RoutineEngine, p: PersonState, sensors: list[SensorState], rate: float) -> list[float]:
     """Once ``situation_min_days`` of the person's own days are learned: the budgeted base (seconds, before
     the margin) of each hour's limit, returned, and of each sensor's in ``sensors`` (``ctx_limit``,
@@ -221,9 +248,8 @@ def refresh(eng: RoutineEngine, p: PersonState, sensors: list[SensorState], rate
     st = eng.settings
     m = margin(st)
     hist = np.vstack([hour_spells(p.silence.hist), *[s.after_hist for s in sensors]])
-    lo = np.array([floor_bin(st.silence_floor_min * 60 / m)] * 24
-                  + [floor_bin(st.stillness_context_floor_min * 60 / m)] * len(sensors))
-    hi = np.array([floor_bin(st.silence_cap_min * 60 / m)] * (24 + len(sensors)))
+    lo, hi = _floors_and_caps(st.silence_floor_min * 60 / m, st.stillness_context_floor_min * 60 / m,
+                              st.silence_cap_min * 60 / m, len(sensors))
     k = spend(hist, rate * p.activity_total.effective_days(), lo, hi)
     for s, j in zip(sensors, k[24:], strict=True):
         s.ctx_base = float(UPPER[j])
