@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from routines.state import PersonState, SensorState
 
 UPPER = GAP_EDGES[1:]  # a limit at bin k waits UPPER[k]: the spells of bin k ended before it
+_UPPER_LIST = UPPER.tolist()
 # the bisection's step from which its last steps are tried in plain floats (:func:`_last_steps`); sooner,
 # on the quiet-home file, the rows' limits nearly always change more than once between the bounds, and a
 # try that fails costs about two steps
@@ -135,12 +136,6 @@ def _two_bins(lo_p: float, k_lo: np.ndarray, hi_p: float, k_hi: np.ndarray, wait
     more than rounding (about 2e-16). So only j and k are left to compare, as ``limits`` does. Each row's
     *zone* is where rounding might decide between the two (their exact difference within the error of
     their two roundings each, widened eight times); outside it the exact sign does."""
-    n = np.arange(len(k_lo))
-    for p, kb in ((lo_p, k_lo), (hi_p, k_hi)):
-        at_p = over_in * p
-        at_p += wait
-        if np.count_nonzero(at_p <= at_p[n, kb][:, None] * (1 + 1e-9)) != len(kb):  # a bin near a row's cheapest
-            return None
     rows = np.flatnonzero(k_lo != k_hi)
     j, k = k_lo[rows], k_hi[rows]
     o_j, o_k, w_j, w_k = over[rows, j], over[rows, k], UPPER[j], UPPER[k]
@@ -156,6 +151,14 @@ def _two_bins(lo_p: float, k_lo: np.ndarray, hi_p: float, k_hi: np.ndarray, wait
     zone = 8 * (9e-16 * cost / rise + 1e-15)  # (relative to the tie: see the docstring)
     if np.count_nonzero(zone >= 1e-3):  # a row so flat that rounding decides it anywhere: bisect on instead
         return None
+    # (the rows whose limits differ first: where one changes more than once between the bounds, a third
+    # of the tries on the quiet-home file, the full rows need not be made)
+    n = np.arange(len(k_lo))
+    for p, kb in ((lo_p, k_lo), (hi_p, k_hi)):
+        at_p = over_in * p
+        at_p += wait
+        if np.count_nonzero(at_p <= at_p[n, kb][:, None] * (1 + 1e-9)) != len(kb):  # a bin near a row's cheapest
+            return None
     return list(zip((tie * (1 - zone)).tolist(), (tie * (1 + zone)).tolist(), rows.tolist(),
                     w_j.tolist(), o_j.tolist(), w_k.tolist(), o_k.tolist(), strict=True))
 
@@ -250,8 +253,9 @@ def refresh(eng: RoutineEngine, p: PersonState, sensors: list[SensorState], rate
     hist = np.vstack([hour_spells(p.silence.hist), *[s.after_hist for s in sensors]])
     lo, hi = _floors_and_caps(st.silence_floor_min * 60 / m, st.stillness_context_floor_min * 60 / m,
                               st.silence_cap_min * 60 / m, len(sensors))
-    k = spend(hist, rate * p.activity_total.effective_days(), lo, hi)
-    for s, j in zip(sensors, k[24:], strict=True):
-        s.ctx_base = float(UPPER[j])
-        s.ctx_limit = max(st.stillness_context_floor_min * 60, m * s.ctx_base)
-    return [float(UPPER[j]) for j in k[:24]]
+    # (the limits' seconds from a list: the same floats as float(UPPER[j]), without a numpy scalar each)
+    edges = [_UPPER_LIST[j] for j in spend(hist, rate * p.activity_total.effective_days(), lo, hi).tolist()]
+    for s, base in zip(sensors, edges[24:], strict=True):
+        s.ctx_base = base
+        s.ctx_limit = max(st.stillness_context_floor_min * 60, m * base)
+    return edges[:24]
