@@ -40,9 +40,10 @@ if TYPE_CHECKING:
 
 UPPER = GAP_EDGES[1:]  # a limit at bin k waits UPPER[k]: the spells of bin k ended before it
 _UPPER_LIST = UPPER.tolist()
-# the bisection's step from which its last steps are tried in plain floats (:func:`_last_steps`); sooner,
-# on the quiet-home file, the rows' limits nearly always change more than once between the bounds, and a
-# try that fails costs about two steps
+# the bisection's step from which its last steps are tried in plain floats (:func:`_two_bins`); sooner, the
+# bounds are so far apart that some row's limit nearly always changes more than once between them (on the
+# quiet-home file: never at the third step, one call in nine at the second), and a try that fails costs
+# about a step. Speed only: any step gives the same limits
 TRY_FROM = 3
 
 
