@@ -109,13 +109,14 @@ _RANGES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # floors and caps -> (
 def _out_of_range(lo: np.ndarray, hi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """(each row's bins outside ``lo`` to ``hi``, the bins' waits with those infinite), read-only: made once
     for each set of floors and caps (a home's are the same every day end), not at every call."""
-    key = (lo.dtype.str, lo.tobytes(), None if hi is None else (hi.dtype.str, hi.shape, hi.tobytes()))
+    top = None if hi is None else np.asarray(hi)  # (a single cap for every row too, as broadcast below)
+    key = (lo.dtype.str, lo.tobytes(), None if top is None else (top.dtype.str, top.shape, top.tobytes()))
     if key not in _RANGES:
         if len(_RANGES) >= 64:  # (a bound on the memory: a home has a few, a test many)
             _RANGES.clear()
         cols = np.arange(GAP_BINS)
-        top = GAP_BINS - 1 if hi is None else hi
-        out = (cols[None, :] < lo[:, None]) | (cols[None, :] > np.broadcast_to(top, lo.shape)[:, None])
+        cap = GAP_BINS - 1 if top is None else top
+        out = (cols[None, :] < lo[:, None]) | (cols[None, :] > np.broadcast_to(cap, lo.shape)[:, None])
         wait = np.where(out, np.inf, UPPER[None, :])
         out.flags.writeable = wait.flags.writeable = False
         _RANGES[key] = out, wait
