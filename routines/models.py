@@ -612,8 +612,10 @@ def column_wmedians(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """
     missing = np.isnan(x)
     order = np.argsort(x, axis=0, kind="stable")
-    sv = np.take_along_axis(x, order, axis=0)
-    cum = np.cumsum(np.take_along_axis(np.where(missing, 0.0, w[:, None]), order, axis=0), axis=0)
+    # (plain indexing, not take_along_axis: the same cells, without its index building each day end; a
+    # sorted cell is NaN where its row's was, so its weight is read from the row's)
+    sv = x[order, np.arange(x.shape[1])]
+    cum = np.cumsum(np.where(np.isnan(sv), 0.0, w[order]), axis=0)
     total = cum[-1]
     i = np.minimum((cum < 0.5 * total).sum(axis=0), len(x) - 1)  # searchsorted(left) on each column
     out = sv[i, np.arange(x.shape[1])]

@@ -7,6 +7,7 @@ The person's days come from the seeded generator of test_routines_days (see test
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import numpy as np
@@ -177,3 +178,57 @@ def test_the_no_meal_deadline_waits_for_all_but_the_budgets_share_of_her_days() 
         assert later <= rate_per_day(eng, p) * m.effective_days() + 1e-9
         usual[budget] = p.thr.kitchen_q
     assert usual[30.0] <= usual[1.0]
+
+
+def random_case(rng: np.random.Generator) -> tuple[np.ndarray, float, np.ndarray, np.ndarray | None]:
+    """A random ``spend`` input of the awkward kinds: whole or decayed counts, empty rows, rows repeated
+    (their ties at the same price), floors and caps anywhere (a single bin too), and a share that is
+    exactly what some limits flag (the budget's edge) or a random one."""
+    rows = int(rng.integers(1, 36))
+    scale = rng.uniform(0.01, 5.0) * np.exp(-np.arange(GAP_BINS) / rng.uniform(0.5, 15))
+    hist = rng.poisson(scale * rng.uniform(0, 3, (rows, 1))).astype(float)
+    if rng.random() < 0.5:
+        hist *= rng.choice([1.0, 0.97 ** rng.integers(0, 400), 1e-6], hist.shape)  # forgetting, unevenly
+    hist[rng.random(rows) < 0.15] = 0.0
+    dup = rng.random(rows) < 0.2
+    hist[dup] = hist[rng.integers(0, rows, int(dup.sum()))]
+    lo = rng.integers(0, GAP_BINS, rows)
+    hi = None if rng.random() < 0.3 else np.minimum(lo + rng.integers(0, 30, rows), GAP_BINS - 1)
+    if rng.random() < 0.5:  # exactly the spells some limits flag
+        k = rng.integers(lo, GAP_BINS if hi is None else hi + 1)
+        allowed = float(sum(hist[i, j + 1:].sum() for i, j in enumerate(k)))
+    else:
+        allowed = float(rng.uniform(0, 1.2) * hist.sum())
+    return hist, allowed, lo, hi
+
+
+def test_the_last_steps_in_plain_floats_give_the_bisections_limits_on_thousands_of_random_inputs() -> None:
+    # spend's last steps (quietbudget._last_steps) stand for the bisection's: the same limits, exactly
+    rng = np.random.default_rng(20261207)
+    for _ in range(3000):
+        hist, allowed, lo, hi = random_case(rng)
+        assert spend(hist, allowed, lo, hi).tolist() == spend_80_steps(hist, allowed, lo, hi).tolist()
+
+
+def test_where_rounding_turns_the_fit_back_and_forth_the_limits_are_still_the_bisections() -> None:
+    # two spenders, each cut at bin 0 or 1 and with one spell in bin 1: their ties fall at the same price,
+    # but their other spells differ, so their waits round differently near it, and which one lengthens
+    # first flips from float to float. The budget lets one lengthen: the fit turns on and off near the tie
+    # and the bisection's answer depends on the prices it tried, not only on the lowest fitting one
+    rng = np.random.default_rng(5)
+    upper = GAP_EDGES[1:]
+    lo, hi = np.zeros(2, int), np.ones(2, int)
+    path_dependent = 0
+    for _ in range(300):
+        hist = np.zeros((2, GAP_BINS))
+        hist[:, 1] = 1.0
+        hist[:, 2:] = rng.integers(0, 20, (2, GAP_BINS - 2))
+        over = np.stack([hist[:, 1:].sum(axis=1), hist[:, 2:].sum(axis=1)], axis=1)
+        allowed = float(over[:, 0].sum() - 1.0)
+        ref = spend_80_steps(hist, allowed, lo, hi).tolist()
+        assert spend(hist, allowed, lo, hi).tolist() == ref
+        price = float(upper[1] - upper[0]) * (1 - 1e-13)  # the lowest fitting float, from below the tie
+        while over[[0, 1], (k := (upper[:2] + price * over).argmin(axis=1))].sum() > allowed:
+            price = math.nextafter(price, math.inf)
+        path_dependent += k.tolist() != ref
+    assert path_dependent > 10  # the inputs do reach the rounding's back and forth

@@ -22,6 +22,7 @@ from routines.prior import blended_table, prior_weight, quantile_of
 
 if TYPE_CHECKING:
     from routines.engine import RoutineEngine
+    from routines.settings import RoutineSettings
     from routines.state import PersonState, SensorState
 
 
@@ -150,7 +151,10 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr.exit_thr_s = (max(st.night_exit_floor_min * 60, exit_q * st.night_exit_margin) if exit_q is not None
                          else st.default_night_exit_min * 60)
     extra = silence_prior(eng, p)
-    sil, silq = [], p.silence.quantiles(st.silence_quantile, extra)
+    # once a month of the person's own days is learned, the hours' and the sensors' limits come from the
+    # daytime-quiet share of the false-alarm budget instead (quietbudget): the quantiles are then not made
+    budget = p.activity_total.n >= st.situation_min_days and extra is None
+    sil, silq = [], [] if budget else p.silence.quantiles(st.silence_quantile, extra)
     thr.silence_prior = extra is not None
     # cold start, conservative: nothing below the cap before one whole day is learned (a sparse home can
     # be quiet for hours on an ordinary morning), then the default or half again the longest quiet spell
@@ -176,13 +180,17 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     thr.silence_thr, thr.silence_q = sil, silq
     # no limit at all where it cannot be used (no extra ticks), nor after the kitchen: food is made there,
     # not eaten, so the quiet after it is a meal elsewhere, not a stay by that sensor (the hourly limit holds)
+    # (from the budget, only which sensors have one: the budget sets those, the others have none)
+    ctx = []
     for s in eng.person_sensors.get(p.id, ()):
-        s.ctx_limit, s.ctx_base = context_limit(eng, s) if checkable and not s.kitchen else (None, None)
-    # once a month of the person's own days is learned, the hours' and the sensors' limits come from the
-    # daytime-quiet share of the false-alarm budget instead (quietbudget)
-    thr.silence_budget = p.activity_total.n >= st.situation_min_days and extra is None
-    if thr.silence_budget:
-        ctx = [s for s in eng.person_sensors.get(p.id, ()) if s.ctx_limit is not None]
+        if not checkable or s.kitchen or not context_learned(st, s):
+            s.ctx_limit, s.ctx_base = None, None
+        elif budget:
+            ctx.append(s)
+        else:
+            s.ctx_limit, s.ctx_base = context_limit(eng, s)
+    thr.silence_budget = budget
+    if budget:
         silq = quietbudget.refresh(eng, p, ctx, situations.rate_per_day(eng, p))
         sil = [min(st.silence_cap_min * 60, max(st.silence_floor_min * 60, b * quietbudget.margin(st))) for b in silq]
         if thr.silence_blind is not None:
@@ -245,12 +253,17 @@ def context_limit(eng: RoutineEngine, s: SensorState) -> tuple[float | None, flo
     [1976, 988]
     """
     st = eng.settings
-    if s.after_w < st.stillness_context_min_gaps or s.after_days < st.stillness_context_min_days:
+    if not context_learned(st, s):
         return None, None
     tail = np.cumsum(s.after_hist[::-1])  # weight of the gaps in this bin or longer, longest bin first
     k = int(np.searchsorted(tail, st.stillness_context_alpha * s.after_w, side="right"))
     base = float(GAP_EDGES[GAP_BINS - k]) if k < GAP_BINS else GAP_MIN_S  # upper edge of that bin
     return max(st.stillness_context_floor_min * 60, st.stillness_context_margin * base), base
+
+
+def context_learned(st: RoutineSettings, s: SensorState) -> bool:
+    """Enough gaps after ``s`` learned, over enough days, for a limit of its own (:func:`context_limit`)."""
+    return s.after_w >= st.stillness_context_min_gaps and s.after_days >= st.stillness_context_min_days
 
 
 def stillness_checkable(eng: RoutineEngine, p: PersonState) -> str | None:
