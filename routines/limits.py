@@ -55,6 +55,7 @@ class Thresholds:
     bed_med: float = 0.0  # the usual (median) bed time
     bed_late: float | None = None  # the latest usual bed time ('not up' waits longer after a later night)
     bed_window_dsm: float = 0.0  # the evening begins: going to bed is read from here on
+    bed_lo_dsm: float = 0.0  # the early usual bed time (without a bed sensor, a quiet from then may be sleep)
     sleep: tuple[float, float] = (0.0, 0.0)  # usual sleep hours: (bed_med, early usual wake); may wrap past day end
     # ---- meals
     kitchen_learned: bool = False

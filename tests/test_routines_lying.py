@@ -28,9 +28,9 @@ def _home(bed: bool) -> Home:
                 (*(s for s in SENSORS if bed or s.id != "bed"), BEDROOM_DOOR))
 
 
-def _taught(bed: bool = False) -> RoutineEngine:
+def _taught(bed: bool = False, settings: RoutineSettings = START) -> RoutineEngine:
     """20 learned days: quiet spells of 20-30 min at every hour, and one of 3 h in the afternoon."""
-    eng = RoutineEngine(_home(bed), START)
+    eng = RoutineEngine(_home(bed), settings)
     p = eng._persons["p1"]
     eng._sensors["maindoor"].n = 40  # a front door that works: going out can be seen
     for _ in range(20):
@@ -104,3 +104,35 @@ def test_with_a_bed_sensor_the_bedroom_door_keeps_the_hourly_limit() -> None:
     _, alerts = run(_morning("bedroom_door", bed=True), t("11:00"), engine=eng)
     [a] = _silences(alerts)
     assert a.time < t("10:00")
+
+
+def _evening_then(last: str, at: str) -> list:
+    """Up and about all day, the living room until ``at``, then ``last`` (the bathroom) and nothing after."""
+    return [*moving(t("08:00"), t(at), "living_pir", 20), (t(at) + timedelta(minutes=1), last, True),
+            (t(at) + timedelta(minutes=1, seconds=30), last, False)]
+
+
+def test_without_a_bed_sensor_a_quiet_from_her_early_bed_time_on_may_be_sleep() -> None:
+    """Learned bed time 22:20: the bathroom at 22:41, then asleep, is no 'silence' (house C without its
+    mats was told 'no movement for 35 min' at 00:53 again and again) and the night is read as begun; the
+    same quiet from 18:01 is still judged by the hour's limit."""
+    eng = _taught()
+    thr = eng._persons["p1"].thr
+    assert round(thr.bed_lo_dsm) == 1100  # 22:20, her early usual bed time
+    eng, alerts = run(_evening_then("bath_pir", "22:40"), t("05:00", 1), engine=eng)
+    assert _silences(alerts) == []
+    assert eng.day_summary("p1", t("00:00").date()).bed_time is not None  # the night was read from the quiet
+    hourly = thr.silence_thr[18]
+    _, alerts = run(_evening_then("bath_pir", "18:00"), t("23:00"), engine=_taught())
+    [a] = _silences(alerts)
+    assert a.time <= t("18:01") + timedelta(seconds=hourly + 120)
+
+
+def test_without_a_bed_sensor_told_at_night_says_why_it_waited() -> None:
+    """A quiet from 22:41 that outlasts even the lying limit (here a technician's 30 min, so it is reached
+    before the night is read, after an hour's quiet) names the early bed time it waited from."""
+    eng = _taught(settings=START.model_copy(update={"silence_cap_min": 30.0, "blind_silence_cap_min": 30.0}))
+    _, alerts = run(_evening_then("bath_pir", "22:40"), t("23:40"), engine=eng)
+    [a] = _silences(alerts)
+    assert ("The quiet began after her early usual bed time (22:20), and going to bed cannot be seen here "
+            "(no bed sensor), so only a quiet spell far longer than her usual longest") in a.message

@@ -58,7 +58,11 @@ def silence(c: Tick) -> None:
         # without a bed sensor, last seen going to the bedroom may be lying down again (back to bed after
         # an early trip, a nap): as a mat-less bed cannot be seen, only the person's own longest quiet at
         # any hour is the limit (a home with a bed sensor does not judge stillness in bed at all)
-        lying = (not has_bed and p.last_s is not None and (p.last_s.bedroom or p.last_s.role == "bedroom_door"))
+        # and so may a quiet begun from the person's early usual bed time on, wherever last seen (house C
+        # without its bed mats: the bathroom at 00:17, then asleep, was told 'no movement for 35 min' while
+        # the night is read only after an hour's quiet): going to bed cannot be told from a fall then
+        lying = not has_bed and ((p.last_s is not None and (p.last_s.bedroom or p.last_s.role == "bedroom_door"))
+                                 or eng.dsm(p.last_act) >= thr.bed_lo_dsm)
         here = (p.last_s if p.last_s is not None and p.last_s.ctx_limit is not None
                 and stillness_checkable(eng, p) is None and not lying else None)
         if lying:
@@ -276,8 +280,15 @@ def _silence_words(c: Tick, limit: float, here: SensorState | None, lying: bool)
 
     lying_base = thr.silence_lying_base
     if lying and lying_base is not None and limit >= thr.silence_lying_s - 1:
-        return (f"{pr.subj.capitalize()} was last seen at the {p.last_s.label}, and lying down cannot be seen "
-                f"here (no bed sensor), so only a quiet spell far longer than {longest(lying_base)} is flagged")
+        if p.last_s is not None and (p.last_s.bedroom or p.last_s.role == "bedroom_door"):
+            where = f"{pr.subj.capitalize()} was last seen at the {p.last_s.label}, and lying down"
+        else:  # the quiet began from the early usual bed time on (silence: lying)
+            bed = _hm(thr.bed_lo_dsm, c.h0)
+            when = (f"{pr.poss} early usual bed time ({bed})" if thr.bed_learned else
+                    f"the early bed time Hearth starts with ({bed}), until {pr.poss} own is learned")
+            where = f"The quiet began after {when}, and going to bed"
+        return (f"{where} cannot be seen here (no bed sensor), so only a quiet spell far longer than "
+                f"{longest(lying_base)} is flagged")
     if thr.silence_blind is not None and limit >= thr.silence_cap_s - 1:
         return ("Going out cannot be seen here (no working front door sensor), so only a quiet spell far "
                 f"longer than {longest(thr.silence_blind)} is flagged")

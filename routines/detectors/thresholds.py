@@ -132,6 +132,7 @@ def refresh_thresholds(eng: RoutineEngine, p: PersonState) -> None:
     # the evening starts no sooner than 10 h after the latest usual wake: a learned bed time can never
     # drag the night into the afternoon (a quiet afternoon taken for bed, learned, then earlier still)
     thr.bed_window_dsm = max(thr.earliest_wake_dsm + 180, wake_q + 600, bed_lo - 120)
+    thr.bed_lo_dsm = max(bed_lo, thr.bed_window_dsm)
     thr.sleep = (bed_med, wake_lo)  # usual sleep hours, minutes since day start (wraps past day end)
     k_ok = p.kitchen_model.ready
     k_use = k_ok or has_prior(eng, "first_kitchen")
