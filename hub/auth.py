@@ -124,7 +124,12 @@ def end_session(db: Db, token: str) -> None:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed sign-ins per account and per address in ``window_s``; then 429."""
+    """At most ``attempts`` sign-ins per account and per address in ``window_s`` that were not
+    successes; then 429.
+
+    An attempt is counted when it *starts* (:meth:`take`), before its password is checked, and
+    forgiven only when it succeeds: checking takes Argon2's time on another thread, and counting on
+    failure let forty guesses sent at once all be checked before the first was counted."""
 
     def __init__(self, attempts: int = 5, window_s: float = 900.0, max_keys: int = 10_000):
         self.attempts = attempts
@@ -141,12 +146,25 @@ class LoginLimiter:
     def blocked(self, keys: list[str], now: float) -> bool:
         return any(len(self._recent(k, now)) >= self.attempts for k in keys)
 
+    def take(self, keys: list[str], now: float) -> bool:
+        """Count an attempt starting now, or False (nothing counted) when one of ``keys`` is spent.
+        Called with no ``await`` between the check and the count, so concurrent attempts queue up."""
+        if self.blocked(keys, now):
+            return False
+        self.failed(keys, now)
+        return True
+
     def failed(self, keys: list[str], now: float) -> None:
         if len(self._failures) > self.max_keys:  # a spray of names must not grow memory without bound
             self._failures = {k: q for k, q in self._failures.items() if q and now - q[-1] <= self.window_s}
         for k in keys:
             self._recent(k, now).append(now)
 
-    def succeeded(self, keys: list[str]) -> None:
-        for k in keys[:1]:  # the account's own count; the address keeps its failures
-            self._failures.pop(k, None)
+    def succeeded(self, keys: list[str], started: float) -> None:
+        """The attempt taken at ``started`` was right: the account's count ends, and the address is
+        given back that one attempt (its earlier failures stay)."""
+        self._failures.pop(keys[0], None)
+        for k in keys[1:]:
+            q = self._failures.get(k)
+            if q is not None and started in q:
+                q.remove(started)

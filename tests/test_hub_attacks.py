@@ -1,0 +1,116 @@
+"""Attacks on the running hub that once worked, each against the real server (aiohttp on loopback, the
+real intake on a real mosquitto): guesses sent all at once, a lock-out of the whole team behind the
+proxy, another team's audit log, and a gateway's garbled times breaking a page.
+
+The hub is seeded as in ``test_hub_web`` (Ann and Bob; sam a worker of every home, lee of Bob's only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import aiohttp
+import paho.mqtt.client as mqtt
+
+from tests.conftest import PATIENCE_S
+from tests.hub_support import until
+from tests.test_hub_web import PASSWORDS, hub, signed_in  # noqa: F401 - the fixture
+
+GUESSES = 20
+
+
+async def sign_in(http: aiohttp.ClientSession, url: str, name: str, password: str,
+                  forwarded_for: str | None = None) -> int:
+    """One sign-in as a browser makes it (the login page's token, then the form), optionally through
+    the TLS proxy on the hub's machine (which appends the client's address to X-Forwarded-For)."""
+    async with http.get(f"{url}/login") as r:
+        token = re.search(r'name="login_token" value="([^"]+)"', await r.text()).group(1)
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    async with http.post(f"{url}/login", data={"name": name, "password": password, "login_token": token},
+                         headers=headers, allow_redirects=False) as r:
+        return r.status
+
+
+async def test_guesses_sent_all_at_once_are_limited_like_guesses_in_turn(hub) -> None:  # noqa: F811
+    url = hub.url.rstrip("/")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        statuses = await asyncio.gather(*(sign_in(http, url, "sam", f"guess-number-{i}") for i in range(GUESSES)))
+        # counted when they start, not when Argon2 is done: only the first five are checked at all
+        assert sorted(statuses) == [401] * 5 + [429] * (GUESSES - 5)
+        assert await sign_in(http, url, "sam", PASSWORDS["sam"]) == 429
+
+
+async def test_wrong_passwords_from_one_address_behind_the_proxy_lock_out_only_that_address(hub) -> None:  # noqa: F811
+    url = hub.url.rstrip("/")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        for i in range(5):  # someone on the internet, through the proxy, trying names
+            assert await sign_in(http, url, f"nobody-{i}", "wrong-password", forwarded_for="203.0.113.5") == 401
+        assert await sign_in(http, url, "somebody", "wrong-password", forwarded_for="203.0.113.5") == 429
+        # the team's own phones come through the same proxy, from their own addresses
+        assert await sign_in(http, url, "sam", PASSWORDS["sam"], forwarded_for="198.51.100.7") == 303
+        # a proxy appends the address it saw: what the client wrote before it is not believed
+        assert await sign_in(http, url, "lee", "wrong-password", forwarded_for="198.51.100.7, 203.0.113.5") == 429
+
+
+async def test_a_worker_of_one_team_reads_no_audit_of_another_teams_homes(hub) -> None:  # noqa: F811
+    sam = await signed_in(hub, "sam")
+    [ann] = [a for a in (await sam.get("/api/alerts"))[1]["alerts"] if a["what"] == "Not up at the usual time"]
+    assert (await sam.get(f"/alerts/{ann['id']}"))[0] == 200
+    status, page = 0, ""
+    for _ in range(int(PATIENCE_S / 0.05)):  # audit entries are written on the writer thread, soon after
+        status, page = await sam.get("/audit")
+        if "viewed an alert" in page:
+            break
+        await asyncio.sleep(0.05)
+    assert status == 200 and ann["alert_key"] in page  # the team of every home reads it
+    lee = await signed_in(hub, "lee")
+    status, page = await lee.get("/audit")
+    assert status == 200 and "signed in" in page  # entries about no home are the team's
+    assert "ann-home" not in page and ann["alert_key"] not in page
+    await sam.close()
+    await lee.close()
+
+
+def publish(port: int, home: str, kind: str, body: dict) -> None:
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"hostile-{home}-{kind}")
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    data = {"v": 1, "home": home, "sent_at": int(time.time())} | body
+    c.publish(f"hearth/{home}/{kind}", json.dumps(data), qos=1).wait_for_publish(PATIENCE_S)
+    c.disconnect()
+    c.loop_stop()
+
+
+async def test_a_gateways_garbled_times_and_markup_are_shown_as_such(hub, mosquitto) -> None:  # noqa: F811
+    script = "<script>alert(1)</script>"
+    publish(mosquitto.port, "odd-home", "status", {
+        "type": "status", "timezone": 5, "people": [{"id": "p1", "name": script, "shared": ["urgent"]}],
+        "circle": [], "open_alerts": []})
+    publish(mosquitto.port, "odd-home", "alerts", {
+        "type": "message", "message_id": "m1", "category": "urgent", "title": script, "body": script,
+        "person": "p1", "kind": "not_up", "alert_key": "p1:not_up:1", "replaces": None, "attachments": []})
+    publish(mosquitto.port, "odd-home", "events", {
+        "type": "acknowledged", "alert_key": "p1:not_up:1", "person": "p1", "category": "urgent",
+        "acknowledged_by": script, "acknowledged_at": "half past never",
+        "told": [{"name": script, "channel": "ntfy", "at": 1e300}, "not an entry"]})
+    await until(lambda: hub.intake.stats["acknowledged"] >= 1)
+    sam = await signed_in(hub, "sam")
+    [odd] = [a for a in (await sam.get("/api/alerts"))[1]["alerts"] if a["home"] == "odd-home"]
+    status, page = await sam.get(f"/alerts/{odd['id']}")
+    assert status == 200, page[:200]
+    assert page.count("an unreadable time") == 2  # since when it was taken on, and when the ntfy was sent
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    for path in ("/", "/handover", "/people/odd-home/p1"):
+        assert (await sam.get(path))[0] == 200, path
+    await sam.close()
+
+
+async def test_no_note_about_a_home_the_hub_does_not_hear_from(hub) -> None:  # noqa: F811
+    sam = await signed_in(hub, "sam")
+    assert (await sam.post("/people/no-such-home/p1/notes", {"text": "x"}))[0] == 404
+    status, _ = await sam.post("/people/ann-home/p1/notes", {"text": "Visited."})
+    assert status == 303
+    await sam.close()
