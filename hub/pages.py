@@ -28,10 +28,13 @@ def when(t: float | str | None, tz: str | None = None, *, date: bool = True) -> 
         return "never"
     try:
         zone = ZoneInfo(tz) if tz else UTC
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError):  # a heartbeat's timezone is the home's word
         zone = UTC
-    d = datetime.fromisoformat(t) if isinstance(t, str) else datetime.fromtimestamp(t, UTC)
-    d = d.astimezone(zone)
+    try:  # a time a gateway sent (an event's, a "told" entry's) is its word: one it garbled is said so
+        d = datetime.fromisoformat(t) if isinstance(t, str) else datetime.fromtimestamp(t, UTC)
+        d = d.astimezone(zone)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "an unreadable time"
     return f"{d:%a} {d.day} {d:%b %H:%M}" if date else f"{d:%H:%M}"
 
 
