@@ -125,8 +125,12 @@ class Uplink:
             "open_alerts": [_state_json(s) | {"told": self.told(s.key)} for s in self.delivery.policy.alerts.values()
                             if s.alert.person in shared and s.category in shared[s.alert.person]],
         }
-        for entry in body["people"]:  # the day so far, for the chart on the hub's alert page
-            if {"urgent", "concern", "digest"} & set(entry["shared"]):
+        # the day so far: the daily note's facts, sooner. It goes to a hub given the daily note, and
+        # otherwise only while the hub was told of an alert of the person's still open (the chart on its
+        # page): given urgent alerts alone, the team is not sent the person's every day, minute by minute
+        alerted = {a["person"] for a in body["open_alerts"] if a["open"]}
+        for entry in body["people"]:
+            if "digest" in entry["shared"] or entry["id"] in alerted:
                 today = self.day_of(entry["id"], self.today())
                 if today is not None:
                     entry["today"] = today
