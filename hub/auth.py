@@ -25,6 +25,7 @@ from hub.db import Db
 ROLES = ("worker", "circle", "technician")
 IDLE_S = 8 * 3600  # a shift
 MAX_S = 24 * 3600
+MIN_PASSWORD = 10
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 _DUMMY = _HASHER.hash("an account that does not exist")  # unknown names take as long as known ones
 
@@ -63,12 +64,32 @@ def add_user(db: Db, name: str, role: str, password: str, now: float, home: str 
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "circle" and not (home and recipient):
         raise ValueError("a Circle member needs --home and --recipient (their id in that home's config)")
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
     if db.one("SELECT 1 FROM users WHERE name=?", (name,)):
         raise ValueError(f"there is already an account named {name!r}")
     db.execute("INSERT INTO users (name, role, hash, home, recipient, team, created) VALUES (?,?,?,?,?,?,?)",
                (name, role, hash_password(password), home, recipient, ",".join(team) if team else None, now))
+    db.commit()
+
+
+def set_password(db: Db, name: str, password: str) -> None:
+    """A new password for ``name``, and every session of that account ends (a stolen cookie with them)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    if db.one("SELECT 1 FROM users WHERE name=?", (name,)) is None:
+        raise ValueError(f"there is no account named {name!r}")
+    db.execute("UPDATE users SET hash=? WHERE name=?", (hash_password(password), name))
+    db.execute("DELETE FROM sessions WHERE name=?", (name,))
+    db.commit()
+
+
+def remove_user(db: Db, name: str) -> None:
+    """The account and every session of it, gone (someone who left the team, a Circle member no longer)."""
+    if db.one("SELECT 1 FROM users WHERE name=?", (name,)) is None:
+        raise ValueError(f"there is no account named {name!r}")
+    db.execute("DELETE FROM sessions WHERE name=?", (name,))
+    db.execute("DELETE FROM users WHERE name=?", (name,))
     db.commit()
 
 
@@ -89,12 +110,15 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(db: Db, user: User, now: float) -> str:
+def start_session(db: Db, user: User, now: float, carry: Session | None = None) -> str:
+    """A new session (a new token and CSRF token); ``carry``: the session it replaces in the same visit
+    (a password change), whose "last visit" the handover still starts from."""
     token = secrets.token_urlsafe(32)
-    last = db.one("SELECT last_visit FROM users WHERE name=?", (user.name,))
+    last = (carry.previous_visit,) if carry else db.one("SELECT last_visit FROM users WHERE name=?", (user.name,))
     db.execute("INSERT INTO sessions (token_hash, name, csrf, created, seen, previous_visit) VALUES (?,?,?,?,?,?)",
                (_digest(token), user.name, secrets.token_urlsafe(32), now, now, last[0] if last else None))
-    db.execute("UPDATE users SET last_visit=? WHERE name=?", (now, user.name))
+    if carry is None:
+        db.execute("UPDATE users SET last_visit=? WHERE name=?", (now, user.name))
     db.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - IDLE_S, now - MAX_S))
     db.commit()
     return token

@@ -176,7 +176,7 @@ async def login_post(request: web.Request) -> web.Response:
     now = hub.clock()
     if not hub.limiter.take(keys, now):  # counted before the check: attempts sent at once wait their turn
         await hub.audit(name, "refused: too many sign-in attempts", detail=address)
-        return _html(pages.login("Too many attempts. Wait 15 minutes, or ask a colleague to reset it.", cookie_token),
+        return _html(pages.login("Too many attempts. Wait 15 minutes.", cookie_token),
                      429)
     user = await hub.read(auth.check_login, name, password)
     if user is None:
@@ -200,6 +200,39 @@ async def logout(request: web.Request) -> web.Response:
     return resp
 
 
+async def password_page(request: web.Request) -> web.Response:
+    s = session_of(request)
+    return _html(pages.password(s.user, s.csrf))
+
+
+async def password_post(request: web.Request) -> web.Response:
+    """A new password: the current one is asked (a borrowed phone's open session is not enough) and
+    counted like a sign-in; every other session of the account ends, this browser gets a new one."""
+    hub, s = request.app[HUB], session_of(request)
+    form = await request.post()
+    current, new, again = (form.get(k) for k in ("current", "new", "again"))
+    if not all(isinstance(v, str) and len(v) <= 1024 for v in (current, new, again)):
+        return _html(pages.password(s.user, s.csrf, "Give your password now and the new one twice."), 400)
+    keys = [f"name:{s.user.name.lower()}", f"addr:{client_address(request)}"]
+    now = hub.clock()
+    if not hub.limiter.take(keys, now):
+        await hub.audit(s.user.name, "refused: too many password attempts")
+        return _html(pages.password(s.user, s.csrf, "Too many attempts. Wait 15 minutes."), 429)
+    if await hub.read(auth.check_login, s.user.name, current) is None:
+        await hub.audit(s.user.name, "refused: wrong password to change it")
+        return _html(pages.password(s.user, s.csrf, "That is not your password now."), 401)
+    hub.limiter.succeeded(keys, now)
+    if new != again or len(str(new)) < auth.MIN_PASSWORD:
+        why = "The two new ones differ." if new != again else f"A password needs {auth.MIN_PASSWORD} characters or more."
+        return _html(pages.password(s.user, s.csrf, why), 400)
+    await hub.write(auth.set_password, s.user.name, new)
+    token = await hub.write(auth.start_session, s.user, now, s)
+    await hub.audit(s.user.name, "changed their password (every other session ended)")
+    resp = see_other("/")
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=hub.secure_cookies, path="/")
+    return resp
+
+
 async def favicon(_request: web.Request) -> web.Response:
     return web.Response(status=204)
 
@@ -220,6 +253,8 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login_post)
     app.router.add_post("/logout", logout)
+    app.router.add_get("/password", password_page)
+    app.router.add_post("/password", password_post)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/static/hub.css", static)

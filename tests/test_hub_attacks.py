@@ -1,6 +1,7 @@
 """Attacks on the running hub that once worked, each against the real server (aiohttp on loopback, the
 real intake on a real mosquitto): guesses sent all at once, a lock-out of the whole team behind the
-proxy, another team's audit log, and a gateway's garbled times breaking a page.
+proxy, another team's audit log, a gateway's garbled times breaking a page; and what ends a session
+(a password changed on the page or reset by an administrator, an account removed).
 
 The hub is seeded as in ``test_hub_web`` (Ann and Bob; sam a worker of every home, lee of Bob's only).
 """
@@ -10,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
+import sys
 import time
 
 import aiohttp
 import paho.mqtt.client as mqtt
 
 from tests.conftest import PATIENCE_S
-from tests.hub_support import until
+from tests.hub_support import Browserless, until
 from tests.test_hub_web import PASSWORDS, hub, signed_in  # noqa: F401 - the fixture
 
 GUESSES = 20
@@ -114,3 +117,51 @@ async def test_no_note_about_a_home_the_hub_does_not_hear_from(hub) -> None:  # 
     status, _ = await sam.post("/people/ann-home/p1/notes", {"text": "Visited."})
     assert status == 303
     await sam.close()
+
+
+async def change_password(c: Browserless, current: str, new: str, again: str | None = None) -> int:
+    async with c.http.post(f"{c.url}/password", data={"csrf": c.csrf, "current": current, "new": new,
+                                                      "again": new if again is None else again},
+                           allow_redirects=False) as r:
+        return r.status
+
+
+async def test_a_password_change_ends_every_other_session(hub) -> None:  # noqa: F811
+    phone, laptop = await signed_in(hub, "sam"), await signed_in(hub, "sam")
+    new = "a-new-password-for-sam"
+    assert await change_password(phone, "not-it-at-all", new) == 401  # an open session is not enough
+    assert await change_password(phone, PASSWORDS["sam"], new, "something-else-1") == 400
+    assert await change_password(phone, PASSWORDS["sam"], "short", "short") == 400
+    assert (await laptop.get("/api/me"))[0] == 200  # nothing changed yet
+    old_csrf = phone.csrf
+    assert await change_password(phone, PASSWORDS["sam"], new) == 303
+    assert (await laptop.get("/api/me"))[0] == 401  # the other session (a lost phone, a stolen cookie) ended
+    status, me = await phone.get("/api/me")
+    assert status == 200 and me["csrf"] != old_csrf  # this browser goes on, in a new session
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        assert await sign_in(http, phone.url, "sam", PASSWORDS["sam"]) == 401
+        assert await sign_in(http, phone.url, "sam", new) == 303
+    await phone.close()
+    await laptop.close()
+
+
+def hearth(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gateway.cli", "hub", "user", *args], input=stdin,
+                          capture_output=True, text=True, timeout=PATIENCE_S, check=False)
+
+
+async def test_a_reset_or_removed_account_is_signed_out_at_once(hub, tmp_path) -> None:  # noqa: F811
+    jo = await signed_in(hub, "jo")
+    db = str(tmp_path / "hub.db")
+    out = await asyncio.to_thread(hearth, "password", "--db", db, "jo")
+    assert out.returncode == 0, out.stderr
+    one_time = out.stdout.rsplit("one-time password: ", 1)[1].strip()
+    assert (await jo.get("/api/me"))[0] == 401
+    assert await jo.sign_in("jo", PASSWORDS["jo"]) == 401
+    assert await jo.sign_in("jo", one_time) == 303
+    out = await asyncio.to_thread(hearth, "remove", "--db", db, "jo")
+    assert out.returncode == 0, out.stderr
+    assert (await jo.get("/api/me"))[0] == 401
+    assert await jo.sign_in("jo", one_time) == 401
+    assert (await asyncio.to_thread(hearth, "remove", "--db", db, "jo")).returncode == 1  # said, not silent
+    await jo.close()
