@@ -26,6 +26,7 @@ ROLES = ("worker", "circle", "technician")
 IDLE_S = 8 * 3600  # a shift
 MAX_S = 24 * 3600
 MIN_PASSWORD = 10
+MAX_NAME = 80  # a home takes a worker's action only when its name is 1-80 printable characters
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 _DUMMY = _HASHER.hash("an account that does not exist")  # unknown names take as long as known ones
 
@@ -62,6 +63,8 @@ def add_user(db: Db, name: str, role: str, password: str, now: float, home: str 
              recipient: str | None = None, team: list[str] | None = None) -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not (0 < len(name) <= MAX_NAME and name.isprintable() and name == name.strip()):
+        raise ValueError(f"a name is 1 to {MAX_NAME} printable characters, without spaces around it, not {name!r}")
     if role == "circle" and not (home and recipient):
         raise ValueError("a Circle member needs --home and --recipient (their id in that home's config)")
     if len(password) < MIN_PASSWORD:

@@ -169,7 +169,7 @@ async def login_post(request: web.Request) -> web.Response:
     if not cookie_token or not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), cookie_token.encode()):
         return _html(pages.login("Your sign-in page was out of date; please try again."), 403)
     name, password = form.get("name"), form.get("password")
-    if not isinstance(name, str) or not isinstance(password, str) or len(name) > 80 or len(password) > 1024:
+    if not isinstance(name, str) or not isinstance(password, str) or len(name) > auth.MAX_NAME or len(password) > 1024:
         return _html(pages.login("Give your name and password.", cookie_token), 400)
     address = client_address(request)
     keys = [f"name:{name.lower()}", f"addr:{address}"]

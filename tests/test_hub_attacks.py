@@ -165,3 +165,12 @@ async def test_a_reset_or_removed_account_is_signed_out_at_once(hub, tmp_path) -
     assert await jo.sign_in("jo", one_time) == 401
     assert (await asyncio.to_thread(hearth, "remove", "--db", db, "jo")).returncode == 1  # said, not silent
     await jo.close()
+
+
+def test_an_account_name_the_homes_would_refuse_is_not_made(tmp_path) -> None:
+    # a worker's name goes to the home with each action, which drops an action whose name is not
+    # 1-80 printable characters: such an account could sign in but never be heard
+    for name in ("", "x" * 81, "sam\nroot", " sam"):
+        out = hearth("add", "--db", str(tmp_path / "hub.db"), name, "--role", "worker")
+        assert out.returncode == 1 and "printable" in out.stderr, name
+    assert hearth("add", "--db", str(tmp_path / "hub.db"), "Sam Okafor", "--role", "worker").returncode == 0
