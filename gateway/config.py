@@ -282,6 +282,23 @@ class StorageConfig(Strict):
 class ConsoleConfig(Strict):
     host: str = Field("127.0.0.1", description="Address the web console listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the web console (0 = any free port).")
+    password_file: Path | None = Field(None, description="File holding a password the console asks for (any user "
+                                                         "name); needed when host is not this Pi.")
+    password_env: str | None = Field(None, description="Environment variable holding that password.")
+
+    def password_value(self) -> str | None:
+        return _read_secret(None, self.password_file, self.password_env, "console password")
+
+    @model_validator(mode="after")
+    def _no_open_console_on_a_network(self) -> ConsoleConfig:
+        # the console has no accounts: on loopback, reaching it (SSH) is the authority; on the home's
+        # network anyone there (a visitor's phone, a smart TV) could pause sharing, urgent alerts too
+        if not _is_loopback(self.host) and self.password_file is None and self.password_env is None:
+            raise ValueError(
+                f"a console on {self.host} would let anyone on that network pause sharing about the person "
+                "(urgent alerts too) and record alert outcomes: keep host 127.0.0.1 and reach it by SSH port "
+                "forwarding, or give console.password_file (a file only the hearth user reads)")
+        return self
 
 
 class ClockConfig(Strict):
