@@ -425,15 +425,18 @@ def _readable_by_others(path: Path) -> str | None:
 
 def config_warnings(cfg: HomeConfig, filename: str, node: yaml.Node | None = None) -> list[str]:
     """Things that work but should not be so, e.g. a bind key file others can read. Never the key."""
+    secrets: list[tuple[tuple[str | int, ...], Path | None, str]] = [  # (where, file, what its reader can do)
+        (("sensors", i, "ble", "bindkey_file"), s.ble.bindkey_file, "forge this sensor's messages")
+        for i, s in enumerate(cfg.sensors) if s.ble is not None]
+    secrets.append((("console", "password_file"), cfg.console.password_file,
+                    "use the console, and pause sharing about the person (urgent alerts too)"))
     out = []
-    for i, s in enumerate(cfg.sensors):
-        key_file = s.ble.bindkey_file if s.ble is not None else None
+    for loc, key_file, harm in secrets:
         who = _readable_by_others(key_file) if key_file is not None else None
         if key_file is not None and who:
-            loc = ("sensors", i, "ble", "bindkey_file")
             mode = stat.S_IMODE(key_file.stat().st_mode)
             out.append(f"{filename}:{_line_of(node, loc)}: {_field_name(loc)}: warning: {key_file} can be read by "
-                       f"{who} (mode {mode:04o}): anyone who reads it can forge this sensor's messages; "
+                       f"{who} (mode {mode:04o}): anyone who reads it can {harm}; "
                        f"run: chmod 600 {key_file} (or chown root:hearth and chmod 640)")
     return out
 

@@ -120,3 +120,17 @@ async def test_the_technicians_browser_with_the_password_uses_the_console(mosqui
         stranger = await (await browser.new_context()).new_page()  # a browser without it is asked, and has none
         with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):
             await stranger.goto(gw.console_url + "api/status")
+
+
+def test_check_config_warns_of_a_console_password_others_can_read(mosquitto, tmp_path: Path) -> None:
+    from gateway.config import config_warnings
+
+    pw = tmp_path / "console.password"
+    pw.write_text(PASSWORD + "\n")
+    pw.chmod(0o644)
+    cfg = parse_config_text(config_text(mosquitto, tmp_path, f'{{port: 0, password_file: "{pw}"}}'), "home.yaml")
+    [warning] = config_warnings(cfg, "home.yaml")
+    assert "console.password_file" in warning and "every user" in warning and "pause sharing" in warning
+    assert PASSWORD not in warning
+    pw.chmod(0o600)
+    assert config_warnings(cfg, "home.yaml") == []
