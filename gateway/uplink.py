@@ -36,6 +36,11 @@ from routines.summary import DaySummary
 
 log = logging.getLogger("hearth.uplink")
 
+# what of the routine core's status goes up as ``technical``: whether each check is learning, blind or
+# unwell, never the person's usual times, whether they are out now, or the day's context (a visitor, a
+# holiday) the console shows at home; a field the core adds later stays at home until it is listed here
+TECHNICAL_ROUTINE_FIELDS = frozenset({"name", "days_learned", "confidence", "learning", "degraded", "blind",
+                                      "unhealthy_sensors", "checks", "prior", "unwatched"})
 ALL_CLEAR = {  # outcome -> what everyone who was told hears
     "false_alarm": "{by} checked on {name} at {at}: all is well.",
     "real": "{by} checked on {name} at {at}: {name} needed help, and the wellbeing team is with them.",
@@ -278,7 +283,8 @@ class UplinkView:
                 "gateway": gw.health_record(), "broker_connected": bool(gw.link and gw.link.connected),
                 "clock": gw.trust.note(), "disk_free_mb": disk.free // 2**20,
                 "disk_used_pct": round(100 * disk.used / disk.total, 1) if disk.total else None,
-                "routines": gw.engine.status() if gw.engine is not None else {}}
+                "routines": {pid: {k: v for k, v in st.items() if k in TECHNICAL_ROUTINE_FIELDS}
+                             for pid, st in (gw.engine.status() if gw.engine is not None else {}).items()}}
 
     def day(self, person: str, day: date) -> DaySummary:
         if self.gw.engine is None:
