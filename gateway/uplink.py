@@ -36,6 +36,8 @@ from routines.summary import DaySummary
 
 log = logging.getLogger("hearth.uplink")
 
+# a device's last_seen stays home too: a door or bed sensor's is when the person last moved (the hub's
+# pages need only whether it is available and its battery)
 # what of the routine core's status goes up as ``technical``: whether each check is learning, blind or
 # unwell, never the person's usual times, whether they are out now, or the day's context (a visitor, a
 # holiday) the console shows at home; a field the core adds later stays at home until it is listed here
@@ -279,7 +281,8 @@ class UplinkView:
 
         data = await gw.in_db(status_snapshot, gw)
         disk = await asyncio.to_thread(shutil.disk_usage, gw.db_path.parent)  # a stalled card must not stall the loop
-        return {"devices": data["health"], "rejected": sum(r["count"] for r in data["rejections"]),
+        devices = [{k: v for k, v in d.items() if k != "last_seen"} for d in data["health"]]
+        return {"devices": devices, "rejected": sum(r["count"] for r in data["rejections"]),
                 "gateway": gw.health_record(), "broker_connected": bool(gw.link and gw.link.connected),
                 "clock": gw.trust.note(), "disk_free_mb": disk.free // 2**20,
                 "disk_used_pct": round(100 * disk.used / disk.total, 1) if disk.total else None,

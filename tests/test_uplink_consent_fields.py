@@ -102,15 +102,23 @@ async def test_urgent_alone_sends_the_day_only_while_an_alert_is_open(team_broke
 
 
 async def test_technical_health_carries_no_usual_times_and_no_out_now(mosquitto, tmp_path: Path) -> None:
-    """What ``technical`` sends up of the routine core, from a real running gateway: which checks learn
-    or are blind, never when the person usually wakes or goes to bed, nor that the home is empty now."""
+    """What ``technical`` sends up of the routine core and the devices, from a real running gateway: which
+    checks learn or are blind, never when the person usually wakes or goes to bed, nor that the home is
+    empty now, nor when each sensor was last set off."""
     from gateway.uplink import TECHNICAL_ROUTINE_FIELDS, UplinkView
     from tests.test_console_password import gateway
+    from tests.test_gateway_alerting import bed
+    from tests.test_service import Publisher, wait_for
 
     async with gateway(mosquitto, tmp_path, "{port: 0}") as gw:
+        Publisher(mosquitto.port, "test-z2m-uplink-fields").pub("zigbee2mqtt/bedroom/bed_strap", bed(True))
+        await wait_for(lambda: gw.stats.events >= 1)
+        await gw.flushed(PATIENCE_S)
         at_home = gw.engine.status()
         assert {"usual", "away", "phase"} <= set(at_home["p1"])  # the console at home shows them
-        up = (await UplinkView(gw).status())["routines"]
+        health = await UplinkView(gw).status()
+        up = health["routines"]
+    assert health["devices"] and not [d for d in health["devices"] if "last_seen" in d]
     assert set(up) == set(at_home)
     assert set(up["p1"]) <= TECHNICAL_ROUTINE_FIELDS and {"learning", "blind", "checks"} <= set(up["p1"])
     assert "usual" not in up["p1"] and "away" not in up["p1"] and "wake_by" not in json.dumps(up)
