@@ -45,6 +45,8 @@ class Hub:
         self.read_db, self.write_db = read_db, write_db
         self.reader = ThreadPoolExecutor(1, thread_name_prefix="hub-read")
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="hub-write")
+        # Argon2 on its own thread: on the reader, 25 sign-ins from 25 addresses held every page 4.6 s
+        self.hasher = ThreadPoolExecutor(1, thread_name_prefix="hub-argon2")
         self.reply = reply
         self.secure_cookies = secure_cookies
         self.clock = clock
@@ -55,6 +57,12 @@ class Hub:
         import asyncio
 
         return await asyncio.get_running_loop().run_in_executor(self.reader, fn, self.read_db, *args)
+
+    async def check_login(self, name: str, password: str) -> auth.User | None:
+        import asyncio
+
+        row = await self.read(auth.login_row, name)
+        return await asyncio.get_running_loop().run_in_executor(self.hasher, auth.verify_login, row, name, password)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         import asyncio
@@ -178,7 +186,7 @@ async def login_post(request: web.Request) -> web.Response:
         await hub.audit(name, "refused: too many sign-in attempts", detail=address)
         return _html(pages.login("Too many attempts. Wait 15 minutes.", cookie_token),
                      429)
-    user = await hub.read(auth.check_login, name, password)
+    user = await hub.check_login(name, password)
     if user is None:
         await hub.audit(name, "refused: wrong name or password", detail=address)
         return _html(pages.login("That name and password do not match.", cookie_token), 401)
@@ -218,7 +226,7 @@ async def password_post(request: web.Request) -> web.Response:
     if not hub.limiter.take(keys, now):
         await hub.audit(s.user.name, "refused: too many password attempts")
         return _html(pages.password(s.user, s.csrf, "Too many attempts. Wait 15 minutes."), 429)
-    if await hub.read(auth.check_login, s.user.name, current) is None:
+    if await hub.check_login(s.user.name, current) is None:
         await hub.audit(s.user.name, "refused: wrong password to change it")
         return _html(pages.password(s.user, s.csrf, "That is not your password now."), 401)
     hub.limiter.succeeded(keys, now)
