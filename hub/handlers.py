@@ -11,7 +11,7 @@ from aiohttp import web
 
 from hub import pages, views
 from hub.db import Db
-from hub.web import HUB, Hub, see_other, session_of
+from hub.web import HUB, Hub, form, see_other, session_of
 
 OUTCOMES = ("false_alarm", "real")
 OUTCOME_WORDS = {"false_alarm": "all well", "real": "needed help", None: ""}
@@ -102,7 +102,7 @@ async def _form_or_json(request: web.Request) -> dict[str, Any]:
         except ValueError:
             return {}
         return body if isinstance(body, dict) else {}
-    return dict(await request.post())
+    return await form(request)
 
 
 async def act(request: web.Request) -> web.StreamResponse:

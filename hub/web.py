@@ -107,6 +107,15 @@ def client_address(request: web.Request) -> str:
         return peer
 
 
+async def form(request: web.Request) -> dict[str, Any]:
+    """The posted form's fields; a body that is not one (bytes that are not UTF-8) is an empty form,
+    which every handler refuses in words, not a 500."""
+    try:
+        return dict(await request.post())
+    except (UnicodeDecodeError, ValueError):
+        return {}
+
+
 def _api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
@@ -141,7 +150,7 @@ async def _guarded(request: web.Request, handler: Callable[[web.Request], Awaita
     if request.method not in ("GET", "HEAD"):
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and request.content_type == "application/x-www-form-urlencoded":
-            sent = (await request.post()).get("csrf")
+            sent = (await form(request)).get("csrf")
         if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
             await hub.audit(session.user.name, "refused: missing or wrong CSRF token", detail=request.path)
             return web.json_response({"error": "missing or wrong CSRF token"}, status=403)
@@ -171,12 +180,12 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login_post(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    form = await request.post()
+    posted = await form(request)
     cookie_token = request.cookies.get(LOGIN_COOKIE, "")
-    sent = form.get("login_token")
+    sent = posted.get("login_token")
     if not cookie_token or not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), cookie_token.encode()):
         return _html(pages.login("Your sign-in page was out of date; please try again."), 403)
-    name, password = form.get("name"), form.get("password")
+    name, password = posted.get("name"), posted.get("password")
     if not isinstance(name, str) or not isinstance(password, str) or len(name) > auth.MAX_NAME or len(password) > 1024:
         return _html(pages.login("Give your name and password.", cookie_token), 400)
     address = client_address(request)
@@ -217,8 +226,8 @@ async def password_post(request: web.Request) -> web.Response:
     """A new password: the current one is asked (a borrowed phone's open session is not enough) and
     counted like a sign-in; every other session of the account ends, this browser gets a new one."""
     hub, s = request.app[HUB], session_of(request)
-    form = await request.post()
-    current, new, again = (form.get(k) for k in ("current", "new", "again"))
+    posted = await form(request)
+    current, new, again = (posted.get(k) for k in ("current", "new", "again"))
     if not all(isinstance(v, str) and len(v) <= 1024 for v in (current, new, again)):
         return _html(pages.password(s.user, s.csrf, "Give your password now and the new one twice."), 400)
     keys = [f"name:{s.user.name.lower()}", f"addr:{client_address(request)}"]

@@ -190,3 +190,15 @@ async def test_pages_answer_while_a_flood_of_sign_ins_is_checked(hub) -> None:  
         assert sorted(await asyncio.gather(*flood)) == [401] * 25
     assert status == 200 and checked < 25  # answered before the guesses queued ahead of it were all checked
     await sam.close()
+
+
+async def test_a_form_of_bytes_that_are_not_utf8_is_refused_in_words(hub) -> None:  # noqa: F811
+    url, form = hub.url.rstrip("/"), {"Content-Type": "application/x-www-form-urlencoded"}
+    async with aiohttp.ClientSession() as http, http.post(url + "/login", data=b"\xff\xfe", headers=form,
+                                                          allow_redirects=False) as r:
+        assert (r.status, "out of date" in await r.text()) == (403, True)  # was a 500
+    sam = await signed_in(hub, "sam")
+    async with sam.http.post(url + "/people/ann-home/p1/notes", data=b"csrf=" + sam.csrf.encode() + b"\xff",
+                             headers=form, allow_redirects=False) as r:
+        assert r.status == 403
+    await sam.close()
