@@ -240,6 +240,8 @@ async def json_object(request: web.Request) -> dict[str, Any] | web.Response:
         text = await request.text()
     except web.HTTPRequestEntityTooLarge:
         return error(413, f"request body larger than {MAX_BODY} bytes")
+    except UnicodeDecodeError as exc:
+        return error(400, f"body is not UTF-8 (byte {exc.start})")
     try:
         body = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
