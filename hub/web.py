@@ -97,7 +97,8 @@ def client_address(request: web.Request) -> str:
     any other peer the header is the client's own word and is ignored."""
     peer = request.remote or "?"
     try:
-        local = ipaddress.ip_address(peer).is_loopback
+        ip = ipaddress.ip_address(peer)
+        local = (getattr(ip, "ipv4_mapped", None) or ip).is_loopback  # ::ffff:127.0.0.1 on a dual-stack socket
     except ValueError:
         local = False
     forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip() if local else ""
