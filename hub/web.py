@@ -89,6 +89,22 @@ def _html(text: str, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html")
 
 
+def _from_proxy(request: web.Request) -> bool:
+    """Whether the peer is this machine (the TLS proxy of ``hub.example.yaml``), whose headers are believed."""
+    try:
+        ip = ipaddress.ip_address(request.remote or "?")
+    except ValueError:
+        return False
+    return (getattr(ip, "ipv4_mapped", None) or ip).is_loopback  # ::ffff:127.0.0.1 on a dual-stack socket
+
+
+def secure(request: web.Request) -> bool:
+    """Cookies marked Secure: by ``secure_cookies``, or when the proxy says the browser came over https
+    (a hub whose administrator forgot the setting sends no session cookie over plain http)."""
+    return request.app[HUB].secure_cookies or (_from_proxy(request)
+                                               and request.headers.get("X-Forwarded-Proto", "").lower() == "https")
+
+
 def client_address(request: web.Request) -> str:
     """The address a sign-in came from. Behind the TLS proxy on this machine (``hub.example.yaml``:
     ``host: 127.0.0.1``) every request comes from loopback, so a per-address limit on ``request.remote``
@@ -96,12 +112,7 @@ def client_address(request: web.Request) -> str:
     loopback peer the last ``X-Forwarded-For`` entry (the one the proxy appended) is the address; from
     any other peer the header is the client's own word and is ignored."""
     peer = request.remote or "?"
-    try:
-        ip = ipaddress.ip_address(peer)
-        local = (getattr(ip, "ipv4_mapped", None) or ip).is_loopback  # ::ffff:127.0.0.1 on a dual-stack socket
-    except ValueError:
-        local = False
-    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip() if local else ""
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip() if _from_proxy(request) else ""
     try:
         return str(ipaddress.ip_address(forwarded)) if forwarded else peer
     except ValueError:
@@ -174,7 +185,7 @@ async def login_page(request: web.Request) -> web.Response:
     if not (20 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()):
         token = secrets.token_urlsafe(24)
     resp = _html(pages.login(login_token=token))
-    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=request.app[HUB].secure_cookies,
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=secure(request),
                     max_age=1800)
     return resp
 
@@ -204,7 +215,7 @@ async def login_post(request: web.Request) -> web.Response:
     token = await hub.write(auth.start_session, user, now)
     await hub.audit(user.name, "signed in", detail=address)
     resp = see_other("/")
-    resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=hub.secure_cookies, path="/")
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure(request), path="/")
     resp.del_cookie(LOGIN_COOKIE)
     return resp
 
@@ -247,7 +258,7 @@ async def password_post(request: web.Request) -> web.Response:
     token = await hub.write(auth.start_session, s.user, now, s)
     await hub.audit(s.user.name, "changed their password (every other session ended)")
     resp = see_other("/")
-    resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=hub.secure_cookies, path="/")
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure(request), path="/")
     return resp
 
 

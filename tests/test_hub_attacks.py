@@ -202,3 +202,20 @@ async def test_a_form_of_bytes_that_are_not_utf8_is_refused_in_words(hub) -> Non
                              headers=form, allow_redirects=False) as r:
         assert r.status == 403
     await sam.close()
+
+
+async def test_session_cookies_are_secure_when_the_proxy_says_https(hub) -> None:  # noqa: F811
+    url = hub.url.rstrip("/")
+    for proto, secure in (("https", True), ("http", False)):
+        # the browser speaks https to the proxy, which speaks http to the hub: the cookie is handed back by hand
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+            async with http.get(f"{url}/login", headers={"X-Forwarded-Proto": proto}) as r:
+                token = re.search(r'name="login_token" value="([^"]+)"', await r.text()).group(1)
+                login_cookie = r.headers["Set-Cookie"]
+            async with http.post(f"{url}/login", data={"name": "sam", "password": PASSWORDS["sam"], "login_token": token},
+                                 headers={"X-Forwarded-Proto": proto, "Cookie": login_cookie.split(";")[0]},
+                                 allow_redirects=False) as r:
+                assert r.status == 303
+                [session] = [c for c in r.headers.getall("Set-Cookie") if c.startswith("hearth_hub=")]
+        for cookie in (login_cookie, session):
+            assert ("; Secure" in cookie) is secure and "HttpOnly" in cookie and "SameSite=Strict" in cookie
