@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS outbox_withheld (
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection for the gateway's SQLite file, durable against power cuts (WAL + FULL sync)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")

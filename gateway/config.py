@@ -282,6 +282,23 @@ class StorageConfig(Strict):
 class ConsoleConfig(Strict):
     host: str = Field("127.0.0.1", description="Address the web console listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the web console (0 = any free port).")
+    password_file: Path | None = Field(None, description="File holding a password the console asks for (any user "
+                                                         "name); needed when host is not this Pi.")
+    password_env: str | None = Field(None, description="Environment variable holding that password.")
+
+    def password_value(self) -> str | None:
+        return _read_secret(None, self.password_file, self.password_env, "console password")
+
+    @model_validator(mode="after")
+    def _no_open_console_on_a_network(self) -> ConsoleConfig:
+        # the console has no accounts: on loopback, reaching it (SSH) is the authority; on the home's
+        # network anyone there (a visitor's phone, a smart TV) could pause sharing, urgent alerts too
+        if not _is_loopback(self.host) and self.password_file is None and self.password_env is None:
+            raise ValueError(
+                f"a console on {self.host} would let anyone on that network pause sharing about the person "
+                "(urgent alerts too) and record alert outcomes: keep host 127.0.0.1 and reach it by SSH port "
+                "forwarding, or give console.password_file (a file only the hearth user reads)")
+        return self
 
 
 class ClockConfig(Strict):
@@ -408,15 +425,18 @@ def _readable_by_others(path: Path) -> str | None:
 
 def config_warnings(cfg: HomeConfig, filename: str, node: yaml.Node | None = None) -> list[str]:
     """Things that work but should not be so, e.g. a bind key file others can read. Never the key."""
+    secrets: list[tuple[tuple[str | int, ...], Path | None, str]] = [  # (where, file, what its reader can do)
+        (("sensors", i, "ble", "bindkey_file"), s.ble.bindkey_file, "forge this sensor's messages")
+        for i, s in enumerate(cfg.sensors) if s.ble is not None]
+    secrets.append((("console", "password_file"), cfg.console.password_file,
+                    "use the console, and pause sharing about the person (urgent alerts too)"))
     out = []
-    for i, s in enumerate(cfg.sensors):
-        key_file = s.ble.bindkey_file if s.ble is not None else None
+    for loc, key_file, harm in secrets:
         who = _readable_by_others(key_file) if key_file is not None else None
         if key_file is not None and who:
-            loc = ("sensors", i, "ble", "bindkey_file")
             mode = stat.S_IMODE(key_file.stat().st_mode)
             out.append(f"{filename}:{_line_of(node, loc)}: {_field_name(loc)}: warning: {key_file} can be read by "
-                       f"{who} (mode {mode:04o}): anyone who reads it can forge this sensor's messages; "
+                       f"{who} (mode {mode:04o}): anyone who reads it can {harm}; "
                        f"run: chmod 600 {key_file} (or chown root:hearth and chmod 640)")
     return out
 

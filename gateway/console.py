@@ -185,10 +185,10 @@ async def static(request: web.Request) -> web.Response:
     return web.Response(text=WEB.joinpath(name).read_text(encoding="utf-8"), content_type=STATIC[name])
 
 
-def make_app(gw: Gateway, bind_host: str = "127.0.0.1") -> web.Application:
+def make_app(gw: Gateway, bind_host: str = "127.0.0.1", password: str | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[GATEWAY_KEY] = gw
-    protect(app, bind_host)
+    protect(app, bind_host, password)
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", static)
     app.router.add_get("/api/status", api_status)
@@ -202,7 +202,14 @@ def make_app(gw: Gateway, bind_host: str = "127.0.0.1") -> web.Application:
 
 
 async def start_console(gw: Gateway, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(make_app(gw, host), access_log=None)
+    try:
+        password = gw.cfg.console.password_value()
+        if password == "":
+            log.error("console password is empty: the console lets nobody in until it holds one")
+    except ValueError as exc:  # the home stays watched; the console lets nobody in (it never runs open)
+        log.error("console password unreadable: the console lets nobody in", extra={"ctx": {"error": str(exc)}})
+        password = ""
+    runner = web.AppRunner(make_app(gw, host, password), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -17,6 +17,10 @@ the thing to defend: any page open in it can send requests to ``http://127.0.0.1
   gets the token embedded in its HTML; tools get it from ``GET /api/csrf``. Both are readable only
   same-origin (no CORS headers, and the Host check stops rebinding). A route authenticated by its own
   HMAC signature (the demo inbox's webhook) is marked with :func:`signed_by_hmac` and skips the token.
+- **Password** (every request, when ``console.password_file`` is set; required when the console is
+  bound anywhere but loopback, see ``ConsoleConfig``): HTTP Basic, any user name, the password compared
+  in constant time; 401 without it, and after ``PASSWORD_TRIES`` wrong ones from one address in
+  ``PASSWORD_WINDOW_S`` 429 for that address (the right one too) until the window has passed.
 - **Headers** (every response): no framing, a CSP the page works under (no inline script or style),
   ``nosniff``, no referrer, ``no-store`` (the page carries the token).
 
@@ -32,13 +36,16 @@ False
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import ipaddress
 import json
 import logging
 import re
 import secrets
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -63,6 +70,8 @@ SECURITY_HEADERS = {
 }
 _HOST = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>\d{1,5}))?$")
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+PASSWORD_TRIES, PASSWORD_WINDOW_S = 10, 900.0
+ASK = {"WWW-Authenticate": 'Basic realm="Hearth console", charset="UTF-8"'}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,10 +79,37 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Guard:
     """The per-process token, the bind host and the refusal counts of one console app."""
 
-    def __init__(self, bind_host: str) -> None:
+    def __init__(self, bind_host: str, password: str | None = None) -> None:
         self.bind_host = bind_host
+        self.password = password  # None: none asked (loopback); "" (an empty file): nobody gets in
         self.token = secrets.token_urlsafe(32)
         self.refused: Counter[str] = Counter()
+        self.wrong: dict[str, deque[float]] = {}  # address -> times of wrong passwords in the window
+
+    def check_password(self, request: web.Request) -> web.Response | None:
+        """None when the request carries the console's password (or none is asked); else the 401/429."""
+        if self.password is None:
+            return None
+        where, now = request.remote or "?", time.monotonic()
+        tries = self.wrong.get(where, deque())
+        while tries and now - tries[0] > PASSWORD_WINDOW_S:
+            tries.popleft()
+        if len(tries) >= PASSWORD_TRIES:
+            return self.refuse("password_tries", 429, f"{PASSWORD_TRIES} wrong console passwords from "
+                               f"{where}: wait {PASSWORD_WINDOW_S / 60:.0f} minutes", request)
+        given = _basic_password(request.headers.get("Authorization", ""))
+        if given is not None and self.password and hmac.compare_digest(given.encode(), self.password.encode()):
+            return None
+        if given is None:
+            response = self.refuse("no_password", 401, "this console asks for its password", request)
+        else:
+            if len(self.wrong) > 10_000:  # a spray of addresses must not grow memory without bound
+                self.wrong = {a: q for a, q in self.wrong.items() if q and now - q[-1] <= PASSWORD_WINDOW_S}
+            self.wrong[where] = tries
+            tries.append(now)
+            response = self.refuse("wrong_password", 401, "wrong console password", request)
+        response.headers.update(ASK)
+        return response
 
     def refuse(self, reason: str, status: int, message: str, request: web.Request) -> web.Response:
         self.refused[reason] += 1
@@ -95,6 +131,18 @@ def signed_by_hmac(handler: Handler) -> Handler:
     """Mark a route whose requests carry their own HMAC signature (checked by the handler): no CSRF token."""
     handler.signed_by_hmac = True  # type: ignore[attr-defined]
     return handler
+
+
+def _basic_password(header: str) -> str | None:
+    """The password of an HTTP Basic ``Authorization`` header (the user name is not asked), or None."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] if ":" in decoded else None
 
 
 def _split_host(value: str) -> tuple[str, int | None] | None:
@@ -152,6 +200,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not host_allowed(request.headers.get("Host"), bind_host=g.bind_host):
         return g.refuse("foreign_host", 421, f"this console is not served as {request.headers.get('Host', '')[:100]!r}; "
                         "open it as http://localhost:PORT/ or http://127.0.0.1:PORT/", request)
+    signed = getattr(request.match_info.handler, "signed_by_hmac", False)
+    locked = None if signed else g.check_password(request)
+    if locked is not None:
+        return locked
     if request.method not in UNSAFE_METHODS:
         return await handler(request)
     wrong = same_origin(request)
@@ -159,7 +211,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return g.refuse("cross_origin", 403, wrong, request)
     if request.content_type != "application/json":
         return g.refuse("not_json", 415, f"send Content-Type: application/json, not {request.content_type!r}", request)
-    if getattr(request.match_info.handler, "signed_by_hmac", False):
+    if signed:
         return await handler(request)
     sent = request.headers.get(TOKEN_HEADER)
     if not sent:
@@ -188,6 +240,8 @@ async def json_object(request: web.Request) -> dict[str, Any] | web.Response:
         text = await request.text()
     except web.HTTPRequestEntityTooLarge:
         return error(413, f"request body larger than {MAX_BODY} bytes")
+    except UnicodeDecodeError as exc:
+        return error(400, f"body is not UTF-8 (byte {exc.start})")
     try:
         body = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
@@ -197,9 +251,9 @@ async def json_object(request: web.Request) -> dict[str, Any] | web.Response:
     return body
 
 
-def protect(app: web.Application, bind_host: str) -> Guard:
+def protect(app: web.Application, bind_host: str, password: str | None = None) -> Guard:
     """Install the guard and the headers on ``app`` (make it with ``client_max_size=MAX_BODY``)."""
-    app[GUARD_KEY] = g = Guard(bind_host)
+    app[GUARD_KEY] = g = Guard(bind_host, password)
     app.middlewares.append(guard)
     app.on_response_prepare.append(_security_headers)
     return g

@@ -266,7 +266,7 @@ class Gateway:
 
     # --- start / stop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = DatabaseLock.acquire(self.db_path)  # DatabaseInUseError: another gateway has this home
         try:
             await self._run(stop)

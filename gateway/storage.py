@@ -124,7 +124,7 @@ class Store:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a home's days: its owner's alone
         except OSError as exc:
             raise StorageReadOnlyError(f"storage {self.path}: cannot create its folder: {exc}") from exc
         conn: sqlite3.Connection | None = None

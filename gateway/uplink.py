@@ -36,6 +36,13 @@ from routines.summary import DaySummary
 
 log = logging.getLogger("hearth.uplink")
 
+# a device's last_seen stays home too: a door or bed sensor's is when the person last moved (the hub's
+# pages need only whether it is available and its battery)
+# what of the routine core's status goes up as ``technical``: whether each check is learning, blind or
+# unwell, never the person's usual times, whether they are out now, or the day's context (a visitor, a
+# holiday) the console shows at home; a field the core adds later stays at home until it is listed here
+TECHNICAL_ROUTINE_FIELDS = frozenset({"name", "days_learned", "confidence", "learning", "degraded", "blind",
+                                      "unhealthy_sensors", "checks", "prior", "unwatched"})
 ALL_CLEAR = {  # outcome -> what everyone who was told hears
     "false_alarm": "{by} checked on {name} at {at}: all is well.",
     "real": "{by} checked on {name} at {at}: {name} needed help, and the wellbeing team is with them.",
@@ -125,8 +132,12 @@ class Uplink:
             "open_alerts": [_state_json(s) | {"told": self.told(s.key)} for s in self.delivery.policy.alerts.values()
                             if s.alert.person in shared and s.category in shared[s.alert.person]],
         }
-        for entry in body["people"]:  # the day so far, for the chart on the hub's alert page
-            if {"urgent", "concern", "digest"} & set(entry["shared"]):
+        # the day so far: the daily note's facts, sooner. It goes to a hub given the daily note, and
+        # otherwise only while the hub was told of an alert of the person's still open (the chart on its
+        # page): given urgent alerts alone, the team is not sent the person's every day, minute by minute
+        alerted = {a["person"] for a in body["open_alerts"] if a["open"]}
+        for entry in body["people"]:
+            if "digest" in entry["shared"] or entry["id"] in alerted:
                 today = self.day_of(entry["id"], self.today())
                 if today is not None:
                     entry["today"] = today
@@ -270,11 +281,13 @@ class UplinkView:
 
         data = await gw.in_db(status_snapshot, gw)
         disk = await asyncio.to_thread(shutil.disk_usage, gw.db_path.parent)  # a stalled card must not stall the loop
-        return {"devices": data["health"], "rejected": sum(r["count"] for r in data["rejections"]),
+        devices = [{k: v for k, v in d.items() if k != "last_seen"} for d in data["health"]]
+        return {"devices": devices, "rejected": sum(r["count"] for r in data["rejections"]),
                 "gateway": gw.health_record(), "broker_connected": bool(gw.link and gw.link.connected),
                 "clock": gw.trust.note(), "disk_free_mb": disk.free // 2**20,
                 "disk_used_pct": round(100 * disk.used / disk.total, 1) if disk.total else None,
-                "routines": gw.engine.status() if gw.engine is not None else {}}
+                "routines": {pid: {k: v for k, v in st.items() if k in TECHNICAL_ROUTINE_FIELDS}
+                             for pid, st in (gw.engine.status() if gw.engine is not None else {}).items()}}
 
     def day(self, person: str, day: date) -> DaySummary:
         if self.gw.engine is None:

@@ -16,6 +16,7 @@ import hashlib
 import secrets
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -25,6 +26,8 @@ from hub.db import Db
 ROLES = ("worker", "circle", "technician")
 IDLE_S = 8 * 3600  # a shift
 MAX_S = 24 * 3600
+MIN_PASSWORD = 10
+MAX_NAME = 80  # a home takes a worker's action only when its name is 1-80 printable characters
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 _DUMMY = _HASHER.hash("an account that does not exist")  # unknown names take as long as known ones
 
@@ -61,10 +64,12 @@ def add_user(db: Db, name: str, role: str, password: str, now: float, home: str 
              recipient: str | None = None, team: list[str] | None = None) -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not (0 < len(name) <= MAX_NAME and name.isprintable() and name == name.strip()):
+        raise ValueError(f"a name is 1 to {MAX_NAME} printable characters, without spaces around it, not {name!r}")
     if role == "circle" and not (home and recipient):
         raise ValueError("a Circle member needs --home and --recipient (their id in that home's config)")
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
     if db.one("SELECT 1 FROM users WHERE name=?", (name,)):
         raise ValueError(f"there is already an account named {name!r}")
     db.execute("INSERT INTO users (name, role, hash, home, recipient, team, created) VALUES (?,?,?,?,?,?,?)",
@@ -72,8 +77,37 @@ def add_user(db: Db, name: str, role: str, password: str, now: float, home: str 
     db.commit()
 
 
+def set_password(db: Db, name: str, password: str) -> None:
+    """A new password for ``name``, and every session of that account ends (a stolen cookie with them)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    if db.one("SELECT 1 FROM users WHERE name=?", (name,)) is None:
+        raise ValueError(f"there is no account named {name!r}")
+    db.execute("UPDATE users SET hash=? WHERE name=?", (hash_password(password), name))
+    db.execute("DELETE FROM sessions WHERE name=?", (name,))
+    db.commit()
+
+
+def remove_user(db: Db, name: str) -> None:
+    """The account and every session of it, gone (someone who left the team, a Circle member no longer)."""
+    if db.one("SELECT 1 FROM users WHERE name=?", (name,)) is None:
+        raise ValueError(f"there is no account named {name!r}")
+    db.execute("DELETE FROM sessions WHERE name=?", (name,))
+    db.execute("DELETE FROM users WHERE name=?", (name,))
+    db.commit()
+
+
 def check_login(db: Db, name: str, password: str) -> User | None:
-    row = db.one("SELECT role, hash, home, recipient, team FROM users WHERE name=?", (name,))
+    return verify_login(login_row(db, name), name, password)
+
+
+def login_row(db: Db, name: str) -> tuple[Any, ...] | None:
+    """The account's row for :func:`verify_login` (a quick read; the slow part is the hash)."""
+    return db.one("SELECT role, hash, home, recipient, team FROM users WHERE name=?", (name,))
+
+
+def verify_login(row: tuple[Any, ...] | None, name: str, password: str) -> User | None:
+    """Argon2's ~0.1 s of work, with no database: the web app runs it on its own thread."""
     if row is None:
         verify_password(_DUMMY, password)
         return None
@@ -89,12 +123,15 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(db: Db, user: User, now: float) -> str:
+def start_session(db: Db, user: User, now: float, carry: Session | None = None) -> str:
+    """A new session (a new token and CSRF token); ``carry``: the session it replaces in the same visit
+    (a password change), whose "last visit" the handover still starts from."""
     token = secrets.token_urlsafe(32)
-    last = db.one("SELECT last_visit FROM users WHERE name=?", (user.name,))
+    last = (carry.previous_visit,) if carry else db.one("SELECT last_visit FROM users WHERE name=?", (user.name,))
     db.execute("INSERT INTO sessions (token_hash, name, csrf, created, seen, previous_visit) VALUES (?,?,?,?,?,?)",
                (_digest(token), user.name, secrets.token_urlsafe(32), now, now, last[0] if last else None))
-    db.execute("UPDATE users SET last_visit=? WHERE name=?", (now, user.name))
+    if carry is None:
+        db.execute("UPDATE users SET last_visit=? WHERE name=?", (now, user.name))
     db.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - IDLE_S, now - MAX_S))
     db.commit()
     return token
@@ -124,7 +161,12 @@ def end_session(db: Db, token: str) -> None:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed sign-ins per account and per address in ``window_s``; then 429."""
+    """At most ``attempts`` sign-ins per account and per address in ``window_s`` that were not
+    successes; then 429.
+
+    An attempt is counted when it *starts* (:meth:`take`), before its password is checked, and
+    forgiven only when it succeeds: checking takes Argon2's time on another thread, and counting on
+    failure let forty guesses sent at once all be checked before the first was counted."""
 
     def __init__(self, attempts: int = 5, window_s: float = 900.0, max_keys: int = 10_000):
         self.attempts = attempts
@@ -141,12 +183,25 @@ class LoginLimiter:
     def blocked(self, keys: list[str], now: float) -> bool:
         return any(len(self._recent(k, now)) >= self.attempts for k in keys)
 
+    def take(self, keys: list[str], now: float) -> bool:
+        """Count an attempt starting now, or False (nothing counted) when one of ``keys`` is spent.
+        Called with no ``await`` between the check and the count, so concurrent attempts queue up."""
+        if self.blocked(keys, now):
+            return False
+        self.failed(keys, now)
+        return True
+
     def failed(self, keys: list[str], now: float) -> None:
         if len(self._failures) > self.max_keys:  # a spray of names must not grow memory without bound
             self._failures = {k: q for k, q in self._failures.items() if q and now - q[-1] <= self.window_s}
         for k in keys:
             self._recent(k, now).append(now)
 
-    def succeeded(self, keys: list[str]) -> None:
-        for k in keys[:1]:  # the account's own count; the address keeps its failures
-            self._failures.pop(k, None)
+    def succeeded(self, keys: list[str], started: float) -> None:
+        """The attempt taken at ``started`` was right: the account's count ends, and the address is
+        given back that one attempt (its earlier failures stay)."""
+        self._failures.pop(keys[0], None)
+        for k in keys[1:]:
+            q = self._failures.get(k)
+            if q is not None and started in q:
+                q.remove(started)

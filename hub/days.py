@@ -109,7 +109,7 @@ def person_day(at: float, tz: str | None, day_start_hour: int) -> date:
     """
     try:
         zone = ZoneInfo(tz) if tz else UTC
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError):  # a heartbeat's timezone is the home's word
         zone = UTC
     local = datetime.fromtimestamp(at, zone)
     return (local - timedelta(hours=day_start_hour)).date()

@@ -70,7 +70,7 @@ def connect(where: str | Path, *, reader: bool = False) -> Db:
 
         return Db(psycopg.connect(text, autocommit=reader), "postgres")
     if text != ":memory:":
-        Path(text).parent.mkdir(parents=True, exist_ok=True)
+        Path(text).parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # accounts, alerts: the hub user's alone
     con = sqlite3.connect(text, check_same_thread=False, timeout=30)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")  # WAL keeps every commit whole; a power cut loses at most the last

@@ -5,12 +5,13 @@ actions, and the JSON API (same data, same rules). See ``hub/web.py`` for what g
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
 from hub import pages, views
 from hub.db import Db
-from hub.web import HUB, Hub, see_other, session_of
+from hub.web import HUB, Hub, form, see_other, session_of
 
 OUTCOMES = ("false_alarm", "real")
 OUTCOME_WORDS = {"false_alarm": "all well", "real": "needed help", None: ""}
@@ -101,7 +102,7 @@ async def _form_or_json(request: web.Request) -> dict[str, Any]:
         except ValueError:
             return {}
         return body if isinstance(body, dict) else {}
-    return dict(await request.post())
+    return await form(request)
 
 
 async def act(request: web.Request) -> web.StreamResponse:
@@ -169,8 +170,10 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     home, pid = request.match_info["home"], request.match_info["person"]
     if s.user.role != "worker":
         return _forbidden(request, "Only wellbeing workers write notes.")
-    ok = await hub.read(lambda db: bool(views.allowed(s.user, views.homes(db, s.user), home, pid)))
-    if not ok:
+    def may(db: Db) -> bool:  # a home this hub hears from, as the person's page asks: no notes about nowhere
+        hs = views.homes(db, s.user)
+        return home in hs and bool(views.allowed(s.user, hs, home, pid))
+    if not await hub.read(may):
         return _not_found(request, "person")
     text = (await _form_or_json(request)).get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTE:
@@ -182,7 +185,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
         db.commit()
     await hub.write(write)
     await hub.audit(s.user.name, "wrote a note", home, pid)
-    return see_other(f"/people/{home}/{pid}")
+    return see_other(f"/people/{quote(home, safe='')}/{quote(pid, safe='')}")  # ids from the URL, decoded
 
 
 async def chart(request: web.Request) -> web.Response:
@@ -207,10 +210,18 @@ async def audit_page(request: web.Request) -> web.Response:
     hub, s = request.app[HUB], session_of(request)
     if s.user.role != "worker":
         return _forbidden(request, "The audit log is for the wellbeing team.")
-    rows = await hub.read(lambda db: db.all("SELECT at, name, action, home, person, detail FROM audit "
-                                            "ORDER BY id DESC LIMIT 300"))
+    rows = await hub.read(_audit_rows, s.user)
     await hub.audit(s.user.name, "viewed the audit log")
     return _html(pages.audit(rows, s.user, s.csrf))
+
+
+def _audit_rows(db: Db, user: Any) -> list[tuple[Any, ...]]:
+    """The audit log a worker may read: a worker of a team sees entries about the team's homes and
+    those about no home (sign-ins, board views), never who looked at another team's people and alerts."""
+    homes = views.scope(user)
+    cond = "" if homes is None else f" WHERE home IS NULL OR home IN ({','.join('?' * len(homes))})"
+    return db.all(f"SELECT at, name, action, home, person, detail FROM audit{cond} ORDER BY id DESC LIMIT 300",
+                  list(homes or ()))
 
 
 # ---- JSON API --------------------------------------------------------------------------------------

@@ -28,10 +28,13 @@ def when(t: float | str | None, tz: str | None = None, *, date: bool = True) -> 
         return "never"
     try:
         zone = ZoneInfo(tz) if tz else UTC
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError):  # a heartbeat's timezone is the home's word
         zone = UTC
-    d = datetime.fromisoformat(t) if isinstance(t, str) else datetime.fromtimestamp(t, UTC)
-    d = d.astimezone(zone)
+    try:  # a time a gateway sent (an event's, a "told" entry's) is its word: one it garbled is said so
+        d = datetime.fromisoformat(t) if isinstance(t, str) else datetime.fromtimestamp(t, UTC)
+        d = d.astimezone(zone)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "an unreadable time"
     return f"{d:%a} {d.day} {d:%b %H:%M}" if date else f"{d:%H:%M}"
 
 
@@ -39,7 +42,8 @@ def page(title: str, body: str, user: User | None = None, csrf: str = "") -> str
     nav = ""
     if user is not None:
         links = "".join(f'<a href="{p}">{escape(label)}</a>' for p, label in NAV.get(user.role, ()))
-        nav = (f'<nav>{links}<form method="post" action="/logout" class="inline">{hidden(csrf)}'
+        nav = (f'<nav>{links}<a href="/password">Password</a><form method="post" action="/logout" class="inline">'
+               f'{hidden(csrf)}'
                f'<button class="link">Sign out {escape(user.name)}</button></form></nav>')
     return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -224,6 +228,17 @@ def handover(data: dict[str, Any], tzs: dict[str, str | None], user: User, csrf:
                     f'{escape(n["text"])}</li>' for n in data["notes"]) or "<li>No notes.</li>"
     return page("Since your last visit", f'<p>{escape(since)}</p><h2>Alerts</h2><ul class="alerts">{alerts}</ul>'
                 f'<h2>Team notes</h2><ul class="notes">{notes}</ul>', user, csrf)
+
+
+def password(user: User, csrf: str, error: str = "") -> str:
+    err = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    return page("Change your password", f'{err}<form method="post" action="/password" class="stack">{hidden(csrf)}'
+                '<label>Your password now<input name="current" type="password" autocomplete="current-password" '
+                'required></label><label>A new password (10 characters or more)<input name="new" type="password" '
+                'autocomplete="new-password" minlength="10" required></label><label>The new one again<input '
+                'name="again" type="password" autocomplete="new-password" required></label><button>Change it'
+                '</button><p class="meta">You stay signed in here; everywhere else you are signed out.</p></form>',
+                user, csrf)
 
 
 def audit(rows: list[tuple[Any, ...]], user: User, csrf: str) -> str:

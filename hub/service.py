@@ -67,6 +67,7 @@ async def running_hub(cfg: HubConfig) -> AsyncIterator[RunningHub]:
         await intake.stop()
         hub.reader.shutdown(wait=True)
         hub.writer.shutdown(wait=True)
+        hub.hasher.shutdown(wait=True)
         read_db.close()
         write_db.close()
 

@@ -229,7 +229,7 @@ def handover(db: Db, user: User, since: float | None) -> dict[str, Any]:
 def _zone(tz: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(tz) if tz else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError):  # a heartbeat's timezone is the home's word
         return ZoneInfo("UTC")
 
 

@@ -173,6 +173,8 @@ BAD_HOURS = [  # body -> (status, start of the error)
     (b'{"person": "p1", "hours": "4"}', 400, "hours must be a number, not str"),
     (b'{"person": "p1", "hours": true}', 400, "hours must be a number, not bool"),
     (b'{"person": "p1", "hours": null}', 400, "hours must be a number, not NoneType"),
+    (b'{"person": "\xff", "hours": 4}', 400, "body is not UTF-8"),  # was a 500
+    (b'{"person": "\xed\xa0\x80", "hours": 4}', 400, "body is not UTF-8"),  # a lone surrogate, encoded
     (b'{"person": "p1"}', 400, "send {"),
     (b'{"person": ["p1"], "hours": 4}', 400, "send {"),
     (b'{"person": "zz", "hours": 4}', 404, "unknown person 'zz'"),

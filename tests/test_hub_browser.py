@@ -133,7 +133,8 @@ def seed_with_digest(db_path: Path) -> None:
 
 
 PAGES = {  # role -> (name in the screenshot, path)
-    "sam": [("board", "/"), ("alert", "/alerts/1"), ("person", "/people/ann-home/p1"), ("handover", "/handover")],
+    "sam": [("board", "/"), ("alert", "/alerts/1"), ("person", "/people/ann-home/p1"), ("handover", "/handover"),
+            ("password", "/password")],
     "jo": [("circle", "/")],
     "tess": [("fleet", "/")],
 }

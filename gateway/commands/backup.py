@@ -95,7 +95,8 @@ def _config_secrets(config: Path) -> list[Path]:
         cfg = load_config(config)
     except ConfigError:
         return []
-    named = [cfg.broker.password_file] + [s.ble.bindkey_file for s in cfg.sensors if s.ble is not None]
+    named = [cfg.broker.password_file, cfg.console.password_file] + [s.ble.bindkey_file for s in cfg.sensors
+                                                                      if s.ble is not None]
     base = config.parent.resolve()
     return [p for p in named if p is not None and p.is_file() and p.resolve().is_relative_to(base)]
 

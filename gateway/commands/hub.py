@@ -2,6 +2,8 @@
 
     hearth hub run --db hub.db --port 8090 --broker 127.0.0.1:1883
     hearth hub user add --db hub.db sam --role worker            # prints a one-time password
+    hearth hub user password --db hub.db sam                     # a new one; sam's sessions end
+    hearth hub user remove --db hub.db sam                       # the account and its sessions gone
     hearth hub broker-config --dir /etc/hearth-hub/mosquitto --port 8883 --cert ... --key ...
     hearth hub add-home --dir /etc/hearth-hub/mosquitto ann-home --host hub.example.org
 """
@@ -52,6 +54,15 @@ def register(sub: Any) -> None:
                      help="For a worker: a home of their team (repeat); without it, every home on this hub.")
     add.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
     add.set_defaults(func=_user_add)
+    pw = user.add_parser("password", help="A new one-time password for an account (or read from stdin); "
+                                          "every session of it ends.")
+    rm = user.add_parser("remove", help="Remove an account; every session of it ends.")
+    for sp, func in ((pw, _user_password), (rm, _user_remove)):
+        sp.add_argument("--db", type=Path, help="SQLite file of the hub (or --database-url).")
+        sp.add_argument("--database-url", help="postgresql://... instead of --db.")
+        sp.add_argument("name", help="The account's name.")
+        sp.set_defaults(func=func)
+    pw.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
 
     bc = hs.add_parser("broker-config", help="Write the team broker's mosquitto config, ACL and hub account.")
     bc.add_argument("--dir", type=Path, required=True, help="Directory for mosquitto.conf, passwd and acl.")
@@ -132,6 +143,46 @@ def _user_add(args: argparse.Namespace) -> int:
         db.close()
     print(f"added {args.role} {args.name}" + (f"; one-time password: {password}" if shown else ""))
     return 0
+
+
+def _on_account(args: argparse.Namespace, change: Any, done: str) -> int:
+    """Run ``change(db)`` on the hub's database; print ``done`` or why not."""
+    from hub import store
+    from hub.db import connect
+
+    if not (args.db or args.database_url):
+        print("give --db PATH (SQLite) or --database-url postgresql://...", file=sys.stderr)
+        return 2
+    db = connect(args.database_url or args.db)
+    store.create(db)
+    try:
+        change(db)
+    except ValueError as exc:
+        print(f"not changed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(done)
+    return 0
+
+
+def _user_password(args: argparse.Namespace) -> int:
+    from hub import auth
+
+    if args.password_stdin:
+        password, shown = sys.stdin.readline().rstrip("\n"), False
+    else:
+        password, shown = secrets.token_urlsafe(12), True
+    return _on_account(args, lambda db: auth.set_password(db, args.name, password),
+                       f"new password for {args.name}, every session of it ended"
+                       + (f"; one-time password: {password}" if shown else ""))
+
+
+def _user_remove(args: argparse.Namespace) -> int:
+    from hub import auth
+
+    return _on_account(args, lambda db: auth.remove_user(db, args.name),
+                       f"removed {args.name}, every session of it ended")
 
 
 def _broker_config(args: argparse.Namespace) -> int:
