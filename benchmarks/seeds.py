@@ -23,7 +23,7 @@ from statistics import mean
 
 from benchmarks.evaluate import SYSTEMS, TARGET_FA_PER_30D, TARGET_RECALL, by_kit, evaluate_home, overall
 from benchmarks.homes import DEFAULT_DATA, HOMES, load_home
-from benchmarks.kits import KITS, kits_for
+from benchmarks.kits import ALL_KITS, KITS, kits_for
 from benchmarks.streams import KINDS
 
 
@@ -161,8 +161,9 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=200)
     ap.add_argument("--learning", type=int, default=21)
     ap.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
-    ap.add_argument("--kits", nargs="+", default=list(KITS), choices=list(KITS),
-                    help="kits of a home with motion sensors (default both); a home without is evaluated once")
+    ap.add_argument("--kits", nargs="+", default=list(KITS), choices=list(ALL_KITS),
+                    help="kits of a home with motion sensors (default both); a home without is evaluated once; "
+                         "no-bed: a probe, a home with bed mats as if it had none")
     a = ap.parse_args()
     by_seed = run(a.seeds, a.homes, a.systems, a.data, a.learning, a.days, a.jobs, tuple(a.kits))
     print(table(by_seed, a.systems))

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import evaluate, seeds
 from benchmarks.homes import DEFAULT_DATA, load_home
-from benchmarks.kits import BASIC, FULL, NO_MOTION, kit_profile, kits_for, without_motion
+from benchmarks.kits import BASIC, FULL, NO_BED, NO_MOTION, kit_profile, kits_for, without_motion
 from benchmarks.streams import build_streams, profile
 from benchmarks.synthetic import synthetic_home
 from gateway.config import parse_config_text
@@ -110,3 +110,20 @@ def test_hearth_evaluate_refuses_an_unknown_kit(tmp_path, capsys):
 
     assert main(["evaluate", "--data", str(tmp_path), "--kits", "full", "pir-only"]) == 2
     assert "unknown home/system/kit ['pir-only']" in capsys.readouterr().err
+
+
+def test_the_no_bed_probe_is_the_home_without_its_mats_on_the_same_days() -> None:
+    home = synthetic_home(days=12, seed=2)
+    assert kits_for(home) == [FULL, NO_MOTION]  # only when asked for
+    assert kits_for(home, [NO_BED]) == [NO_BED] and kits_for(home, [FULL, NO_BED]) == [FULL, NO_BED]
+    assert kits_for(without_motion(home), [NO_BED]) == [NO_BED]
+    full_p = profile(home)
+    p = kit_profile(full_p, NO_BED)
+    cfg = parse_config_text(p.home.config_yaml(), "kit.yaml")
+    assert {s.id for s in cfg.sensors} == {s.id for s in home.sensors} - {"bed"} and p.bed == []
+    assert all(e[1] != "bed" for d in p.days for e in d.events)
+    assert [d.wake for d in p.days] == [d.wake for d in full_p.days]  # facts of the day, from the mats
+    _, anom, skipped = build_streams(p, 7, 20, seed=3)
+    assert set(skipped) == {"not_up", "night_bed_exit"} and all(e[1] != "bed" for e in anom.events)
+    bare = dataclasses.replace(home, sensors=[s for s in home.sensors if s.kind != "bed"])
+    assert kits_for(bare, [NO_BED]) == []  # no mats: nothing to probe

@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Only these systems (hearth telecare halfspacetrees isolationforest).")
     p.add_argument("--kits", nargs="+", default=None,
                    help="Kits of a home with motion sensors: full, no-motion (default both; a home without "
-                        "motion sensors is evaluated once, as door/bed/plug).")
+                        "motion sensors is evaluated once, as door/bed/plug); no-bed: a probe, a home with bed "
+                        "mats as if it had none.")
     p.add_argument("--json", dest="json_out", default=None, help="Also write the results as JSON here.")
     p.add_argument("--convert-to", default=None,
                    help="Only write each home's config (NAME.yaml) and EVENTS.csv (NAME.events.csv) here.")
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     unknown = [h for h in args.homes or () if h not in homes.HOMES]
     unknown += [s for s in args.systems or () if s not in evaluate.SYSTEMS]
-    unknown += [k for k in args.kits or () if k not in kits.KITS]
+    unknown += [k for k in args.kits or () if k not in kits.ALL_KITS]
     if unknown or args.days < 2 or args.learning_days < 1:
         print(f"hearth evaluate: unknown home/system/kit {unknown} or too few days", file=sys.stderr)
         return 2
