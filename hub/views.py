@@ -21,6 +21,8 @@ from hub.words import CATEGORIES, OUTCOMES, STATES, what
 
 STALE_S = 600.0  # "not heard from since ..." at three missed beats, and never later than ten minutes
 RANKS = {"urgent": 0, "concern": 1, "quiet": 2, "well": 3}
+# what a worker still sees of a person who left the home's heartbeat (paused or withdrawn): urgent alerts only
+WITHDRAWN = ("urgent",)
 SEES = {  # role -> categories of alerts and notes it may see (a Circle member: further cut by consent)
     "worker": ("urgent", "concern", "digest", "trends", "technical"),
     "circle": ("urgent", "concern", "digest", "trends"),
@@ -70,8 +72,15 @@ def allowed(user: User, hs: dict[str, Home], home: str, person: str | None) -> t
         if user.team is not None and home not in user.team:
             return ()
         h = hs.get(home)
-        shared = next((p.get("shared", []) for p in h.people() if p["id"] == person), None) if h else None
-        return SEES["worker"] if shared is None else tuple(c for c in SEES["worker"] if c in shared)
+        if h is None:  # a home not heard from yet: what it sent came under the consent of its time
+            return SEES["worker"]
+        shared = next((p.get("shared", []) for p in h.people() if p["id"] == person), None)
+        if shared is None:
+            # the person has left the home's heartbeat (sharing paused, or consent to the team withdrawn:
+            # the hub cannot tell which): no more than the most a partial consent shows, and never less
+            # than an urgent alert still open (hiding one during a pause could cost a life)
+            shared = WITHDRAWN
+        return tuple(c for c in SEES["worker"] if c in shared)
     if user.role == "technician":
         return SEES["technician"]
     if user.home != home or home not in hs:
