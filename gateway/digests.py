@@ -153,8 +153,11 @@ class DigestScheduler:
                     n = self.delivery.submit_trends(person, days)
                     self.sent.append((fire, person, day, "trends", n))
                     queued += n
-        log.info("digests for %s queued", day, extra={"ctx": {"day": day.isoformat(), "new_messages": queued,
-                                                              "waiting_for": ",".join(missing)}})
+        # a retry that still finds nothing (every RETRY for up to CATCH_UP while a day is not closed) is not
+        # news for the journal: said once at the send time, then only when something was queued
+        level = logging.DEBUG if people is not None and not queued else logging.INFO
+        log.log(level, "digests for %s queued", day, extra={"ctx": {"day": day.isoformat(), "new_messages": queued,
+                                                                    "waiting_for": ",".join(missing)}})
         return missing
 
     async def run(self) -> None:

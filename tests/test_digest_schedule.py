@@ -403,3 +403,30 @@ async def test_a_day_the_routine_core_has_not_closed_is_asked_for_again_not_sent
     assert row.message.body == digest_text(summary(date(2026, 1, 4)), "Ann", LONDON)  # the finished day
     assert row.message.body.startswith("Up at 07:40")
     delivery.close()
+
+
+def test_a_retry_that_still_finds_no_closed_day_is_not_logged_as_news(caplog) -> None:
+    """Asked again every RETRY for up to CATCH_UP while the core has not closed the day: the journal hears
+    of it at the send time, and again only when something is queued (the demo logged it every few seconds)."""
+    import logging
+
+    from gateway.digests import DigestScheduler
+
+    class Delivery:
+        def submit_digest(self, s: DaySummary) -> int:
+            return 1
+
+    closed: dict[date, DaySummary] = {}
+
+    def summary_of(person: str, d: date) -> DaySummary:
+        return closed[d]
+
+    sched = DigestScheduler(DigestSchedule(daily_at="09:00"), LONDON, ["p1"], Delivery(), summary_of, None)
+    fire = datetime(2026, 3, 10, 9, 0, tzinfo=LONDON)
+    caplog.set_level(logging.DEBUG, logger="hearth.digests")
+    assert sched.send_for(fire) == ["p1"]
+    assert sched.send_for(fire, ["p1"]) == ["p1"]  # the retry, still nothing
+    closed[sched.plan.day_for(fire)] = summary(sched.plan.day_for(fire))
+    assert sched.send_for(fire, ["p1"]) == []  # closed now: queued
+    levels = [r.levelno for r in caplog.records if r.getMessage().startswith("digests for")]
+    assert levels == [logging.INFO, logging.DEBUG, logging.INFO]
