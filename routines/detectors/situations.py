@@ -90,6 +90,13 @@ SITUATIONS: dict[str, Situation] = {
 }
 
 
+# The situations capped by the daytime quiet's cap (stood_up, day_bed_exit) take the home's own (the
+# thresholds' silence_cap_s): without a working front door an outing looks like stillness, so the daytime
+# quiet waits up to blind_silence_cap_min, and a situation capped at 6 h undercut it. House C with its door
+# left out: 'no movement for 6 h since standing up from the couch' on 8 of 28 learned days he went out
+DAY_QUIET_CAP = "silence_cap_min"
+
+
 def _bedroom(eng: RoutineEngine, pid: str) -> bool:
     """A bed mat and a bedroom sensor that is not one: the person can be seen out of bed in the bedroom."""
     return eng.has(pid, "bed") and any(s.bedroom and not s.bed for s in eng.person_sensors[pid])
@@ -152,8 +159,13 @@ def refresh(eng: RoutineEngine, p: PersonState, prev: dict[str, float]) -> None:
     lim, own = {}, {}
     for name, s in SITUATIONS.items():
         m = ms[name]
-        v = m.limit(rate, st.situation_margin, start_s(st, s), st.situation_min_days)
-        lim[name] = min(_minutes(st, s.cap), max(_minutes(st, s.floor), v))
+        cap, start = _minutes(st, s.cap), start_s(st, s)
+        if s.cap == DAY_QUIET_CAP:  # the daytime quiet's cap is this home's: longer where going out is unseen
+            home_cap = max(cap, p.thr.silence_cap_s)
+            start = home_cap if start >= cap else start  # a start at the everyday cap starts at the home's
+            cap = home_cap
+        v = m.limit(rate, st.situation_margin, start, st.situation_min_days)
+        lim[name] = min(cap, max(_minutes(st, s.floor), v))
         own[name] = m.days_raw >= st.situation_min_days
     p.thr.wait_s, p.thr.wait_own = lim, own
     p.thr.wait_floor_s = {name: _minutes(st, s.floor) for name, s in SITUATIONS.items()}

@@ -1,0 +1,44 @@
+"""Without a working front door, the situations capped by the daytime quiet's cap (standing up from the
+chair, up from a nap) wait up to the home's own, longer cap: an outing looks like stillness there.
+
+House C with its front door left out (a probe, 5 seeds): 'no movement for 6 h since standing up from the
+couch' on 8 of 28 learned days he had gone out; false alarms 10.5 -> 1.5 a month, no collapse fewer found.
+"""
+
+from __future__ import annotations
+
+from test_routines_days import SENSORS
+
+from routines import detectors
+from routines.engine import RoutineEngine
+from routines.home import Home, Person
+from routines.settings import RoutineSettings
+
+HOUR = 3600.0
+START = RoutineSettings(population_prior=False)
+
+
+def _learned(door: bool) -> RoutineEngine:
+    """20 days: quiet spells of 20-30 min at every hour, and one of 10 h from 09:00 (out, unseen or not)."""
+    home = Home("Europe/London", (Person("p1", "Ann", "she"),), tuple(s for s in SENSORS if door or s.id != "maindoor"))
+    eng = RoutineEngine(home, START)
+    if door:
+        eng._sensors["maindoor"].n = 40  # a front door that works: going out can be seen
+    p = eng._persons["p1"]
+    for _ in range(20):
+        gaps = [(h, 1200.0) for h in range(24)] + [(h, 1800.0) for h in range(24)] + [(9, 10 * HOUR)]
+        detectors.learn_day(eng, p, {"weekend": False, "events": 100.0, "hourly": [4] * 24, "night_exits": 0,
+                                     "minutes_out": 0.0, "wake": 200.0, "first_kitchen": 220.0, "bed": 1100.0,
+                                     "kitchen_events": 5, "gaps": gaps})
+    detectors.refresh_thresholds(eng, p)
+    return eng
+
+
+def test_without_a_front_door_standing_up_waits_up_to_the_homes_own_cap() -> None:
+    blind = _learned(door=False)._persons["p1"].thr
+    seen = _learned(door=True)._persons["p1"].thr
+    assert seen.silence_cap_s == 6 * HOUR and seen.wait_s["stood_up"] == 6 * HOUR  # the everyday cap
+    assert blind.silence_blind is not None and blind.silence_cap_s > 10 * HOUR  # her 10-h outings, unseen
+    for situation in ("stood_up", "day_bed_exit"):  # the starting limit is that cap, not the everyday 6 h
+        assert blind.wait_s[situation] == blind.silence_cap_s
+    assert seen.wait_s["day_bed_exit"] == 6 * HOUR
