@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     ap.add_argument("--kits", nargs="+", default=list(KITS), choices=list(ALL_KITS),
                     help="kits of a home with motion sensors (default both); a home without is evaluated once; "
-                         "no-bed: a probe, a home with bed mats as if it had none")
+                         "no-bed, no-door: probes, a home as if it had no bed mats / no front door sensor")
     a = ap.parse_args()
     by_seed = run(a.seeds, a.homes, a.systems, a.data, a.learning, a.days, a.jobs, tuple(a.kits))
     print(table(by_seed, a.systems))

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import evaluate, seeds
 from benchmarks.homes import DEFAULT_DATA, load_home
-from benchmarks.kits import BASIC, FULL, NO_BED, NO_MOTION, kit_profile, kits_for, without_motion
+from benchmarks.kits import BASIC, FULL, NO_BED, NO_DOOR, NO_MOTION, kit_profile, kits_for, without_motion
 from benchmarks.streams import build_streams, profile
 from benchmarks.synthetic import synthetic_home
 from gateway.config import parse_config_text
@@ -127,3 +127,14 @@ def test_the_no_bed_probe_is_the_home_without_its_mats_on_the_same_days() -> Non
     assert set(skipped) == {"not_up", "night_bed_exit"} and all(e[1] != "bed" for e in anom.events)
     bare = dataclasses.replace(home, sensors=[s for s in home.sensors if s.kind != "bed"])
     assert kits_for(bare, [NO_BED]) == []  # no mats: nothing to probe
+
+
+def test_the_no_door_probe_is_the_home_blind_to_going_out() -> None:
+    home = synthetic_home(days=12, seed=2)
+    assert kits_for(home, [NO_DOOR]) == [NO_DOOR] and kits_for(home, [NO_BED, NO_DOOR]) == [NO_BED, NO_DOOR]
+    p = kit_profile(profile(home), NO_DOOR)
+    assert p.front_door is None and p.departures == [] and p.bed == ["bed"]
+    assert all(s.role != "front_door" for s in p.home.sensors)
+    assert all(e[1] != "front_door" for e in p.home.events)
+    skipped = build_streams(p, 7, 20, seed=3)[2]
+    assert set(skipped) == {"night_door_exit", "not_back"}

@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Only these systems (hearth telecare halfspacetrees isolationforest).")
     p.add_argument("--kits", nargs="+", default=None,
                    help="Kits of a home with motion sensors: full, no-motion (default both; a home without "
-                        "motion sensors is evaluated once, as door/bed/plug); no-bed: a probe, a home with bed "
-                        "mats as if it had none.")
+                        "motion sensors is evaluated once, as door/bed/plug); no-bed, no-door: probes, a home as "
+                        "if it had no bed mats / no front door sensor.")
     p.add_argument("--json", dest="json_out", default=None, help="Also write the results as JSON here.")
     p.add_argument("--convert-to", default=None,
                    help="Only write each home's config (NAME.yaml) and EVENTS.csv (NAME.events.csv) here.")
