@@ -380,6 +380,9 @@ class Gateway:
                                         f"'{STATE_KEY}.unreadable'")
                 log.error(self.restore_problem)
                 self.store.save_state(f"{STATE_KEY}.unreadable", blob)
+                # committed now: left open, this write would hold the database's write lock, and the
+                # outbox's own connection, opened next, would fail "database is locked" at every start
+                self.store.commit()
         # no checkpoint (a first start, or an unreadable one): learn again from every stored event
         return RoutineEngine(self.home, self.cfg.routines), 0
 

@@ -1,0 +1,63 @@
+"""Faults found by attacking a real `hearth run` (a child process, a real mosquitto, a real SQLite file,
+a real webhook receiver): each test is one attack that once lost monitoring or hid it from technicians.
+
+Only public seams: the CLI, MQTT, HTTP (console and webhook), the JSON log and the database file.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.reliability_rig import GatewayProc, Publisher, Receiver, home_config, wait_until
+from gateway.checkpoint import pack
+from gateway.config import parse_config_text
+from gateway.service import STATE_KEY
+from gateway.storage import Store
+from routines.engine import RoutineEngine
+from tests.conftest import PATIENCE_S, Mosquitto
+
+
+def started(gw: GatewayProc) -> bool:
+    """Start ``gw`` and wait until it is subscribed and its console listens (either may come first)."""
+    gw.start(wait_subscribed=False)
+    want = {"subscribed", "gateway running"}
+    return gw.wait_log(lambda line: not want.difference_update({line.get("msg")}) and not want, within=PATIENCE_S)
+
+
+def console_status(gw: GatewayProc) -> dict[str, Any]:
+    with urllib.request.urlopen(gw.console + "/api/status", timeout=PATIENCE_S) as r:
+        return json.loads(r.read())
+
+
+@pytest.fixture
+def rig(own_mosquitto: Mosquitto, tmp_path: Path):
+    """A gateway process (not started) for one person with four contacts, whose technician and care
+    worker are reached by a signed webhook to ``rx``; stopped and closed after the test."""
+    rx = Receiver()
+    gw = GatewayProc(tmp_path, home_config(own_mosquitto.port, f"faults-{tmp_path.name}", 1, rx.url, tmp_path))
+    pub = Publisher(own_mosquitto.port, f"faults-z2m-{tmp_path.name}")
+    yield gw, rx, pub
+    pub.close()
+    gw.stop()
+    rx.close()
+
+
+def test_an_unreadable_checkpoint_in_a_home_with_recipients_still_starts_and_tells(rig) -> None:
+    """Found: the unreadable copy was saved without a commit, so the write lock stayed held and the
+    outbox's own connection failed 'database is locked': exit 1 at every start, monitoring gone."""
+    gw, rx, pub = rig
+    home = parse_config_text(gw.config.read_text(), "home.yaml").to_home()
+    with Store(gw.db) as s:  # a checkpoint cut short, as a power cut mid-copy or a bad card leaves it
+        s.save_state(STATE_KEY, pack(RoutineEngine(home).checkpoint(), 0)[:100])
+        s.commit()
+    assert started(gw), gw.raw_log.decode()[-2000:]
+    [problem] = console_status(gw)["gateway"]["problems"]
+    assert problem.startswith("learned routines could not be restored")
+    pub.contact("h000/fridge", battery=3)  # the alert path, outbox included, works
+    assert wait_until(lambda: any(d.body.get("recipient") == "tech" for d in rx.deliveries), PATIENCE_S)
+    assert gw.alive()
