@@ -168,6 +168,10 @@ class Gateway:
         self.restore_problem: str | None = None  # why learned routines could not be restored, if they were not
         self._pending_switches: list[tuple[str, str, Any]] = []  # privacy switch presses not yet applied
         self.ready = asyncio.Event()
+        # the database file was deleted or replaced while running (Store.file_lost): the gateway stops,
+        # writes what it holds back to the path (or beside a replacement) and exits 1 to be restarted
+        self.db_lost: str | None = None
+        self._stop: asyncio.Event | None = None
         self._flush_soon = asyncio.Event()
         self._stopping = False
         self._committer_task: asyncio.Task[None] | None = None
@@ -274,6 +278,7 @@ class Gateway:
             self._lock.release()
 
     async def _run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         self.store = await self.in_db(Store, self.db_path, self.cfg.storage.retention_days)
         self.engine, last_event_id = await self.in_db(self._load_engine)
         self.handled = HandledMessages(await self.in_db(self.store.handled_marks, KEEP))
@@ -359,9 +364,41 @@ class Gateway:
             with contextlib.suppress(StorageError):
                 await self._flush()
                 await self._save_checkpoint()
+            rescued = await self._copy_lost_db() if self.db_lost else None
             await self.in_db(self.store.close)
+            if rescued is not None:
+                self._put_back(rescued)
         self._db.shutdown(wait=True)
         log.info("gateway stopped", extra={"ctx": {"summary": self.stats.line()}})
+
+    async def _copy_lost_db(self) -> Path | None:
+        """Everything the open (nameless) database holds, copied to a new file beside its path."""
+        assert self.store is not None
+        tmp = self.db_path.with_name(self.db_path.name + ".rescue.partial")
+        try:
+            tmp.unlink(missing_ok=True)
+            await self.in_db(self.store.copy_out, tmp)
+            return tmp
+        except (OSError, StorageError) as exc:
+            log.error("could not write the lost database file back; its data is lost at this stop",
+                      extra={"ctx": {"db": str(self.db_path), "error": str(exc)}})
+            return None
+
+    def _put_back(self, copy: Path) -> None:
+        """Move the copy to the database's path, or beside a file someone put there (both kept). Only
+        after the store is closed: SQLite deletes the old file's ``-wal`` by name as it closes."""
+        if not self.db_path.exists():
+            for side in ("-wal", "-shm"):  # the lost file's, left as it could not be checkpointed: stale
+                self.db_path.with_name(self.db_path.name + side).unlink(missing_ok=True)
+            os.replace(copy, self.db_path)
+            log.error("the database was written back to its path; the next start goes on from it",
+                      extra={"ctx": {"db": str(self.db_path)}})
+            return
+        kept = self.db_path.with_name(f"{self.db_path.name}.kept-{self.clock.now():%Y%m%dT%H%M%S}")
+        os.replace(copy, kept)
+        log.error("the database this gateway was writing is kept beside the file now at its path, which "
+                  "the next start uses; merge or restore it by hand", extra={"ctx": {"db": str(self.db_path),
+                                                                                   "kept": str(kept)}})
 
     def _load_engine(self) -> tuple[RoutineEngine, int | None]:
         """The engine from its checkpoint (any known format), and the last stored event it had seen."""
@@ -578,11 +615,26 @@ class Gateway:
             now = self.clock.now()
             if self._pending_switches:
                 self._apply_privacy_switches()
+            self._check_db_file()
             # while intake is paused the core would read the missing events as stillness: no judging
             if not self.stats.intake_paused and self._admit(now):
                 self.raise_alerts(self.engine.tick(now))
             systemd.notify_status(self.stats.line())
             await self._save_health()
+
+    def _check_db_file(self) -> None:
+        """A database file deleted (or another moved over it) under the running gateway: SQLite goes on
+        writing to a file with no name, and the next start would begin empty, every event and the
+        day's learning gone. Stop now; :meth:`shutdown` writes it all back (:meth:`_rescue_db`)."""
+        assert self.store is not None and self._stop is not None
+        why = self.store.file_lost()
+        if why is None or self.db_lost is not None:
+            return
+        self.db_lost = why
+        log.error("the database file was %s while the gateway ran; stopping to write what it holds back "
+                  "and be restarted on it", why, extra={"ctx": {"db": str(self.db_path)}})
+        systemd.notify_status(f"DATABASE FILE {why.upper()}: writing it back and restarting")
+        self._stop.set()
 
     async def _save_health(self) -> None:
         """Keep the health record (``hearth status`` / ``doctor``) current: at once when it changed,

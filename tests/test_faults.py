@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.reliability_rig import GatewayProc, Publisher, Receiver, home_config, wait_until
+from benchmarks.reliability_rig import GatewayProc, Publisher, Receiver, count_events, home_config, wait_until
 from gateway.checkpoint import pack
 from gateway.config import parse_config_text
 from gateway.service import STATE_KEY
@@ -61,3 +61,28 @@ def test_an_unreadable_checkpoint_in_a_home_with_recipients_still_starts_and_tel
     pub.contact("h000/fridge", battery=3)  # the alert path, outbox included, works
     assert wait_until(lambda: any(d.body.get("recipient") == "tech" for d in rx.deliveries), PATIENCE_S)
     assert gw.alive()
+
+
+def test_a_database_file_deleted_under_the_running_gateway_is_written_back_and_nothing_is_lost(rig) -> None:
+    """Found: deleted while running, SQLite went on writing to the nameless file, the console said
+    nothing was wrong, and the next start began empty: every event, alert and the day's learning gone."""
+    gw, rx, pub = rig
+    assert started(gw)
+    for _ in range(4):
+        pub.contact("h000/fridge")
+    assert wait_until(lambda: count_events(gw.db) == 4, PATIENCE_S)
+    gw.db.unlink()  # as a clean-up script or a wrong `rm` would
+    for _ in range(3):
+        pub.contact("h000/fridge")
+    pub.contact("h000/cupboard", battery=3)  # an alert raised while the file has no name
+    assert gw.proc is not None
+    gw.proc.wait(2 * PATIENCE_S)  # the ticker (every 30 s) notices, then it stops to write it back
+    assert gw.proc.returncode == 1  # systemd's Restart=on-failure starts it again
+    assert gw.db.exists()
+    assert any(line.get("msg", "").startswith("the database file was deleted") for line in gw.lines)
+    assert started(gw)
+    assert wait_until(lambda: count_events(gw.db) == pub.published == 8, PATIENCE_S)
+    assert wait_until(lambda: any(d.body.get("recipient") == "tech" for d in rx.deliveries), PATIENCE_S)
+    assert all(len(ids) == 1 for ids in rx.keys_by_alert().values())  # delivered once, not again
+    with Store(gw.db) as s:
+        assert s.load_state(STATE_KEY)  # the learning was saved in the copy written back

@@ -111,6 +111,10 @@ async def _main(args: argparse.Namespace) -> int:
     finally:
         if broker is not None:
             await broker.stop()
+    if gw.db_lost:  # written back (gateway/service.py): exit 1 so systemd starts it again on that file
+        print(f"hearth run: the database file was {gw.db_lost} while running; stopped to keep its data",
+              file=sys.stderr)
+        return 1
     return 0
 
 
