@@ -241,6 +241,9 @@ class Gateway:
                        "taken (the broker keeps them) and no routine judged until space is freed")
         if self.restore_problem:
             out.append(self.restore_problem)
+        if (since := self.adapter.bridge_offline_since) is not None:
+            out.append(f"zigbee2mqtt reported itself offline at {since.astimezone(self.home.tz):%Y-%m-%d %H:%M}: no "
+                       "Zigbee sensor reaches Hearth until it is back (check its service and radio adapter)")
         held = self.alerting.held_alerts if self.alerting is not None else 0
         if held:
             out.append(f"{held} alert(s) held in memory: the outbox cannot be written (disk full?); "

@@ -88,8 +88,8 @@ log = logging.getLogger("hearth.zigbee")
 # How loudly the first rejection of each (reason, device) is logged; anything else is a warning.
 _LOG_LEVEL = {"ignored_key": logging.DEBUG, "unknown_key": logging.INFO, "unassigned_device": logging.INFO,
               "no_value": logging.INFO, "redelivered": logging.INFO}
-# Bridge topics that carry nothing for Hearth (bridge/state, info, logging, groups, responses...).
-_HANDLED_BRIDGE = ("devices", "event", "response/device/rename")
+# The bridge topics Hearth reads; the rest (info, logging, groups, responses...) carry nothing for it.
+_HANDLED_BRIDGE = ("devices", "event", "response/device/rename", "state")
 _PENDING_MAX = 256  # messages held back until bridge/devices tells us which IEEE address they are
 _DETAIL_MAX = 200
 # bridge/devices carries every device's full definition (exposes, options): several kB per device,
@@ -212,6 +212,7 @@ class Zigbee2MqttAdapter:
         self._paired: dict[str, PairedDevice] = {}
         self._name_to_ieee: dict[str, str] = {}
         self._devices_seen = False
+        self.bridge_offline_since: datetime | None = None  # when zigbee2mqtt said it went offline
         self._pending: list[tuple[str, bytes, datetime, bool]] = []
         self._pending_bytes = 0
         self._logged: set[tuple[str, str | None]] = set()
@@ -452,8 +453,11 @@ class Zigbee2MqttAdapter:
 
     def _bridge(self, sub: str, payload: bytes, now: datetime, out: AdapterOutput) -> None:
         if sub not in _HANDLED_BRIDGE:
-            return  # bridge/state, info, logging, groups, extensions, other responses: not for Hearth
+            return  # bridge/info, logging, groups, extensions, other responses: not for Hearth
         try:
+            if sub == "state":
+                self._bridge_state(payload, now)
+                return
             data = _load_json(payload)
             if sub == "devices":
                 self._on_devices(data, now, out)
@@ -470,6 +474,24 @@ class Zigbee2MqttAdapter:
             self._reject(out, now, bad.reason, bad.detail, f"bridge/{sub}")
         except WrongType as exc:
             self._reject(out, now, "wrong_type", str(exc), f"bridge/{sub}")
+
+    def _bridge_state(self, payload: bytes, now: datetime) -> None:
+        """zigbee2mqtt's own liveness (its last will is a retained ``offline``): while it is offline no
+        Zigbee sensor reaches Hearth, and the home would only look still. Kept in
+        :attr:`bridge_offline_since` for the gateway's problems (console, status, the hub)."""
+        text = payload.strip()
+        state = text.decode() if text in (b"online", b"offline") else None  # legacy plain text
+        if state is None:
+            data = _load_json(payload)
+            state = data.get("state") if isinstance(data, dict) else None
+        if state not in ("online", "offline"):
+            raise _Bad("bad_availability", f'bridge state is not {{"state": "online"|"offline"}}: {payload[:40]!r}')
+        if state == "offline" and self.bridge_offline_since is None:
+            self.bridge_offline_since = now
+            log.error("zigbee2mqtt reports itself offline: no Zigbee sensor reaches Hearth until it is back")
+        elif state == "online" and self.bridge_offline_since is not None:
+            self.bridge_offline_since = None
+            log.warning("zigbee2mqtt is online again")
 
     def _on_devices(self, data: object, now: datetime, out: AdapterOutput) -> None:
         devices, problems = parse_devices(data)

@@ -86,3 +86,22 @@ def test_a_database_file_deleted_under_the_running_gateway_is_written_back_and_n
     assert all(len(ids) == 1 for ids in rx.keys_by_alert().values())  # delivered once, not again
     with Store(gw.db) as s:
         assert s.load_state(STATE_KEY)  # the learning was saved in the copy written back
+
+
+def test_zigbee2mqtt_saying_it_is_offline_is_a_problem_technicians_see(rig) -> None:
+    """Found: zigbee2mqtt's last will (``bridge/state`` offline, retained) was ignored; with it down no
+    sensor reaches Hearth, yet the console, `hearth status` and the hub said nothing was wrong."""
+    gw, _rx, pub = rig
+    assert started(gw)
+
+    def bridge_problems() -> list[str]:
+        return [p for p in console_status(gw)["gateway"]["problems"] if p.startswith("zigbee2mqtt reported")]
+
+    assert bridge_problems() == []
+    pub.c.publish("zigbee2mqtt/bridge/state", b'{"state": "offline"}', qos=1, retain=True)
+    assert wait_until(bridge_problems, PATIENCE_S)
+    gw.stop()
+    assert started(gw)  # the retained last will tells a gateway started while zigbee2mqtt is down
+    assert wait_until(bridge_problems, PATIENCE_S)
+    pub.c.publish("zigbee2mqtt/bridge/state", b"online", qos=1, retain=True)  # legacy plain text
+    assert wait_until(lambda: not bridge_problems(), PATIENCE_S)
