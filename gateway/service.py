@@ -171,6 +171,8 @@ class Gateway:
         # the database file was deleted or replaced while running (Store.file_lost): the gateway stops,
         # writes what it holds back to the path (or beside a replacement) and exits 1 to be restarted
         self.db_lost: str | None = None
+        self.config_problem: str | None = None  # why the config was not reloaded (SIGHUP, gateway/commands/run.py)
+        self.reloading = False  # stopping to start again in the same process on a checked config
         self._stop: asyncio.Event | None = None
         self._flush_soon = asyncio.Event()
         self._stopping = False
@@ -241,6 +243,8 @@ class Gateway:
                        "taken (the broker keeps them) and no routine judged until space is freed")
         if self.restore_problem:
             out.append(self.restore_problem)
+        if self.config_problem:
+            out.append(self.config_problem)
         if (since := self.adapter.bridge_offline_since) is not None:
             out.append(f"zigbee2mqtt reported itself offline at {since.astimezone(self.home.tz):%Y-%m-%d %H:%M}: no "
                        "Zigbee sensor reaches Hearth until it is back (check its service and radio adapter)")
@@ -350,7 +354,10 @@ class Gateway:
                       extra={"ctx": {"host": self.cfg.console.host, "port": port, "error": exc.strerror}})
 
     async def shutdown(self) -> None:
-        systemd.notify_stopping()
+        if self.reloading:  # the same process starts again at once: systemd must not count it as stopped
+            systemd.notify("RELOADING=1")
+        else:
+            systemd.notify_stopping()
         if self._console is not None:
             await self._console.cleanup()
         await self.supervisor.cancel_all()

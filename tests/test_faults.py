@@ -7,11 +7,13 @@ Only public seams: the CLI, MQTT, HTTP (console and webhook), the JSON log and t
 from __future__ import annotations
 
 import json
+import signal
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from benchmarks.reliability_rig import GatewayProc, Publisher, Receiver, count_events, home_config, wait_until
 from gateway.checkpoint import pack
@@ -105,3 +107,31 @@ def test_zigbee2mqtt_saying_it_is_offline_is_a_problem_technicians_see(rig) -> N
     assert wait_until(bridge_problems, PATIENCE_S)
     pub.c.publish("zigbee2mqtt/bridge/state", b"online", qos=1, retain=True)  # legacy plain text
     assert wait_until(lambda: not bridge_problems(), PATIENCE_S)
+
+
+def test_sighup_reloads_a_config_that_loads_and_refuses_a_broken_one_aloud(rig) -> None:
+    """Found: SIGHUP (what `systemctl reload` and a technician's `kill -HUP` send) ended the gateway
+    at once, and systemd does not restart a service a SIGHUP ended: the home went unwatched."""
+    gw, _rx, pub = rig
+    assert started(gw) and gw.proc is not None
+    pid, good = gw.proc.pid, gw.config.read_text()
+    gw.config.write_text(good.replace("timezone: UTC", "timezone: Mars/Olympus_Mons"))  # a slip while editing
+    gw.proc.send_signal(signal.SIGHUP)
+
+    def problems() -> list[str]:
+        return console_status(gw)["gateway"]["problems"]
+
+    assert wait_until(lambda: any("was not reloaded" in p and "Mars/Olympus_Mons" in p for p in problems()),
+                      PATIENCE_S)
+    pub.contact("h000/fridge")  # still watching, on the config it started with
+    assert wait_until(lambda: count_events(gw.db) == 1, PATIENCE_S)
+    cfg = yaml.safe_load(good)  # now a good edit: one more sensor
+    cfg["sensors"].append({**cfg["sensors"][0], "id": "s000new", "zigbee": {"friendly_name": "h000/new"}})
+    gw.config.write_text(yaml.safe_dump(cfg))
+    gw.proc.send_signal(signal.SIGHUP)
+    assert gw.wait_log(lambda line: line.get("msg") == "gateway stopped", within=PATIENCE_S)
+    assert gw.wait_log(lambda line: line.get("msg") == "gateway running", within=PATIENCE_S)
+    assert gw.alive() and gw.proc.pid == pid  # the same process: systemd never saw it stop
+    assert not any("was not reloaded" in p for p in problems())
+    pub.contact("h000/new")  # the new sensor is heard
+    assert wait_until(lambda: count_events(gw.db) == 2, PATIENCE_S)
