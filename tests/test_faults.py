@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,26 @@ def test_sighup_reloads_a_config_that_loads_and_refuses_a_broken_one_aloud(rig) 
     assert not any("was not reloaded" in p for p in problems())
     pub.contact("h000/new")  # the new sensor is heard
     assert wait_until(lambda: count_events(gw.db) == 2, PATIENCE_S)
+
+
+def test_readings_after_the_clock_steps_back_are_stored_not_taken_for_repeats(rig) -> None:
+    """Found: a reading whose zigbee2mqtt ``last_seen`` was older than the device's last was dropped
+    as a broker's repeat; when the Pi's clock steps back (a wrong time corrected), zigbee2mqtt's
+    stamps step back with it, and every sensor went unheard until the clock caught up."""
+    gw, _rx, pub = rig
+    assert started(gw)
+    t0 = datetime.now(UTC)
+
+    def reading(contact: bool, at: datetime) -> bytes:
+        stamp = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return json.dumps({"battery": 90, "contact": contact, "linkquality": 100, "last_seen": stamp}).encode()
+
+    stamps = [t0 + timedelta(seconds=i) for i in range(3)] + [t0 - timedelta(hours=1, seconds=-i) for i in range(5)]
+    payloads = [reading(i % 2 == 0, at) for i, at in enumerate(stamps)]
+    for payload in payloads:
+        pub.c.publish("zigbee2mqtt/h000/fridge", payload, qos=1)
+    assert wait_until(lambda: count_events(gw.db) == len(stamps), PATIENCE_S)
+    pub.c.publish("zigbee2mqtt/h000/fridge", payloads[-1], qos=1)  # a true repeat, byte for byte
+    assert wait_until(lambda: any(r["reason"] == "redelivered" for r in console_status(gw)["rejections"]),
+                      PATIENCE_S)
+    assert count_events(gw.db) == len(stamps)
