@@ -35,6 +35,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -122,6 +123,9 @@ class Gateway:
     commit_s: float = 1.0
     flush_at: int = 15  # below the broker's in-flight window (mosquitto's default is 20)
     checkpoint_s: float = 600.0
+    # subscribed this long with not one message on zigbee2mqtt's base topic (it retains its bridge
+    # state, so even an idle one answers at once): reported as a problem (see _watch_zigbee)
+    zigbee_unheard_s: float = 600.0
     extra_tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     on_alert: Callable[[Alert], None] | None = None
     console_port: int | None = None  # None: from the config; 0: any free port
@@ -171,6 +175,9 @@ class Gateway:
         # the database file was deleted or replaced while running (Store.file_lost): the gateway stops,
         # writes what it holds back to the path (or beside a replacement) and exits 1 to be restarted
         self.db_lost: str | None = None
+        self._zigbee_heard = False  # any message on zigbee2mqtt's base topic since start
+        self._subscribed_at: tuple[float, datetime] | None = None  # first seen subscribed (monotonic, wall)
+        self._zigbee_problem: str | None = None
         self.config_problem: str | None = None  # why the config was not reloaded (SIGHUP, gateway/commands/run.py)
         self.reloading = False  # stopping to start again in the same process on a checked config
         self._stop: asyncio.Event | None = None
@@ -245,6 +252,8 @@ class Gateway:
             out.append(self.restore_problem)
         if self.config_problem:
             out.append(self.config_problem)
+        if self._zigbee_problem and not self._zigbee_heard:
+            out.append(self._zigbee_problem)
         if (since := self.adapter.bridge_offline_since) is not None:
             out.append(f"zigbee2mqtt reported itself offline at {since.astimezone(self.home.tz):%Y-%m-%d %H:%M}: no "
                        "Zigbee sensor reaches Hearth until it is back (check its service and radio adapter)")
@@ -483,6 +492,7 @@ class Gateway:
         """Adapter -> store (queued) -> routine core -> alerts. Never raises: a message the gateway
         fails on is counted as rejected (``internal_error``), logged with its error, and acked."""
         self.stats.messages += 1
+        self._zigbee_heard = self._zigbee_heard or msg.topic.startswith(self.adapter.base_topic + "/")
         if msg.qos and msg.dup and self.handled.seen(msg.mid, msg.topic, msg.payload):
             self._redelivered(msg)
             return
@@ -626,11 +636,35 @@ class Gateway:
             if self._pending_switches:
                 self._apply_privacy_switches()
             self._check_db_file()
+            self._watch_zigbee()
             # while intake is paused the core would read the missing events as stillness: no judging
             if not self.stats.intake_paused and self._admit(now):
                 self.raise_alerts(self.engine.tick(now))
             systemd.notify_status(self.stats.line())
             await self._save_health()
+
+    def _watch_zigbee(self) -> None:
+        """Subscribed, yet not one message from zigbee2mqtt, not even its retained bridge state: a
+        broker ACL that lets Hearth subscribe but not read (mosquitto grants the subscription and
+        delivers nothing), a wrong base_topic, or zigbee2mqtt on another broker. The home is unwatched
+        while the console says connected; told here, not hours later by every sensor going silent."""
+        if not zigbee_bindings(self.cfg) or self._zigbee_heard:
+            self._zigbee_problem = None
+            return
+        if not self.subscribed():
+            return
+        # real seconds, not the clock's: the broker answers in real time, however fast a demo clock runs
+        if self._subscribed_at is None:
+            self._subscribed_at = (time.monotonic(), self.clock.now())
+        mono, wall = self._subscribed_at
+        if time.monotonic() - mono >= self.zigbee_unheard_s and self._zigbee_problem is None:
+            base, user = self.adapter.base_topic, self.cfg.broker.username
+            self._zigbee_problem = (
+                f"nothing heard from zigbee2mqtt on {base}/# since subscribing at "
+                f"{wall.astimezone(self.home.tz):%Y-%m-%d %H:%M}, not even its retained bridge state: check that "
+                f"zigbee2mqtt runs on this broker with base_topic {base!r}, and that the broker's ACL lets "
+                + (f"user {user!r}" if user else "anonymous clients") + " read it")
+            log.error("%s", self._zigbee_problem)
 
     def _check_db_file(self) -> None:
         """A database file deleted (or another moved over it) under the running gateway: SQLite goes on

@@ -23,6 +23,7 @@ from gateway.service import STATE_KEY
 from gateway.storage import Store
 from routines.engine import RoutineEngine
 from tests.conftest import PATIENCE_S, Mosquitto
+from tests.test_service import wait_for
 
 
 def started(gw: GatewayProc) -> bool:
@@ -159,3 +160,37 @@ def test_readings_after_the_clock_steps_back_are_stored_not_taken_for_repeats(ri
     assert wait_until(lambda: any(r["reason"] == "redelivered" for r in console_status(gw)["rejections"]),
                       PATIENCE_S)
     assert count_events(gw.db) == len(stamps)
+
+
+async def test_a_broker_that_delivers_nothing_from_zigbee2mqtt_is_a_problem_until_it_does(
+        own_mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """Found: a broker ACL that lets Hearth subscribe to zigbee2mqtt/# but not read it (mosquitto 2
+    grants the subscription and delivers nothing) left the console saying 'connected', no problem,
+    every sensor unheard until each went silent, hours later."""
+    from tests.test_gateway_guard import start
+    from tests.test_service import Publisher as Z2m
+    from tests.test_service import home_config as service_home
+
+    z2m = Z2m(own_mosquitto.port, "z2m-unheard")
+    z2m.pub("zigbee2mqtt/bridge/state", b'{"state": "online"}', retain=True)  # as zigbee2mqtt keeps it
+    z2m.close()
+    acl = tmp_path / "acl"
+    acl.write_text("topic readwrite hearth/#\n")  # anonymous clients may not read zigbee2mqtt/
+    own_mosquitto.conf.write_text(own_mosquitto.conf.read_text() + f"acl_file {acl}\n")
+    own_mosquitto.restart()  # the retained state is kept (persistence), but no longer readable
+
+    def unheard() -> list[str]:
+        return [p for p in gw.problems() if p.startswith("nothing heard from zigbee2mqtt on zigbee2mqtt/#")]
+
+    gw, stop, task = await start(service_home(own_mosquitto.port, "gw-unheard"), tmp_path / "h.sqlite3",
+                                 tick_s=0.05, zigbee_unheard_s=0.5)
+    try:
+        await wait_for(unheard)
+        assert gw.stats.messages == 0 and gw.link.connected
+        acl.write_text("topic readwrite #\n")  # the ACL put right
+        own_mosquitto.restart()
+        await wait_for(lambda: not unheard())  # the retained bridge state arrives on re-subscribing
+        assert gw.stats.messages >= 1
+    finally:
+        stop.set()
+        await task
