@@ -57,7 +57,7 @@ from gateway.night_light_mqtt import NightLightLink
 from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
 from gateway.redelivery import KEEP, HandledMessages, digest
 from gateway.storage import Store
-from gateway.storage_errors import StorageError
+from gateway.storage_errors import StorageCorruptError, StorageError
 from gateway.supervise import Supervisor, TaskRecord, describe_exception
 from gateway.timebase import Clock
 from routines.alert import Alert
@@ -295,7 +295,7 @@ class Gateway:
 
     async def _run(self, stop: asyncio.Event) -> None:
         self._stop = stop
-        self.store = await self.in_db(Store, self.db_path, self.cfg.storage.retention_days)
+        self.store = await self.in_db(self._open_store)
         self.engine, last_event_id = await self.in_db(self._load_engine)
         self.handled = HandledMessages(await self.in_db(self.store.handled_marks, KEEP))
         self.trust.restore_state(await self.in_db(self.store.load_state, CLOCK_KEY))
@@ -418,6 +418,24 @@ class Gateway:
         log.error("the database this gateway was writing is kept beside the file now at its path, which "
                   "the next start uses; merge or restore it by hand", extra={"ctx": {"db": str(self.db_path),
                                                                                    "kept": str(kept)}})
+
+    def _open_store(self) -> Store:
+        """The store; a file SQLite cannot read (not a database, a malformed schema) is moved aside,
+        kept for a backup restore or a rescue, and the home is watched on a new one: refused, the
+        gateway exited at every start and systemd gave up after ten, the home unwatched."""
+        try:
+            return Store(self.db_path, self.cfg.storage.retention_days)
+        except StorageCorruptError as exc:
+            kept = self.db_path.with_name(f"{self.db_path.name}.corrupt-{self.clock.now():%Y%m%dT%H%M%S}")
+            for side in ("", "-wal", "-shm"):
+                src = self.db_path.with_name(self.db_path.name + side)
+                if src.exists():
+                    os.replace(src, kept.with_name(kept.name + side))
+            self.restore_problem = (f"the database could not be read ({exc}); it is kept as {kept.name} and the "
+                                    "home is watched on a new one, learning again from the start: restore a "
+                                    "backup (hearth restore) to bring the history and learning back")
+            log.error("%s", self.restore_problem)
+            return Store(self.db_path, self.cfg.storage.retention_days)
 
     def _load_engine(self) -> tuple[RoutineEngine, int | None]:
         """The engine from its checkpoint (any known format), and the last stored event it had seen."""

@@ -194,3 +194,19 @@ async def test_a_broker_that_delivers_nothing_from_zigbee2mqtt_is_a_problem_unti
     finally:
         stop.set()
         await task
+
+
+def test_a_database_sqlite_cannot_read_is_kept_aside_and_the_home_watched_on_a_new_one(rig) -> None:
+    """Found: a database file that is not one (a bad card, a half-copied restore) made every start exit
+    1; systemd gives up after ten, and the home was unwatched. Now it is moved aside, kept, and said."""
+    gw, rx, pub = rig
+    junk = b"SQLite format 3\0" + bytes(range(256)) * 20  # a header, then nothing SQLite can read
+    gw.db.write_bytes(junk)
+    assert started(gw), gw.raw_log.decode()[-2000:]
+    [problem] = console_status(gw)["gateway"]["problems"]
+    assert problem.startswith("the database could not be read") and "hearth restore" in problem
+    [kept] = gw.db.parent.glob(gw.db.name + ".corrupt-*")
+    assert kept.read_bytes() == junk and problem.count(kept.name) == 1
+    pub.contact("h000/fridge", battery=3)  # watched: stored, alerted, delivered
+    assert wait_until(lambda: count_events(gw.db) == 1, PATIENCE_S)
+    assert wait_until(lambda: any(d.body.get("recipient") == "tech" for d in rx.deliveries), PATIENCE_S)
