@@ -176,6 +176,7 @@ class Gateway:
         # writes what it holds back to the path (or beside a replacement) and exits 1 to be restarted
         self.db_lost: str | None = None
         self._zigbee_heard = False  # any message on zigbee2mqtt's base topic since start
+        self._store_failing: tuple[datetime, str] | None = None  # since when writes fail, and the last error
         self._subscribed_at: tuple[float, datetime] | None = None  # first seen subscribed (monotonic, wall)
         self._zigbee_problem: str | None = None
         self.config_problem: str | None = None  # why the config was not reloaded (SIGHUP, gateway/commands/run.py)
@@ -245,6 +246,11 @@ class Gateway:
     def problems(self) -> list[str]:
         """What is wrong with the gateway itself now, in words (console, status, doctor)."""
         out = self.supervisor.problems()
+        if self._store_failing is not None and not self.stats.intake_paused:
+            since, error = self._store_failing
+            out.append(f"nothing stored since {since.astimezone(self.home.tz):%Y-%m-%d %H:%M}: "
+                       f"{self.stats.held_items} handled items held in memory and retried (the broker keeps "
+                       f"the messages until they are stored); last error: {error}")
         if self.stats.intake_paused:
             out.append(f"storage full: {self.stats.held_items} handled items held in memory, no new messages "
                        "taken (the broker keeps them) and no routine judged until space is freed")
@@ -762,7 +768,9 @@ class Gateway:
                 self._committed = max(self._committed, base + done)
                 self._commit_seen.set()
                 self._commit_seen = asyncio.Event()
+                self._store_failing = None
         except StorageError as exc:
+            self._store_failing = (self._store_failing[0] if self._store_failing else self.clock.now(), str(exc))
             # the store rolled this chunk back: put the rest in front of what came meanwhile, retry later
             rest = batch[done:]
             self._pending = rest + self._pending

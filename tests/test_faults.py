@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -210,3 +212,28 @@ def test_a_database_sqlite_cannot_read_is_kept_aside_and_the_home_watched_on_a_n
     pub.contact("h000/fridge", battery=3)  # watched: stored, alerted, delivered
     assert wait_until(lambda: count_events(gw.db) == 1, PATIENCE_S)
     assert wait_until(lambda: any(d.body.get("recipient") == "tech" for d in rx.deliveries), PATIENCE_S)
+
+
+def test_a_database_locked_by_another_program_is_a_problem_while_nothing_can_be_stored(rig) -> None:
+    """Found: while another program held the write lock (a technician's sqlite3 shell mid-transaction,
+    a copy tool), nothing was stored and the console listed no problem; only a full hold of 20,000
+    items would have said so. Now it says since when, how much is held and the error."""
+    gw, _rx, pub = rig
+    assert started(gw)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.readline(); c.execute('ROLLBACK')",
+         str(gw.db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        for _ in range(3):
+            pub.contact("h000/fridge")
+
+        def not_stored() -> list[str]:
+            return [p for p in console_status(gw)["gateway"]["problems"] if p.startswith("nothing stored since")]
+
+        assert wait_until(lambda: any("database is locked" in p for p in not_stored()), PATIENCE_S)
+    finally:
+        holder.communicate("\n", timeout=PATIENCE_S)  # the other program lets go
+    assert wait_until(lambda: count_events(gw.db) == 3, PATIENCE_S)
+    assert wait_until(lambda: not not_stored(), PATIENCE_S)
