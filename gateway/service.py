@@ -56,7 +56,7 @@ from gateway.night_light_mqtt import STATE_KEY as NIGHT_LIGHT_KEY
 from gateway.night_light_mqtt import NightLightLink
 from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
 from gateway.redelivery import KEEP, HandledMessages, digest
-from gateway.storage import Store
+from gateway.storage import Store, file_identity
 from gateway.storage_errors import StorageCorruptError, StorageError
 from gateway.supervise import Supervisor, TaskRecord, describe_exception
 from gateway.timebase import Clock
@@ -175,6 +175,7 @@ class Gateway:
         # the database file was deleted or replaced while running (Store.file_lost): the gateway stops,
         # writes what it holds back to the path (or beside a replacement) and exits 1 to be restarted
         self.db_lost: str | None = None
+        self._db_sides: dict[Path, tuple[int, int] | None] = {}
         self._zigbee_heard = False  # any message on zigbee2mqtt's base topic since start
         self._store_failing: tuple[datetime, str] | None = None  # since when writes fail, and the last error
         self._subscribed_at: tuple[float, datetime] | None = None  # first seen subscribed (monotonic, wall)
@@ -302,6 +303,11 @@ class Gateway:
     async def _run(self, stop: asyncio.Event) -> None:
         self._stop = stop
         self.store = await self.in_db(self._open_store)
+        self._db_sides = {}  # the -wal and -shm this store opened, by inode (see _put_back)
+        for side in ("-wal", "-shm"):
+            path = self.db_path.with_name(self.db_path.name + side)
+            with contextlib.suppress(OSError):
+                self._db_sides[path] = file_identity(path)
         self.engine, last_event_id = await self.in_db(self._load_engine)
         self.handled = HandledMessages(await self.in_db(self.store.handled_marks, KEEP))
         self.trust.restore_state(await self.in_db(self.store.load_state, CLOCK_KEY))
@@ -411,10 +417,14 @@ class Gateway:
 
     def _put_back(self, copy: Path) -> None:
         """Move the copy to the database's path, or beside a file someone put there (both kept). Only
-        after the store is closed: SQLite deletes the old file's ``-wal`` by name as it closes."""
+        after the store is closed. The lost file's ``-wal`` and ``-shm`` (the very files opened at start,
+        by inode) are left behind by SQLite, which cannot checkpoint into a file that moved; the copy
+        holds all they did, and left beside the path they would be read as the next file's own."""
+        for side, opened in self._db_sides.items():
+            with contextlib.suppress(OSError):
+                if opened is not None and file_identity(side) == opened:
+                    side.unlink()
         if not self.db_path.exists():
-            for side in ("-wal", "-shm"):  # the lost file's, left as it could not be checkpointed: stale
-                self.db_path.with_name(self.db_path.name + side).unlink(missing_ok=True)
             os.replace(copy, self.db_path)
             log.error("the database was written back to its path; the next start goes on from it",
                       extra={"ctx": {"db": str(self.db_path)}})

@@ -237,3 +237,25 @@ def test_a_database_locked_by_another_program_is_a_problem_while_nothing_can_be_
         holder.communicate("\n", timeout=PATIENCE_S)  # the other program lets go
     assert wait_until(lambda: count_events(gw.db) == 3, PATIENCE_S)
     assert wait_until(lambda: not not_stored(), PATIENCE_S)
+
+
+def test_a_file_moved_over_the_running_database_is_left_and_the_running_data_kept_beside_it(rig) -> None:
+    """Someone's file moved over the database while the gateway ran: the gateway's data would be lost
+    at the next start. It is kept beside as ``<name>.kept-<time>``, and the lost file's ``-wal`` is
+    not left for the new file to read as its own."""
+    gw, _rx, pub = rig
+    assert started(gw) and gw.proc is not None
+    for _ in range(4):
+        pub.contact("h000/fridge")
+    assert wait_until(lambda: count_events(gw.db) == 4, PATIENCE_S)
+    other = gw.workdir / "other.sqlite3"
+    with Store(other) as s:  # a Hearth database of its own (WAL, as the gateway's)
+        s.commit()
+    other.replace(gw.db)
+    pub.contact("h000/fridge")
+    gw.proc.wait(2 * PATIENCE_S)  # noticed at the next tick (every 30 s)
+    assert gw.proc.returncode == 1
+    assert not gw.db.with_name(gw.db.name + "-wal").exists()  # (before anything here opens the new file)
+    [kept] = gw.db.parent.glob(gw.db.name + ".kept-*")
+    assert count_events(kept) == 5 and count_events(gw.db) == 0
+    assert started(gw)  # on the file put there
