@@ -259,6 +259,9 @@ class Gateway:
             out.append(self.restore_problem)
         if self.config_problem:
             out.append(self.config_problem)
+        clock = self.trust.note()  # not synchronised, settling after a jump, or behind: nothing judged
+        if clock and not clock.startswith("clock trusted"):
+            out.append(f"{clock}: no alert can be raised until the clock can be trusted")
         if self._zigbee_problem and not self._zigbee_heard:
             out.append(self._zigbee_problem)
         if (since := self.adapter.bridge_offline_since) is not None:

@@ -259,3 +259,31 @@ def test_a_file_moved_over_the_running_database_is_left_and_the_running_data_kep
     [kept] = gw.db.parent.glob(gw.db.name + ".kept-*")
     assert count_events(kept) == 5 and count_events(gw.db) == 0
     assert started(gw)  # on the file put there
+
+
+async def test_a_clock_that_is_not_synchronised_is_a_problem_since_nothing_is_judged(mosquitto, tmp_path: Path) -> None:
+    """Found: a Pi with no time source (no RTC, no network) keeps every event but judges none, so no
+    alert of any kind is raised; the problems list (console, status, the hub) said nothing."""
+    from gateway.clock import ClockWatch
+    from gateway.clocktrust import ClockTrust
+    from tests.test_gateway_guard import start
+    from tests.test_service import Publisher as Z2m
+    from tests.test_service import home_config as service_home
+    from tests.test_service import plug
+
+    synced = False
+    trust = ClockTrust(ClockWatch(synchronised=lambda: synced))
+    gw, stop, task = await start(service_home(mosquitto.port, "gw-nosync"), tmp_path / "h.sqlite3",
+                                 clock_trust=trust, tick_s=0.05)
+    z2m = Z2m(mosquitto.port, "z2m-nosync")
+    try:
+        z2m.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
+        await wait_for(lambda: gw.stats.events == 1)
+        assert "clock not synchronised: 1 events kept but not judged: no alert can be raised until the clock " \
+               "can be trusted" in gw.problems()
+        synced = True  # NTP answers
+        await wait_for(lambda: not [p for p in gw.problems() if p.startswith("clock ")])
+    finally:
+        z2m.close()
+        stop.set()
+        await task
