@@ -24,6 +24,7 @@ from gateway.config import parse_config_text
 from gateway.service import STATE_KEY
 from gateway.storage import Store
 from routines.engine import RoutineEngine
+from sensors.events import SensorEvent, SensorKind
 from tests.conftest import PATIENCE_S, Mosquitto
 from tests.test_service import wait_for
 
@@ -287,3 +288,47 @@ async def test_a_clock_that_is_not_synchronised_is_a_problem_since_nothing_is_ju
         z2m.close()
         stop.set()
         await task
+
+
+async def test_the_clock_mark_is_saved_often_enough_that_a_quick_restart_is_not_an_unwatched_span(
+        mosquitto, tmp_path: Path) -> None:
+    """Found by reading the code: the clock trust's mark was saved only with the checkpoint
+    (every 10 min). A crash just before the next one, restarted 15 s later, restored a mark over 10 min
+    old: 'unwatched span', every alert paused 30 min more, though the broker had kept every event."""
+    from gateway.clocktrust import ClockTrust
+    from gateway.service import CLOCK_KEY
+    from tests.held_clock import HeldClock
+    from tests.test_gateway_guard import start
+    from tests.test_service import Publisher as Z2m
+    from tests.test_service import home_config as service_home
+    from tests.test_service import plug
+
+    clock = HeldClock(datetime(2026, 3, 2, 7, 0, tzinfo=UTC), speed=600.0)
+    db = tmp_path / "h.sqlite3"
+    gw, stop, task = await start(service_home(mosquitto.port, "gw-mark"), db, clock=clock, tick_s=30.0,
+                                 checkpoint_s=3600.0)  # no checkpoint in this test: only the mark
+    z2m = Z2m(mosquitto.port, "z2m-mark")
+    try:
+        z2m.pub("zigbee2mqtt/kitchen/kettle", plug(2000.0))
+        await wait_for(lambda: gw.stats.events == 1)
+        clock.move(9 * 60 + 50)  # nearly a checkpoint interval on, judging all the while
+
+        def saved_mark() -> float:
+            with Store(db) as s:
+                blob = s.load_state(CLOCK_KEY)
+            return (json.loads(blob)["judged_until"] or 0.0) if blob else 0.0
+
+        await wait_for(lambda: saved_mark() >= clock.now().timestamp() - 300)
+        crash_at = clock.now()
+    finally:
+        z2m.close()
+        stop.set()
+        await task
+    # what a successor restarted 15 s after a crash at ``crash_at`` makes of the mark it finds
+    successor = ClockTrust.for_clock(clock)
+    with Store(db) as s:
+        successor.restore_state(s.load_state(CLOCK_KEY))
+    engine = RoutineEngine(parse_config_text(service_home(mosquitto.port, "x"), "home.yaml").to_home())
+    engine.process(SensorEvent(crash_at, "kettle", SensorKind.PLUG, True, "test"))
+    assert successor.admit(engine, 5000.0, crash_at + timedelta(seconds=15))
+    assert successor.spans == []  # judged at once: no 'unwatched span', no alert paused
