@@ -35,6 +35,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,8 +56,8 @@ from gateway.night_light_mqtt import STATE_KEY as NIGHT_LIGHT_KEY
 from gateway.night_light_mqtt import NightLightLink
 from gateway.privacy import PRIVACY_ROLES, apply_privacy_switch
 from gateway.redelivery import KEEP, HandledMessages, digest
-from gateway.storage import Store
-from gateway.storage_errors import StorageError
+from gateway.storage import Store, file_identity
+from gateway.storage_errors import StorageCorruptError, StorageError
 from gateway.supervise import Supervisor, TaskRecord, describe_exception
 from gateway.timebase import Clock
 from routines.alert import Alert
@@ -122,6 +123,9 @@ class Gateway:
     commit_s: float = 1.0
     flush_at: int = 15  # below the broker's in-flight window (mosquitto's default is 20)
     checkpoint_s: float = 600.0
+    # subscribed this long with not one message on zigbee2mqtt's base topic (it retains its bridge
+    # state, so even an idle one answers at once): reported as a problem (see _watch_zigbee)
+    zigbee_unheard_s: float = 600.0
     extra_tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     on_alert: Callable[[Alert], None] | None = None
     console_port: int | None = None  # None: from the config; 0: any free port
@@ -168,6 +172,18 @@ class Gateway:
         self.restore_problem: str | None = None  # why learned routines could not be restored, if they were not
         self._pending_switches: list[tuple[str, str, Any]] = []  # privacy switch presses not yet applied
         self.ready = asyncio.Event()
+        # the database file was deleted or replaced while running (Store.file_lost): the gateway stops,
+        # writes what it holds back to the path (or beside a replacement) and exits 1 to be restarted
+        self.db_lost: str | None = None
+        self._db_sides: dict[Path, tuple[int, int] | None] = {}
+        self._zigbee_heard = False  # any message on zigbee2mqtt's base topic since start
+        self._clock_mark_saved = float("-inf")  # monotonic time the clock trust's mark was last saved
+        self._store_failing: tuple[datetime, str] | None = None  # since when writes fail, and the last error
+        self._subscribed_at: tuple[float, datetime] | None = None  # first seen subscribed (monotonic, wall)
+        self._zigbee_problem: str | None = None
+        self.config_problem: str | None = None  # why the config was not reloaded (SIGHUP, gateway/commands/run.py)
+        self.reloading = False  # stopping to start again in the same process on a checked config
+        self._stop: asyncio.Event | None = None
         self._flush_soon = asyncio.Event()
         self._stopping = False
         self._committer_task: asyncio.Task[None] | None = None
@@ -232,11 +248,26 @@ class Gateway:
     def problems(self) -> list[str]:
         """What is wrong with the gateway itself now, in words (console, status, doctor)."""
         out = self.supervisor.problems()
+        if self._store_failing is not None and not self.stats.intake_paused:
+            since, error = self._store_failing
+            out.append(f"nothing stored since {since.astimezone(self.home.tz):%Y-%m-%d %H:%M}: "
+                       f"{self.stats.held_items} handled items held in memory and retried (the broker keeps "
+                       f"the messages until they are stored); last error: {error}")
         if self.stats.intake_paused:
             out.append(f"storage full: {self.stats.held_items} handled items held in memory, no new messages "
                        "taken (the broker keeps them) and no routine judged until space is freed")
         if self.restore_problem:
             out.append(self.restore_problem)
+        if self.config_problem:
+            out.append(self.config_problem)
+        clock = self.trust.note()  # not synchronised, settling after a jump, or behind: nothing judged
+        if clock and not clock.startswith("clock trusted"):
+            out.append(f"{clock}: no alert can be raised until the clock can be trusted")
+        if self._zigbee_problem and not self._zigbee_heard:
+            out.append(self._zigbee_problem)
+        if (since := self.adapter.bridge_offline_since) is not None:
+            out.append(f"zigbee2mqtt reported itself offline at {since.astimezone(self.home.tz):%Y-%m-%d %H:%M}: no "
+                       "Zigbee sensor reaches Hearth until it is back (check its service and radio adapter)")
         held = self.alerting.held_alerts if self.alerting is not None else 0
         if held:
             out.append(f"{held} alert(s) held in memory: the outbox cannot be written (disk full?); "
@@ -274,7 +305,13 @@ class Gateway:
             self._lock.release()
 
     async def _run(self, stop: asyncio.Event) -> None:
-        self.store = await self.in_db(Store, self.db_path, self.cfg.storage.retention_days)
+        self._stop = stop
+        self.store = await self.in_db(self._open_store)
+        self._db_sides = {}  # the -wal and -shm this store opened, by inode (see _put_back)
+        for side in ("-wal", "-shm"):
+            path = self.db_path.with_name(self.db_path.name + side)
+            with contextlib.suppress(OSError):
+                self._db_sides[path] = file_identity(path)
         self.engine, last_event_id = await self.in_db(self._load_engine)
         self.handled = HandledMessages(await self.in_db(self.store.handled_marks, KEEP))
         self.trust.restore_state(await self.in_db(self.store.load_state, CLOCK_KEY))
@@ -342,7 +379,10 @@ class Gateway:
                       extra={"ctx": {"host": self.cfg.console.host, "port": port, "error": exc.strerror}})
 
     async def shutdown(self) -> None:
-        systemd.notify_stopping()
+        if self.reloading:  # the same process starts again at once: systemd must not count it as stopped
+            systemd.notify("RELOADING=1")
+        else:
+            systemd.notify_stopping()
         if self._console is not None:
             await self._console.cleanup()
         await self.supervisor.cancel_all()
@@ -359,9 +399,63 @@ class Gateway:
             with contextlib.suppress(StorageError):
                 await self._flush()
                 await self._save_checkpoint()
+            rescued = await self._copy_lost_db() if self.db_lost else None
             await self.in_db(self.store.close)
+            if rescued is not None:
+                self._put_back(rescued)
         self._db.shutdown(wait=True)
         log.info("gateway stopped", extra={"ctx": {"summary": self.stats.line()}})
+
+    async def _copy_lost_db(self) -> Path | None:
+        """Everything the open (nameless) database holds, copied to a new file beside its path."""
+        assert self.store is not None
+        tmp = self.db_path.with_name(self.db_path.name + ".rescue.partial")
+        try:
+            tmp.unlink(missing_ok=True)
+            await self.in_db(self.store.copy_out, tmp)
+            return tmp
+        except (OSError, StorageError) as exc:
+            log.error("could not write the lost database file back; its data is lost at this stop",
+                      extra={"ctx": {"db": str(self.db_path), "error": str(exc)}})
+            return None
+
+    def _put_back(self, copy: Path) -> None:
+        """Move the copy to the database's path, or beside a file someone put there (both kept). Only
+        after the store is closed. The lost file's ``-wal`` and ``-shm`` (the very files opened at start,
+        by inode) are left behind by SQLite, which cannot checkpoint into a file that moved; the copy
+        holds all they did, and left beside the path they would be read as the next file's own."""
+        for side, opened in self._db_sides.items():
+            with contextlib.suppress(OSError):
+                if opened is not None and file_identity(side) == opened:
+                    side.unlink()
+        if not self.db_path.exists():
+            os.replace(copy, self.db_path)
+            log.error("the database was written back to its path; the next start goes on from it",
+                      extra={"ctx": {"db": str(self.db_path)}})
+            return
+        kept = self.db_path.with_name(f"{self.db_path.name}.kept-{self.clock.now():%Y%m%dT%H%M%S}")
+        os.replace(copy, kept)
+        log.error("the database this gateway was writing is kept beside the file now at its path, which "
+                  "the next start uses; merge or restore it by hand", extra={"ctx": {"db": str(self.db_path),
+                                                                                   "kept": str(kept)}})
+
+    def _open_store(self) -> Store:
+        """The store; a file SQLite cannot read (not a database, a malformed schema) is moved aside,
+        kept for a backup restore or a rescue, and the home is watched on a new one: refused, the
+        gateway exited at every start and systemd gave up after ten, the home unwatched."""
+        try:
+            return Store(self.db_path, self.cfg.storage.retention_days)
+        except StorageCorruptError as exc:
+            kept = self.db_path.with_name(f"{self.db_path.name}.corrupt-{self.clock.now():%Y%m%dT%H%M%S}")
+            for side in ("", "-wal", "-shm"):
+                src = self.db_path.with_name(self.db_path.name + side)
+                if src.exists():
+                    os.replace(src, kept.with_name(kept.name + side))
+            self.restore_problem = (f"the database could not be read ({exc}); it is kept as {kept.name} and the "
+                                    "home is watched on a new one, learning again from the start: restore a "
+                                    "backup (hearth restore) to bring the history and learning back")
+            log.error("%s", self.restore_problem)
+            return Store(self.db_path, self.cfg.storage.retention_days)
 
     def _load_engine(self) -> tuple[RoutineEngine, int | None]:
         """The engine from its checkpoint (any known format), and the last stored event it had seen."""
@@ -380,6 +474,9 @@ class Gateway:
                                         f"'{STATE_KEY}.unreadable'")
                 log.error(self.restore_problem)
                 self.store.save_state(f"{STATE_KEY}.unreadable", blob)
+                # committed now: left open, this write would hold the database's write lock, and the
+                # outbox's own connection, opened next, would fail "database is locked" at every start
+                self.store.commit()
         # no checkpoint (a first start, or an unreadable one): learn again from every stored event
         return RoutineEngine(self.home, self.cfg.routines), 0
 
@@ -433,6 +530,7 @@ class Gateway:
         """Adapter -> store (queued) -> routine core -> alerts. Never raises: a message the gateway
         fails on is counted as rejected (``internal_error``), logged with its error, and acked."""
         self.stats.messages += 1
+        self._zigbee_heard = self._zigbee_heard or msg.topic.startswith(self.adapter.base_topic + "/")
         if msg.qos and msg.dup and self.handled.seen(msg.mid, msg.topic, msg.payload):
             self._redelivered(msg)
             return
@@ -575,11 +673,68 @@ class Gateway:
             now = self.clock.now()
             if self._pending_switches:
                 self._apply_privacy_switches()
+            self._check_db_file()
+            self._watch_zigbee()
             # while intake is paused the core would read the missing events as stillness: no judging
             if not self.stats.intake_paused and self._admit(now):
                 self.raise_alerts(self.engine.tick(now))
             systemd.notify_status(self.stats.line())
             await self._save_health()
+            await self._save_clock_mark()
+
+    def _watch_zigbee(self) -> None:
+        """Subscribed, yet not one message from zigbee2mqtt, not even its retained bridge state: a
+        broker ACL that lets Hearth subscribe but not read (mosquitto grants the subscription and
+        delivers nothing), a wrong base_topic, or zigbee2mqtt on another broker. The home is unwatched
+        while the console says connected; told here, not hours later by every sensor going silent."""
+        if not zigbee_bindings(self.cfg) or self._zigbee_heard:
+            self._zigbee_problem = None
+            return
+        if not self.subscribed():
+            return
+        # real seconds, not the clock's: the broker answers in real time, however fast a demo clock runs
+        if self._subscribed_at is None:
+            self._subscribed_at = (time.monotonic(), self.clock.now())
+        mono, wall = self._subscribed_at
+        if time.monotonic() - mono >= self.zigbee_unheard_s and self._zigbee_problem is None:
+            base, user = self.adapter.base_topic, self.cfg.broker.username
+            self._zigbee_problem = (
+                f"nothing heard from zigbee2mqtt on {base}/# since subscribing at "
+                f"{wall.astimezone(self.home.tz):%Y-%m-%d %H:%M}, not even its retained bridge state: check that "
+                f"zigbee2mqtt runs on this broker with base_topic {base!r}, and that the broker's ACL lets "
+                + (f"user {user!r}" if user else "anonymous clients") + " read it")
+            log.error("%s", self._zigbee_problem)
+
+    def _check_db_file(self) -> None:
+        """A database file deleted (or another moved over it) under the running gateway: SQLite goes on
+        writing to a file with no name, and the next start would begin empty, every event and the
+        day's learning gone. Stop now; :meth:`shutdown` writes it all back (:meth:`_rescue_db`)."""
+        assert self.store is not None and self._stop is not None
+        why = self.store.file_lost()
+        if why is None or self.db_lost is not None:
+            return
+        self.db_lost = why
+        log.error("the database file was %s while the gateway ran; stopping to write what it holds back "
+                  "and be restarted on it", why, extra={"ctx": {"db": str(self.db_path)}})
+        systemd.notify_status(f"DATABASE FILE {why.upper()}: writing it back and restarting")
+        self._stop.set()
+
+    async def _save_clock_mark(self) -> None:
+        """Save the clock trust's mark (how far the engine has judged) every half ``min_gap_s``, not
+        only with the checkpoint (every ``checkpoint_s``, 10 min): after a crash the restored mark is
+        the start of the span read as unwatched, and a stale one turned a 15-s restart near the next
+        checkpoint into an 'unwatched' span, every alert paused 30 min though the broker kept every
+        event of the downtime. A few bytes, one write each 5 min."""
+        assert self.store is not None
+        mono = self.clock.monotonic()
+        if mono - self._clock_mark_saved < self.trust.min_gap_s / 2:
+            return
+        blob, store = self.trust.state(), self.store
+        try:
+            await self.in_db(lambda: (store.save_state(CLOCK_KEY, blob), store.commit()))
+            self._clock_mark_saved = mono
+        except StorageError:
+            pass  # the disk is full: reported by the flush; tried again next tick
 
     async def _save_health(self) -> None:
         """Keep the health record (``hearth status`` / ``doctor``) current: at once when it changed,
@@ -645,7 +800,9 @@ class Gateway:
                 self._committed = max(self._committed, base + done)
                 self._commit_seen.set()
                 self._commit_seen = asyncio.Event()
+                self._store_failing = None
         except StorageError as exc:
+            self._store_failing = (self._store_failing[0] if self._store_failing else self.clock.now(), str(exc))
             # the store rolled this chunk back: put the rest in front of what came meanwhile, retry later
             rest = batch[done:]
             self._pending = rest + self._pending

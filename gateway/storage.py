@@ -119,6 +119,10 @@ class Store:
         self._batch_rows = 0
         self._closed = False
         self._conn = self._open()
+        try:  # which file the connection opened (see file_lost); None: cannot tell, never reported
+            self._identity = file_identity(self.path)
+        except OSError:
+            self._identity = None
         if max_bytes is not None:
             self.set_max_bytes(max_bytes)
 
@@ -449,6 +453,34 @@ class Store:
                     c.close()
             tmp.unlink(missing_ok=True)
 
+    def file_lost(self) -> str | None:
+        """Why the file at :attr:`path` is no longer the one this store writes to ("deleted", or
+        "replaced by another file"), else ``None``. SQLite keeps writing to the open file when its name
+        is gone, and everything written since would be lost at the next start."""
+        try:
+            now = file_identity(self.path)
+        except OSError:  # cannot look (a failing card): only a clear deletion or replacement is reported
+            return None
+        if self._identity is None or now == self._identity:
+            return None
+        return "deleted" if now is None else "replaced by another file"
+
+    def copy_out(self, dest: str | Path) -> None:
+        """Commit, then write everything this open connection holds to ``dest`` (a new file) with
+        SQLite's backup API: it reads through this connection, so it works when the file has no name
+        any more (:meth:`file_lost`), where :meth:`backup_to`, which opens the path again, cannot."""
+        dest = Path(dest)
+        with self._lock:
+            self._commit_locked()
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            out = sqlite3.connect(dest)
+            try:
+                self._conn.backup(out)
+            except sqlite3.Error as exc:
+                raise storage_error(exc, dest, "copying the open database out") from exc
+            finally:
+                out.close()
+
     def close(self) -> None:
         """Commit the open batch and close. If that commit fails the error is raised, but the file is
         closed all the same (its committed data is intact)."""
@@ -469,6 +501,17 @@ class Store:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; ``None`` when there is none.
+
+    Raises ``OSError`` when it cannot be looked at (a failing card), which is not a lost file."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def opt_int(v: bool | None) -> int | None:

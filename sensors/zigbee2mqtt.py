@@ -27,10 +27,11 @@ Rejection reasons (``Rejection.reason``), for technicians:
 ``unassigned_device`` a paired device no sensor is configured for
 ``unknown_key``     a key Hearth does not know (once per device and key)
 ``ignored_key``     a key zigbee2mqtt commonly sends that Hearth does not use (once, logged at debug)
-``redelivered``     the same message again: its ``last_seen`` (zigbee2mqtt's ``advanced: last_seen``,
-                    on in the shipped config) is older than the device's last, or equal with the same
-                    bytes. QoS 1 is at-least-once: a broker killed before it saved our acks sends
-                    them again. Counted (not a fault), never a second event
+``redelivered``     the same message again: one of the device's latest messages carrying a ``last_seen``
+                    (zigbee2mqtt's ``advanced: last_seen``, on in the shipped config), byte for byte.
+                    QoS 1 is at-least-once: a broker killed before it saved our acks sends them
+                    again. Counted (not a fault), never a second event. An older stamp on new bytes is
+                    a new reading (the clock stepped back)
 ``key_not_for_kind`` e.g. ``occupancy`` from a sensor configured as a contact: check its kind
 ``bad_availability`` availability that is neither online nor offline
 ``bad_device_entry`` an unusable element of bridge/devices
@@ -60,9 +61,10 @@ yet are held (bounded) and replayed, with their own times, once it does.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -88,14 +90,17 @@ log = logging.getLogger("hearth.zigbee")
 # How loudly the first rejection of each (reason, device) is logged; anything else is a warning.
 _LOG_LEVEL = {"ignored_key": logging.DEBUG, "unknown_key": logging.INFO, "unassigned_device": logging.INFO,
               "no_value": logging.INFO, "redelivered": logging.INFO}
-# Bridge topics that carry nothing for Hearth (bridge/state, info, logging, groups, responses...).
-_HANDLED_BRIDGE = ("devices", "event", "response/device/rename")
+# The bridge topics Hearth reads; the rest (info, logging, groups, responses...) carry nothing for it.
+_HANDLED_BRIDGE = ("devices", "event", "response/device/rename", "state")
 _PENDING_MAX = 256  # messages held back until bridge/devices tells us which IEEE address they are
 _DETAIL_MAX = 200
 # bridge/devices carries every device's full definition (exposes, options): several kB per device,
 # so a home's list can pass the per-message limit; it gets this many times the limit instead.
 _DEVICE_LIST_FACTOR = 32
 _PENDING_BYTES = 1_000_000  # and at most this many bytes of them
+# messages per sensor remembered to know a repeat: more than a broker can send again after a crash
+# (the gateway acks within its in-flight window of 20)
+_REPEAT_MEMORY = 64
 _MEMORY_MAX = 4096  # caps the once-only bookkeeping, so a flood of made-up names cannot grow it forever
 
 
@@ -142,7 +147,8 @@ class _Sensor:
     ieee: str | None  # configured, or learned from the bridge
     plug: PlugSwitch
     last_value: bool | None = None
-    last_seen: tuple[float, bytes] | None = None  # the newest message's last_seen stamp, and its bytes
+    # digests of the latest messages that carried a last_seen: a repeat is one of these bytes again
+    recent: deque[bytes] = field(default_factory=lambda: deque(maxlen=_REPEAT_MEMORY))
     relay: bool | None = None
     pressure: float | None = None
 
@@ -212,6 +218,7 @@ class Zigbee2MqttAdapter:
         self._paired: dict[str, PairedDevice] = {}
         self._name_to_ieee: dict[str, str] = {}
         self._devices_seen = False
+        self.bridge_offline_since: datetime | None = None  # when zigbee2mqtt said it went offline
         self._pending: list[tuple[str, bytes, datetime, bool]] = []
         self._pending_bytes = 0
         self._logged: set[tuple[str, str | None]] = set()
@@ -369,13 +376,16 @@ class Zigbee2MqttAdapter:
         data = _load_json(payload)
         if not isinstance(data, dict):
             raise _Bad("not_object", f"state is JSON {type(data).__name__}, not an object")
-        stamp = last_seen_s(data.get("last_seen"))
-        if stamp is not None:
-            if sensor.last_seen is not None and (stamp, payload) <= sensor.last_seen:
-                self._reject(out, now, "redelivered", f"last_seen {data['last_seen']!s:.40} is not newer than "
-                             "the device's last message: a repeat, not a new reading", sensor.id)
+        if last_seen_s(data.get("last_seen")) is not None:
+            # The same bytes, stamp included, again: a repeat. An OLDER stamp on new bytes is a new
+            # reading: the Pi's clock (zigbee2mqtt's too) stepped back; judged "older" it was dropped,
+            # every sensor unheard until the clock caught up.
+            mark = hashlib.blake2b(payload, digest_size=16).digest()
+            if mark in sensor.recent:
+                self._reject(out, now, "redelivered", f"last_seen {data['last_seen']!s:.40}: the same message as "
+                             "one already read, a repeat, not a new reading", sensor.id)
                 return
-            sensor.last_seen = (stamp, payload)
+            sensor.recent.append(mark)
         health: dict[str, bool | float] = {}
         for key, value in data.items():
             spec = KEYS.get(key)
@@ -452,8 +462,11 @@ class Zigbee2MqttAdapter:
 
     def _bridge(self, sub: str, payload: bytes, now: datetime, out: AdapterOutput) -> None:
         if sub not in _HANDLED_BRIDGE:
-            return  # bridge/state, info, logging, groups, extensions, other responses: not for Hearth
+            return  # bridge/info, logging, groups, extensions, other responses: not for Hearth
         try:
+            if sub == "state":
+                self._bridge_state(payload, now)
+                return
             data = _load_json(payload)
             if sub == "devices":
                 self._on_devices(data, now, out)
@@ -470,6 +483,24 @@ class Zigbee2MqttAdapter:
             self._reject(out, now, bad.reason, bad.detail, f"bridge/{sub}")
         except WrongType as exc:
             self._reject(out, now, "wrong_type", str(exc), f"bridge/{sub}")
+
+    def _bridge_state(self, payload: bytes, now: datetime) -> None:
+        """zigbee2mqtt's own liveness (its last will is a retained ``offline``): while it is offline no
+        Zigbee sensor reaches Hearth, and the home would only look still. Kept in
+        :attr:`bridge_offline_since` for the gateway's problems (console, status, the hub)."""
+        text = payload.strip()
+        state = text.decode() if text in (b"online", b"offline") else None  # legacy plain text
+        if state is None:
+            data = _load_json(payload)
+            state = data.get("state") if isinstance(data, dict) else None
+        if state not in ("online", "offline"):
+            raise _Bad("bad_availability", f'bridge state is not {{"state": "online"|"offline"}}: {payload[:40]!r}')
+        if state == "offline" and self.bridge_offline_since is None:
+            self.bridge_offline_since = now
+            log.error("zigbee2mqtt reports itself offline: no Zigbee sensor reaches Hearth until it is back")
+        elif state == "online" and self.bridge_offline_since is not None:
+            self.bridge_offline_since = None
+            log.warning("zigbee2mqtt is online again")
 
     def _on_devices(self, data: object, now: datetime, out: AdapterOutput) -> None:
         devices, problems = parse_devices(data)

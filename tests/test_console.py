@@ -34,7 +34,8 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
              "definition": {"model": "RTCGQ11LM", "vendor": "Aqara"}}]).encode())
         p.pub("zigbee2mqtt/hall/front_door", aqara(False))
         p.pub("zigbee2mqtt/hall/front_door", b"\xff\xfe garbage")
-        await wait_for(lambda: gw.stats.messages >= 3)
+        p.pub("zigbee2mqtt/bridge/state", b'{"state": "offline"}')  # a problem of the gateway's own
+        await wait_for(lambda: gw.stats.messages >= 4)
         await gw.flushed(PATIENCE_S)
         async with aiohttp.ClientSession() as http:
             async with http.get(gw.console_url + "api/status") as resp:
@@ -45,6 +46,8 @@ async def test_console_shows_sensors_rejections_and_unassigned_devices(mosquitto
         await page.goto(gw.console_url)
         # the page's script has drawn the status it fetched: the DOM now is what the technician sees
         await expect(page.locator("#summary")).to_contain_text("Broker connected")
+        # the gateway's problems are on the page, not only in /api/status
+        await expect(page.locator("#problems")).to_contain_text("zigbee2mqtt reported itself offline")
         await expect(page.locator("#rejections tbody")).to_contain_text(status["rejections"][0]["reason"])
         await expect(page.locator("#sensors tbody")).to_contain_text("91%")
         await expect(page.locator("#unassigned tbody")).to_contain_text("spare_sensor")

@@ -128,6 +128,7 @@ def test_hearth_unit_has_the_required_settings() -> None:
     settings = dict(re.findall(r"^(\w+)=(.*)$", text, re.M))
     assert settings["Type"] == "notify"
     assert settings["Restart"] == "on-failure"
+    assert settings["ExecReload"] == "/bin/kill -HUP $MAINPID"  # a reload never ends monitoring
     assert settings["WatchdogSec"] == "60s"
     assert settings["CapabilityBoundingSet"] == ""
     assert settings["RestrictAddressFamilies"] == "AF_UNIX AF_INET AF_INET6"

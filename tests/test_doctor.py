@@ -117,6 +117,9 @@ def test_database_checks(tmp_path: Path) -> None:
     con.commit()
     con.close()
     assert findings(Context(conf, places(tmp_path)))["database"][:2] == ("OK", f"{db}: readable, 1 table(s)")
+    (tmp_path / "hearth.sqlite3.corrupt-20261207T120000").write_bytes(b"kept by the gateway")
+    assert findings(Context(conf, places(tmp_path)))["database"][:2] == (
+        "WARN", f"{db}: readable, 1 table(s); set aside beside it: hearth.sqlite3.corrupt-20261207T120000")
     db.write_bytes(b"this is not a database" * 100)
     assert findings(Context(conf, places(tmp_path)))["database"][0] == "FAIL"
 

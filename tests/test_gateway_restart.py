@@ -174,7 +174,7 @@ async def test_an_unreadable_checkpoint_is_kept_reported_and_learning_restarts_f
         s.commit()
     gw, stop, task = await start(home_config(mosquitto.port, "gw-bad-ck"), db)
     try:
-        [problem] = gw.problems()
+        [problem] = [p for p in gw.problems() if not p.startswith("clock ")]  # (this machine's clock aside)
         assert problem.startswith("learned routines could not be restored (CheckpointError: checkpoint format 9")
         reference = RoutineEngine(cfg.to_home())
         for e in events:

@@ -440,3 +440,6 @@ def test_a_repeat_of_a_message_is_counted_as_redelivered_and_never_a_second_even
     assert exact.events == [] and reasons(exact) == ["redelivered"]
     news = z.handle(topic, bed(True, "2026-01-05T07:42:00.000Z"), t(3))
     assert news.events == [SensorEvent(t(3), "bed", SensorKind.BED, True, SRC)] and news.rejections == []
+    # the Pi's clock steps back an hour: an older stamp on new bytes is a new reading, not a repeat
+    stepped = z.handle(topic, bed(False, "2026-01-05T06:42:05.000Z"), t(4))
+    assert stepped.events == [SensorEvent(t(4), "bed", SensorKind.BED, False, SRC)] and stepped.rejections == []

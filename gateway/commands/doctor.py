@@ -180,6 +180,13 @@ def check_database(ctx: Context) -> Finding:
                        "check it is owned by hearth (sudo chown hearth: FILE) or restore a backup (hearth restore)")
     if ok != "ok":
         return Finding("FAIL", f"{db}: damaged ({ok})", "restore the latest backup: hearth restore --from FILE --force")
+    # files the gateway set aside (gateway/service.py): one it could not read, or its data kept beside
+    # a file put over it while it ran; their history is not in the database the home runs on
+    aside = sorted(p.name for pattern in (".corrupt-*", ".kept-*") for p in db.parent.glob(db.name + pattern)
+                   if not p.name.endswith(("-wal", "-shm")))
+    if aside:
+        return Finding("WARN", f"{db}: readable, {tables} table(s); set aside beside it: {', '.join(aside)}",
+                       "restore a backup (hearth restore) or rescue the set-aside file, then delete it")
     return Finding("OK", f"{db}: readable, {tables} table(s)")
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -20,6 +21,7 @@ from gateway.paths import database_path
 from gateway.timebase import Clock, ScaledClock
 
 log = logging.getLogger("hearth.run")
+RELOAD = -1  # _main's answer when SIGHUP asked for a reload on a config that loads
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +61,8 @@ async def _main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
         db = Path(args.db) if args.db else database_path(cfg.storage.path)
         gw = Gateway(cfg, db, Clock(), alerts_jsonl=Path(args.alerts_out) if args.alerts_out else None)
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGHUP, _hangup, args.config, gw, stop)
     else:
         from gateway.demo_inbox import DemoInbox, pick_port, with_demo_recipients
 
@@ -111,7 +115,31 @@ async def _main(args: argparse.Namespace) -> int:
     finally:
         if broker is not None:
             await broker.stop()
-    return 0
+    if gw.db_lost:  # written back (gateway/service.py): exit 1 so systemd starts it again on that file
+        print(f"hearth run: the database file was {gw.db_lost} while running; stopped to keep its data",
+              file=sys.stderr)
+        return 1
+    return RELOAD if gw.reloading else 0
+
+
+def _hangup(path: str, gw: Any, stop: asyncio.Event) -> None:
+    """SIGHUP (``systemctl reload hearth``): reload the config, but only one that loads. A broken one
+    is refused aloud and the gateway runs on as it is. (Unhandled, SIGHUP ended the process, and
+    systemd does not restart a service a SIGHUP ended: monitoring stopped.)"""
+    from gateway.config import ConfigError
+
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        gw.config_problem = (f"config {path} was not reloaded, the gateway runs on as it started: "
+                             + "; ".join(exc.problems[:3]) + (" ..." if len(exc.problems) > 3 else ""))
+        log.error("%s", gw.config_problem)
+        return
+    gw.config_problem = None
+    gw.reloading = True
+    log.warning("reloading: stopping to start again on the config as it is now",
+                extra={"ctx": {"config": path}})
+    stop.set()
 
 
 async def _start_hub_demo(args: argparse.Namespace, broker: Any, clock: Any, tmp: Path,
@@ -147,4 +175,9 @@ async def _start_hub_demo(args: argparse.Namespace, broker: Any, clock: Any, tmp
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_main(args))  # a bad config is reported by gateway.cli: file, line, field
+    code = asyncio.run(_main(args))  # a bad config is reported by gateway.cli: file, line, field
+    if code == RELOAD:  # everything is stored and closed: start again as this same process (same PID)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, sys.orig_argv)
+    return code

@@ -68,6 +68,10 @@ async function refresh() {
   broker.textContent = (b.connected ? "Broker connected" : "Broker NOT connected") + " (" + b.status + ")";
   sum.append(broker, document.createTextNode(" · " + s.stats.messages + " messages, " + s.stats.events + " events, "
       + s.stats.rejections + " rejected, " + s.stats.alerts + " alerts · " + short(s.now)));
+  // what is wrong with the gateway itself (storage, clock, broker, zigbee2mqtt, config): the same list
+  // `hearth status` and the hub show
+  const problems = document.getElementById("problems");
+  problems.replaceChildren(...(s.gateway.problems || []).map(p => { const li = document.createElement("li"); li.textContent = p; return li; }));
   if (s.ble.sensors) { const ble = document.createElement("div"); ble.id = "ble"; ble.textContent = "Bluetooth: " + s.ble.radio; sum.append(ble); }
   const health = Object.fromEntries(s.health.map(h => [h.sensor, h]));
   fill("sensors", s.sensors, (x, tr) => {
