@@ -73,6 +73,7 @@ T = TypeVar("T")
 STATE_KEY = "routines"
 BLE_COUNTERS_KEY = "ble_counters"
 CLOCK_KEY = "clock_trust"
+PRUNE_RETRY_S = 600.0  # the pruner waits this long for a trusted clock before looking again
 HOLD_MAX = 20_000  # handled items waiting for the disk; past this, intake stops (the broker holds the rest)
 CHUNK = 1_000  # items per transaction when a backlog is written: progress even with little space freed
 STALL_S = 120.0  # messages waiting, or writes pending, this long with no progress: the gateway is stuck
@@ -102,6 +103,7 @@ class GatewayStats:
     intake_paused: bool = False  # the hold is full: no message is taken until the disk takes writes
     last_event: str = ""
     unjudged_events: int = 0  # stored but not given to the routine engine: the clock was not trusted
+    prune_skipped: int = 0  # times the pruner waited for a trusted clock (an age from an unset clock is none)
     clock: str = ""  # gateway/clocktrust.py's line, e.g. "clock not synchronised: 3 events kept but not judged"
 
     def line(self) -> str:
@@ -877,6 +879,12 @@ class Gateway:
         assert self.store is not None
         store = self.store
         while True:
+            if not self.trust.watch.wall_trusted(self.clock.monotonic()):
+                # an age from a clock not set yet, or just stepped, is no age: a clock set years ahead
+                # would delete every event kept; look again soon
+                self.stats.prune_skipped += 1
+                await asyncio.sleep(PRUNE_RETRY_S)
+                continue
             try:
                 now = self.clock.now()
                 # commit at once: an open write transaction would hold the database's write lock

@@ -78,6 +78,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # a CLI command reading the file while the service writes waits, not fails
+# an event stamped before this was stored by a clock not yet set (no real-time clock, no network time yet)
+STAMPED_FROM = datetime(2024, 1, 1, tzinfo=UTC)
+STAMPED_FROM_US = int(STAMPED_FROM.timestamp()) * 1_000_000
 WAL_SIZE_LIMIT = 4 * 1024 * 1024  # after a checkpoint the -wal file is truncated to this (SD card space)
 DEVICES_PER_REASON = 100  # distinct devices counted per (source, reason); the rest share OTHER_DEVICES
 OTHER_DEVICES = "(other devices)"
@@ -278,14 +281,17 @@ class Store:
     def prune(self, now: datetime) -> int:
         """Delete raw events older than ``retention_days`` before ``now``; return how many.
 
-        Alerts, device health, rejections and learned state are kept. Joins the open batch.
+        Alerts, device health, rejections and learned state are kept. Joins the open batch. Events stamped
+        before :data:`STAMPED_FROM` were stored before the clock was set (a Pi without a real-time clock
+        boots in 1970): their age is unknown, so they are never deleted as old.
         """
         cutoff = to_us(now - timedelta(days=self.retention_days))
         with self._lock:
             return int(self._write("prune", self._delete_before, cutoff))
 
     def _delete_before(self, cutoff_us: int) -> int:
-        return self._conn.execute("DELETE FROM events WHERE time_us < ?", (cutoff_us,)).rowcount
+        return self._conn.execute("DELETE FROM events WHERE time_us < ? AND time_us >= ?",
+                                  (cutoff_us, STAMPED_FROM_US)).rowcount
 
     # ---- device health --------------------------------------------------------------------------
 
