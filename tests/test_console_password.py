@@ -129,8 +129,9 @@ def test_check_config_warns_of_a_console_password_others_can_read(mosquitto, tmp
     pw.write_text(PASSWORD + "\n")
     pw.chmod(0o644)
     cfg = parse_config_text(config_text(mosquitto, tmp_path, f'{{port: 0, password_file: "{pw}"}}'), "home.yaml")
-    [warning] = config_warnings(cfg, "home.yaml")
-    assert "console.password_file" in warning and "every user" in warning and "pause sharing" in warning
+    # (this test home is only a bed and a door: its kit warning is another test's business)
+    [warning] = [w for w in config_warnings(cfg, "home.yaml") if "console.password_file" in w]
+    assert "every user" in warning and "pause sharing" in warning
     assert PASSWORD not in warning
     pw.chmod(0o600)
-    assert config_warnings(cfg, "home.yaml") == []
+    assert [w for w in config_warnings(cfg, "home.yaml") if "console.password_file" in w] == []
