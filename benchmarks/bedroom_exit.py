@@ -70,13 +70,11 @@ def delays(truths: list[Truth], dets: list) -> list[int | None]:
 
 
 def _one(job: tuple[str, str, int, int, int]) -> tuple[str, dict[str, list[int | None]], float]:
-    from benchmarks import evaluate, night_hours
-    from benchmarks.prior import leave_one_out
+    from benchmarks import evaluate
+    from benchmarks.just_home import loho_profile
 
     name, data, learning, days, seed = job
-    evaluate.LOHO_PRIORS[name] = leave_one_out(name, data)
-    evaluate.LOHO_NIGHT[name] = night_hours.leave_one_out(name, data)
-    p = profile(load_home(name, data))
+    p = loho_profile(name, data)
     clean, anomalous, _ = build_streams(p, learning, days, seed)
     out = {v: delays(anomalous.truths, evaluate.run_hearth(p, anomalous if v == NONE else with_sign(anomalous, v),
                                                           seed)) for v in variants(p)}

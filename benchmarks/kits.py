@@ -68,15 +68,19 @@ def kits_for(home: RecordedHome, wanted: tuple[str, ...] | list[str] = KITS) -> 
     return out + [k for k in PROBES if k in wanted and any(takes[k](s) for s in home.sensors)]
 
 
-def without_motion(home: RecordedHome) -> RecordedHome:
-    """``home`` as if no motion sensor had been installed: not in the config, no event of theirs."""
-    gone = {s.id for s in home.sensors if s.kind == MOTION}
+def without(home: RecordedHome, gone: set[str], kit: str) -> RecordedHome:
+    """``home`` as if the sensors ``gone`` had never been installed: not in the config, no event of theirs."""
     if not gone:
         return home
     return dataclasses.replace(
         home, sensors=[s for s in home.sensors if s.id not in gone],
         events=[e for e in home.events if e[1] not in gone],
-        notes=[*home.notes, "kit without motion sensors: left out " + ", ".join(sorted(gone))])
+        notes=[*home.notes, f"kit {kit}: left out " + ", ".join(sorted(gone))])
+
+
+def without_motion(home: RecordedHome) -> RecordedHome:
+    """``home`` as if no motion sensor had been installed: not in the config, no event of theirs."""
+    return without(home, {s.id for s in home.sensors if s.kind == MOTION}, "without motion sensors")
 
 
 def _day_without(d: SourceDay, gone: set[str]) -> SourceDay:
@@ -92,10 +96,7 @@ def kit_profile(p: HomeProfile, kit: str) -> HomeProfile:
     departures stay those of the full recording (see the module text)."""
     if kit in PROBES:
         gone = set(p.bed) if kit == NO_BED else {s.id for s in p.home.sensors if s.role in DOOR_ROLES}
-        home = dataclasses.replace(
-            p.home, sensors=[s for s in p.home.sensors if s.id not in gone],
-            events=[e for e in p.home.events if e[1] not in gone],
-            notes=[*p.home.notes, f"probe kit {kit}: left out " + ", ".join(sorted(gone))])
+        home = without(p.home, gone, kit)
         door = kit == NO_DOOR
         return dataclasses.replace(p, home=home, days=[_day_without(d, gone) for d in p.days],
                                    bed=[] if kit == NO_BED else list(p.bed),

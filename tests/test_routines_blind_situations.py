@@ -7,31 +7,12 @@ couch' on 8 of 28 learned days he had gone out; false alarms 10.5 -> 1.5 a month
 
 from __future__ import annotations
 
-from test_routines_days import SENSORS
-
-from routines import detectors
-from routines.engine import RoutineEngine
-from routines.home import Home, Person
-from routines.settings import RoutineSettings
-
-HOUR = 3600.0
-START = RoutineSettings(population_prior=False)
+from test_routines_lying import HOUR, _taught
 
 
-def _learned(door: bool) -> RoutineEngine:
+def _learned(door: bool):
     """20 days: quiet spells of 20-30 min at every hour, and one of 10 h from 09:00 (out, unseen or not)."""
-    home = Home("Europe/London", (Person("p1", "Ann", "she"),), tuple(s for s in SENSORS if door or s.id != "maindoor"))
-    eng = RoutineEngine(home, START)
-    if door:
-        eng._sensors["maindoor"].n = 40  # a front door that works: going out can be seen
-    p = eng._persons["p1"]
-    for _ in range(20):
-        gaps = [(h, 1200.0) for h in range(24)] + [(h, 1800.0) for h in range(24)] + [(9, 10 * HOUR)]
-        detectors.learn_day(eng, p, {"weekend": False, "events": 100.0, "hourly": [4] * 24, "night_exits": 0,
-                                     "minutes_out": 0.0, "wake": 200.0, "first_kitchen": 220.0, "bed": 1100.0,
-                                     "kitchen_events": 5, "gaps": gaps})
-    detectors.refresh_thresholds(eng, p)
-    return eng
+    return _taught(door=door, longest=(9, 10 * HOUR))
 
 
 def test_without_a_front_door_standing_up_waits_up_to_the_homes_own_cap() -> None:

@@ -23,18 +23,21 @@ BEDROOM_DOOR = SensorInfo("bedroom_door", SensorKind.CONTACT, "hall", "bedroom_d
 START = RoutineSettings(population_prior=False)
 
 
-def _home(bed: bool) -> Home:
+def _home(bed: bool, door: bool = True) -> Home:
     return Home("Europe/London", (Person("p1", "Ann", "she"),),
-                (*(s for s in SENSORS if bed or s.id != "bed"), BEDROOM_DOOR))
+                (*(s for s in SENSORS if (bed or s.id != "bed") and (door or s.id != "maindoor")), BEDROOM_DOOR))
 
 
-def _taught(bed: bool = False, settings: RoutineSettings = START) -> RoutineEngine:
-    """20 learned days: quiet spells of 20-30 min at every hour, and one of 3 h in the afternoon."""
-    eng = RoutineEngine(_home(bed), settings)
+def _taught(bed: bool = False, settings: RoutineSettings = START, door: bool = True,
+            longest: tuple[int, float] = (14, 3 * HOUR)) -> RoutineEngine:
+    """20 learned days: quiet spells of 20-30 min at every hour, and one of ``longest`` (hour, seconds:
+    3 h in the afternoon); ``door``: a front door that works (going out can be seen), else none."""
+    eng = RoutineEngine(_home(bed, door), settings)
     p = eng._persons["p1"]
-    eng._sensors["maindoor"].n = 40  # a front door that works: going out can be seen
+    if door:
+        eng._sensors["maindoor"].n = 40
     for _ in range(20):
-        gaps = [(h, 1200.0) for h in range(24)] + [(h, 1800.0) for h in range(24)] + [(14, 3 * HOUR)]
+        gaps = [(h, 1200.0) for h in range(24)] + [(h, 1800.0) for h in range(24)] + [longest]
         detectors.learn_day(eng, p, {"weekend": False, "events": 100.0, "hourly": [4] * 24, "night_exits": 0,
                                      "minutes_out": 0.0, "wake": 200.0, "first_kitchen": 220.0, "bed": 1100.0,
                                      "kitchen_events": 5, "gaps": gaps})
